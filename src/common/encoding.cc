@@ -1,0 +1,102 @@
+#include "common/encoding.h"
+
+#include <openssl/evp.h>
+
+namespace vendo {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+}  // namespace
+
+std::string HexEncode(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 0x0f];
+  }
+  return out;
+}
+
+bool IsHex(std::string_view s) {
+  for (char c : s) {
+    if (HexValue(c) < 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<Bytes> HexDecode(std::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    return Fail(ErrorCode::kInvalidArgument, "hex string has odd length");
+  }
+  Bytes out(hex.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return Fail(ErrorCode::kInvalidArgument, "not a hex string");
+    }
+    out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
+  }
+  return out;
+}
+
+std::string Base64Encode(std::span<const std::uint8_t> bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+Result<Bytes> Base64Decode(std::string_view b64) {
+  if (b64.size() % 4 != 0) {
+    return Fail(ErrorCode::kInvalidArgument, "base64 length is not a multiple of 4");
+  }
+  for (char c : b64) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '=';
+    if (!ok) {
+      return Fail(ErrorCode::kInvalidArgument, "not a base64 string");
+    }
+  }
+  Bytes out(3 * b64.size() / 4);
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()),
+                          static_cast<int>(b64.size()));
+  if (n < 0) {
+    return Fail(ErrorCode::kInvalidArgument, "not a base64 string");
+  }
+  // EVP_DecodeBlock keeps the bytes that padding stands for; drop them.
+  std::size_t pad = 0;
+  if (!b64.empty() && b64.back() == '=') {
+    pad = (b64.size() >= 2 && b64[b64.size() - 2] == '=') ? 2 : 1;
+  }
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+}  // namespace vendo

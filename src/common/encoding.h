@@ -1,0 +1,36 @@
+// Hex and base64 codecs (standard alphabet, '=' padding, no line breaks).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vendo/result.h"
+
+namespace vendo {
+
+using Bytes = std::vector<std::uint8_t>;
+
+inline std::span<const std::uint8_t> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+inline std::string_view AsChars(std::span<const std::uint8_t> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// Lower-case hex.
+std::string HexEncode(std::span<const std::uint8_t> bytes);
+// Accepts upper- and lower-case digits; fails on odd length or a non-hex character.
+Result<Bytes> HexDecode(std::string_view hex);
+bool IsHex(std::string_view s);
+
+std::string Base64Encode(std::span<const std::uint8_t> bytes);
+// Strict: standard alphabet, padding required, no whitespace.
+Result<Bytes> Base64Decode(std::string_view b64);
+
+// ASCII lower-casing (the 2012 protocol lower-cases host names and app names).
+std::string AsciiLower(std::string_view s);
+
+}  // namespace vendo

@@ -1,0 +1,45 @@
+// Structured logging: one JSON object per line on stderr.
+//
+// Log lines go through an spdlog asynchronous logger with a bounded queue that drops the
+// oldest line rather than block, so a request never waits on a write to stderr. Call sites
+// build a line with typed fields:
+//
+//   LogLine(LogLevel::kInfo, "request").Str("method", "GET").Int("status", 200).Emit();
+//
+// Never pass a key, signature, password, session token or query string to a log line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace vendo {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+// Switches to the asynchronous stderr logger. Call once from main; lines logged before
+// then (and in tests) are written synchronously.
+void InitLogging(LogLevel min_level);
+// Flushes and stops the asynchronous logger. Call before exit.
+void ShutdownLogging();
+bool LogEnabled(LogLevel level);
+
+class LogLine {
+ public:
+  LogLine(LogLevel level, std::string_view msg);
+  LogLine& Str(std::string_view key, std::string_view value);
+  LogLine& Int(std::string_view key, std::int64_t value);
+  LogLine& Num(std::string_view key, double value);
+  LogLine& Bool(std::string_view key, bool value);
+  void Emit();
+
+ private:
+  void Key(std::string_view key);
+  LogLevel level_;
+  std::string buf_;
+};
+
+// Appends `s` to `out` as the inside of a JSON string (quotes not included).
+void AppendJsonEscaped(std::string& out, std::string_view s);
+
+}  // namespace vendo

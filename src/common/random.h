@@ -1,0 +1,44 @@
+// Random: the only source of randomness (keys, IVs, ids), so tests can inject bytes.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vendo {
+
+class Random {
+ public:
+  virtual ~Random() = default;
+  // Fills `out` with cryptographically secure random bytes. Thread-safe. Aborts if the OS
+  // cannot provide randomness: continuing without it would be a security bug.
+  virtual void Fill(std::span<std::uint8_t> out) = 0;
+
+  std::vector<std::uint8_t> Bytes(std::size_t n);
+  // n random bytes as 2n lower-case hex characters.
+  std::string Hex(std::size_t n);
+};
+
+// OpenSSL's CSPRNG (RAND_bytes).
+class OsRandom final : public Random {
+ public:
+  void Fill(std::span<std::uint8_t> out) override;
+};
+
+// Returns queued byte strings in order (each Fill consumes one queued chunk, which must be
+// exactly the requested size), then falls back to OsRandom. For tests that pin IVs and keys.
+class ScriptedRandom final : public Random {
+ public:
+  void Push(std::vector<std::uint8_t> bytes);
+  void Fill(std::span<std::uint8_t> out) override;
+
+ private:
+  std::mutex mu_;
+  std::deque<std::vector<std::uint8_t>> queue_;
+  OsRandom fallback_;
+};
+
+}  // namespace vendo

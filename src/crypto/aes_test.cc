@@ -1,0 +1,49 @@
+#include "crypto/aes.h"
+
+#include <gtest/gtest.h>
+
+namespace vendo::crypto {
+namespace {
+
+Bytes H(std::string_view hex) { return *HexDecode(hex); }
+
+// NIST SP 800-38A F.2.1 (CBC-AES128.Encrypt), first block; PKCS#7 adds one padding block.
+TEST(AesCbc, Sp80038aVector) {
+  auto ct = AesCbcEncrypt(H("2b7e151628aed2a6abf7158809cf4f3c"),
+                          H("000102030405060708090a0b0c0d0e0f"),
+                          H("6bc1bee22e409f96e93d7e117393172a"));
+  ASSERT_TRUE(ct.has_value());
+  ASSERT_EQ(ct->size(), 32u);
+  EXPECT_EQ(HexEncode(std::span(*ct).first(16)), "7649abac8119b246cee98e9b12e9197d");
+}
+
+TEST(AesCbc, RoundTripAndBadInputs) {
+  Bytes key(16, 7), iv(16, 9);
+  auto ct = AesCbcEncrypt(key, iv, AsBytes("hello"));
+  ASSERT_TRUE(ct.has_value());
+  auto pt = AesCbcDecrypt(key, iv, *ct);
+  ASSERT_TRUE(pt.has_value());
+  EXPECT_EQ(AsChars(*pt), "hello");
+  EXPECT_FALSE(AesCbcEncrypt(Bytes(15), iv, AsBytes("x")).has_value());
+  EXPECT_FALSE(AesCbcEncrypt(key, Bytes(8), AsBytes("x")).has_value());
+  Bytes wrong_key(16, 8);
+  auto bad = AesCbcDecrypt(wrong_key, iv, *ct);
+  // A wrong key almost always breaks the padding; when it does not, the text differs.
+  EXPECT_TRUE(!bad.has_value() || AsChars(*bad) != "hello");
+}
+
+TEST(AesGcm, RoundTripDetectsTamperingAndWrongAad) {
+  Bytes key(32, 1), nonce(12, 2);
+  auto sealed = AesGcmSeal(key, nonce, AsBytes("row-1"), AsBytes("secret"));
+  ASSERT_TRUE(sealed.has_value());
+  auto opened = AesGcmOpen(key, nonce, AsBytes("row-1"), *sealed);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(AsChars(*opened), "secret");
+  EXPECT_EQ(AesGcmOpen(key, nonce, AsBytes("row-2"), *sealed).error().code,
+            ErrorCode::kUnauthenticated);
+  (*sealed)[0] ^= 1;
+  EXPECT_FALSE(AesGcmOpen(key, nonce, AsBytes("row-1"), *sealed).has_value());
+}
+
+}  // namespace
+}  // namespace vendo::crypto

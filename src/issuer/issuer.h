@@ -1,0 +1,41 @@
+// Issuer: where temporary credentials come from (the dev issuer, STS GetFederationToken,
+// STS AssumeRole, ...).
+//
+// Issue() is asynchronous: a real issuer makes a network call that may be slow, fail or be
+// throttled. `done` is called exactly once, on any thread (the caller re-posts to its own
+// executor). Implementations are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "vendo/credentials.h"
+#include "vendo/result.h"
+
+namespace vendo::issuer {
+
+struct IssueRequest {
+  std::string app;
+  std::string device_id;
+  std::optional<std::string> username;  // identity mode only
+  std::string session_name;             // already valid for the issuer (see session_name.h)
+  std::string policy;                   // rendered session policy (JSON)
+  std::chrono::seconds duration{3600};
+};
+
+using IssueCallback = std::function<void(Result<Credentials>)>;
+
+class Issuer {
+ public:
+  virtual ~Issuer() = default;
+  virtual void Issue(IssueRequest request, IssueCallback done) = 0;
+  // Short name of the mechanism, for logs ("dev", "aws-federation", ...).
+  virtual std::string_view Kind() const = 0;
+  // Longest session name this issuer accepts (32 for GetFederationToken, 64 for AssumeRole).
+  virtual std::size_t MaxSessionNameLength() const = 0;
+};
+
+}  // namespace vendo::issuer

@@ -1,0 +1,43 @@
+#include "issuer/session_name.h"
+
+#include "common/encoding.h"
+#include "crypto/hmac.h"
+
+namespace vendo::issuer {
+namespace {
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '-';
+}
+
+constexpr std::size_t kHashChars = 16;  // 64 bits of SHA-256: collisions are not a concern
+
+}  // namespace
+
+bool IsValidSessionName(std::string_view name, std::size_t max_len) {
+  if (name.size() < 2 || name.size() > max_len) {
+    return false;
+  }
+  for (char c : name) {
+    if (!IsNameChar(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string MakeSessionName(std::string_view raw, std::size_t max_len) {
+  if (IsValidSessionName(raw, max_len)) {
+    return std::string(raw);
+  }
+  std::string hash = HexEncode(crypto::Sha256(AsBytes(raw))).substr(0, kHashChars);
+  std::size_t prefix_len = max_len > kHashChars + 1 ? max_len - kHashChars - 1 : 0;
+  std::string prefix;
+  for (char c : raw.substr(0, prefix_len)) {
+    prefix += IsNameChar(c) ? c : '-';
+  }
+  return prefix.empty() ? hash : prefix + "-" + hash;
+}
+
+}  // namespace vendo::issuer

@@ -1,0 +1,58 @@
+#include "protocol/timestamp.h"
+
+
+namespace vendo::protocol {
+namespace {
+
+bool ReadDigits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) {
+    return false;
+  }
+  out = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+bool Expect(std::string_view s, std::size_t pos, char c) { return pos < s.size() && s[pos] == c; }
+
+}  // namespace
+
+Result<TimePoint> ParseLegacyTimestamp(std::string_view s) {
+  auto bad = [] { return Fail(ErrorCode::kStaleRequest, "timestamp is not in the 2012 format"); };
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
+  if (!ReadDigits(s, 0, 4, year) || !Expect(s, 4, '-') || !ReadDigits(s, 5, 2, month) ||
+      !Expect(s, 7, '-') || !ReadDigits(s, 8, 2, day) || !Expect(s, 10, 'T') ||
+      !ReadDigits(s, 11, 2, hour) || !Expect(s, 13, ':') || !ReadDigits(s, 14, 2, minute) ||
+      !Expect(s, 16, ':') || !ReadDigits(s, 17, 2, second)) {
+    return bad();
+  }
+  std::size_t pos = 19;
+  if (Expect(s, pos, '.')) {
+    if (!ReadDigits(s, pos + 1, 3, millis)) {
+      return bad();
+    }
+    pos += 4;
+  }
+  if (!Expect(s, pos, 'Z') || pos + 1 != s.size()) {
+    return bad();
+  }
+  using namespace std::chrono;
+  year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                     std::chrono::day(static_cast<unsigned>(day))};
+  if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) {
+    return bad();
+  }
+  return TimePoint(sys_days(ymd)) + hours(hour) + minutes(minute) + seconds(second) +
+         milliseconds(millis);
+}
+
+bool WithinWindow(TimePoint t, TimePoint now, std::chrono::seconds window) {
+  return t >= now - window && t <= now + window;
+}
+
+}  // namespace vendo::protocol

@@ -1,0 +1,37 @@
+#include "protocol/timestamp.h"
+
+#include <gtest/gtest.h>
+
+namespace vendo::protocol {
+namespace {
+
+using namespace std::chrono;
+
+TEST(LegacyTimestamp, ParsesBothClientForms) {
+  auto android = ParseLegacyTimestamp("2013-08-08T12:34:56.789Z");
+  ASSERT_TRUE(android.has_value());
+  EXPECT_EQ(duration_cast<milliseconds>(android->time_since_epoch()).count(), 1375965296789);
+  auto ios = ParseLegacyTimestamp("2013-08-08T12:34:56Z");
+  ASSERT_TRUE(ios.has_value());
+  EXPECT_EQ(duration_cast<milliseconds>(ios->time_since_epoch()).count(), 1375965296000);
+}
+
+TEST(LegacyTimestamp, RejectsOtherForms) {
+  for (std::string_view s :
+       {"", "2013-08-08T12:34:56", "2013-08-08T12:34:56+00:00", "2013-08-08 12:34:56Z",
+        "2013-02-30T12:34:56Z", "2013-08-08T24:00:00Z", "2013-08-08T12:34:56.78Z",
+        "2013-08-08T12:34:56.789Zjunk", "20x3-08-08T12:34:56Z", "1376051696000"}) {
+    EXPECT_FALSE(ParseLegacyTimestamp(s).has_value()) << s;
+  }
+}
+
+TEST(LegacyTimestamp, WindowIsInclusive) {
+  TimePoint now = sys_days(year(2013) / 8 / 8) + hours(12);
+  EXPECT_TRUE(WithinWindow(now - minutes(15), now, minutes(15)));
+  EXPECT_TRUE(WithinWindow(now + minutes(15), now, minutes(15)));
+  EXPECT_FALSE(WithinWindow(now - minutes(15) - milliseconds(1), now, minutes(15)));
+  EXPECT_FALSE(WithinWindow(now + minutes(15) + milliseconds(1), now, minutes(15)));
+}
+
+}  // namespace
+}  // namespace vendo::protocol

@@ -1,0 +1,365 @@
+#include "store/sqlite_store.h"
+
+#include <array>
+
+namespace vendo::store {
+namespace {
+
+// Versioned migrations: append only; never edit one that has shipped.
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE devices (
+  app        TEXT NOT NULL,
+  uid        TEXT NOT NULL,
+  key_sealed TEXT NOT NULL,
+  user_id    TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (app, uid)
+) WITHOUT ROWID;
+CREATE INDEX devices_by_user ON devices (app, user_id) WHERE user_id IS NOT NULL;
+CREATE TABLE users (
+  app             TEXT NOT NULL,
+  username        TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  password_sealed TEXT NOT NULL,
+  enabled         INTEGER NOT NULL DEFAULT 1,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (app, username)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
+)sql",
+};
+
+Status Migrate(Connection& conn, std::int64_t now) {
+  VENDO_RETURN_IF_ERROR(conn.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
+  VENDO_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+  auto fail = [&](Error e) -> Status {
+    (void)conn.Exec("ROLLBACK");
+    return std::unexpected(std::move(e));
+  };
+  auto stmt = conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!stmt) {
+    return fail(stmt.error());
+  }
+  std::int64_t current = 0;
+  {
+    ScopedStatement s(*stmt);
+    if (auto row = s->Step(); !row) {
+      return fail(row.error());
+    }
+    current = s->Int(0);
+  }
+  if (current > static_cast<std::int64_t>(kMigrations.size())) {
+    return fail(Error{ErrorCode::kFailedPrecondition,
+                      "database schema version " + std::to_string(current) +
+                          " is newer than this vendo knows; upgrade vendo"});
+  }
+  for (auto v = current; v < static_cast<std::int64_t>(kMigrations.size()); ++v) {
+    if (auto ok = conn.Exec(kMigrations[static_cast<std::size_t>(v)]); !ok) {
+      return fail(ok.error());
+    }
+    auto ins = conn.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    if (!ins) {
+      return fail(ins.error());
+    }
+    ScopedStatement s(*ins);
+    s->Bind(1, v + 1).Bind(2, now);
+    if (auto r = s->Step(); !r) {
+      return fail(r.error());
+    }
+  }
+  return conn.Exec("COMMIT");
+}
+
+Status StepDone(Statement* stmt) {
+  auto r = stmt->Step();
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string DeviceKeyContext(std::string_view app, std::string_view uid) {
+  return "vendo/devices/" + std::string(app) + "/" + std::string(uid);
+}
+
+std::string PasswordContext(std::string_view app, std::string_view user_id) {
+  return "vendo/users/" + std::string(app) + "/" + std::string(user_id);
+}
+
+int SqliteStore::LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options,
+                                                       const crypto::SecretBox& box,
+                                                       const Clock& clock) {
+  auto writer = Connection::Open(options.path);
+  if (!writer) {
+    return std::unexpected(writer.error());
+  }
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch());
+  VENDO_RETURN_IF_ERROR(Migrate(**writer, now.count()));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(options, box, clock, std::move(*writer)));
+}
+
+SqliteStore::SqliteStore(SqliteOptions options, const crypto::SecretBox& box, const Clock& clock,
+                         std::unique_ptr<Connection> writer)
+    : options_(std::move(options)),
+      box_(box),
+      clock_(clock),
+      writer_(std::move(writer), options_.max_batch) {}
+
+std::int64_t SqliteStore::NowSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+}
+
+template <class Fn>
+auto SqliteStore::WithReader(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+  std::unique_ptr<Connection> conn;
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+  }
+  if (!conn) {
+    auto opened = Connection::Open(options_.path);
+    if (!opened) {
+      return std::unexpected(opened.error());
+    }
+    conn = std::move(*opened);
+  }
+  auto result = fn(*conn);
+  std::lock_guard lock(readers_mu_);
+  idle_readers_.push_back(std::move(conn));
+  return result;
+}
+
+Status SqliteStore::CreateDevice(std::string_view app, std::string_view uid,
+                                 const SecretString& key) {
+  // Seal outside the commit queue: the critical section holds only the SQL.
+  auto sealed = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
+  }
+  std::int64_t now = NowSeconds();
+  return writer_.Run([&](Connection& c) -> Status {
+    auto stmt = c.Prepare(
+        "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (app, uid) DO NOTHING");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, now).Bind(5, now);
+    VENDO_RETURN_IF_ERROR(StepDone(*stmt));
+    if (c.Changes() == 0) {
+      return Fail(ErrorCode::kAlreadyExists, "device already registered");
+    }
+    return {};
+  });
+}
+
+Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_view uid) {
+  return WithReader([&](Connection& c) -> Result<DeviceRecord> {
+    auto stmt = c.Prepare("SELECT key_sealed, user_id FROM devices WHERE app = ? AND uid = ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app).Bind(2, uid);
+    auto row = s->Step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      return Fail(ErrorCode::kNotFound, "no such device");
+    }
+    auto key = box_.Open(s->Text(0), DeviceKeyContext(app, uid));
+    if (!key) {
+      return std::unexpected(key.error());
+    }
+    return DeviceRecord{std::string(app), std::string(uid), std::move(*key), s->OptionalText(1)};
+  });
+}
+
+Status SqliteStore::BindDevice(std::string_view app, std::string_view uid,
+                               std::string_view user_id, const SecretString& key) {
+  auto sealed = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
+  }
+  std::int64_t now = NowSeconds();
+  return writer_.Run([&](Connection& c) -> Status {
+    auto owner = c.Prepare("SELECT user_id FROM devices WHERE app = ? AND uid = ?");
+    if (!owner) {
+      return std::unexpected(owner.error());
+    }
+    {
+      ScopedStatement s(*owner);
+      s->Bind(1, app).Bind(2, uid);
+      auto row = s->Step();
+      if (!row) {
+        return std::unexpected(row.error());
+      }
+      if (*row && s->OptionalText(0) != std::optional<std::string>(std::string(user_id))) {
+        return Fail(ErrorCode::kFailedPrecondition, "device belongs to another user");
+      }
+    }
+    auto upsert = c.Prepare(
+        "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO UPDATE SET "
+        "key_sealed = excluded.key_sealed, updated_at = excluded.updated_at");
+    if (!upsert) {
+      return std::unexpected(upsert.error());
+    }
+    ScopedStatement s(*upsert);
+    s->Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, user_id).Bind(5, now).Bind(6, now);
+    return StepDone(*upsert);
+  });
+}
+
+Status SqliteStore::CreateUser(std::string_view app, std::string_view username,
+                               std::string_view user_id, const SecretString& password_hash) {
+  auto sealed = box_.Seal(password_hash.Reveal(), PasswordContext(app, user_id));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
+  }
+  std::int64_t now = NowSeconds();
+  return writer_.Run([&](Connection& c) -> Status {
+    auto stmt = c.Prepare(
+        "INSERT INTO users (app, username, user_id, password_sealed, enabled, created_at) "
+        "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app).Bind(2, username).Bind(3, user_id).Bind(4, *sealed).Bind(5, now);
+    VENDO_RETURN_IF_ERROR(StepDone(*stmt));
+    if (c.Changes() == 0) {
+      return Fail(ErrorCode::kAlreadyExists, "username already registered");
+    }
+    return {};
+  });
+}
+
+Result<UserRecord> SqliteStore::ReadUser(Statement* stmt) {
+  auto row = stmt->Step();
+  if (!row) {
+    return std::unexpected(row.error());
+  }
+  if (!*row) {
+    return Fail(ErrorCode::kNotFound, "no such user");
+  }
+  UserRecord user;
+  user.app = stmt->Text(0);
+  user.username = stmt->Text(1);
+  user.user_id = stmt->Text(2);
+  user.enabled = stmt->Int(4) != 0;
+  auto hash = box_.Open(stmt->Text(3), PasswordContext(user.app, user.user_id));
+  if (!hash) {
+    return std::unexpected(hash.error());
+  }
+  user.password_hash = std::move(*hash);
+  return user;
+}
+
+Result<UserRecord> SqliteStore::FindUser(std::string_view app, std::string_view username) {
+  return WithReader([&](Connection& c) -> Result<UserRecord> {
+    auto stmt = c.Prepare(
+        "SELECT app, username, user_id, password_sealed, enabled FROM users "
+        "WHERE app = ? AND username = ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app).Bind(2, username);
+    return ReadUser(*stmt);
+  });
+}
+
+Result<UserRecord> SqliteStore::FindUserById(std::string_view app, std::string_view user_id) {
+  return WithReader([&](Connection& c) -> Result<UserRecord> {
+    auto stmt = c.Prepare(
+        "SELECT app, username, user_id, password_sealed, enabled FROM users "
+        "WHERE app = ? AND user_id = ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app).Bind(2, user_id);
+    return ReadUser(*stmt);
+  });
+}
+
+Status SqliteStore::SetUserEnabled(std::string_view app, std::string_view username, bool enabled) {
+  return writer_.Run([&](Connection& c) -> Status {
+    auto stmt = c.Prepare("UPDATE users SET enabled = ? WHERE app = ? AND username = ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, std::int64_t{enabled ? 1 : 0}).Bind(2, app).Bind(3, username);
+    VENDO_RETURN_IF_ERROR(StepDone(*stmt));
+    if (c.Changes() == 0) {
+      return Fail(ErrorCode::kNotFound, "no such user");
+    }
+    return {};
+  });
+}
+
+Status SqliteStore::DeleteUser(std::string_view app, std::string_view username) {
+  return writer_.Run([&](Connection& c) -> Status {
+    auto stmt = c.Prepare("DELETE FROM users WHERE app = ? AND username = ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app).Bind(2, username);
+    VENDO_RETURN_IF_ERROR(StepDone(*stmt));
+    if (c.Changes() == 0) {
+      return Fail(ErrorCode::kNotFound, "no such user");
+    }
+    return {};
+  });
+}
+
+Result<std::int64_t> SqliteStore::CountDevices(std::string_view app) {
+  return WithReader([&](Connection& c) -> Result<std::int64_t> {
+    auto stmt = c.Prepare("SELECT COUNT(*) FROM devices WHERE app = ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app);
+    auto row = s->Step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    return s->Int(0);
+  });
+}
+
+Result<std::int64_t> SqliteStore::CountUsers(std::string_view app) {
+  return WithReader([&](Connection& c) -> Result<std::int64_t> {
+    auto stmt = c.Prepare("SELECT COUNT(*) FROM users WHERE app = ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app);
+    auto row = s->Step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    return s->Int(0);
+  });
+}
+
+}  // namespace vendo::store

@@ -1,0 +1,64 @@
+// SqliteStore: the embedded store. One SQLite file in WAL mode; readers use a small pool of
+// connections, writers go through a GroupCommitter. Schema migrations run at Open().
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/clock.h"
+#include "crypto/secret_box.h"
+#include "store/group_commit.h"
+#include "store/store.h"
+
+namespace vendo::store {
+
+struct SqliteOptions {
+  std::string path;
+  std::size_t max_batch = 256;  // group commit: most writes per transaction (1 = no grouping)
+};
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options,
+                                                   const crypto::SecretBox& box, const Clock& clock);
+
+  Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
+  Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
+  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
+                    const SecretString& key) override;
+  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
+                    const SecretString& password_hash) override;
+  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;
+  Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
+  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
+  Status DeleteUser(std::string_view app, std::string_view username) override;
+  Result<std::int64_t> CountDevices(std::string_view app) override;
+  Result<std::int64_t> CountUsers(std::string_view app) override;
+
+  // The schema version after migrations (for tests and `vendo store` commands).
+  static int LatestSchemaVersion();
+
+ private:
+  SqliteStore(SqliteOptions options, const crypto::SecretBox& box, const Clock& clock,
+              std::unique_ptr<Connection> writer);
+
+  // Borrows a reader connection for the duration of `fn`.
+  template <class Fn>
+  auto WithReader(Fn&& fn) -> decltype(fn(std::declval<Connection&>()));
+  Result<UserRecord> ReadUser(Statement* stmt);
+  std::int64_t NowSeconds() const;
+
+  SqliteOptions options_;
+  const crypto::SecretBox& box_;
+  const Clock& clock_;
+  GroupCommitter writer_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+};
+
+// AAD contexts that bind a sealed secret to its row.
+std::string DeviceKeyContext(std::string_view app, std::string_view uid);
+std::string PasswordContext(std::string_view app, std::string_view user_id);
+
+}  // namespace vendo::store

@@ -1,0 +1,65 @@
+// Store: where devices and users live.
+//
+// Implementations: SqliteStore (embedded, the default) and, later, PostgresStore; both pass
+// the same conformance tests. All methods are thread-safe and may block on disk or network,
+// so servers call them where blocking is allowed. Secrets (device keys, password hashes) are
+// returned in the clear but stored sealed under the master key.
+//
+// A write that returns success is durable: it survives a crash of the process the next
+// instant (and of the machine, as far as fsync goes).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/secret.h"
+#include "vendo/result.h"
+
+namespace vendo::store {
+
+struct DeviceRecord {
+  std::string app;
+  std::string uid;
+  SecretString key;
+  std::optional<std::string> user_id;  // the owning user, in identity apps
+};
+
+struct UserRecord {
+  std::string app;
+  std::string username;
+  std::string user_id;
+  SecretString password_hash;  // the 2012 salted hash (password-equivalent: kept sealed)
+  bool enabled = true;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Registers an anonymous device. kAlreadyExists if the uid is taken in this app.
+  virtual Status CreateDevice(std::string_view app, std::string_view uid,
+                              const SecretString& key) = 0;
+  // kNotFound if there is no such device.
+  virtual Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) = 0;
+
+  // Binds a device to a user with a new key (identity login): creates the device or replaces
+  // its key. kFailedPrecondition if the uid belongs to another user (or is anonymous).
+  virtual Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
+                            const SecretString& key) = 0;
+
+  // kAlreadyExists if the username is taken in this app.
+  virtual Status CreateUser(std::string_view app, std::string_view username,
+                            std::string_view user_id, const SecretString& password_hash) = 0;
+  virtual Result<UserRecord> FindUser(std::string_view app, std::string_view username) = 0;
+  virtual Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) = 0;
+  // kNotFound if there is no such user.
+  virtual Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) = 0;
+  virtual Status DeleteUser(std::string_view app, std::string_view username) = 0;
+
+  virtual Result<std::int64_t> CountDevices(std::string_view app) = 0;
+  virtual Result<std::int64_t> CountUsers(std::string_view app) = 0;
+};
+
+}  // namespace vendo::store
