@@ -78,12 +78,19 @@ Result<std::string> Template::Render(const Vars& vars) const {
   return out;
 }
 
-std::string DefaultDevPolicy() {
-  return R"({"Version":"2012-10-17","Statement":[
+std::string DefaultDevPolicy(bool per_user) {
+  std::string text = R"({"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],
   "Resource":"arn:aws:s3:::vendo-{{app}}/{{device}}/*"},
  {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::vendo-{{app}}",
   "Condition":{"StringLike":{"s3:prefix":"{{device}}/*"}}}]})";
+  if (per_user) {
+    for (auto pos = text.find("{{device}}"); pos != std::string::npos;
+         pos = text.find("{{device}}", pos)) {
+      text.replace(pos, 10, "{{username}}");
+    }
+  }
+  return text;
 }
 
 }  // namespace vendo::policy

@@ -39,8 +39,8 @@ class Template {
   std::string text_;
 };
 
-// The policy the dev apps vend: everything in one S3 prefix per caller. Mirrors the 2012
-// "personal file store" examples.
-std::string DefaultDevPolicy();
+// The policy the dev apps vend: objects under one S3 prefix per caller (the device in
+// anonymous apps, the user in identity apps), like the 2012 "personal file store" examples.
+std::string DefaultDevPolicy(bool per_user);
 
 }  // namespace vendo::policy

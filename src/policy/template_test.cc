@@ -31,7 +31,12 @@ TEST(PolicyTemplate, RejectsUnknownVariablesAndBadJson) {
 }
 
 TEST(PolicyTemplate, DefaultDevPolicyIsValid) {
-  EXPECT_TRUE(Template::Parse(DefaultDevPolicy()).has_value());
+  EXPECT_TRUE(Template::Parse(DefaultDevPolicy(false)).has_value());
+  auto per_user = Template::Parse(DefaultDevPolicy(true));
+  ASSERT_TRUE(per_user.has_value());
+  auto out = per_user->Render({"app", "dev-1", "alice", "", ""});
+  EXPECT_NE(out->find("vendo-app/alice/*"), std::string::npos);
+  EXPECT_EQ(out->find("dev-1"), std::string::npos);
 }
 
 }  // namespace

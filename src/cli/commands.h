@@ -1,0 +1,23 @@
+// The `vendo` subcommands. Each returns the process exit code:
+// 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
+#pragma once
+
+#include <string>
+
+namespace vendo::cli {
+
+struct ServeOptions {
+  std::string config_file;
+  bool dev = false;
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./var/dev";
+};
+
+int Serve(const ServeOptions& options);
+int ConfigCheck(const std::string& path);
+
+// --dev: creates the data directory (mode 0700) and a master key file (mode 0600) if missing.
+// Returns an error message, or "" on success.
+std::string PrepareDevDataDir(const std::string& data_dir);
+
+}  // namespace vendo::cli

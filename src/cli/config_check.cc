@@ -1,0 +1,33 @@
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "crypto/secret_box.h"
+#include "server/config.h"
+
+namespace vendo::cli {
+
+int ConfigCheck(const std::string& path) {
+  auto cfg = server::LoadConfigFile(path);
+  std::vector<std::string> problems;
+  if (!cfg) {
+    problems = cfg.error().problems;
+  } else if (auto key = crypto::LoadMasterKey(cfg->store.master_key_file); !key) {
+    problems.push_back("store.master_key_file: " + key.error().message);
+  }
+  if (!problems.empty()) {
+    std::fprintf(stderr, "%s: %zu problem%s\n", path.c_str(), problems.size(),
+                 problems.size() == 1 ? "" : "s");
+    for (const auto& p : problems) {
+      std::fprintf(stderr, "  %s\n", p.c_str());
+    }
+    return 2;
+  }
+  std::printf("%s: ok (%zu app%s", path.c_str(), cfg->apps.size(), cfg->apps.size() == 1 ? "" : "s");
+  for (const auto& app : cfg->apps) {
+    std::printf("%s %s", &app == &cfg->apps.front() ? ":" : ",", app.name.c_str());
+  }
+  std::printf(")\n");
+  return 0;
+}
+
+}  // namespace vendo::cli

@@ -1,0 +1,164 @@
+// `vendo serve`: the composition root. The only place that builds concrete classes.
+#include <cstdio>
+#include <thread>
+
+#include "cli/commands.h"
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "crypto/secret_box.h"
+#include "issuer/dev_issuer.h"
+#include "server/config.h"
+#include "server/http_server.h"
+#include "server/legacy_service.h"
+#include "server/router.h"
+#include "store/sqlite_store.h"
+
+namespace vendo::cli {
+namespace {
+
+using server::App;
+using server::Config;
+
+constexpr std::size_t kBlockingThreads = 32;  // concurrent store writers feed group commit
+
+LogLevel ParseLevel(const std::string& s) {
+  if (s == "debug") return LogLevel::kDebug;
+  if (s == "warn") return LogLevel::kWarn;
+  if (s == "error") return LogLevel::kError;
+  return LogLevel::kInfo;
+}
+
+void PrintBanner(const Config& cfg, const std::vector<std::unique_ptr<App>>& apps,
+                 const std::string& base_url) {
+  std::printf("vendo %s serving %s\n", VENDO_VERSION, base_url.c_str());
+  for (const auto& app : apps) {
+    bool identity = app->config.mode == protocol::legacy::Mode::kIdentity;
+    std::printf("  app %-16s %-9s issuer=%s  %s/apps/%s%s\n", app->config.name.c_str(),
+                identity ? "identity" : "anonymous", app->config.issuer.c_str(), base_url.c_str(),
+                app->config.name.c_str(), app->config.name == cfg.default_app ? "  (default: also at /)" : "");
+    if (identity) {
+      std::printf("      app name %s, salt endpoint %s\n", app->config.app_name.c_str(),
+                  app->salt_endpoint.c_str());
+    }
+  }
+  if (cfg.dev) {
+    std::printf(
+        "  DEVELOPMENT MODE: credentials come from the dev issuer (access keys VDEV...) and open\n"
+        "  nothing in AWS. Data: %s. Do not use --dev in production.\n",
+        cfg.store.path.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int Serve(const ServeOptions& options) {
+  Config cfg;
+  if (options.dev) {
+    if (!server::SplitHostPort(options.listen)) {
+      std::fprintf(stderr, "vendo: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n");
+      return 2;
+    }
+    if (std::string err = PrepareDevDataDir(options.data_dir); !err.empty()) {
+      std::fprintf(stderr, "vendo: %s\n", err.c_str());
+      return 1;
+    }
+    cfg = server::DevConfig(options.listen, options.data_dir);
+  } else {
+    auto loaded = server::LoadConfigFile(options.config_file);
+    if (!loaded) {
+      std::fprintf(stderr, "vendo: %s is not valid:\n", options.config_file.c_str());
+      for (const auto& p : loaded.error().problems) {
+        std::fprintf(stderr, "  %s\n", p.c_str());
+      }
+      return 2;
+    }
+    cfg = std::move(*loaded);
+  }
+  InitLogging(ParseLevel(cfg.server.log_level));
+  auto fail = [](const std::string& what) {
+    LogLine(LogLevel::kError, "cannot start").Str("error", what).Emit();
+    ShutdownLogging();
+    return 1;
+  };
+
+  SystemClock clock;
+  OsRandom random;
+  auto master_key = crypto::LoadMasterKey(cfg.store.master_key_file);
+  if (!master_key) {
+    return fail(master_key.error().message);
+  }
+  crypto::SecretBox box(std::move(*master_key), random);
+  auto store = store::SqliteStore::Open({cfg.store.path, cfg.store.group_commit_max_batch}, box,
+                                        clock);
+  if (!store) {
+    return fail("store " + cfg.store.path + ": " + store.error().message);
+  }
+  issuer::DevIssuer dev_issuer(clock, random);
+
+  std::vector<std::unique_ptr<App>> apps;
+  const App* default_app = nullptr;
+  for (const auto& app_cfg : cfg.apps) {
+    auto policy = policy::Template::Parse(app_cfg.policy);
+    if (!policy) {
+      return fail("apps." + app_cfg.name + ".policy: " + policy.error().message);
+    }
+    apps.push_back(std::make_unique<App>(App{app_cfg, std::move(*policy), &dev_issuer, "",
+                                             AsciiLower(app_cfg.app_name)}));
+    if (app_cfg.name == cfg.default_app) {
+      default_app = apps.back().get();
+    }
+  }
+
+  server::LegacyService service(**store, clock, random);
+  auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
+  server::Router router(apps, default_app, service, **store, *blocking);
+
+  auto [host, port] = *server::SplitHostPort(cfg.server.listen);
+  server::HttpServerOptions http;
+  http.host = host;
+  http.port = port;
+  http.threads = cfg.server.threads > 0 ? cfg.server.threads
+                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  http.max_connections = cfg.server.max_connections;
+  http.header_timeout = cfg.server.header_timeout;
+  http.idle_timeout = cfg.server.idle_timeout;
+  http.drain_timeout = cfg.server.drain_timeout;
+  http.max_header_bytes = cfg.server.max_header_bytes;
+  http.max_body_bytes = cfg.server.max_body_bytes;
+  http.tls_cert_file = cfg.server.tls_cert_file;
+  http.tls_key_file = cfg.server.tls_key_file;
+  auto server = server::HttpServer::Create(http, router);
+  if (!server) {
+    return fail(server.error().message);
+  }
+  std::string authority = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                          std::to_string((*server)->port());
+  std::string base_url = ((*server)->tls() ? "https://" : "http://") + authority;
+  for (auto& app : apps) {
+    if (cfg.dev) {
+      // Exactly the URL a client is configured with, so its salt matches ours.
+      app->config.public_endpoint = base_url + "/apps/" + app->config.name;
+    }
+    app->salt_endpoint = protocol::legacy::NormalizeEndpoint(app->config.public_endpoint);
+  }
+  PrintBanner(cfg, apps, base_url);
+  LogLine(LogLevel::kInfo, "listening")
+      .Str("address", authority)
+      .Int("port", (*server)->port())
+      .Bool("tls", (*server)->tls())
+      .Int("threads", http.threads)
+      .Bool("dev", cfg.dev)
+      .Emit();
+
+  (*server)->Run();
+
+  blocking.reset();  // finish queued store writes while the server's executors still exist
+  LogLine(LogLevel::kInfo, "stopped").Emit();
+  ShutdownLogging();
+  return 0;
+}
+
+}  // namespace vendo::cli

@@ -1,0 +1,20 @@
+// An app as the server runs it: its configuration plus what was built from it.
+#pragma once
+
+#include <string>
+
+#include "issuer/issuer.h"
+#include "policy/template.h"
+#include "server/config.h"
+
+namespace vendo::server {
+
+struct App {
+  AppConfig config;
+  policy::Template policy;
+  issuer::Issuer* issuer = nullptr;
+  std::string salt_endpoint;  // NormalizeEndpoint(config.public_endpoint)
+  std::string display_name;   // lower(config.app_name), as the 2012 pages print it
+};
+
+}  // namespace vendo::server

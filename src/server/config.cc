@@ -1,0 +1,328 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "issuer/session_name.h"
+#include "policy/template.h"
+
+namespace vendo::server {
+namespace {
+
+using protocol::legacy::Mode;
+
+class Checker {
+ public:
+  void Problem(std::string key, std::string what) { problems_.push_back(key + ": " + what); }
+  bool ok() const { return problems_.empty(); }
+  std::vector<std::string> Take() { return std::move(problems_); }
+
+  // Reads an optional key of type T into `out`, reporting a wrong type.
+  template <class T>
+  void Read(const toml::table& t, std::string_view key, const std::string& path, T& out) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) {
+      return;
+    }
+    if (auto v = n->value<T>()) {
+      out = *v;
+    } else {
+      Problem(path, std::string("wrong type (expected ") + TypeName<T>() + ")");
+    }
+  }
+
+ private:
+  template <class T>
+  static const char* TypeName() {
+    if constexpr (std::is_same_v<T, std::string>) {
+      return "a string";
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return "true or false";
+    } else {
+      return "an integer";
+    }
+  }
+  std::vector<std::string> problems_;
+};
+
+void CheckUnknownKeys(Checker& c, const toml::table& t, const std::string& prefix,
+                      std::initializer_list<std::string_view> known) {
+  for (auto&& [k, v] : t) {
+    bool found = false;
+    for (auto name : known) {
+      found = found || k.str() == name;
+    }
+    if (!found) {
+      c.Problem(prefix + std::string(k.str()), "unknown key");
+    }
+  }
+}
+
+template <class Rep, class Period>
+void ReadDuration(Checker& c, const toml::table& t, std::string_view key, const std::string& path,
+                  std::chrono::duration<Rep, Period>& out, std::int64_t min, std::int64_t max) {
+  std::int64_t v = out.count();
+  c.Read(t, key, path, v);
+  if (v < min || v > max) {
+    c.Problem(path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return;
+  }
+  out = std::chrono::duration<Rep, Period>(v);
+}
+
+void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
+  CheckUnknownKeys(c, t, "server.",
+                   {"listen", "threads", "max_connections", "header_timeout_ms", "idle_timeout_ms",
+                    "drain_timeout_ms", "max_header_bytes", "max_body_bytes", "tls_cert_file",
+                    "tls_key_file", "log_level"});
+  c.Read(t, "listen", "server.listen", s.listen);
+  if (!SplitHostPort(s.listen)) {
+    c.Problem("server.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
+  }
+  std::int64_t threads = s.threads, max_conn = s.max_connections;
+  c.Read(t, "threads", "server.threads", threads);
+  c.Read(t, "max_connections", "server.max_connections", max_conn);
+  if (threads < 0 || threads > 256) {
+    c.Problem("server.threads", "must be between 0 (one per core) and 256");
+  }
+  if (max_conn < 1 || max_conn > 1'000'000) {
+    c.Problem("server.max_connections", "must be between 1 and 1000000");
+  }
+  s.threads = static_cast<int>(threads);
+  s.max_connections = static_cast<int>(max_conn);
+  ReadDuration(c, t, "header_timeout_ms", "server.header_timeout_ms", s.header_timeout, 100, 600000);
+  ReadDuration(c, t, "idle_timeout_ms", "server.idle_timeout_ms", s.idle_timeout, 100, 3600000);
+  ReadDuration(c, t, "drain_timeout_ms", "server.drain_timeout_ms", s.drain_timeout, 0, 600000);
+  std::int64_t header = static_cast<std::int64_t>(s.max_header_bytes);
+  std::int64_t body = static_cast<std::int64_t>(s.max_body_bytes);
+  c.Read(t, "max_header_bytes", "server.max_header_bytes", header);
+  c.Read(t, "max_body_bytes", "server.max_body_bytes", body);
+  if (header < 1024 || header > 8192) {
+    c.Problem("server.max_header_bytes", "must be between 1024 and 8192");
+  }
+  if (body < 1024 || body > 65536) {
+    c.Problem("server.max_body_bytes", "must be between 1024 and 65536");
+  }
+  s.max_header_bytes = static_cast<std::size_t>(header);
+  s.max_body_bytes = static_cast<std::size_t>(body);
+  c.Read(t, "tls_cert_file", "server.tls_cert_file", s.tls_cert_file);
+  c.Read(t, "tls_key_file", "server.tls_key_file", s.tls_key_file);
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty()) {
+    c.Problem("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together");
+  }
+  c.Read(t, "log_level", "server.log_level", s.log_level);
+  if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" &&
+      s.log_level != "error") {
+    c.Problem("server.log_level", "must be debug, info, warn or error");
+  }
+}
+
+void ParseStore(Checker& c, const toml::table& t, StoreConfig& s) {
+  CheckUnknownKeys(c, t, "store.", {"path", "master_key_file", "group_commit_max_batch"});
+  c.Read(t, "path", "store.path", s.path);
+  c.Read(t, "master_key_file", "store.master_key_file", s.master_key_file);
+  std::int64_t batch = static_cast<std::int64_t>(s.group_commit_max_batch);
+  c.Read(t, "group_commit_max_batch", "store.group_commit_max_batch", batch);
+  if (batch < 1 || batch > 10000) {
+    c.Problem("store.group_commit_max_batch", "must be between 1 and 10000");
+  }
+  s.group_commit_max_batch = static_cast<std::size_t>(batch);
+  if (s.path.empty()) {
+    c.Problem("store.path", "required (the SQLite database file)");
+  }
+  if (s.master_key_file.empty()) {
+    c.Problem("store.master_key_file", "required (64 hex characters, mode 0600)");
+  }
+}
+
+bool IsValidAppName(std::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  for (char ch : name) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string ReadFile(const std::string& path, bool& ok) {
+  std::ifstream in(path);
+  ok = static_cast<bool>(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void ParseApp(Checker& c, const std::string& name, const toml::table& t,
+              const std::string& base_dir, AppConfig& app) {
+  std::string p = "apps." + name + ".";
+  CheckUnknownKeys(c, t, p,
+                   {"mode", "app_name", "public_endpoint", "issuer", "duration_seconds",
+                    "policy", "policy_file", "timestamp_window_seconds"});
+  app.name = name;
+  if (!IsValidAppName(name)) {
+    c.Problem("apps." + name, "app names are 1-64 characters of a-z, 0-9, '-' and '_'");
+  }
+  std::string mode = "anonymous";
+  c.Read(t, "mode", p + "mode", mode);
+  if (mode == "anonymous") {
+    app.mode = Mode::kAnonymous;
+  } else if (mode == "identity") {
+    app.mode = Mode::kIdentity;
+  } else {
+    c.Problem(p + "mode", "must be anonymous or identity");
+  }
+  app.app_name = name;
+  c.Read(t, "app_name", p + "app_name", app.app_name);
+  c.Read(t, "public_endpoint", p + "public_endpoint", app.public_endpoint);
+  if (app.mode == Mode::kIdentity && app.public_endpoint.empty()) {
+    c.Problem(p + "public_endpoint",
+              "required for identity apps: the URL clients are configured with (it salts "
+              "password hashes)");
+  }
+  c.Read(t, "issuer", p + "issuer", app.issuer);
+  if (app.issuer != "dev") {
+    c.Problem(p + "issuer", "unknown issuer \"" + app.issuer + "\" (available: dev)");
+  }
+  ReadDuration(c, t, "duration_seconds", p + "duration_seconds", app.duration, 900, 129600);
+  ReadDuration(c, t, "timestamp_window_seconds", p + "timestamp_window_seconds",
+               app.timestamp_window, 1, 900);
+  std::string policy_file;
+  c.Read(t, "policy", p + "policy", app.policy);
+  c.Read(t, "policy_file", p + "policy_file", policy_file);
+  if (!policy_file.empty()) {
+    if (!app.policy.empty()) {
+      c.Problem(p + "policy_file", "set either policy or policy_file, not both");
+    }
+    std::filesystem::path fp(policy_file);
+    if (fp.is_relative()) {
+      fp = std::filesystem::path(base_dir) / fp;
+    }
+    bool ok = false;
+    app.policy = ReadFile(fp.string(), ok);
+    if (!ok) {
+      c.Problem(p + "policy_file", "cannot read " + fp.string());
+      return;
+    }
+  }
+  if (app.policy.empty()) {
+    c.Problem(p + "policy", "required: the policy template to vend (policy or policy_file)");
+  } else if (auto tmpl = policy::Template::Parse(app.policy); !tmpl) {
+    c.Problem(p + (policy_file.empty() ? "policy" : "policy_file"), tmpl.error().message);
+  }
+}
+
+}  // namespace
+
+const AppConfig* Config::FindApp(std::string_view name) const {
+  for (const auto& a : apps) {
+    if (a.name == name) {
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<std::pair<std::string, std::uint16_t>> SplitHostPort(std::string_view listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return std::nullopt;
+  }
+  std::string host(listen.substr(0, colon));
+  if (host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string_view port_text = listen.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535 ||
+      host.empty()) {
+    return std::nullopt;
+  }
+  return std::make_pair(host, static_cast<std::uint16_t>(port));
+}
+
+std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
+                                                  const std::string& base_dir) {
+  // toml++ reports syntax errors by exception; they stop here.
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& err) {
+    return std::unexpected(ConfigProblems{{"line " + std::to_string(err.source().begin.line) +
+                                           ": " + std::string(err.description())}});
+  }
+  Checker c;
+  Config cfg;
+  CheckUnknownKeys(c, root, "", {"server", "store", "default_app", "apps"});
+  if (const auto* s = root["server"].as_table()) {
+    ParseServer(c, *s, cfg.server);
+  }
+  if (const auto* s = root["store"].as_table()) {
+    ParseStore(c, *s, cfg.store);
+  } else {
+    c.Problem("store", "required table ([store] with path and master_key_file)");
+  }
+  c.Read(root, "default_app", "default_app", cfg.default_app);
+  if (const auto* apps = root["apps"].as_table()) {
+    for (auto&& [name, node] : *apps) {
+      AppConfig app;
+      if (const auto* t = node.as_table()) {
+        ParseApp(c, std::string(name.str()), *t, base_dir, app);
+        cfg.apps.push_back(std::move(app));
+      } else {
+        c.Problem("apps." + std::string(name.str()), "must be a table");
+      }
+    }
+  }
+  if (cfg.apps.empty()) {
+    c.Problem("apps", "at least one app is required ([apps.NAME])");
+  }
+  if (!cfg.default_app.empty() && cfg.FindApp(cfg.default_app) == nullptr) {
+    c.Problem("default_app", "no app named \"" + cfg.default_app + "\"");
+  }
+  if (!c.ok()) {
+    return std::unexpected(ConfigProblems{c.Take()});
+  }
+  return cfg;
+}
+
+std::expected<Config, ConfigProblems> LoadConfigFile(const std::string& path) {
+  bool ok = false;
+  std::string text = ReadFile(path, ok);
+  if (!ok) {
+    return std::unexpected(ConfigProblems{{path + ": cannot read the file"}});
+  }
+  auto base = std::filesystem::absolute(path).parent_path().string();
+  return ParseConfig(text, base);
+}
+
+Config DevConfig(const std::string& listen, const std::string& data_dir) {
+  Config cfg;
+  cfg.dev = true;
+  cfg.server.listen = listen;
+  cfg.store.path = data_dir + "/vendo.db";
+  cfg.store.master_key_file = data_dir + "/master.key";
+  cfg.default_app = "anonymous-demo";
+  AppConfig anon;
+  anon.name = "anonymous-demo";
+  anon.mode = Mode::kAnonymous;
+  anon.app_name = "anonymous-demo";
+  anon.policy = policy::DefaultDevPolicy(false);
+  AppConfig ident;
+  ident.name = "identity-demo";
+  ident.mode = Mode::kIdentity;
+  ident.app_name = "MyMobileAppName";
+  ident.policy = policy::DefaultDevPolicy(true);
+  // public_endpoint is filled in once the listener is bound (the port may be 0).
+  cfg.apps = {anon, ident};
+  return cfg;
+}
+
+}  // namespace vendo::server

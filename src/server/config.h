@@ -1,0 +1,75 @@
+// The server's configuration: one TOML file (docs/configuration.md lists every key), or the
+// built-in development configuration of `vendo serve --dev`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/legacy.h"
+
+namespace vendo::server {
+
+struct AppConfig {
+  std::string name;  // URL segment: /apps/NAME/...
+  protocol::legacy::Mode mode = protocol::legacy::Mode::kAnonymous;
+  std::string app_name;         // identity: the 2012 PARAM1 (lower-cased for salts and pages)
+  std::string public_endpoint;  // URL the clients are configured with (identity salt)
+  std::string issuer = "dev";
+  std::chrono::seconds duration{86400};
+  std::string policy;  // template text (policy_file is read at load time)
+  std::chrono::seconds timestamp_window{900};
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;  // 0 = one per core
+  int max_connections = 10000;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds drain_timeout{15000};
+  std::size_t max_header_bytes = 8192;
+  std::size_t max_body_bytes = 65536;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string log_level = "info";
+};
+
+struct StoreConfig {
+  std::string path;  // SQLite database file
+  std::string master_key_file;
+  std::size_t group_commit_max_batch = 256;
+};
+
+struct Config {
+  ServerConfig server;
+  StoreConfig store;
+  std::string default_app;
+  std::vector<AppConfig> apps;
+  bool dev = false;
+
+  const AppConfig* FindApp(std::string_view name) const;
+};
+
+// Every problem found, each naming its key: "apps.demo.mode: must be anonymous or identity".
+struct ConfigProblems {
+  std::vector<std::string> problems;
+};
+
+// Parses and validates a config file. On failure returns every problem, not just the first.
+std::expected<Config, ConfigProblems> LoadConfigFile(const std::string& path);
+std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
+                                                  const std::string& base_dir);
+
+// The `--dev` configuration: an anonymous app "anonymous-demo" (the default app) and an
+// identity app "identity-demo" (app name MyMobileAppName), data under `data_dir`.
+Config DevConfig(const std::string& listen, const std::string& data_dir);
+
+// Splits "host:port" (IPv6 as "[::1]:port"). Port may be 0.
+std::optional<std::pair<std::string, std::uint16_t>> SplitHostPort(std::string_view listen);
+
+}  // namespace vendo::server

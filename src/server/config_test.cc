@@ -1,0 +1,95 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+namespace vendo::server {
+namespace {
+
+constexpr std::string_view kGood = R"(
+default_app = "field-sensors"
+[server]
+listen = "0.0.0.0:8443"
+threads = 2
+[store]
+path = "/var/lib/vendo/vendo.db"
+master_key_file = "/etc/vendo/master.key"
+[apps.field-sensors]
+mode = "anonymous"
+duration_seconds = 3600
+policy = '{"Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/{{device}}/*"}]}'
+[apps.photos]
+mode = "identity"
+app_name = "MyMobileAppName"
+public_endpoint = "https://tvm.example.com/apps/photos"
+policy = '{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/{{username}}/*"}]}'
+)";
+
+TEST(Config, ParsesAValidFile) {
+  auto cfg = ParseConfig(kGood, "/tmp");
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().problems.front();
+  EXPECT_EQ(cfg->server.listen, "0.0.0.0:8443");
+  EXPECT_EQ(cfg->apps.size(), 2u);
+  const AppConfig* photos = cfg->FindApp("photos");
+  ASSERT_NE(photos, nullptr);
+  EXPECT_EQ(photos->mode, protocol::legacy::Mode::kIdentity);
+  EXPECT_EQ(photos->duration, std::chrono::seconds(86400));
+  EXPECT_EQ(cfg->FindApp("field-sensors")->duration, std::chrono::seconds(3600));
+}
+
+TEST(Config, ReportsEveryProblemWithItsKey) {
+  auto cfg = ParseConfig(R"(
+default_app = "nope"
+surprise = 1
+[server]
+listen = "no-port"
+max_body_bytes = 10
+[store]
+path = "x.db"
+[apps.Bad_Name]
+mode = "sideways"
+issuer = "magic"
+duration_seconds = 10
+policy = '{"a": "{{user}}"}'
+[apps.id]
+mode = "identity"
+policy = '{}'
+)",
+                         "/tmp");
+  ASSERT_FALSE(cfg.has_value());
+  std::string all;
+  for (const auto& p : cfg.error().problems) {
+    all += p + "\n";
+  }
+  for (std::string_view key :
+       {"surprise: unknown key", "server.listen:", "server.max_body_bytes:",
+        "store.master_key_file:", "apps.Bad_Name:", "apps.Bad_Name.mode:", "apps.Bad_Name.issuer:",
+        "apps.Bad_Name.duration_seconds:", "apps.Bad_Name.policy: unknown policy variable",
+        "apps.id.public_endpoint:", "default_app:"}) {
+    EXPECT_NE(all.find(key), std::string::npos) << key << " missing from:\n" << all;
+  }
+}
+
+TEST(Config, SyntaxErrorsNameTheLine) {
+  auto cfg = ParseConfig("[server\nlisten=1", "/tmp");
+  ASSERT_FALSE(cfg.has_value());
+  EXPECT_TRUE(cfg.error().problems.front().starts_with("line 1")) << cfg.error().problems.front();
+}
+
+TEST(Config, DevConfigServesBothDemoApps) {
+  Config cfg = DevConfig("127.0.0.1:0", "/tmp/x");
+  EXPECT_TRUE(cfg.dev);
+  EXPECT_EQ(cfg.default_app, "anonymous-demo");
+  ASSERT_NE(cfg.FindApp("identity-demo"), nullptr);
+  EXPECT_EQ(cfg.FindApp("identity-demo")->app_name, "MyMobileAppName");
+  EXPECT_EQ(cfg.store.master_key_file, "/tmp/x/master.key");
+}
+
+TEST(Config, SplitHostPort) {
+  EXPECT_EQ(SplitHostPort("127.0.0.1:8080")->second, 8080);
+  EXPECT_EQ(SplitHostPort("[::1]:0")->first, "::1");
+  EXPECT_FALSE(SplitHostPort("localhost").has_value());
+  EXPECT_FALSE(SplitHostPort("h:99999").has_value());
+}
+
+}  // namespace
+}  // namespace vendo::server

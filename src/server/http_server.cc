@@ -1,0 +1,443 @@
+#include "server/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "common/random.h"
+#include "server/access_log.h"
+
+namespace vendo::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// What the drain needs to know about a live connection. Touched only on its own io_context
+// thread, except for the registry that holds it.
+struct SessionState {
+  asio::any_io_executor executor;
+  bool busy = false;
+  bool closed = false;
+  std::function<void()> cancel;
+};
+
+// An HTTP date for "Date" and "Expires", cached per thread per second.
+const std::string& HttpDate() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    char buf[64];
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+    cached_second = now;
+  }
+  return cached;
+}
+
+http::response<http::string_body> PlainResponse(http::status status, std::string body) {
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::content_type, "text/plain; charset=UTF-8");
+  res.set(http::field::date, HttpDate());
+  res.set(http::field::server, "vendo");
+  res.body() = std::move(body);
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(const HttpServerOptions& o, Handler& h) : options(o), handler(h) {
+    int n = std::max(1, o.threads);
+    for (int i = 0; i < n; ++i) {
+      contexts.push_back(std::make_unique<asio::io_context>(1));
+      guards.emplace_back(contexts.back()->get_executor());
+    }
+    acceptor.emplace(*contexts[0]);
+    signals.emplace(*contexts[0], SIGTERM, SIGINT);
+    OsRandom random;
+    id_prefix = random.Hex(4);
+  }
+
+  HttpServerOptions options;
+  Handler& handler;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::signal_set> signals;
+  std::optional<asio::ssl::context> tls;
+  std::optional<asio::steady_timer> drain_timer;
+  std::atomic<int> active{0};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+  std::mutex sessions_mu;
+  std::unordered_map<SessionState*, std::weak_ptr<SessionState>> sessions;
+  std::string id_prefix;
+  std::atomic<std::uint64_t> next_id{0};
+  std::size_t next_context = 0;
+
+  std::string NextRequestId() {
+    return id_prefix + "-" + std::to_string(next_id.fetch_add(1, std::memory_order_relaxed));
+  }
+
+  asio::awaitable<void> AcceptLoop();
+  asio::awaitable<void> Reject(tcp::socket socket);
+  asio::awaitable<void> RunConnection(tcp::socket socket);
+  template <class Stream>
+  asio::awaitable<void> Serve(Stream& stream, bool is_tls, std::string remote);
+  asio::awaitable<HttpResponse> CallHandler(HttpRequest request);
+  void BeginDrain();
+  void ConnectionClosed();
+  void StopAll();
+};
+
+asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
+  for (;;) {
+    asio::io_context& ctx = *contexts[next_context++ % contexts.size()];
+    auto [ec, socket] = co_await acceptor->async_accept(ctx, kTuple);
+    if (draining.load()) {
+      co_return;
+    }
+    if (ec) {
+      if (ec == asio::error::operation_aborted) {
+        co_return;
+      }
+      // Out of file descriptors and the like: back off briefly instead of spinning.
+      LogLine(LogLevel::kWarn, "accept failed").Str("error", ec.message()).Emit();
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kTuple);
+      continue;
+    }
+    if (active.load() >= options.max_connections) {
+      asio::co_spawn(ctx, Reject(std::move(socket)), asio::detached);
+      continue;
+    }
+    active.fetch_add(1);
+    asio::co_spawn(ctx, RunConnection(std::move(socket)),
+                   [this](const std::exception_ptr&) { ConnectionClosed(); });
+  }
+}
+
+asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
+  static const std::string kBusy = [] {
+    std::string body = "too many connections\r\n";
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+           "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  (void)co_await asio::async_write(socket, asio::buffer(kBusy), kTuple);
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  auto peer = socket.remote_endpoint(ec);
+  std::string remote = ec ? "" : peer.address().to_string();
+  if (!tls) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await Serve(stream, false, std::move(remote));
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+  beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+  auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (hs_ec) {
+    co_return;
+  }
+  co_await Serve(stream, true, std::move(remote));
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  (void)co_await stream.async_shutdown(kTuple);
+}
+
+asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request) {
+  auto ex = co_await asio::this_coro::executor;
+  // Captures only pointers: g++ 12 relocates objects with non-trivial members that are
+  // captured by value in a lambda temporary inside a co_await expression (the request's
+  // short strings then point into the old frame). The request lives in this frame instead.
+  HttpRequest* req = &request;
+  auto initiate = [this, ex, req](auto completion) {
+    // The handler may respond from another thread. The coroutine's completion handler is
+    // moved out there and posted back, so it runs and is destroyed on the connection's own
+    // executor; only an empty shell is left behind in the Responder.
+    using Completion = decltype(completion);
+    auto holder = std::make_shared<std::optional<Completion>>(std::move(completion));
+    handler.Handle(std::move(*req), [holder, ex](HttpResponse response) {
+      asio::post(ex, [c = std::move(**holder), response = std::move(response)]() mutable {
+        std::move(c)(std::move(response));
+      });
+      holder->reset();
+    });
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
+      initiate, asio::use_awaitable);
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, bool is_tls, std::string remote) {
+  auto state = std::make_shared<SessionState>();
+  state->executor = co_await asio::this_coro::executor;
+  state->cancel = [&stream] { beast::get_lowest_layer(stream).cancel(); };
+  {
+    std::lock_guard lock(sessions_mu);
+    sessions.emplace(state.get(), state);
+  }
+  struct Unregister {
+    Impl* impl;
+    SessionState* s;
+    ~Unregister() {
+      s->closed = true;
+      std::lock_guard lock(impl->sessions_mu);
+      impl->sessions.erase(s);
+    }
+  } unregister{this, state.get()};
+
+  beast::flat_buffer buffer;
+  bool first = true;
+  while (!draining.load() || buffer.size() > 0) {
+    // Wait for the next request with the idle timeout, then give the header its own budget.
+    if (buffer.size() == 0) {
+      beast::get_lowest_layer(stream).expires_after(first ? options.header_timeout
+                                                          : options.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      if (ec) {
+        co_return;
+      }
+      buffer.commit(n);
+    }
+    first = false;
+    state->busy = true;
+    auto started = std::chrono::steady_clock::now();
+    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    parser.body_limit(options.max_body_bytes);
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    if (!hec && !parser.is_done()) {
+      if (parser.get()[http::field::expect] == "100-continue") {
+        http::response<http::empty_body> cont{http::status::continue_, 11};
+        (void)co_await http::async_write(stream, cont, kTuple);
+      }
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+      hec = bec;
+    }
+    if (hec) {
+      std::optional<http::status> status;
+      if (hec == http::error::header_limit) {
+        // The request line alone did not fit: 414; otherwise the headers did not: 431.
+        std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
+        auto eol = seen.find("\r\n");
+        status = (eol == std::string_view::npos || eol >= options.max_header_bytes)
+                     ? http::status::uri_too_long
+                     : http::status::request_header_fields_too_large;
+      } else if (hec == http::error::body_limit) {
+        status = http::status::payload_too_large;
+      } else if (hec != beast::error::timeout && hec != asio::error::eof &&
+                 hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
+                 hec != http::error::end_of_stream && hec != http::error::partial_message) {
+        status = http::status::bad_request;
+      }
+      if (status) {
+        auto res = PlainResponse(*status, std::string(http::obsolete_reason(*status)) + "\n");
+        beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+        (void)co_await http::async_write(stream, res, kTuple);
+        AccessLog(NextRequestId(), "-", "-", static_cast<int>(*status), started, 0, "", remote);
+      }
+      co_return;
+    }
+
+    auto& msg = parser.get();
+    HttpRequest request;
+    request.method = std::string(msg.method_string());
+    request.target = std::string(msg.target());
+    request.content_type = std::string(msg[http::field::content_type]);
+    request.body = std::move(msg.body());
+    request.tls = is_tls;
+    request.request_id = NextRequestId();
+    std::string request_id = request.request_id;
+    std::string method = request.method;
+    std::string path = request.target.substr(0, request.target.find('?'));
+    bool keep_alive = msg.keep_alive();
+
+    HttpResponse response = co_await CallHandler(std::move(request));
+
+    http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
+    res.set(http::field::server, "vendo");
+    res.set(http::field::date, HttpDate());
+    res.set(http::field::content_type, response.content_type);
+    res.set("X-Request-Id", request_id);
+    if (response.expires_now) {
+      res.set(http::field::expires, HttpDate());
+    }
+    for (auto& [k, v] : response.headers) {
+      res.set(k, v);
+    }
+    res.body() = std::move(response.body);
+    keep_alive = keep_alive && !draining.load();
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+    AccessLog(request_id, method, path, response.status, started, wn, response.app, remote);
+    state->busy = false;
+    if (wec || !keep_alive) {
+      co_return;
+    }
+  }
+}
+
+void HttpServer::Impl::BeginDrain() {
+  if (draining.exchange(true)) {
+    return;
+  }
+  LogLine(LogLevel::kInfo, "draining").Int("connections", active.load()).Emit();
+  boost::system::error_code ec;
+  acceptor->close(ec);
+  signals->cancel(ec);
+  {
+    std::lock_guard lock(sessions_mu);
+    for (auto& [raw, weak] : sessions) {
+      if (auto s = weak.lock()) {
+        asio::post(s->executor, [s] {
+          if (!s->closed && !s->busy) {
+            s->cancel();
+          }
+        });
+      }
+    }
+  }
+  if (active.load() == 0) {
+    StopAll();
+    return;
+  }
+  drain_timer.emplace(*contexts[0], options.drain_timeout);
+  drain_timer->async_wait([this](const boost::system::error_code& e) {
+    if (!e) {
+      LogLine(LogLevel::kWarn, "drain timeout; closing remaining connections")
+          .Int("connections", active.load())
+          .Emit();
+      StopAll();
+    }
+  });
+}
+
+void HttpServer::Impl::ConnectionClosed() {
+  if (active.fetch_sub(1) == 1 && draining.load()) {
+    asio::post(*contexts[0], [this] { StopAll(); });
+  }
+}
+
+void HttpServer::Impl::StopAll() {
+  if (stopped.exchange(true)) {
+    return;
+  }
+  if (drain_timer) {
+    drain_timer->cancel();
+  }
+  for (auto& g : guards) {
+    g.reset();
+  }
+  for (auto& c : contexts) {
+    c->stop();
+  }
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() = default;
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& options,
+                                                       Handler& handler) {
+  auto impl = std::make_unique<Impl>(options, handler);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (ec) {
+    return Fail(ErrorCode::kInvalidArgument, "listen address " + options.host + ": " + ec.message());
+  }
+  tcp::endpoint endpoint(address, options.port);
+  auto& acc = *impl->acceptor;
+  if (acc.open(endpoint.protocol(), ec); !ec) {
+    acc.set_option(asio::socket_base::reuse_address(true), ec);
+    acc.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acc.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return Fail(ErrorCode::kUnavailable, "cannot listen on " + options.host + ":" +
+                                             std::to_string(options.port) + ": " + ec.message());
+  }
+  if (!options.tls_cert_file.empty()) {
+    auto& ctx = impl->tls.emplace(asio::ssl::context::tls_server);
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    ctx.use_certificate_chain_file(options.tls_cert_file, ec);
+    if (!ec) {
+      ctx.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+    }
+    if (ec) {
+      return Fail(ErrorCode::kInvalidArgument, "TLS certificate or key: " + ec.message());
+    }
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+std::uint16_t HttpServer::port() const { return impl_->acceptor->local_endpoint().port(); }
+bool HttpServer::tls() const { return impl_->tls.has_value(); }
+
+void HttpServer::Run() {
+  Impl& s = *impl_;
+  s.signals->async_wait([&s](const boost::system::error_code& ec, int) {
+    if (!ec) {
+      s.BeginDrain();
+    }
+  });
+  asio::co_spawn(*s.contexts[0], s.AcceptLoop(), asio::detached);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < s.contexts.size(); ++i) {
+    threads.emplace_back([&s, i] { s.contexts[i]->run(); });
+  }
+  s.contexts[0]->run();
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+void HttpServer::Stop() {
+  asio::post(*impl_->contexts[0], [this] { impl_->BeginDrain(); });
+}
+
+struct ThreadPoolRunner::Impl {
+  explicit Impl(std::size_t n) : pool(n) {}
+  asio::thread_pool pool;
+};
+
+ThreadPoolRunner::ThreadPoolRunner(std::size_t threads)
+    : impl_(std::make_unique<Impl>(std::max<std::size_t>(1, threads))) {}
+
+ThreadPoolRunner::~ThreadPoolRunner() { impl_->pool.join(); }
+
+void ThreadPoolRunner::Post(std::function<void()> task) {
+  asio::post(impl_->pool, std::move(task));
+}
+
+}  // namespace vendo::server

@@ -1,0 +1,68 @@
+// HttpServer: HTTP/1.1 (and HTTPS) on Boost.Beast with C++20 coroutines. This header keeps
+// Beast and Asio out of everything that includes it.
+//
+// One io_context per thread; one acceptor hands connections out round-robin. Limits: request
+// line and headers (414/431), body (413), header and idle timeouts, a connection cap (503).
+// SIGTERM or SIGINT (or Stop()) starts a drain: no new connections, idle keep-alive
+// connections close, in-flight requests finish (up to drain_timeout), then Run() returns.
+// Each request is logged as one JSON line (no query string: it carries keys).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "server/http_types.h"
+#include "vendo/result.h"
+
+namespace vendo::server {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  int threads = 1;
+  int max_connections = 10000;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds drain_timeout{15000};
+  std::size_t max_header_bytes = 8192;
+  std::size_t max_body_bytes = 65536;
+  std::string tls_cert_file;  // TLS when both are set
+  std::string tls_key_file;
+};
+
+class HttpServer {
+ public:
+  // Binds the listener (port 0 picks a free port). Fails if it cannot bind or load TLS files.
+  static Result<std::unique_ptr<HttpServer>> Create(const HttpServerOptions& options,
+                                                    Handler& handler);
+  ~HttpServer();
+
+  std::uint16_t port() const;
+  bool tls() const;
+  // Serves until a signal or Stop(), drains, and returns. Call once.
+  void Run();
+  // Starts the drain from any thread.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A fixed pool of threads for blocking work (store writes).
+class ThreadPoolRunner final : public TaskRunner {
+ public:
+  explicit ThreadPoolRunner(std::size_t threads);
+  ~ThreadPoolRunner() override;  // waits for queued tasks
+  void Post(std::function<void()> task) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vendo::server

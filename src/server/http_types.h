@@ -1,0 +1,46 @@
+// Plain request/response types between the HTTP transport (http_server.cc, the only code
+// that sees Beast) and the handlers.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vendo::server {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, as received
+  std::string content_type;
+  std::string body;
+  bool tls = false;
+  std::string request_id;  // set by the transport; for log lines
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=UTF-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool expires_now = false;  // "Expires: <now>", as the 2012 servlets sent
+  std::string app;           // for the access log
+};
+
+// Called exactly once per request, from any thread.
+using Responder = std::function<void(HttpResponse)>;
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual void Handle(HttpRequest request, Responder respond) = 0;
+};
+
+// Runs blocking work (store writes) off the network threads.
+class TaskRunner {
+ public:
+  virtual ~TaskRunner() = default;
+  virtual void Post(std::function<void()> task) = 0;
+};
+
+}  // namespace vendo::server

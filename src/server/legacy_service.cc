@@ -1,0 +1,207 @@
+#include "server/legacy_service.h"
+
+#include <openssl/crypto.h>
+
+#include <array>
+
+#include "common/log.h"
+#include "crypto/aes.h"
+#include "issuer/session_name.h"
+#include "protocol/legacy.h"
+#include "protocol/timestamp.h"
+#include "protocol/validate.h"
+
+namespace vendo::server {
+namespace {
+
+using protocol::legacy::Mode;
+
+Error Missing() { return Error{ErrorCode::kInvalidArgument, "missing parameter"}; }
+Error BadSignature() { return Error{ErrorCode::kUnauthenticated, "signature does not match"}; }
+
+// Reads the named parameters in the 2012 order; fails on the first missing one, or on one
+// longer than any legitimate value.
+template <std::size_t N>
+Result<std::array<std::string, N>> RequireAll(const Params& params,
+                                              const std::array<std::string_view, N>& names) {
+  std::array<std::string, N> out;
+  for (std::size_t i = 0; i < N; ++i) {
+    auto v = params.Required(names[i]);
+    if (!v) {
+      return std::unexpected(Missing());
+    }
+    if (v->size() > protocol::kMaxParamBytes) {
+      return Fail(ErrorCode::kInvalidArgument, "parameter too long");
+    }
+    out[i] = std::move(*v);
+  }
+  return out;
+}
+
+// Identity uids had no rule in 2012; vendo asks for 1..128 printable ASCII characters.
+bool IsValidIdentityUid(std::string_view uid) {
+  if (uid.empty() || uid.size() > protocol::kMaxUidLength) {
+    return false;
+  }
+  for (char c : uid) {
+    if (c <= 0x20 || c >= 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Status LegacyService::CheckTimestamp(const App& app, std::string_view timestamp) const {
+  auto t = protocol::ParseLegacyTimestamp(timestamp);
+  if (!t || !protocol::WithinWindow(*t, clock_.Now(), app.config.timestamp_window)) {
+    return Fail(ErrorCode::kStaleRequest, "timestamp not valid");
+  }
+  return {};
+}
+
+Result<std::string> LegacyService::WrapWithFreshIv(std::string_view plaintext,
+                                                   std::string_view key_hex) {
+  Bytes iv = random_.Bytes(crypto::kAesBlock);
+  return protocol::legacy::Wrap(plaintext, key_hex, iv);
+}
+
+Status LegacyService::RegisterDevice(const App& app, const Params& params) {
+  auto p = RequireAll<2>(params, {"uid", "key"});
+  if (!p) {
+    return std::unexpected(p.error());
+  }
+  auto& [uid, key] = *p;
+  if (!protocol::IsValidUid(uid)) {
+    return Fail(ErrorCode::kInvalidArgument, "uid must be 24-128 printable ASCII characters");
+  }
+  // The 2012 server accepted any key of 24+ characters and then failed every /gettoken with
+  // 500; vendo refuses a key that cannot work as an AES key up front.
+  if (!protocol::legacy::IsUsableAesKey(key)) {
+    return Fail(ErrorCode::kInvalidArgument, "key must be 32, 48 or 64 hex characters");
+  }
+  return store_.CreateDevice(app.config.name, uid, SecretString(std::move(key)));
+}
+
+Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& params) {
+  auto p = RequireAll<3>(params, {"uid", "signature", "timestamp"});
+  if (!p) {
+    return std::unexpected(p.error());
+  }
+  auto& [uid, signature, timestamp] = *p;
+  VENDO_RETURN_IF_ERROR(CheckTimestamp(app, timestamp));
+  auto device = store_.FindDevice(app.config.name, uid);
+  if (!device) {
+    if (device.error().code == ErrorCode::kNotFound) {
+      return std::unexpected(BadSignature());
+    }
+    return std::unexpected(device.error());
+  }
+  if (!protocol::legacy::VerifySignature(app.config.mode, device->key.Reveal(), timestamp,
+                                         signature)) {
+    return std::unexpected(BadSignature());
+  }
+  TokenGrant grant;
+  grant.device_key = std::move(device->key);
+  issuer::IssueRequest& req = grant.request;
+  req.app = app.config.name;
+  req.device_id = uid;
+  req.duration = app.config.duration;
+  std::string raw_name = uid;
+  if (app.config.mode == Mode::kIdentity) {
+    // 2012 answered 500 for a deleted user's device; a deleted or disabled user is simply
+    // no longer authorized, so vendo answers 401.
+    if (!device->user_id) {
+      return std::unexpected(BadSignature());
+    }
+    auto user = store_.FindUserById(app.config.name, *device->user_id);
+    if (!user) {
+      if (user.error().code == ErrorCode::kNotFound) {
+        return Fail(ErrorCode::kUnauthenticated, "the device's user no longer exists");
+      }
+      return std::unexpected(user.error());
+    }
+    if (!user->enabled) {
+      return Fail(ErrorCode::kUnauthenticated, "the device's user is disabled");
+    }
+    req.username = user->username;
+    raw_name = user->username;
+  }
+  req.session_name = issuer::MakeSessionName(raw_name, app.issuer->MaxSessionNameLength());
+  if (req.session_name != raw_name) {
+    LogLine(LogLevel::kInfo, "session name mapped")
+        .Str("app", app.config.name)
+        .Str("from", raw_name)
+        .Str("to", req.session_name)
+        .Emit();
+  }
+  auto policy = app.policy.Render({app.config.name, uid, req.username.value_or(""), "", ""});
+  if (!policy) {
+    return std::unexpected(policy.error());
+  }
+  req.policy = std::move(*policy);
+  return grant;
+}
+
+Result<std::string> LegacyService::SealToken(const TokenGrant& grant, const Credentials& creds) {
+  std::string plaintext = protocol::legacy::TokenPlaintext(creds);
+  auto body = WrapWithFreshIv(plaintext, grant.device_key.Reveal());
+  OPENSSL_cleanse(plaintext.data(), plaintext.size());
+  return body;
+}
+
+Result<std::string> LegacyService::Login(const App& app, const Params& params) {
+  auto p = RequireAll<4>(params, {"username", "timestamp", "signature", "uid"});
+  if (!p) {
+    return std::unexpected(p.error());
+  }
+  auto& [username, timestamp, signature, uid] = *p;
+  VENDO_RETURN_IF_ERROR(CheckTimestamp(app, timestamp));
+  if (!IsValidIdentityUid(uid)) {
+    return Fail(ErrorCode::kInvalidArgument, "uid must be 1-128 printable ASCII characters");
+  }
+  auto user = store_.FindUser(app.config.name, username);
+  if (!user) {
+    if (user.error().code == ErrorCode::kNotFound) {
+      return std::unexpected(BadSignature());
+    }
+    return std::unexpected(user.error());
+  }
+  if (!user->enabled ||
+      !protocol::legacy::VerifySignature(Mode::kIdentity, user->password_hash.Reveal(), timestamp,
+                                         signature)) {
+    return std::unexpected(BadSignature());
+  }
+  SecretString new_key(random_.Hex(16));
+  // A uid bound to another user fails with kFailedPrecondition: 500, as in 2012.
+  VENDO_RETURN_IF_ERROR(store_.BindDevice(app.config.name, uid, user->user_id, new_key));
+  std::string plaintext = protocol::legacy::KeyPlaintext(new_key.Reveal());
+  auto body =
+      WrapWithFreshIv(plaintext, protocol::legacy::LoginWrapKey(user->password_hash.Reveal()));
+  OPENSSL_cleanse(plaintext.data(), plaintext.size());
+  return body;
+}
+
+bool LegacyService::MissingUserParams(const Params& params) {
+  return !params.Required("username") || !params.Required("password");
+}
+
+Status LegacyService::RegisterUser(const App& app, const Params& params) {
+  auto p = RequireAll<2>(params, {"username", "password"});
+  if (!p) {
+    return std::unexpected(p.error());
+  }
+  auto& [username, password] = *p;
+  if (!protocol::IsValidUsername(username) || !protocol::IsValidPassword(password)) {
+    OPENSSL_cleanse(password.data(), password.size());
+    return Fail(ErrorCode::kInvalidArgument,
+                "username: 3-128 letters, digits, '_', '.', '@'; password: 6-128 characters");
+  }
+  SecretString hash(protocol::legacy::SaltedPasswordHash(password, username,
+                                                         app.config.app_name, app.salt_endpoint));
+  OPENSSL_cleanse(password.data(), password.size());
+  return store_.CreateUser(app.config.name, username, random_.Hex(16), hash);
+}
+
+}  // namespace vendo::server

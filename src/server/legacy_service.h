@@ -1,0 +1,51 @@
+// The 2012 protocol's use cases, free of HTTP: each takes the app and the request parameters
+// and returns a value or an Error whose code legacy_routes maps to the 2012 status and body.
+//
+//   kInvalidArgument -> 400 null          kStaleRequest      -> 408 Timestamp not valid
+//   kUnauthenticated -> 401               kAlreadyExists     -> 409 (406 for /registeruser)
+//   anything else    -> 500 Server Error
+//
+// Thread-safe. Calls block on the store.
+#pragma once
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "issuer/issuer.h"
+#include "server/app.h"
+#include "server/form.h"
+#include "store/store.h"
+
+namespace vendo::server {
+
+struct TokenGrant {
+  issuer::IssueRequest request;
+  SecretString device_key;  // wraps the response
+};
+
+class LegacyService {
+ public:
+  LegacyService(store::Store& store, const Clock& clock, Random& random)
+      : store_(store), clock_(clock), random_(random) {}
+
+  // /registerdevice (anonymous): uid and key.
+  Status RegisterDevice(const App& app, const Params& params);
+  // /gettoken, first half: checks the request and says what to ask the issuer for.
+  Result<TokenGrant> AuthorizeToken(const App& app, const Params& params);
+  // /gettoken, second half: the wrapped token body (no CRLF).
+  Result<std::string> SealToken(const TokenGrant& grant, const Credentials& creds);
+  // /login (identity): rotates the device key and returns it wrapped (no CRLF).
+  Result<std::string> Login(const App& app, const Params& params);
+  // /registeruser (identity). Missing parameters are reported by MissingUserParams first.
+  Status RegisterUser(const App& app, const Params& params);
+  static bool MissingUserParams(const Params& params);
+
+ private:
+  Status CheckTimestamp(const App& app, std::string_view timestamp) const;
+  Result<std::string> WrapWithFreshIv(std::string_view plaintext, std::string_view key_hex);
+
+  store::Store& store_;
+  const Clock& clock_;
+  Random& random_;
+};
+
+}  // namespace vendo::server

@@ -1,0 +1,100 @@
+#include "server/pages.h"
+
+#include <fmt/format.h>
+
+namespace vendo::server::pages {
+namespace {
+
+constexpr std::string_view kStyle =
+    "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f5f6f8;"
+    "color:#1d2330;margin:0}main{max-width:28rem;margin:4rem auto;background:#fff;"
+    "border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:2rem}"
+    "h1{font-size:1.4rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .3rem;"
+    "font-weight:600}input[type=text],input[type=password]{width:100%;box-sizing:border-box;"
+    "padding:.6rem;border:1px solid #c5cad3;border-radius:6px;font-size:1rem}"
+    "input[type=submit]{margin-top:1.2rem;padding:.6rem 1.4rem;border:0;border-radius:6px;"
+    "background:#2456d3;color:#fff;font-size:1rem;cursor:pointer}"
+    ".warn{background:#fff4d6;border:1px solid #e9c46a;padding:.6rem;border-radius:6px}"
+    ".err{color:#a4161a}.hint{color:#5b6373;font-size:.9rem}";
+
+std::string Page(std::string_view app_display, std::string_view title_suffix,
+                 std::string_view body) {
+  std::string app = HtmlEscape(app_display);
+  return fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<title>{} - {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n{}</main>\n"
+      "</body>\n</html>\n",
+      app, title_suffix, kStyle, body);
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string Register(std::string_view app_display, bool tls) {
+  std::string warning =
+      tls ? "" : "<p class=\"warn\" role=\"alert\">Warning: You are not running SSL.</p>\n";
+  return Page(app_display, "Register",
+              fmt::format("<h1>Create an account for {}</h1>\n{}"
+                          "<form id=\"register\" name=\"register\" action=\"registeruser\" "
+                          "method=\"POST\">\n"
+                          "<label for=\"username\">Username</label>\n"
+                          "<input type=\"text\" id=\"username\" name=\"username\" required "
+                          "minlength=\"3\" maxlength=\"128\" autocomplete=\"username\">\n"
+                          "<p class=\"hint\">3 to 128 letters, digits, _ . or @</p>\n"
+                          "<label for=\"password\">Password</label>\n"
+                          "<input type=\"password\" id=\"password\" name=\"password\" required "
+                          "minlength=\"6\" maxlength=\"128\" autocomplete=\"new-password\">\n"
+                          "<p class=\"hint\">6 to 128 characters</p>\n"
+                          "<input type=\"submit\" value=\"Register\">\n</form>\n",
+                          HtmlEscape(app_display), warning));
+}
+
+std::string Success(std::string_view app_display, std::string_view username) {
+  return Page(app_display, "Success",
+              fmt::format("<h1>Registration complete</h1>\n<p>The account <strong>{}</strong> "
+                          "was created. You can now log in from the app.</p>\n",
+                          HtmlEscape(username)));
+}
+
+std::string Failure(std::string_view app_display, std::string_view reason) {
+  return Page(app_display, "Error",
+              fmt::format("<h1>Registration failed</h1>\n<p class=\"err\">{}</p>\n"
+                          "<p><a href=\"register.jsp\">Try again</a></p>\n",
+                          HtmlEscape(reason)));
+}
+
+std::string MissingParameters(std::string_view app_display) {
+  return Failure(app_display, "Please enter both a username and a password.");
+}
+
+std::string ServerError(std::string_view app_display) {
+  return Page(app_display, "Error",
+              "<h1>Something went wrong</h1>\n<p class=\"err\">The server could not complete "
+              "the request. Please try again later.</p>\n");
+}
+
+std::string Home(std::string_view app_display, bool identity) {
+  return Page(app_display, "Home",
+              fmt::format("<h1>{}</h1>\n<p>This is a vendo token vending machine ({} mode).</p>\n{}",
+                          HtmlEscape(app_display), identity ? "identity" : "anonymous",
+                          identity ? "<p><a href=\"register.jsp\">Create an account</a></p>\n"
+                                   : ""));
+}
+
+}  // namespace vendo::server::pages

@@ -1,0 +1,20 @@
+// The HTML pages of identity apps. The <title> strings are byte-exact with the 2012 JSPs,
+// because shipping apps scrape them: "{appname} - Register|Success|Error".
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace vendo::server::pages {
+
+std::string Register(std::string_view app_display, bool tls);
+std::string Success(std::string_view app_display, std::string_view username);
+// `reason` is shown to the user; it must not contain secrets.
+std::string Failure(std::string_view app_display, std::string_view reason);
+std::string MissingParameters(std::string_view app_display);
+std::string ServerError(std::string_view app_display);
+std::string Home(std::string_view app_display, bool identity);
+
+std::string HtmlEscape(std::string_view s);
+
+}  // namespace vendo::server::pages

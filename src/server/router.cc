@@ -1,0 +1,235 @@
+#include "server/router.h"
+
+#include "common/log.h"
+#include "server/error_mapping.h"
+#include "server/pages.h"
+
+namespace vendo::server {
+namespace {
+
+using protocol::legacy::Mode;
+
+HttpResponse Html(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=UTF-8";
+  r.body = std::move(body);
+  r.expires_now = true;
+  return r;
+}
+
+HttpResponse Text(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+void LogFailure(const HttpRequest& req, const App& app, const Error& e) {
+  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable ||
+      e.code == ErrorCode::kFailedPrecondition || e.code == ErrorCode::kDeadlineExceeded) {
+    LogLine(LogLevel::kWarn, "request failed")
+        .Str("request_id", req.request_id)
+        .Str("app", app.config.name)
+        .Str("code", ErrorCodeName(e.code))
+        .Str("error", e.message)
+        .Emit();
+  }
+}
+
+Result<Params> ParamsOf(const HttpRequest& request) {
+  std::string_view target = request.target;
+  auto q = target.find('?');
+  return Params::Parse(q == std::string_view::npos ? "" : target.substr(q + 1), request.body,
+                       request.content_type);
+}
+
+HttpResponse WithApp(HttpResponse r, const App& app) {
+  r.app = app.config.name;
+  return r;
+}
+
+}  // namespace
+
+bool Router::Matches(std::string_view rest, std::string_view endpoint) {
+  return rest == endpoint ||
+         (rest.starts_with(endpoint) && rest.size() > endpoint.size() && rest[endpoint.size()] == '/');
+}
+
+const App* Router::Resolve(std::string_view path, std::string_view& rest) const {
+  constexpr std::string_view kApps = "/apps/";
+  if (path.starts_with(kApps)) {
+    std::string_view tail = path.substr(kApps.size());
+    std::string_view name = tail.substr(0, tail.find('/'));
+    for (const auto& app : apps_) {
+      if (app->config.name == name) {
+        rest = tail.substr(name.size());
+        return app.get();
+      }
+    }
+    return nullptr;
+  }
+  rest = path;
+  return default_app_;
+}
+
+void Router::Handle(HttpRequest request, Responder respond) {
+  std::string_view target = request.target;
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/healthz") {
+    respond(Text(200, "ok\n"));
+    return;
+  }
+  if (path == "/readyz") {
+    bool ready = default_app_ == nullptr || store_.CountUsers("").has_value();
+    respond(Text(ready ? 200 : 503, ready ? "ready\n" : "store unavailable\n"));
+    return;
+  }
+  if (request.method != "GET" && request.method != "POST") {
+    HttpResponse r = Text(405, "method not allowed\n");
+    r.headers.emplace_back("Allow", "GET, POST");
+    respond(std::move(r));
+    return;
+  }
+  std::string_view rest;
+  const App* app = Resolve(path, rest);
+  if (app == nullptr) {
+    respond(Text(404, "not found\n"));
+    return;
+  }
+  bool identity = app->config.mode == Mode::kIdentity;
+  std::optional<Endpoint> endpoint;
+  if (rest.empty() || rest == "/") {
+    endpoint = Endpoint::kHome;
+  } else if (Matches(rest, "/gettoken")) {
+    endpoint = Endpoint::kGetToken;
+  } else if (!identity && Matches(rest, "/registerdevice")) {
+    endpoint = Endpoint::kRegisterDevice;
+  } else if (identity && Matches(rest, "/login")) {
+    endpoint = Endpoint::kLogin;
+  } else if (identity && Matches(rest, "/registeruser")) {
+    endpoint = Endpoint::kRegisterUser;
+  } else if (identity && rest == "/register.jsp") {
+    endpoint = Endpoint::kRegisterPage;
+  }
+  if (!endpoint) {
+    respond(WithApp(Text(404, "not found\n"), *app));
+    return;
+  }
+  Dispatch(*app, *endpoint, std::move(request), std::move(respond));
+}
+
+void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Responder respond) {
+  switch (endpoint) {
+    case Endpoint::kHome:
+      respond(WithApp(Html(200, pages::Home(app.display_name,
+                                            app.config.mode == Mode::kIdentity)), app));
+      return;
+    case Endpoint::kRegisterPage:
+      respond(WithApp(Html(200, pages::Register(app.display_name, request.tls)), app));
+      return;
+    case Endpoint::kGetToken:
+      GetToken(app, request, std::move(respond));
+      return;
+    case Endpoint::kRegisterUser:
+      RegisterUser(app, request, std::move(respond));
+      return;
+    case Endpoint::kRegisterDevice:
+    case Endpoint::kLogin:
+      break;
+  }
+  // Store writes block (group commit waits for fsync): run them off the network threads.
+  blocking_.Post([this, &app, endpoint, request = std::move(request),
+                  respond = std::move(respond)]() mutable {
+    auto params = ParamsOf(request);
+    if (!params) {
+      respond(WithApp(LegacyErrorResponse(params.error().code), app));
+      return;
+    }
+    if (endpoint == Endpoint::kRegisterDevice) {
+      auto st = service_.RegisterDevice(app, *params);
+      if (!st) {
+        LogFailure(request, app, st.error());
+        // A failed write is a 409 in 2012 ("the write/read-back failed"); other errors 500.
+        respond(WithApp(LegacyErrorResponse(st.error().code), app));
+        return;
+      }
+      respond(WithApp(LegacyOk("", true), app));
+      return;
+    }
+    auto body = service_.Login(app, *params);
+    if (!body) {
+      LogFailure(request, app, body.error());
+      respond(WithApp(LegacyErrorResponse(body.error().code), app));
+      return;
+    }
+    respond(WithApp(LegacyOk(std::move(*body)), app));
+  });
+}
+
+void Router::GetToken(const App& app, const HttpRequest& request, Responder respond) {
+  auto params = ParamsOf(request);
+  if (!params) {
+    respond(WithApp(LegacyErrorResponse(params.error().code), app));
+    return;
+  }
+  // Reads are local and fast: authorize on the network thread.
+  auto grant = service_.AuthorizeToken(app, *params);
+  if (!grant) {
+    LogFailure(request, app, grant.error());
+    respond(WithApp(LegacyErrorResponse(grant.error().code), app));
+    return;
+  }
+  auto shared = std::make_shared<TokenGrant>(std::move(*grant));
+  issuer::IssueRequest issue = shared->request;
+  app.issuer->Issue(std::move(issue), [this, &app, shared, request_id = request.request_id,
+                                       respond = std::move(respond)](Result<Credentials> creds) {
+    if (!creds) {
+      LogLine(LogLevel::kWarn, "issuer failed")
+          .Str("request_id", request_id)
+          .Str("app", app.config.name)
+          .Str("issuer", app.issuer->Kind())
+          .Str("code", ErrorCodeName(creds.error().code))
+          .Str("error", creds.error().message)
+          .Emit();
+      respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+      return;
+    }
+    auto body = service_.SealToken(*shared, *creds);
+    if (!body) {
+      respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+      return;
+    }
+    respond(WithApp(LegacyOk(std::move(*body)), app));
+  });
+}
+
+void Router::RegisterUser(const App& app, const HttpRequest& request, Responder respond) {
+  blocking_.Post([this, &app, request, respond = std::move(respond)] {
+    auto params = ParamsOf(request);
+    if (!params || LegacyService::MissingUserParams(*params)) {
+      respond(WithApp(Html(400, pages::MissingParameters(app.display_name)), app));
+      return;
+    }
+    auto st = service_.RegisterUser(app, *params);
+    if (st) {
+      respond(WithApp(Html(200, pages::Success(app.display_name, *params->Required("username"))),
+                      app));
+      return;
+    }
+    switch (st.error().code) {
+      case ErrorCode::kInvalidArgument:
+        respond(WithApp(Html(400, pages::Failure(app.display_name, st.error().message)), app));
+        return;
+      case ErrorCode::kAlreadyExists:
+        respond(WithApp(
+            Html(406, pages::Failure(app.display_name, "That username is already taken.")), app));
+        return;
+      default:
+        LogFailure(request, app, st.error());
+        respond(WithApp(Html(500, pages::ServerError(app.display_name)), app));
+    }
+  });
+}
+
+}  // namespace vendo::server

@@ -1,0 +1,43 @@
+// Router: maps a request to an app and an endpoint of the 2012 protocol.
+//
+// App NAME answers under /apps/NAME/...; the default app also answers at the root paths the
+// 2012 clients use. Paths are case-sensitive and match as the servlet mappings did ("/gettoken"
+// and "/gettoken/anything"). GET and POST are equivalent. /healthz and /readyz are global.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "server/app.h"
+#include "server/http_types.h"
+#include "server/legacy_service.h"
+
+namespace vendo::server {
+
+class Router final : public Handler {
+ public:
+  Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
+         LegacyService& service, store::Store& store, TaskRunner& blocking)
+      : apps_(apps), default_app_(default_app), service_(service), store_(store),
+        blocking_(blocking) {}
+
+  void Handle(HttpRequest request, Responder respond) override;
+
+ private:
+  enum class Endpoint { kHome, kRegisterDevice, kGetToken, kLogin, kRegisterUser, kRegisterPage };
+
+  const App* Resolve(std::string_view path, std::string_view& rest) const;
+  static bool Matches(std::string_view rest, std::string_view endpoint);
+  void Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Responder respond);
+  void GetToken(const App& app, const HttpRequest& request, Responder respond);
+  void RegisterUser(const App& app, const HttpRequest& request, Responder respond);
+
+  const std::vector<std::unique_ptr<App>>& apps_;
+  const App* default_app_;
+  LegacyService& service_;
+  store::Store& store_;
+  TaskRunner& blocking_;
+};
+
+}  // namespace vendo::server
