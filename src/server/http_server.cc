@@ -244,11 +244,13 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, bool is_tls, std::
       std::optional<http::status> status;
       if (hec == http::error::header_limit) {
         // The request line alone did not fit: 414; otherwise the headers did not: 431.
+        // Beast may already have consumed a complete start line, so look at both.
         std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
         auto eol = seen.find("\r\n");
-        status = (eol == std::string_view::npos || eol >= options.max_header_bytes)
-                     ? http::status::uri_too_long
-                     : http::status::request_header_fields_too_large;
+        bool line_complete = !parser.get().target().empty() ||
+                             (eol != std::string_view::npos && eol < options.max_header_bytes);
+        status = line_complete ? http::status::request_header_fields_too_large
+                               : http::status::uri_too_long;
       } else if (hec == http::error::body_limit) {
         status = http::status::payload_too_large;
       } else if (hec != beast::error::timeout && hec != asio::error::eof &&

@@ -1,0 +1,159 @@
+"""Starts a real `vendo serve` for a test and talks the 2012 protocol to it.
+
+The client side here is written independently of vendo's C++ code: Python's hmac/hashlib for
+signatures and the `cryptography` package for AES-CBC, following the spec in
+../shared/specs/aws-tvm-legacy-protocol.md.
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+VENDO = os.environ.get("VENDO_BIN", os.path.join(os.path.dirname(__file__), "../../build/vendo"))
+
+
+def now_ts(millis=True, skew_seconds=0):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=skew_seconds)
+    if millis:
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sign_b64(key, msg):
+    return base64.b64encode(hmac.new(key.encode(), msg.encode(), hashlib.sha256).digest()).decode()
+
+
+def sign_hex(key, msg):
+    return hmac.new(key.encode(), msg.encode(), hashlib.sha256).hexdigest()
+
+
+def salted_hash(password, username, app_name, url):
+    endpoint = url.lower()
+    for scheme in ("http://", "https://"):
+        if endpoint.startswith(scheme):
+            endpoint = endpoint[len(scheme):]
+            break
+    if endpoint.endswith("/"):
+        endpoint = endpoint[:-1]
+    msg = username + app_name.lower() + endpoint
+    return hmac.new(password.encode(), msg.encode(), hashlib.sha256).hexdigest()
+
+
+def unwrap(body, key_hex):
+    raw = base64.b64decode(body.strip())
+    iv, ct = raw[:16], raw[16:]
+    dec = Cipher(algorithms.AES(bytes.fromhex(key_hex)), modes.CBC(iv)).decryptor()
+    padded = dec.update(ct) + dec.finalize()
+    return padded[: -padded[-1]].decode()
+
+
+def extract(text, name):
+    """The 2012 clients' extractElement: text between the two quotes after `name`."""
+    start = text.index(name)
+    q1 = text.index('"', start)
+    q2 = text.index('"', q1 + 1)
+    return text[q1 + 1 : q2]
+
+
+class Vendo:
+    """A `vendo serve --dev` process on 127.0.0.1 with a free port, in a temp data dir."""
+
+    def __init__(self, data_dir=None, extra_args=(), config=None):
+        self.owns_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="vendo-it-")
+        self.extra_args = list(extra_args)
+        self.config = config
+        self.proc = None
+        self.port = None
+        self.stderr_path = os.path.join(self.data_dir, "stderr.log")
+
+    def start(self):
+        if self.config:
+            args = [VENDO, "serve", "--config", self.config]
+        else:
+            args = [VENDO, "serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir]
+        self.port = None
+        if getattr(self, "stderr", None):
+            self.stderr.close()
+        self.stderr = open(self.stderr_path, "ab")
+        offset = self.stderr.tell()  # earlier runs' lines are not this run's
+        self.proc = subprocess.Popen(args + self.extra_args, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            with open(self.stderr_path, "rb") as f:
+                f.seek(offset)
+                for line in f.read().decode(errors="replace").splitlines():
+                    if '"msg":"listening"' in line:
+                        self.port = json.loads(line)["port"]
+            if self.port and self._pid_alive():
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"vendo exited with {self.proc.returncode}: {self.logs()}")
+            time.sleep(0.05)
+        raise RuntimeError("vendo did not start listening: " + self.logs())
+
+    def _pid_alive(self):
+        return self.proc.poll() is None
+
+    def logs(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=timeout)
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        if getattr(self, "stderr", None):
+            self.stderr.close()
+            self.stderr = None
+        self.port = None
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        self.stop()
+        if self.owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def conn(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+
+    def request(self, method, path, params=None, body=None, headers=None):
+        """Returns (status, body bytes, headers dict with lower-case names)."""
+        target = path
+        if params is not None and method == "GET":
+            target += "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+        hdrs = dict(headers or {})
+        if params is not None and method == "POST":
+            body = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        c = self.conn()
+        try:
+            c.request(method, target, body=body, headers=hdrs)
+            r = c.getresponse()
+            data = r.read()
+            return r.status, data, {k.lower(): v for k, v in r.getheaders()}
+        finally:
+            c.close()
+
+
+def new_device():
+    return secrets.token_hex(16), secrets.token_hex(16)
