@@ -152,6 +152,7 @@ int Serve(const ServeOptions& options) {
       .Int("threads", http.threads)
       .Bool("dev", cfg.dev)
       .Emit();
+  FlushLogs();
 
   (*server)->Run();
 

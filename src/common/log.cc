@@ -1,19 +1,60 @@
 #include "common/log.h"
 
-#include <spdlog/async.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <chrono>
+#include <unistd.h>
 
-#include <fmt/chrono.h>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+
 #include <fmt/format.h>
 
 namespace vendo {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
+
+// Appends lines to a 64 KiB buffer and writes it to stderr when full, on flush (every second
+// and on warnings), and at shutdown. A request never waits for a write of its own line, and
+// the hot path makes no syscall and wakes no thread.
+class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  static constexpr std::size_t kCapacity = 64 * 1024;
+  BufferedStderrSink() { buffer_.reserve(kCapacity); }
+  ~BufferedStderrSink() override { WriteOut(); }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (buffer_.size() + msg.payload.size() + 1 > kCapacity) {
+      WriteOut();
+    }
+    buffer_.append(msg.payload.data(), msg.payload.size());
+    buffer_.push_back('\n');
+  }
+  void flush_() override { WriteOut(); }
+
+ private:
+  void WriteOut() {
+    std::size_t off = 0;
+    while (off < buffer_.size()) {
+      ssize_t n = ::write(STDERR_FILENO, buffer_.data() + off, buffer_.size() - off);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) {
+          continue;
+        }
+        break;  // stderr is gone; drop the lines rather than stall the server
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    buffer_.clear();
+  }
+  std::string buffer_;
+};
 
 std::shared_ptr<spdlog::logger> MakeSyncLogger() {
   auto logger = std::make_shared<spdlog::logger>(
@@ -37,17 +78,31 @@ std::string_view LevelName(LogLevel level) {
   return "info";
 }
 
+// "2026-11-24T05:11:38." for the current second, formatted once per second per thread.
+std::string_view SecondPrefix(std::chrono::system_clock::time_point now) {
+  thread_local std::int64_t cached_second = -1;
+  thread_local char text[32];
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (secs != cached_second) {
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S.", &tm);
+    cached_second = secs;
+  }
+  return text;
+}
+
 }  // namespace
 
 void InitLogging(LogLevel min_level) {
   g_min_level.store(static_cast<int>(min_level));
-  spdlog::init_thread_pool(1 << 16, 1);
-  auto logger = std::make_shared<spdlog::async_logger>(
-      "vendo", std::make_shared<spdlog::sinks::stderr_sink_mt>(), spdlog::thread_pool(),
-      spdlog::async_overflow_policy::overrun_oldest);
+  auto logger = std::make_shared<spdlog::logger>("vendo", std::make_shared<BufferedStderrSink>());
   logger->set_pattern("%v");
   logger->flush_on(spdlog::level::warn);
   Logger() = logger;
+  spdlog::register_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
 }
 
 void ShutdownLogging() {
@@ -55,6 +110,8 @@ void ShutdownLogging() {
   Logger() = MakeSyncLogger();
   spdlog::shutdown();
 }
+
+void FlushLogs() { Logger()->flush(); }
 
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_min_level.load(); }
 
@@ -77,10 +134,12 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
 }
 
 LogLine::LogLine(LogLevel level, std::string_view msg) : level_(level) {
-  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   buf_.reserve(256);
-  fmt::format_to(std::back_inserter(buf_), R"({{"ts":"{:%FT%T}Z","level":"{}","msg":")", now,
+  buf_ += R"({"ts":")";
+  buf_ += SecondPrefix(now);
+  fmt::format_to(std::back_inserter(buf_), R"({:03d}Z","level":"{}","msg":")", ms % 1000,
                  LevelName(level));
   AppendJsonEscaped(buf_, msg);
   buf_ += '"';

@@ -1,7 +1,7 @@
 // Structured logging: one JSON object per line on stderr.
 //
-// Log lines go through an spdlog asynchronous logger with a bounded queue that drops the
-// oldest line rather than block, so a request never waits on a write to stderr. Call sites
+// Log lines go through spdlog into a 64 KiB buffer that is written to stderr when full, every
+// second, on warnings and at shutdown: a request never makes a write of its own. Call sites
 // build a line with typed fields:
 //
 //   LogLine(LogLevel::kInfo, "request").Str("method", "GET").Int("status", 200).Emit();
@@ -17,12 +17,14 @@ namespace vendo {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
-// Switches to the asynchronous stderr logger. Call once from main; lines logged before
-// then (and in tests) are written synchronously.
+// Switches to the buffered stderr logger. Call once from main; lines logged before then
+// (and in tests) are written line by line.
 void InitLogging(LogLevel min_level);
-// Flushes and stops the asynchronous logger. Call before exit.
+// Flushes the buffer and stops the flusher. Call before exit.
 void ShutdownLogging();
 bool LogEnabled(LogLevel level);
+// Writes out buffered lines now (after start-up lines that other programs wait for).
+void FlushLogs();
 
 class LogLine {
  public:

@@ -1,9 +1,12 @@
 #include "common/random.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
+#include <cstring>
 
 #include "common/encoding.h"
 
@@ -17,12 +20,45 @@ std::vector<std::uint8_t> Random::Bytes(std::size_t n) {
 
 std::string Random::Hex(std::size_t n) { return HexEncode(Bytes(n)); }
 
+namespace {
+
+void RandBytes(std::uint8_t* out, std::size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
+    std::abort();
+  }
+}
+
+constexpr std::size_t kPoolBytes = 4096;
+constexpr std::size_t kDirectThreshold = 256;  // larger requests bypass the pool
+
+struct RandomPool {
+  std::array<std::uint8_t, kPoolBytes> bytes{};
+  std::size_t used = kPoolBytes;
+  ~RandomPool() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+};
+
+}  // namespace
+
 void OsRandom::Fill(std::span<std::uint8_t> out) {
   if (out.empty()) {
     return;
   }
-  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
-    std::abort();
+  if (out.size() > kDirectThreshold) {
+    RandBytes(out.data(), out.size());
+    return;
+  }
+  thread_local RandomPool pool;
+  std::size_t done = 0;
+  while (done < out.size()) {
+    if (pool.used == kPoolBytes) {
+      RandBytes(pool.bytes.data(), kPoolBytes);
+      pool.used = 0;
+    }
+    std::size_t n = std::min(out.size() - done, kPoolBytes - pool.used);
+    std::memcpy(out.data() + done, pool.bytes.data() + pool.used, n);
+    OPENSSL_cleanse(pool.bytes.data() + pool.used, n);
+    pool.used += n;
+    done += n;
   }
 }
 

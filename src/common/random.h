@@ -22,7 +22,10 @@ class Random {
   std::string Hex(std::size_t n);
 };
 
-// OpenSSL's CSPRNG (RAND_bytes).
+// OpenSSL's CSPRNG (RAND_bytes). Small requests are served from a per-thread buffer refilled
+// 4 KiB at a time: RAND_bytes costs a getpid() syscall and DRBG locking per call, which a
+// request that needs four IVs and keys should not pay four times. Bytes are wiped as they are
+// handed out. (vendo never forks, so a buffer is never shared by two processes.)
 class OsRandom final : public Random {
  public:
   void Fill(std::span<std::uint8_t> out) override;

@@ -11,32 +11,42 @@
 namespace vendo::crypto {
 namespace {
 
-// Fetching an algorithm is the expensive part of an OpenSSL 3 call; do it once.
-EVP_MAC* HmacAlgorithm() {
-  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
-}
-
 EVP_MD* Sha256Algorithm() {
   static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return md;
+}
+
+// An HMAC-SHA256 context with the digest already set. Setting the digest by name costs a
+// provider lookup under a lock; duplicating this template and then setting only the key
+// does not.
+EVP_MAC_CTX* HmacTemplate() {
+  static EVP_MAC_CTX* tmpl = [] {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+    EVP_MAC_free(mac);
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (ctx == nullptr || EVP_MAC_CTX_set_params(ctx, params) != 1) {
+      std::abort();
+    }
+    return ctx;
+  }();
+  return tmpl;
 }
 
 }  // namespace
 
 Digest HmacSha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> message) {
   Digest out{};
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(HmacAlgorithm());
-  char digest_name[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end(),
-  };
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(HmacTemplate());
   // HMAC accepts a zero-length key; OpenSSL wants a non-null pointer for it.
   static const std::uint8_t kEmpty = 0;
   const std::uint8_t* key_ptr = key.empty() ? &kEmpty : key.data();
   std::size_t len = 0;
-  bool ok = ctx != nullptr && EVP_MAC_init(ctx, key_ptr, key.size(), params) == 1 &&
+  bool ok = ctx != nullptr && EVP_MAC_init(ctx, key_ptr, key.size(), nullptr) == 1 &&
             EVP_MAC_update(ctx, message.data(), message.size()) == 1 &&
             EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size();
   EVP_MAC_CTX_free(ctx);

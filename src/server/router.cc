@@ -81,7 +81,7 @@ void Router::Handle(HttpRequest request, Responder respond) {
     return;
   }
   if (path == "/readyz") {
-    bool ready = default_app_ == nullptr || store_.CountUsers("").has_value();
+    bool ready = store_.Ping().has_value();
     respond(Text(ready ? 200 : 503, ready ? "ready\n" : "store unavailable\n"));
     return;
   }

@@ -330,6 +330,21 @@ Status SqliteStore::DeleteUser(std::string_view app, std::string_view username) 
   });
 }
 
+Status SqliteStore::Ping() {
+  return WithReader([](Connection& c) -> Status {
+    auto stmt = c.Prepare("SELECT 1");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    auto row = s->Step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    return {};
+  });
+}
+
 Result<std::int64_t> SqliteStore::CountDevices(std::string_view app) {
   return WithReader([&](Connection& c) -> Result<std::int64_t> {
     auto stmt = c.Prepare("SELECT COUNT(*) FROM devices WHERE app = ?");

@@ -33,6 +33,7 @@ class SqliteStore final : public Store {
   Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
   Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
   Status DeleteUser(std::string_view app, std::string_view username) override;
+  Status Ping() override;
   Result<std::int64_t> CountDevices(std::string_view app) override;
   Result<std::int64_t> CountUsers(std::string_view app) override;
 

@@ -63,6 +63,7 @@ TEST_F(SqliteStoreTest, DeviceRegistersOnceAndIsFound) {
   EXPECT_FALSE(found->user_id.has_value());
   EXPECT_EQ(store_->FindDevice("app", "nope").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(*store_->CountDevices("app"), 1);
+  EXPECT_TRUE(store_->Ping().has_value());
 }
 
 TEST_F(SqliteStoreTest, SecretsAreNotStoredInClear) {

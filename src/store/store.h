@@ -58,6 +58,9 @@ class Store {
   virtual Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) = 0;
   virtual Status DeleteUser(std::string_view app, std::string_view username) = 0;
 
+  // Succeeds when the store can serve reads (for /readyz).
+  virtual Status Ping() = 0;
+
   virtual Result<std::int64_t> CountDevices(std::string_view app) = 0;
   virtual Result<std::int64_t> CountUsers(std::string_view app) = 0;
 };

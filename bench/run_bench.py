@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""vendo benchmarks, each next to a baseline measured in the same run on the same machine.
+
+1. GET /gettoken (2012 anonymous, the full path: store lookup, HMAC, dev issuer, AES, access
+   log) under wrk with keep-alive, next to nginx serving a static body of the same size with
+   the same number of workers. Prints requests/s, p99 and the ratio.
+2. Durable registrations/s (group commit) next to the same server with one commit (one
+   fsync) per registration.
+3. vendo's peak RSS.
+
+Run by `make bench`, never by `make test`: numbers are printed, not asserted.
+"""
+import argparse
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+UID = "bench0123456789abcdef0123456789ab"
+KEY = "000102030405060708090a0b0c0d0e0f"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(workdir, port, threads, max_batch):
+    path = os.path.join(workdir, f"vendo-{max_batch}.toml")
+    with open(path, "w") as f:
+        f.write(f"""default_app = "bench"
+[server]
+listen = "127.0.0.1:{port}"
+threads = {threads}
+[store]
+path = "{workdir}/vendo-{max_batch}.db"
+master_key_file = "{workdir}/master.key"
+group_commit_max_batch = {max_batch}
+[apps.bench]
+mode = "anonymous"
+duration_seconds = 3600
+policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bench/{{{{device}}}}/*"}}]}}'
+""")
+    return path
+
+
+class Server:
+    def __init__(self, args, log_path):
+        self.log = open(log_path, "wb")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def wait_port(self, port, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    sys.exit(f"server exited with {self.proc.returncode}")
+                time.sleep(0.05)
+        sys.exit("server did not start")
+
+    def peak_rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
+        return int(m.group(1))
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def wrk(url, threads, connections, seconds, script=None):
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale,
+            "non2xx": int(errors.group(1)) if errors else 0, "raw": out}
+
+
+def signed_gettoken_url(port):
+    t = datetime.datetime.now(datetime.timezone.utc)
+    ts = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    sig = base64.b64encode(hmac.new(KEY.encode(), ts.encode(), hashlib.sha256).digest()).decode()
+    q = urllib.parse.urlencode({"uid": UID, "timestamp": ts, "signature": sig})
+    return f"http://127.0.0.1:{port}/gettoken?{q}"
+
+
+def nginx_conf(workdir, port, workers, body_file):
+    conf = os.path.join(workdir, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes {workers};
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log {workdir}/nginx-access.log combined buffer=64k flush=1s;
+  client_body_temp_path {workdir}/tmp; proxy_temp_path {workdir}/tmp;
+  fastcgi_temp_path {workdir}/tmp; uwsgi_temp_path {workdir}/tmp; scgi_temp_path {workdir}/tmp;
+  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{port};
+    location = /gettoken {{ default_type "text/plain; charset=UTF-8"; alias {body_file}; }}
+  }}
+}}
+""")
+    os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
+    return conf
+
+
+REGISTER_LUA = """
+local counter = 0
+local threads_started = 0
+function setup(thread)
+  threads_started = threads_started + 1
+  thread:set("prefix", string.format("%s%02d", os.time(), threads_started))
+end
+function request()
+  counter = counter + 1
+  local uid = string.format("reg%s%020d", prefix, counter)
+  return wrk.format("GET", "/registerdevice?uid=" .. uid .. "&key=000102030405060708090a0b0c0d0e0f")
+end
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vendo", default="./build/vendo")
+    ap.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--workers", type=int, default=os.cpu_count(),
+                    help="vendo threads and nginx workers (the same number)")
+    args = ap.parse_args()
+    vendo = os.path.abspath(args.vendo)
+    workdir = tempfile.mkdtemp(prefix="vendo-bench-")
+    os.chmod(workdir, 0o755)
+    results = {}
+    try:
+        key_file = os.path.join(workdir, "master.key")
+        with open(key_file, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        os.chmod(key_file, 0o600)
+
+        # --- 1. /gettoken vs nginx ---------------------------------------------------------
+        print(f"[1/3] /gettoken: vendo vs nginx, {args.workers} workers, "
+              f"{args.connections} keep-alive connections, {args.seconds}s each", flush=True)
+        port = free_port()
+        srv = Server([vendo, "serve", "--config", write_config(workdir, port, args.workers, 256)],
+                     os.path.join(workdir, "vendo-gettoken.log"))
+        srv.wait_port(port)
+        reg = urllib.request.urlopen(f"http://127.0.0.1:{port}/registerdevice?uid={UID}&key={KEY}")
+        assert reg.status == 200
+        url = signed_gettoken_url(port)
+        body = urllib.request.urlopen(url).read()
+        wrk(url, 2, args.connections, 2)  # warm-up
+        v = wrk(url, 2, args.connections, args.seconds)
+        rss_gettoken = srv.peak_rss_kib()
+        srv.stop()
+
+        body_file = os.path.join(workdir, "gettoken.txt")
+        with open(body_file, "wb") as f:
+            f.write(body)
+        os.chmod(body_file, 0o644)
+        nport = free_port()
+        ngx = Server(["nginx", "-p", workdir, "-c", nginx_conf(workdir, nport, args.workers, body_file),
+                      "-g", "daemon off;"], os.path.join(workdir, "nginx.out"))
+        ngx.wait_port(nport)
+        nurl = f"http://127.0.0.1:{nport}/gettoken"
+        assert len(urllib.request.urlopen(nurl).read()) == len(body)
+        wrk(nurl, 2, args.connections, 2)
+        n = wrk(nurl, 2, args.connections, args.seconds)
+        ngx.stop()
+        results["gettoken"] = {"vendo": v, "nginx": n, "body_bytes": len(body)}
+        print(f"  vendo /gettoken  {v['rps']:>10.0f} req/s   p99 {v['p99_ms']:7.2f} ms   "
+              f"non-2xx {v['non2xx']}")
+        print(f"  nginx static     {n['rps']:>10.0f} req/s   p99 {n['p99_ms']:7.2f} ms   "
+              f"(same {len(body)}-byte body)")
+        print(f"  ratio vendo/nginx: {v['rps'] / n['rps']:.2f} (target >= 0.90)", flush=True)
+
+        # --- 2. durable registrations: group commit vs one fsync each ----------------------
+        print(f"[2/3] durable /registerdevice: group commit vs one commit per registration",
+              flush=True)
+        script = os.path.join(workdir, "register.lua")
+        with open(script, "w") as f:
+            f.write(REGISTER_LUA)
+        reg_results = {}
+        peak = {}
+        for label, batch in (("group commit", 256), ("one fsync each", 1)):
+            port = free_port()
+            srv = Server([vendo, "serve", "--config", write_config(workdir, port, args.workers, batch)],
+                         os.path.join(workdir, f"vendo-register-{batch}.log"))
+            srv.wait_port(port)
+            r = wrk(f"http://127.0.0.1:{port}/registerdevice", 2, args.connections, args.seconds,
+                    script)
+            peak[label] = srv.peak_rss_kib()
+            srv.stop()
+            reg_results[label] = r
+            print(f"  {label:<16} {r['rps']:>10.0f} registrations/s   p99 {r['p99_ms']:7.2f} ms   "
+                  f"non-2xx {r['non2xx']}", flush=True)
+        ratio = reg_results["group commit"]["rps"] / reg_results["one fsync each"]["rps"]
+        print(f"  ratio group/naive: {ratio:.2f} (target >= 3)")
+        results["register"] = reg_results
+
+        # --- 3. memory ---------------------------------------------------------------------
+        print("[3/3] vendo peak RSS")
+        print(f"  /gettoken run: {rss_gettoken / 1024:.1f} MiB; registration runs: "
+              + ", ".join(f"{k} {v / 1024:.1f} MiB" for k, v in peak.items()))
+
+        os.makedirs("bench/results", exist_ok=True)
+        with open("bench/results/latest.json", "w") as f:
+            for part in results.values():
+                for r in part.values() if isinstance(part, dict) else []:
+                    if isinstance(r, dict):
+                        r.pop("raw", None)
+            json.dump({"results": results, "rss_kib": {"gettoken": rss_gettoken, **peak}}, f,
+                      indent=2)
+        print("results written to bench/results/latest.json")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
