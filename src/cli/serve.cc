@@ -13,6 +13,7 @@
 #include "server/http_server.h"
 #include "server/legacy_service.h"
 #include "server/router.h"
+#include "store/caching_store.h"
 #include "store/sqlite_store.h"
 
 namespace vendo::cli {
@@ -96,6 +97,8 @@ int Serve(const ServeOptions& options) {
   if (!store) {
     return fail("store " + cfg.store.path + ": " + store.error().message);
   }
+  store::CachingStore cached_store(**store, clock,
+                                   {cfg.store.cache_ttl, cfg.store.cache_max_entries});
   issuer::DevIssuer dev_issuer(clock, random);
 
   std::vector<std::unique_ptr<App>> apps;
@@ -112,9 +115,9 @@ int Serve(const ServeOptions& options) {
     }
   }
 
-  server::LegacyService service(**store, clock, random);
+  server::LegacyService service(cached_store, clock, random);
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
-  server::Router router(apps, default_app, service, **store, *blocking);
+  server::Router router(apps, default_app, service, cached_store, *blocking);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http;

@@ -121,7 +121,9 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
 }
 
 void ParseStore(Checker& c, const toml::table& t, StoreConfig& s) {
-  CheckUnknownKeys(c, t, "store.", {"path", "master_key_file", "group_commit_max_batch"});
+  CheckUnknownKeys(c, t, "store.",
+                   {"path", "master_key_file", "group_commit_max_batch", "cache_ttl_ms",
+                    "cache_max_entries"});
   c.Read(t, "path", "store.path", s.path);
   c.Read(t, "master_key_file", "store.master_key_file", s.master_key_file);
   std::int64_t batch = static_cast<std::int64_t>(s.group_commit_max_batch);
@@ -130,6 +132,13 @@ void ParseStore(Checker& c, const toml::table& t, StoreConfig& s) {
     c.Problem("store.group_commit_max_batch", "must be between 1 and 10000");
   }
   s.group_commit_max_batch = static_cast<std::size_t>(batch);
+  ReadDuration(c, t, "cache_ttl_ms", "store.cache_ttl_ms", s.cache_ttl, 0, 60000);
+  std::int64_t entries = static_cast<std::int64_t>(s.cache_max_entries);
+  c.Read(t, "cache_max_entries", "store.cache_max_entries", entries);
+  if (entries < 16 || entries > 100'000'000) {
+    c.Problem("store.cache_max_entries", "must be between 16 and 100000000");
+  }
+  s.cache_max_entries = static_cast<std::size_t>(entries);
   if (s.path.empty()) {
     c.Problem("store.path", "required (the SQLite database file)");
   }

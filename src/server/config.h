@@ -43,6 +43,8 @@ struct StoreConfig {
   std::string path;  // SQLite database file
   std::string master_key_file;
   std::size_t group_commit_max_batch = 256;
+  std::chrono::milliseconds cache_ttl{1000};  // 0 disables the record cache
+  std::size_t cache_max_entries = 100000;
 };
 
 struct Config {

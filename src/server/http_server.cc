@@ -169,24 +169,57 @@ asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
   (void)co_await stream.async_shutdown(kTuple);
 }
 
+// Where a handler's response lands. Most handlers answer inside Handle() on the network
+// thread; then the session takes the response without suspending. A handler that answers
+// later, from any thread, finds the coroutine's completion handler here and posts it back to
+// the connection's executor (where it runs and is destroyed).
+struct ResponseSlot {
+  using Completion = std::function<void(HttpResponse)>;
+  std::mutex mu;
+  std::optional<HttpResponse> response;  // set when the handler answered before anyone waited
+  Completion completion;                 // set when the session is waiting
+  asio::any_io_executor executor;
+};
+
 asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request) {
-  auto ex = co_await asio::this_coro::executor;
-  // Captures only pointers: g++ 12 relocates objects with non-trivial members that are
-  // captured by value in a lambda temporary inside a co_await expression (the request's
-  // short strings then point into the old frame). The request lives in this frame instead.
-  HttpRequest* req = &request;
-  auto initiate = [this, ex, req](auto completion) {
-    // The handler may respond from another thread. The coroutine's completion handler is
-    // moved out there and posted back, so it runs and is destroyed on the connection's own
-    // executor; only an empty shell is left behind in the Responder.
-    using Completion = decltype(completion);
-    auto holder = std::make_shared<std::optional<Completion>>(std::move(completion));
-    handler.Handle(std::move(*req), [holder, ex](HttpResponse response) {
-      asio::post(ex, [c = std::move(**holder), response = std::move(response)]() mutable {
-        std::move(c)(std::move(response));
-      });
-      holder->reset();
+  auto slot = std::make_shared<ResponseSlot>();
+  slot->executor = co_await asio::this_coro::executor;
+  handler.Handle(std::move(request), [slot](HttpResponse response) {
+    std::unique_lock lock(slot->mu);
+    if (!slot->completion) {
+      slot->response = std::move(response);
+      return;
+    }
+    auto completion = std::move(slot->completion);
+    lock.unlock();
+    asio::post(slot->executor, [completion = std::move(completion),
+                                response = std::move(response)]() mutable {
+      completion(std::move(response));
     });
+  });
+  {
+    std::lock_guard lock(slot->mu);
+    if (slot->response) {
+      co_return std::move(*slot->response);  // answered inline: no suspension, no post
+    }
+  }
+  // Captures only a pointer to the slot: g++ 12 relocates objects with non-trivial members
+  // that are captured by value in a lambda temporary inside a co_await expression.
+  ResponseSlot* raw = slot.get();
+  auto initiate = [raw](auto completion) {
+    auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+    std::unique_lock lock(raw->mu);
+    if (raw->response) {  // answered between our check and now
+      HttpResponse response = std::move(*raw->response);
+      lock.unlock();
+      asio::post(raw->executor, [shared, response = std::move(response)]() mutable {
+        std::move (*shared)(std::move(response));
+      });
+      return;
+    }
+    raw->completion = [shared](HttpResponse response) {
+      std::move (*shared)(std::move(response));
+    };
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
       initiate, asio::use_awaitable);

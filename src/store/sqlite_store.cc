@@ -1,6 +1,7 @@
 #include "store/sqlite_store.h"
 
 #include <array>
+#include <mutex>
 
 namespace vendo::store {
 namespace {
@@ -97,6 +98,10 @@ int SqliteStore::LatestSchemaVersion() { return static_cast<int>(kMigrations.siz
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options,
                                                        const crypto::SecretBox& box,
                                                        const Clock& clock) {
+  // Memory statistics put a process-wide mutex around every SQLite allocation; the network
+  // threads met on it in the /gettoken profile. Must precede sqlite3_initialize.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto writer = Connection::Open(options.path);
   if (!writer) {
     return std::unexpected(writer.error());

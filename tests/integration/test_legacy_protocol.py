@@ -279,7 +279,10 @@ class LegacyProtocolTest(unittest.TestCase):
         secret = extract(plain, "secretKey")
         token = extract(plain, "securityToken")
         self.register_user("erin_it", "pa55word-erin")
-        time.sleep(0.3)  # the access log is asynchronous
+        # Log lines are buffered and written at least once a second.
+        deadline = time.time() + 5
+        while '"path":"/registeruser"' not in self.v.logs() and time.time() < deadline:
+            time.sleep(0.1)
         logs = self.v.logs()
         import json
         for line in logs.splitlines():

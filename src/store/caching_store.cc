@@ -1,0 +1,139 @@
+#include "store/caching_store.h"
+
+namespace vendo::store {
+
+template <class Record>
+std::optional<Record> CachingStore::Cache<Record>::Get(const std::string& key,
+                                                      std::chrono::system_clock::time_point now) {
+  Shard& shard = ShardFor(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.map.find(key);
+  if (it == shard.map.end()) {
+    return std::nullopt;
+  }
+  if (it->second.expires <= now) {
+    shard.map.erase(it);
+    return std::nullopt;
+  }
+  return it->second.record;
+}
+
+template <class Record>
+void CachingStore::Cache<Record>::Put(const std::string& key, const Record& record,
+                                      std::chrono::system_clock::time_point expires,
+                                      std::size_t max_entries,
+                                      const std::atomic<std::uint64_t>& generation,
+                                      std::uint64_t seen) {
+  Shard& shard = ShardFor(key);
+  std::lock_guard lock(shard.mu);
+  if (generation.load() != seen) {
+    return;
+  }
+  if (shard.map.size() >= std::max<std::size_t>(1, max_entries / kShards)) {
+    shard.map.erase(shard.map.begin());  // bounded memory; an evicted record is just re-read
+  }
+  shard.map.insert_or_assign(key, Entry{record, expires});
+}
+
+template <class Record>
+void CachingStore::Cache<Record>::Erase(const std::string& key) {
+  Shard& shard = ShardFor(key);
+  std::lock_guard lock(shard.mu);
+  shard.map.erase(key);
+}
+
+template <class Record>
+void CachingStore::Cache<Record>::Clear() {
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    shard.map.clear();
+  }
+}
+
+template <class Record>
+std::size_t CachingStore::Cache<Record>::Size() {
+  std::size_t n = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    n += shard.map.size();
+  }
+  return n;
+}
+
+template class CachingStore::Cache<DeviceRecord>;
+template class CachingStore::Cache<UserRecord>;
+
+std::string CachingStore::Key(std::string_view app, std::string_view id) {
+  std::string key;
+  key.reserve(app.size() + id.size() + 1);
+  key.append(app).push_back('\0');  // app names cannot contain NUL: keys cannot collide
+  key.append(id);
+  return key;
+}
+
+Status CachingStore::CreateDevice(std::string_view app, std::string_view uid,
+                                  const SecretString& key) {
+  return inner_.CreateDevice(app, uid, key);  // absent records are never cached
+}
+
+Result<DeviceRecord> CachingStore::FindDevice(std::string_view app, std::string_view uid) {
+  std::string key = Key(app, uid);
+  auto now = clock_.Now();
+  if (auto hit = devices_.Get(key, now)) {
+    return std::move(*hit);
+  }
+  std::uint64_t seen = generation_.load();
+  auto found = inner_.FindDevice(app, uid);
+  if (found && options_.ttl.count() > 0) {
+    devices_.Put(key, *found, now + options_.ttl, options_.max_entries, generation_, seen);
+  }
+  return found;
+}
+
+Status CachingStore::BindDevice(std::string_view app, std::string_view uid,
+                                std::string_view user_id, const SecretString& key) {
+  auto st = inner_.BindDevice(app, uid, user_id, key);
+  generation_.fetch_add(1);  // after the write, before the erase (see Cache::Put)
+  devices_.Erase(Key(app, uid));
+  return st;
+}
+
+Status CachingStore::CreateUser(std::string_view app, std::string_view username,
+                                std::string_view user_id, const SecretString& password_hash) {
+  return inner_.CreateUser(app, username, user_id, password_hash);
+}
+
+Result<UserRecord> CachingStore::FindUser(std::string_view app, std::string_view username) {
+  return inner_.FindUser(app, username);  // logins are rare: always read the store
+}
+
+Result<UserRecord> CachingStore::FindUserById(std::string_view app, std::string_view user_id) {
+  std::string key = Key(app, user_id);
+  auto now = clock_.Now();
+  if (auto hit = users_by_id_.Get(key, now)) {
+    return std::move(*hit);
+  }
+  std::uint64_t seen = generation_.load();
+  auto found = inner_.FindUserById(app, user_id);
+  if (found && options_.ttl.count() > 0) {
+    users_by_id_.Put(key, *found, now + options_.ttl, options_.max_entries, generation_, seen);
+  }
+  return found;
+}
+
+Status CachingStore::SetUserEnabled(std::string_view app, std::string_view username,
+                                    bool enabled) {
+  auto st = inner_.SetUserEnabled(app, username, enabled);
+  generation_.fetch_add(1);
+  users_by_id_.Clear();  // keyed by id, changed by name; user changes are rare
+  return st;
+}
+
+Status CachingStore::DeleteUser(std::string_view app, std::string_view username) {
+  auto st = inner_.DeleteUser(app, username);
+  generation_.fetch_add(1);
+  users_by_id_.Clear();
+  return st;
+}
+
+}  // namespace vendo::store

@@ -1,0 +1,92 @@
+// CachingStore: keeps recently read device and user records in memory, in front of another
+// Store, so that /gettoken does not pay a database transaction per request.
+//
+// Writes made through this object invalidate the affected entries before they return, so
+// this process always reads its own writes. Changes made by anyone else (another process on
+// the same SQLite file, another host on a shared database) are seen once an entry's TTL has
+// passed: `ttl` is the longest time a revoked or rotated record can still be served here.
+// Only records that exist are cached: a new registration is visible at once. Thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "store/store.h"
+
+namespace vendo::store {
+
+struct CacheOptions {
+  std::chrono::milliseconds ttl{1000};
+  std::size_t max_entries = 100000;  // per record kind; the oldest shard entries go first
+};
+
+class CachingStore final : public Store {
+ public:
+  CachingStore(Store& inner, const Clock& clock, CacheOptions options)
+      : inner_(inner), clock_(clock), options_(options) {}
+
+  Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
+  Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
+  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
+                    const SecretString& key) override;
+  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
+                    const SecretString& password_hash) override;
+  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;
+  Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
+  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
+  Status DeleteUser(std::string_view app, std::string_view username) override;
+  Status Ping() override { return inner_.Ping(); }
+  Result<std::int64_t> CountDevices(std::string_view app) override {
+    return inner_.CountDevices(app);
+  }
+  Result<std::int64_t> CountUsers(std::string_view app) override { return inner_.CountUsers(app); }
+
+  std::size_t CachedDevicesForTest() { return devices_.Size(); }
+
+ private:
+  // A map split into shards, each behind its own mutex, so the network threads rarely meet.
+  template <class Record>
+  class Cache {
+   public:
+    std::optional<Record> Get(const std::string& key, std::chrono::system_clock::time_point now);
+    // Stores `record` unless an invalidation happened since `generation` was read (then the
+    // record may predate a write and must not be cached). Checked under the shard lock, and
+    // invalidations bump the generation before erasing, so a stale put is always erased.
+    void Put(const std::string& key, const Record& record,
+             std::chrono::system_clock::time_point expires, std::size_t max_entries,
+             const std::atomic<std::uint64_t>& generation, std::uint64_t seen);
+    void Erase(const std::string& key);
+    void Clear();
+    std::size_t Size();
+
+   private:
+    struct Entry {
+      Record record;
+      std::chrono::system_clock::time_point expires;
+    };
+    struct Shard {
+      std::mutex mu;
+      std::unordered_map<std::string, Entry> map;
+    };
+    static constexpr std::size_t kShards = 16;
+    Shard& ShardFor(const std::string& key) { return shards_[std::hash<std::string>{}(key) % kShards]; }
+    std::array<Shard, kShards> shards_;
+  };
+
+  static std::string Key(std::string_view app, std::string_view id);
+
+  Store& inner_;
+  const Clock& clock_;
+  CacheOptions options_;
+  std::atomic<std::uint64_t> generation_{0};  // bumped by every invalidation
+  Cache<DeviceRecord> devices_;
+  Cache<UserRecord> users_by_id_;
+};
+
+}  // namespace vendo::store

@@ -1,0 +1,92 @@
+#include "store/caching_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/sqlite_store.h"
+
+namespace vendo::store {
+namespace {
+
+using namespace std::chrono;
+
+class CachingStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("vendo-cache-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "db").string();
+    inner_ = std::move(*SqliteStore::Open({path_, 8}, box_, clock_));
+    // A second store on the same file plays "another process" (the admin CLI).
+    other_ = std::move(*SqliteStore::Open({path_, 8}, box_, clock_));
+    cache_ = std::make_unique<CachingStore>(*inner_, clock_, CacheOptions{milliseconds(1000), 100});
+  }
+  void TearDown() override {
+    cache_.reset();
+    inner_.reset();
+    other_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  OsRandom random_;
+  FixedClock clock_{system_clock::time_point(seconds(1'700'000'000))};
+  crypto::SecretBox box_{SecretString(std::string(32, 'm')), random_};
+  std::unique_ptr<SqliteStore> inner_, other_;
+  std::unique_ptr<CachingStore> cache_;
+};
+
+TEST_F(CachingStoreTest, ReadsItsOwnWritesAtOnce) {
+  EXPECT_EQ(cache_->FindDevice("id", "dev").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(cache_->BindDevice("id", "dev", "u1", SecretString(std::string(32, '1'))));
+  EXPECT_EQ(cache_->FindDevice("id", "dev")->key.Reveal(), std::string(32, '1'));  // not cached as absent
+  ASSERT_TRUE(cache_->BindDevice("id", "dev", "u1", SecretString(std::string(32, '2'))));
+  EXPECT_EQ(cache_->FindDevice("id", "dev")->key.Reveal(), std::string(32, '2'));
+
+  ASSERT_TRUE(cache_->CreateUser("id", "alice", "u1", SecretString(std::string(64, 'a'))));
+  EXPECT_TRUE(cache_->FindUserById("id", "u1")->enabled);
+  ASSERT_TRUE(cache_->SetUserEnabled("id", "alice", false));
+  EXPECT_FALSE(cache_->FindUserById("id", "u1")->enabled);
+  ASSERT_TRUE(cache_->DeleteUser("id", "alice"));
+  EXPECT_EQ(cache_->FindUserById("id", "u1").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(CachingStoreTest, OthersWritesAreSeenAfterTheTtl) {
+  ASSERT_TRUE(cache_->BindDevice("id", "dev", "u1", SecretString(std::string(32, '1'))));
+  ASSERT_TRUE(cache_->CreateUser("id", "alice", "u1", SecretString(std::string(64, 'a'))));
+  ASSERT_TRUE(cache_->FindDevice("id", "dev").has_value());
+  ASSERT_TRUE(cache_->FindUserById("id", "u1")->enabled);
+  ASSERT_TRUE(other_->BindDevice("id", "dev", "u1", SecretString(std::string(32, '9'))));
+  ASSERT_TRUE(other_->SetUserEnabled("id", "alice", false));
+  clock_.Advance(milliseconds(999));
+  EXPECT_EQ(cache_->FindDevice("id", "dev")->key.Reveal(), std::string(32, '1'));  // within TTL
+  EXPECT_TRUE(cache_->FindUserById("id", "u1")->enabled);
+  clock_.Advance(milliseconds(1));
+  EXPECT_EQ(cache_->FindDevice("id", "dev")->key.Reveal(), std::string(32, '9'));
+  EXPECT_FALSE(cache_->FindUserById("id", "u1")->enabled);
+}
+
+TEST_F(CachingStoreTest, ZeroTtlDisablesCachingAndSizeIsBounded) {
+  CachingStore uncached(*inner_, clock_, CacheOptions{milliseconds(0), 100});
+  ASSERT_TRUE(uncached.BindDevice("id", "dev", "u1", SecretString(std::string(32, '1'))));
+  ASSERT_TRUE(uncached.FindDevice("id", "dev").has_value());
+  ASSERT_TRUE(other_->BindDevice("id", "dev", "u1", SecretString(std::string(32, '9'))));
+  EXPECT_EQ(uncached.FindDevice("id", "dev")->key.Reveal(), std::string(32, '9'));
+  for (int i = 0; i < 500; ++i) {
+    std::string uid = "uid-" + std::to_string(i) + "-00000000000000000000";
+    ASSERT_TRUE(cache_->CreateDevice("a", uid, SecretString(std::string(32, 'c'))));
+    ASSERT_TRUE(cache_->FindDevice("a", uid).has_value());
+  }
+  EXPECT_GT(cache_->CachedDevicesForTest(), 0u);
+  EXPECT_LE(cache_->CachedDevicesForTest(), 100u);  // max_entries, though 500 were read
+  EXPECT_TRUE(cache_->FindDevice("a", "uid-0-00000000000000000000").has_value());  // evicted: re-read
+}
+
+}  // namespace
+}  // namespace vendo::store
