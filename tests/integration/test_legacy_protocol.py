@@ -287,7 +287,7 @@ class LegacyProtocolTest(unittest.TestCase):
         import json
         for line in logs.splitlines():
             json.loads(line)
-        for s in (key, sig, secret, token, "pa55word-erin", ts):
+        for s in (key, sig, secret, token, "pa55word-erin"):
             self.assertNotIn(s, logs)
         self.assertIn('"path":"/gettoken"', logs)
         self.assertIn('"request_id":', logs)
