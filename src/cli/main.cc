@@ -46,7 +46,13 @@ int main(int argc, char** argv) {
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; every other parse error is a usage error: exit 2.
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
 
   if (*serve_cmd) {
     if (!serve.dev && serve.config_file.empty()) {
