@@ -28,14 +28,16 @@ const Binding* MatchAt(std::string_view text, std::size_t pos) {
   return nullptr;
 }
 
-Result<std::string> Substitute(std::string_view text, const Vars& vars) {
-  std::string out;
-  out.reserve(text.size() + 64);
+Result<std::vector<Template::Segment>> Split(std::string_view text) {
+  std::vector<Template::Segment> segments;
+  std::string literal;
   for (std::size_t i = 0; i < text.size();) {
     if (const Binding* b = MatchAt(text, i)) {
-      std::string escaped;
-      AppendJsonEscaped(escaped, vars.*(b->field));
-      out += escaped;
+      if (!literal.empty()) {
+        segments.push_back({std::move(literal), nullptr});
+        literal.clear();
+      }
+      segments.push_back({"", b->field});
       i += b->token.size();
       continue;
     }
@@ -44,7 +46,23 @@ Result<std::string> Substitute(std::string_view text, const Vars& vars) {
       std::string name(text.substr(i, end == std::string_view::npos ? 20 : end + 2 - i));
       return Fail(ErrorCode::kInvalidArgument, "unknown policy variable " + name);
     }
-    out += text[i++];
+    literal += text[i++];
+  }
+  if (!literal.empty()) {
+    segments.push_back({std::move(literal), nullptr});
+  }
+  return segments;
+}
+
+std::string Join(const std::vector<Template::Segment>& segments, const Vars& vars) {
+  std::string out;
+  out.reserve(512);
+  for (const auto& seg : segments) {
+    if (seg.field == nullptr) {
+      out += seg.literal;
+    } else {
+      AppendJsonEscaped(out, vars.*(seg.field));
+    }
   }
   return out;
 }
@@ -52,27 +70,28 @@ Result<std::string> Substitute(std::string_view text, const Vars& vars) {
 }  // namespace
 
 Result<Template> Template::Parse(std::string text) {
+  auto segments = Split(text);
+  if (!segments) {
+    return std::unexpected(segments.error());
+  }
   Vars sample{"sample-app", "sample-device-0123456789abcdef", "sample.user", "us-east-1",
               "123456789012"};
-  auto rendered = Substitute(text, sample);
-  if (!rendered) {
-    return std::unexpected(rendered.error());
-  }
+  std::string rendered = Join(*segments, sample);
   boost::system::error_code ec;
-  auto doc = boost::json::parse(*rendered, ec);
+  auto doc = boost::json::parse(rendered, ec);
   if (ec || !doc.is_object()) {
     return Fail(ErrorCode::kInvalidArgument, "policy is not a JSON object after substitution");
   }
-  if (rendered->size() > kMaxPolicyBytes) {
+  if (rendered.size() > kMaxPolicyBytes) {
     return Fail(ErrorCode::kInvalidArgument,
                 "policy is longer than " + std::to_string(kMaxPolicyBytes) + " bytes");
   }
-  return Template(std::move(text));
+  return Template(std::move(text), std::move(*segments));
 }
 
 Result<std::string> Template::Render(const Vars& vars) const {
-  auto out = Substitute(text_, vars);
-  if (out && out->size() > kMaxPolicyBytes) {
+  std::string out = Join(segments_, vars);
+  if (out.size() > kMaxPolicyBytes) {
     return Fail(ErrorCode::kInvalidArgument, "rendered policy is too long");
   }
   return out;

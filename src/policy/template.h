@@ -34,9 +34,17 @@ class Template {
   Result<std::string> Render(const Vars& vars) const;
   const std::string& text() const { return text_; }
 
+  // A run of literal text, or (when `field` is set) one variable.
+  struct Segment {
+    std::string literal;
+    std::string Vars::*field = nullptr;
+  };
+
  private:
-  explicit Template(std::string text) : text_(std::move(text)) {}
+  Template(std::string text, std::vector<Segment> segments)
+      : text_(std::move(text)), segments_(std::move(segments)) {}
   std::string text_;
+  std::vector<Segment> segments_;  // the text split once, at Parse, so Render only copies
 };
 
 // The policy the dev apps vend: objects under one S3 prefix per caller (the device in

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "server/access_log.h"
+#include "server/http_wire.h"
 
 namespace vendo::server {
 namespace {
@@ -312,26 +313,16 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, bool is_tls, std::
     std::string method = request.method;
     std::string path = request.target.substr(0, request.target.find('?'));
     bool keep_alive = msg.keep_alive();
+    bool http10 = msg.version() == 10;
 
     HttpResponse response = co_await CallHandler(std::move(request));
 
-    http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
-    res.set(http::field::server, "vendo");
-    res.set(http::field::date, HttpDate());
-    res.set(http::field::content_type, response.content_type);
-    res.set("X-Request-Id", request_id);
-    if (response.expires_now) {
-      res.set(http::field::expires, HttpDate());
-    }
-    for (auto& [k, v] : response.headers) {
-      res.set(k, v);
-    }
-    res.body() = std::move(response.body);
     keep_alive = keep_alive && !draining.load();
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
+    std::string wire = SerializeResponse(
+        response, {http::obsolete_reason(static_cast<http::status>(response.status)), HttpDate(),
+                   request_id, keep_alive, http10});
     beast::get_lowest_layer(stream).expires_after(options.header_timeout);
-    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kTuple);
     AccessLog(request_id, method, path, response.status, started, wn, response.app, remote);
     state->busy = false;
     if (wec || !keep_alive) {
