@@ -28,7 +28,7 @@ import time
 import urllib.parse
 import urllib.request
 
-UID = "bench0123456789abcdef0123456789ab"
+UID = "bench0123456789abcdef0123456789a"  # 32 characters, as stock clients send
 KEY = "000102030405060708090a0b0c0d0e0f"
 
 

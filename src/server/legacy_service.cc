@@ -129,8 +129,9 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
     raw_name = user->username;
   }
   req.session_name = issuer::MakeSessionName(raw_name, app.issuer->MaxSessionNameLength());
-  if (req.session_name != raw_name) {
-    LogLine(LogLevel::kInfo, "session name mapped")
+  if (req.session_name != raw_name && LogEnabled(LogLevel::kDebug)) {
+    // Debug: a deployment whose uids are all UUIDs would otherwise log every /gettoken.
+    LogLine(LogLevel::kDebug, "session name mapped")
         .Str("app", app.config.name)
         .Str("from", raw_name)
         .Str("to", req.session_name)

@@ -1,0 +1,188 @@
+// The steps of one 2012 /gettoken, each timed on its own (Google Benchmark), to see where a
+// request's CPU goes. Run: build/vendo_gettoken_bench
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "crypto/hmac.h"
+#include "crypto/secret_box.h"
+#include "issuer/dev_issuer.h"
+#include "protocol/legacy.h"
+#include "protocol/timestamp.h"
+#include "server/form.h"
+#include "server/http_wire.h"
+#include "server/legacy_service.h"
+#include "store/caching_store.h"
+#include "store/sqlite_store.h"
+
+namespace vendo {
+namespace {
+
+constexpr std::string_view kUid = "bench0123456789abcdef0123456789a";  // 32, as stock clients
+constexpr std::string_view kKey = "000102030405060708090a0b0c0d0e0f";
+
+std::string Now() {
+  auto t = std::chrono::system_clock::now();
+  std::time_t s = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+  return buf;
+}
+
+std::string Query() {
+  std::string ts = Now();
+  std::string sig = protocol::legacy::Sign(protocol::legacy::Mode::kAnonymous, kKey, ts);
+  auto enc = [](std::string s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '+') out += "%2B";
+      else if (c == '/') out += "%2F";
+      else if (c == '=') out += "%3D";
+      else if (c == ':') out += "%3A";
+      else out += c;
+    }
+    return out;
+  };
+  return "uid=" + std::string(kUid) + "&timestamp=" + enc(ts) + "&signature=" + enc(sig);
+}
+
+struct Fixture {
+  Fixture() {
+    dir = std::filesystem::temp_directory_path() / ("vendo-bench-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    sqlite = std::move(*store::SqliteStore::Open({(dir / "db").string(), 64}, box, clock));
+    cached = std::make_unique<store::CachingStore>(*sqlite, clock, store::CacheOptions{});
+    (void)cached->CreateDevice("bench", kUid, SecretString(std::string(kKey)));
+    service = std::make_unique<server::LegacyService>(*cached, clock, random);
+    server::AppConfig c;
+    c.name = "bench";
+    c.policy = policy::DefaultDevPolicy(false);
+    app.emplace(server::App{c, *policy::Template::Parse(c.policy), &issuer, "", "bench"});
+  }
+  ~Fixture() { std::filesystem::remove_all(dir); }
+  std::filesystem::path dir;
+  SystemClock clock;
+  OsRandom random;
+  crypto::SecretBox box{SecretString(std::string(32, 'k')), random};
+  issuer::DevIssuer issuer{clock, random};
+  std::unique_ptr<store::SqliteStore> sqlite;
+  std::unique_ptr<store::CachingStore> cached;
+  std::unique_ptr<server::LegacyService> service;
+  std::optional<server::App> app;
+};
+
+Fixture& F() {
+  static Fixture f;
+  return f;
+}
+
+void BM_ParseParams(benchmark::State& state) {
+  std::string q = Query();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(server::Params::Parse(q, "", ""));
+  }
+}
+BENCHMARK(BM_ParseParams);
+
+void BM_HmacSign(benchmark::State& state) {
+  std::string ts = Now();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(protocol::legacy::Sign(protocol::legacy::Mode::kAnonymous, kKey, ts));
+  }
+}
+BENCHMARK(BM_HmacSign);
+
+void BM_CachedFindDevice(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().cached->FindDevice("bench", kUid));
+  }
+}
+BENCHMARK(BM_CachedFindDevice);
+
+void BM_SqliteFindDevice(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().sqlite->FindDevice("bench", kUid));
+  }
+}
+BENCHMARK(BM_SqliteFindDevice);
+
+void BM_AuthorizeToken(benchmark::State& state) {
+  auto params = *server::Params::Parse(Query(), "", "");
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().service->AuthorizeToken(*F().app, params));
+  }
+}
+BENCHMARK(BM_AuthorizeToken);
+
+void BM_DevIssue(benchmark::State& state) {
+  issuer::IssueRequest req;
+  for (auto _ : state) {
+    F().issuer.Issue(req, [](Result<Credentials> c) { benchmark::DoNotOptimize(c); });
+  }
+}
+BENCHMARK(BM_DevIssue);
+
+void BM_SealToken(benchmark::State& state) {
+  auto grant = *F().service->AuthorizeToken(*F().app, *server::Params::Parse(Query(), "", ""));
+  Credentials creds{"VDEVABCDEFGHIJKLMNOP", std::string(40, 's'), std::string(138, 't'),
+                    std::chrono::system_clock::now()};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().service->SealToken(grant, creds));
+  }
+}
+BENCHMARK(BM_SealToken);
+
+void BM_SerializeResponse(benchmark::State& state) {
+  server::HttpResponse r;
+  r.body = std::string(410, 'b');
+  r.expires_now = true;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(server::SerializeResponse(
+        r, {"OK", "Tue, 24 Nov 2026 05:00:00 GMT", "abcd1234-12345", true, false}));
+  }
+}
+BENCHMARK(BM_SerializeResponse);
+
+void BM_AccessLogLine(benchmark::State& state) {
+  for (auto _ : state) {
+    LogLine line(LogLevel::kDebug, "request");  // below the level: built, not written
+    line.Str("request_id", "abcd1234-12345").Str("method", "GET").Str("path", "/gettoken");
+    line.Int("status", 200).Num("latency_ms", 0.123).Int("bytes", 610).Str("app", "bench");
+    line.Str("remote", "127.0.0.1");
+    benchmark::DoNotOptimize(line);
+  }
+}
+BENCHMARK(BM_AccessLogLine);
+
+void BM_RenderPolicy(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().app->policy.Render({"bench", std::string(kUid), "", "", ""}));
+  }
+}
+BENCHMARK(BM_RenderPolicy);
+
+void BM_ParseTimestamp(benchmark::State& state) {
+  std::string ts = Now();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(protocol::ParseLegacyTimestamp(ts));
+  }
+}
+BENCHMARK(BM_ParseTimestamp);
+
+void BM_ClockNow(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().clock.Now());
+  }
+}
+BENCHMARK(BM_ClockNow);
+
+}  // namespace
+}  // namespace vendo
+
+BENCHMARK_MAIN();
