@@ -47,3 +47,32 @@ TEST(AesGcm, RoundTripDetectsTamperingAndWrongAad) {
 
 }  // namespace
 }  // namespace vendo::crypto
+
+namespace vendo::crypto {
+namespace {
+
+// Contexts are reused per thread: a failure, another key size or another direction must not
+// leak state into the next call.
+TEST(AesContextReuse, FailuresAndMixedKeySizesDoNotLeakState) {
+  Bytes iv(16, 3), k128(16, 1), k256(32, 2), nonce(12, 4);
+  auto a = AesCbcEncrypt(k128, iv, AsBytes("first message"));
+  auto b = AesCbcEncrypt(k256, iv, AsBytes("second message"));
+  ASSERT_TRUE(a && b);
+  Bytes garbage(32, 0x5a);
+  (void)AesCbcDecrypt(k128, iv, garbage);  // bad padding, most likely
+  EXPECT_EQ(AsChars(*AesCbcDecrypt(k128, iv, *a)), "first message");
+  EXPECT_EQ(AsChars(*AesCbcDecrypt(k256, iv, *b)), "second message");
+  // Same plaintext and key twice: same ciphertext (no state carried over).
+  EXPECT_EQ(*AesCbcEncrypt(k128, iv, AsBytes("first message")), *a);
+
+  auto sealed = AesGcmSeal(k256, nonce, AsBytes("ctx"), AsBytes("payload"));
+  ASSERT_TRUE(sealed.has_value());
+  Bytes tampered = *sealed;
+  tampered.back() ^= 1;
+  EXPECT_FALSE(AesGcmOpen(k256, nonce, AsBytes("ctx"), tampered).has_value());
+  EXPECT_EQ(AsChars(*AesGcmOpen(k256, nonce, AsBytes("ctx"), *sealed)), "payload");
+  EXPECT_EQ(*AesGcmSeal(k256, nonce, AsBytes("ctx"), AsBytes("payload")), *sealed);
+}
+
+}  // namespace
+}  // namespace vendo::crypto

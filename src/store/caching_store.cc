@@ -6,16 +6,22 @@ template <class Record>
 std::optional<Record> CachingStore::Cache<Record>::Get(const std::string& key,
                                                       std::chrono::system_clock::time_point now) {
   Shard& shard = ShardFor(key);
-  std::lock_guard lock(shard.mu);
+  {
+    std::shared_lock lock(shard.mu);
+    auto it = shard.map.find(key);
+    if (it == shard.map.end()) {
+      return std::nullopt;
+    }
+    if (it->second.expires > now) {
+      return it->second.record;
+    }
+  }
+  std::unique_lock lock(shard.mu);  // expired: drop it (if no one refreshed it meanwhile)
   auto it = shard.map.find(key);
-  if (it == shard.map.end()) {
-    return std::nullopt;
-  }
-  if (it->second.expires <= now) {
+  if (it != shard.map.end() && it->second.expires <= now) {
     shard.map.erase(it);
-    return std::nullopt;
   }
-  return it->second.record;
+  return std::nullopt;
 }
 
 template <class Record>
@@ -25,7 +31,7 @@ void CachingStore::Cache<Record>::Put(const std::string& key, const Record& reco
                                       const std::atomic<std::uint64_t>& generation,
                                       std::uint64_t seen) {
   Shard& shard = ShardFor(key);
-  std::lock_guard lock(shard.mu);
+  std::unique_lock lock(shard.mu);
   if (generation.load() != seen) {
     return;
   }
@@ -38,14 +44,14 @@ void CachingStore::Cache<Record>::Put(const std::string& key, const Record& reco
 template <class Record>
 void CachingStore::Cache<Record>::Erase(const std::string& key) {
   Shard& shard = ShardFor(key);
-  std::lock_guard lock(shard.mu);
+  std::unique_lock lock(shard.mu);
   shard.map.erase(key);
 }
 
 template <class Record>
 void CachingStore::Cache<Record>::Clear() {
   for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
+    std::unique_lock lock(shard.mu);
     shard.map.clear();
   }
 }
@@ -54,7 +60,7 @@ template <class Record>
 std::size_t CachingStore::Cache<Record>::Size() {
   std::size_t n = 0;
   for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
+    std::shared_lock lock(shard.mu);
     n += shard.map.size();
   }
   return n;

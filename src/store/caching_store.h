@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -71,7 +72,7 @@ class CachingStore final : public Store {
       std::chrono::system_clock::time_point expires;
     };
     struct Shard {
-      std::mutex mu;
+      std::shared_mutex mu;  // readers share it: the network threads never wait on each other
       std::unordered_map<std::string, Entry> map;
     };
     static constexpr std::size_t kShards = 16;
