@@ -133,7 +133,7 @@ void BM_SealToken(benchmark::State& state) {
   Credentials creds{"VDEVABCDEFGHIJKLMNOP", std::string(40, 's'), std::string(138, 't'),
                     std::chrono::system_clock::now()};
   for (auto _ : state) {
-    benchmark::DoNotOptimize(F().service->SealToken(grant, creds));
+    benchmark::DoNotOptimize(F().service->SealToken(grant.device_key, creds));
   }
 }
 BENCHMARK(BM_SealToken);

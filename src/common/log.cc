@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <mutex>
@@ -143,8 +144,13 @@ LogLine::LogLine(LogLevel level, std::string_view msg) : level_(level) {
   buf_.reserve(256);
   buf_ += R"({"ts":")";
   buf_ += SecondPrefix(now);
-  fmt::format_to(std::back_inserter(buf_), R"({:03d}Z","level":"{}","msg":")", ms % 1000,
-                 LevelName(level));
+  int millis = static_cast<int>(ms % 1000);
+  buf_.push_back(static_cast<char>('0' + millis / 100));
+  buf_.push_back(static_cast<char>('0' + millis / 10 % 10));
+  buf_.push_back(static_cast<char>('0' + millis % 10));
+  buf_ += R"(Z","level":")";
+  buf_ += LevelName(level);
+  buf_ += R"(","msg":")";
   AppendJsonEscaped(buf_, msg);
   buf_ += '"';
 }
@@ -165,13 +171,17 @@ LogLine& LogLine::Str(std::string_view key, std::string_view value) {
 
 LogLine& LogLine::Int(std::string_view key, std::int64_t value) {
   Key(key);
-  fmt::format_to(std::back_inserter(buf_), "{}", value);
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  buf_.append(digits, end);
   return *this;
 }
 
 LogLine& LogLine::Num(std::string_view key, double value) {
   Key(key);
-  fmt::format_to(std::back_inserter(buf_), "{:.3f}", value);
+  char digits[64];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value, std::chars_format::fixed, 3);
+  buf_.append(digits, ec == std::errc() ? end : digits);
   return *this;
 }
 

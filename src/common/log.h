@@ -33,6 +33,8 @@ class LogLine {
   LogLine& Int(std::string_view key, std::int64_t value);
   LogLine& Num(std::string_view key, double value);
   LogLine& Bool(std::string_view key, bool value);
+  // The line as it would be written (without the newline).
+  std::string Json() const { return buf_ + '}'; }
   void Emit();
 
  private:

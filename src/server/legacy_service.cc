@@ -145,9 +145,10 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
   return grant;
 }
 
-Result<std::string> LegacyService::SealToken(const TokenGrant& grant, const Credentials& creds) {
+Result<std::string> LegacyService::SealToken(const SecretString& device_key,
+                                             const Credentials& creds) {
   std::string plaintext = protocol::legacy::TokenPlaintext(creds);
-  auto body = WrapWithFreshIv(plaintext, grant.device_key.Reveal());
+  auto body = WrapWithFreshIv(plaintext, device_key.Reveal());
   OPENSSL_cleanse(plaintext.data(), plaintext.size());
   return body;
 }

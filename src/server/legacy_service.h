@@ -31,8 +31,8 @@ class LegacyService {
   Status RegisterDevice(const App& app, const Params& params);
   // /gettoken, first half: checks the request and says what to ask the issuer for.
   Result<TokenGrant> AuthorizeToken(const App& app, const Params& params);
-  // /gettoken, second half: the wrapped token body (no CRLF).
-  Result<std::string> SealToken(const TokenGrant& grant, const Credentials& creds);
+  // /gettoken, second half: the token body wrapped under the device key (no CRLF).
+  Result<std::string> SealToken(const SecretString& device_key, const Credentials& creds);
   // /login (identity): rotates the device key and returns it wrapped (no CRLF).
   Result<std::string> Login(const App& app, const Params& params);
   // /registeruser (identity). Missing parameters are reported by MissingUserParams first.

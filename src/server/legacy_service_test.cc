@@ -85,7 +85,7 @@ TEST_F(LegacyServiceTest, Tv1AnonymousRegisterAndGetToken) {
   EXPECT_EQ(grant->request.duration, seconds(86400));
   EXPECT_NE(grant->request.policy.find("b/0123456789abcdef0123456789abcdef/*"), std::string::npos);
   random_.Push(*HexDecode("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"));
-  auto body = service_->SealToken(*grant, VectorCredentials(1376051696000));
+  auto body = service_->SealToken(grant->device_key, VectorCredentials(1376051696000));
   ASSERT_TRUE(body.has_value());
   EXPECT_EQ(*body,
             "oKGio6SlpqeoqaqrrK2ur1eyLEmqyptROe57RKJQQ9hRssT+Wz5KnQQ45JjAKfXyC/f455YaHj9iqQ8uev0/"
@@ -171,7 +171,7 @@ TEST_F(LegacyServiceTest, Tv2IdentityRegisterLoginAndGetToken) {
   EXPECT_EQ(grant->request.session_name, "alice");
   EXPECT_EQ(*grant->request.username, "alice");
   random_.Push(Bytes(16, 0));
-  auto body = service_->SealToken(*grant, VectorCredentials(1376051710000));
+  auto body = service_->SealToken(grant->device_key, VectorCredentials(1376051710000));
   ASSERT_TRUE(body.has_value());
   EXPECT_TRUE(body->starts_with("AAAAAAAAAAAAAAAAAAAAAOq3gRYfcUB9jtqOMZjpnClFHndIpnVEgjOF"));
   EXPECT_TRUE(body->ends_with("4scEgQna2c+7lsJ4l85hE6WUV0MzTg=="));

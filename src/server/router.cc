@@ -180,10 +180,12 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
     respond(WithApp(LegacyErrorResponse(grant.error().code), app));
     return;
   }
-  auto shared = std::make_shared<TokenGrant>(std::move(*grant));
-  issuer::IssueRequest issue = shared->request;
-  app.issuer->Issue(std::move(issue), [this, &app, shared, request_id = request.request_id,
-                                       respond = std::move(respond)](Result<Credentials> creds) {
+  // The request moves to the issuer; only the device key stays here, to wrap the answer.
+  auto device_key = std::make_shared<SecretString>(std::move(grant->device_key));
+  app.issuer->Issue(std::move(grant->request), [this, &app, device_key,
+                                                request_id = request.request_id,
+                                                respond = std::move(respond)](
+                                                   Result<Credentials> creds) {
     if (!creds) {
       LogLine(LogLevel::kWarn, "issuer failed")
           .Str("request_id", request_id)
@@ -195,7 +197,7 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
       respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
       return;
     }
-    auto body = service_.SealToken(*shared, *creds);
+    auto body = service_.SealToken(*device_key, *creds);
     if (!body) {
       respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
       return;
