@@ -41,11 +41,16 @@ std::string Query() {
   auto enc = [](std::string s) {
     std::string out;
     for (char c : s) {
-      if (c == '+') out += "%2B";
-      else if (c == '/') out += "%2F";
-      else if (c == '=') out += "%3D";
-      else if (c == ':') out += "%3A";
-      else out += c;
+      if (c == '+')
+        out += "%2B";
+      else if (c == '/')
+        out += "%2F";
+      else if (c == '=')
+        out += "%3D";
+      else if (c == ':')
+        out += "%3A";
+      else
+        out += c;
     }
     return out;
   };

@@ -46,8 +46,8 @@ std::string_view ErrorCodeName(ErrorCode code);
 }  // namespace vendo
 
 // Evaluates `expr` (a Status); returns its error from the enclosing function on failure.
-#define VENDO_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
+#define VENDO_RETURN_IF_ERROR(expr)                  \
+  do {                                               \
     if (auto vendo_status_ = (expr); !vendo_status_) \
       return std::unexpected(vendo_status_.error()); \
   } while (false)

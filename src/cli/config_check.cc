@@ -22,7 +22,8 @@ int ConfigCheck(const std::string& path) {
     }
     return 2;
   }
-  std::printf("%s: ok (%zu app%s", path.c_str(), cfg->apps.size(), cfg->apps.size() == 1 ? "" : "s");
+  std::printf("%s: ok (%zu app%s", path.c_str(), cfg->apps.size(),
+              cfg->apps.size() == 1 ? "" : "s");
   for (const auto& app : cfg->apps) {
     std::printf("%s %s", &app == &cfg->apps.front() ? ":" : ",", app.name.c_str());
   }

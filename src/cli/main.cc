@@ -5,8 +5,9 @@
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"vendo: a self-hosted token vending machine. Devices get short-lived AWS "
-               "credentials scoped to the device or user, over the 2012 TVM protocol."};
+  CLI::App app{
+      "vendo: a self-hosted token vending machine. Devices get short-lived AWS "
+      "credentials scoped to the device or user, over the 2012 TVM protocol."};
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"
@@ -18,17 +19,20 @@ int main(int argc, char** argv) {
 
   vendo::cli::ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the token vending machine server");
-  auto* config_opt = serve_cmd->add_option("-c,--config", serve.config_file,
-                                           "TOML configuration file (see docs/configuration.md)")
+  auto* config_opt = serve_cmd
+                         ->add_option("-c,--config", serve.config_file,
+                                      "TOML configuration file (see docs/configuration.md)")
                          ->check(CLI::ExistingFile);
   auto* dev_flag = serve_cmd->add_flag(
       "--dev", serve.dev,
       "Development mode, no config file: anonymous app 'anonymous-demo' (also at /) and "
       "identity app 'identity-demo', dev issuer, data in --data-dir");
-  auto* listen_opt = serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (--dev)")
-                         ->capture_default_str();
-  auto* data_opt = serve_cmd->add_option("--data-dir", serve.data_dir,
-                                         "Directory for the database and master key (--dev)")
+  auto* listen_opt =
+      serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (--dev)")
+          ->capture_default_str();
+  auto* data_opt = serve_cmd
+                       ->add_option("--data-dir", serve.data_dir,
+                                    "Directory for the database and master key (--dev)")
                        ->capture_default_str();
   config_opt->excludes(dev_flag);
   listen_opt->needs(dev_flag);
@@ -56,8 +60,9 @@ int main(int argc, char** argv) {
 
   if (*serve_cmd) {
     if (!serve.dev && serve.config_file.empty()) {
-      std::fprintf(stderr, "vendo serve: give --config FILE, or --dev for a development server\n"
-                           "Run 'vendo serve --help' for details.\n");
+      std::fprintf(stderr,
+                   "vendo serve: give --config FILE, or --dev for a development server\n"
+                   "Run 'vendo serve --help' for details.\n");
       return 2;
     }
     return vendo::cli::Serve(serve);

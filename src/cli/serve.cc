@@ -38,7 +38,8 @@ void PrintBanner(const Config& cfg, const std::vector<std::unique_ptr<App>>& app
     bool identity = app->config.mode == protocol::legacy::Mode::kIdentity;
     std::printf("  app %-16s %-9s issuer=%s  %s/apps/%s%s\n", app->config.name.c_str(),
                 identity ? "identity" : "anonymous", app->config.issuer.c_str(), base_url.c_str(),
-                app->config.name.c_str(), app->config.name == cfg.default_app ? "  (default: also at /)" : "");
+                app->config.name.c_str(),
+                app->config.name == cfg.default_app ? "  (default: also at /)" : "");
     if (identity) {
       std::printf("      app name %s, salt endpoint %s\n", app->config.app_name.c_str(),
                   app->salt_endpoint.c_str());
@@ -92,8 +93,8 @@ int Serve(const ServeOptions& options) {
     return fail(master_key.error().message);
   }
   crypto::SecretBox box(std::move(*master_key), random);
-  auto store = store::SqliteStore::Open({cfg.store.path, cfg.store.group_commit_max_batch}, box,
-                                        clock);
+  auto store =
+      store::SqliteStore::Open({cfg.store.path, cfg.store.group_commit_max_batch}, box, clock);
   if (!store) {
     return fail("store " + cfg.store.path + ": " + store.error().message);
   }
@@ -108,8 +109,8 @@ int Serve(const ServeOptions& options) {
     if (!policy) {
       return fail("apps." + app_cfg.name + ".policy: " + policy.error().message);
     }
-    apps.push_back(std::make_unique<App>(App{app_cfg, std::move(*policy), &dev_issuer, "",
-                                             AsciiLower(app_cfg.app_name)}));
+    apps.push_back(std::make_unique<App>(
+        App{app_cfg, std::move(*policy), &dev_issuer, "", AsciiLower(app_cfg.app_name)}));
     if (app_cfg.name == cfg.default_app) {
       default_app = apps.back().get();
     }
@@ -123,8 +124,9 @@ int Serve(const ServeOptions& options) {
   server::HttpServerOptions http;
   http.host = host;
   http.port = port;
-  http.threads = cfg.server.threads > 0 ? cfg.server.threads
-                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  http.threads = cfg.server.threads > 0
+                     ? cfg.server.threads
+                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   http.max_connections = cfg.server.max_connections;
   http.header_timeout = cfg.server.header_timeout;
   http.idle_timeout = cfg.server.idle_timeout;

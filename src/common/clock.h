@@ -21,7 +21,8 @@ class SystemClock final : public Clock {
 // A clock that returns whatever it was last set to. Thread-safe.
 class FixedClock final : public Clock {
  public:
-  explicit FixedClock(std::chrono::system_clock::time_point now) : now_(now.time_since_epoch().count()) {}
+  explicit FixedClock(std::chrono::system_clock::time_point now)
+      : now_(now.time_since_epoch().count()) {}
   std::chrono::system_clock::time_point Now() const override;
   void Set(std::chrono::system_clock::time_point now);
   void Advance(std::chrono::system_clock::duration d);

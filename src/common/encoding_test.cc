@@ -34,7 +34,9 @@ TEST(Base64, RejectsMalformed) {
   EXPECT_FALSE(Base64Decode("Z!8=").has_value());
 }
 
-TEST(AsciiLower, LowersOnlyAscii) { EXPECT_EQ(AsciiLower("MyApp:8080/X\xc3\x84"), "myapp:8080/x\xc3\x84"); }
+TEST(AsciiLower, LowersOnlyAscii) {
+  EXPECT_EQ(AsciiLower("MyApp:8080/X\xc3\x84"), "myapp:8080/x\xc3\x84");
+}
 
 }  // namespace
 }  // namespace vendo

@@ -1,9 +1,9 @@
 #include "common/log.h"
 
+#include <fmt/format.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -12,8 +12,6 @@
 #include <chrono>
 #include <ctime>
 #include <mutex>
-
-#include <fmt/format.h>
 
 namespace vendo {
 namespace {
@@ -58,8 +56,8 @@ class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 std::shared_ptr<spdlog::logger> MakeSyncLogger() {
-  auto logger = std::make_shared<spdlog::logger>(
-      "vendo-sync", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("vendo-sync",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_pattern("%v");
   return logger;
 }
@@ -71,10 +69,14 @@ std::shared_ptr<spdlog::logger>& Logger() {
 
 std::string_view LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -117,7 +119,9 @@ void FlushLogs() { Logger()->flush(); }
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_min_level.load(); }
 
 void AppendJsonEscaped(std::string& out, std::string_view s) {
-  auto needs_escape = [](unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c == 0x7f; };
+  auto needs_escape = [](unsigned char c) {
+    return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+  };
   std::size_t run = 0;  // start of the current run of characters that need no escaping
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -127,12 +131,23 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
     }
   }
   out.append(s.data() + run, s.size() - run);
@@ -180,7 +195,8 @@ LogLine& LogLine::Int(std::string_view key, std::int64_t value) {
 LogLine& LogLine::Num(std::string_view key, double value) {
   Key(key);
   char digits[64];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value, std::chars_format::fixed, 3);
+  auto [end, ec] =
+      std::to_chars(digits, digits + sizeof digits, value, std::chars_format::fixed, 3);
   buf_.append(digits, ec == std::errc() ? end : digits);
   return *this;
 }

@@ -29,9 +29,9 @@ TEST(LogLine, FieldsFormatAsOneJsonObject) {
   line.Bool("tls", false);
   std::string json = line.Json();
   EXPECT_TRUE(json.starts_with("{\"ts\":\"")) << json;
-  EXPECT_TRUE(json.ends_with(
-      "Z\",\"level\":\"info\",\"msg\":\"request \\\"x\\\"\",\"path\":\"/gettoken\","
-      "\"status\":401,\"neg\":-7,\"latency_ms\":0.123,\"tls\":false}"))
+  EXPECT_TRUE(
+      json.ends_with("Z\",\"level\":\"info\",\"msg\":\"request \\\"x\\\"\",\"path\":\"/gettoken\","
+                     "\"status\":401,\"neg\":-7,\"latency_ms\":0.123,\"tls\":false}"))
       << json;
   // "2026-11-24T05:11:38.123Z": date, 'T', time, three digits of milliseconds.
   EXPECT_EQ(json.find('Z'), 30u) << json;

@@ -30,8 +30,8 @@ EVP_CIPHER_CTX* ThreadContext(const EVP_CIPHER* cipher, bool encrypt) {
     }
     if (!slot.ctx) {
       slot.ctx.reset(EVP_CIPHER_CTX_new());
-      if (!slot.ctx ||
-          EVP_CipherInit_ex2(slot.ctx.get(), cipher, nullptr, nullptr, encrypt ? 1 : 0, nullptr) != 1) {
+      if (!slot.ctx || EVP_CipherInit_ex2(slot.ctx.get(), cipher, nullptr, nullptr, encrypt ? 1 : 0,
+                                          nullptr) != 1) {
         slot.ctx.reset();
         return nullptr;
       }
@@ -49,10 +49,14 @@ const EVP_CIPHER* CbcCipher(std::size_t key_len) {
   static EVP_CIPHER* aes192 = EVP_CIPHER_fetch(nullptr, "AES-192-CBC", nullptr);
   static EVP_CIPHER* aes256 = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
   switch (key_len) {
-    case 16: return aes128;
-    case 24: return aes192;
-    case 32: return aes256;
-    default: return nullptr;
+    case 16:
+      return aes128;
+    case 24:
+      return aes192;
+    case 32:
+      return aes256;
+    default:
+      return nullptr;
   }
 }
 
@@ -98,7 +102,8 @@ Result<Bytes> AesCbcDecrypt(std::span<const std::uint8_t> key, std::span<const s
 }
 
 Result<Bytes> AesGcmSeal(std::span<const std::uint8_t> key, std::span<const std::uint8_t> nonce,
-                         std::span<const std::uint8_t> aad, std::span<const std::uint8_t> plaintext) {
+                         std::span<const std::uint8_t> aad,
+                         std::span<const std::uint8_t> plaintext) {
   if (key.size() != 32 || nonce.size() != kGcmNonce) {
     return Fail(ErrorCode::kInvalidArgument, "AES-256-GCM needs a 32-byte key, 12-byte nonce");
   }
@@ -106,13 +111,13 @@ Result<Bytes> AesGcmSeal(std::span<const std::uint8_t> key, std::span<const std:
   Bytes out(plaintext.size() + kGcmTag);
   int n = 0;
   int tmp = 0;
-  bool ok = ctx != nullptr &&
-            EVP_EncryptInit_ex2(ctx, nullptr, key.data(), nonce.data(), nullptr) == 1 &&
-            EVP_EncryptUpdate(ctx, nullptr, &tmp, aad.data(), static_cast<int>(aad.size())) == 1 &&
-            EVP_EncryptUpdate(ctx, out.data(), &n, plaintext.data(),
-                              static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx, out.data() + n, &tmp) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kGcmTag, out.data() + plaintext.size()) == 1;
+  bool ok =
+      ctx != nullptr && EVP_EncryptInit_ex2(ctx, nullptr, key.data(), nonce.data(), nullptr) == 1 &&
+      EVP_EncryptUpdate(ctx, nullptr, &tmp, aad.data(), static_cast<int>(aad.size())) == 1 &&
+      EVP_EncryptUpdate(ctx, out.data(), &n, plaintext.data(),
+                        static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(ctx, out.data() + n, &tmp) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kGcmTag, out.data() + plaintext.size()) == 1;
   if (!ok) {
     return Fail(ErrorCode::kInternal, "AES-GCM sealing failed");
   }

@@ -21,7 +21,8 @@ Result<Bytes> AesCbcDecrypt(std::span<const std::uint8_t> key, std::span<const s
 
 // AES-256-GCM. Returns ciphertext || 16-byte tag. `aad` is authenticated, not encrypted.
 Result<Bytes> AesGcmSeal(std::span<const std::uint8_t> key, std::span<const std::uint8_t> nonce,
-                         std::span<const std::uint8_t> aad, std::span<const std::uint8_t> plaintext);
+                         std::span<const std::uint8_t> aad,
+                         std::span<const std::uint8_t> plaintext);
 // Fails with kUnauthenticated when the tag does not verify.
 Result<Bytes> AesGcmOpen(std::span<const std::uint8_t> key, std::span<const std::uint8_t> nonce,
                          std::span<const std::uint8_t> aad, std::span<const std::uint8_t> sealed);

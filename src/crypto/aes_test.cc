@@ -9,9 +9,9 @@ Bytes H(std::string_view hex) { return *HexDecode(hex); }
 
 // NIST SP 800-38A F.2.1 (CBC-AES128.Encrypt), first block; PKCS#7 adds one padding block.
 TEST(AesCbc, Sp80038aVector) {
-  auto ct = AesCbcEncrypt(H("2b7e151628aed2a6abf7158809cf4f3c"),
-                          H("000102030405060708090a0b0c0d0e0f"),
-                          H("6bc1bee22e409f96e93d7e117393172a"));
+  auto ct =
+      AesCbcEncrypt(H("2b7e151628aed2a6abf7158809cf4f3c"), H("000102030405060708090a0b0c0d0e0f"),
+                    H("6bc1bee22e409f96e93d7e117393172a"));
   ASSERT_TRUE(ct.has_value());
   ASSERT_EQ(ct->size(), 32u);
   EXPECT_EQ(HexEncode(std::span(*ct).first(16)), "7649abac8119b246cee98e9b12e9197d");

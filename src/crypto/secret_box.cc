@@ -87,8 +87,8 @@ Status CreateMasterKeyFile(const std::string& path, Random& random) {
                 "cannot create master key file " + path + ": " + std::strerror(errno));
   }
   std::string hex = random.Hex(kMasterKeyBytes) + "\n";
-  bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
-            ::fsync(fd) == 0;
+  bool ok =
+      ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
   OPENSSL_cleanse(hex.data(), hex.size());
   ::close(fd);
   if (!ok) {

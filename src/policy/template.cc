@@ -13,10 +13,14 @@ struct Binding {
 };
 
 constexpr Binding kBindings[] = {
-    {"{{app}}", &Vars::app},           {"{{device}}", &Vars::device},
-    {"{{username}}", &Vars::username}, {"{{region}}", &Vars::region},
-    {"{{account_id}}", &Vars::account_id}, {"__USERNAME__", &Vars::username},
-    {"__REGION__", &Vars::region},     {"__ACCOUNT_ID__", &Vars::account_id},
+    {"{{app}}", &Vars::app},
+    {"{{device}}", &Vars::device},
+    {"{{username}}", &Vars::username},
+    {"{{region}}", &Vars::region},
+    {"{{account_id}}", &Vars::account_id},
+    {"__USERNAME__", &Vars::username},
+    {"__REGION__", &Vars::region},
+    {"__ACCOUNT_ID__", &Vars::account_id},
 };
 
 const Binding* MatchAt(std::string_view text, std::size_t pos) {

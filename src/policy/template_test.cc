@@ -11,8 +11,9 @@ TEST(PolicyTemplate, RendersVariablesAndLegacyPlaceholders) {
   ASSERT_TRUE(t.has_value()) << t.error().message;
   auto out = t->Render({"app", "dev", "alice", "eu-west-1", "111122223333"});
   ASSERT_TRUE(out.has_value());
-  EXPECT_EQ(*out,
-            R"({"Statement":[{"Resource":"arn:aws:s3:::b/alice/*"},{"Resource":"arn:aws:sdb:eu-west-1:111122223333:domain/alice"}]})");
+  EXPECT_EQ(
+      *out,
+      R"({"Statement":[{"Resource":"arn:aws:s3:::b/alice/*"},{"Resource":"arn:aws:sdb:eu-west-1:111122223333:domain/alice"}]})");
 }
 
 TEST(PolicyTemplate, EscapesValuesSoTheyCannotBreakOut) {

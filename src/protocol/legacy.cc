@@ -1,12 +1,11 @@
 #include "protocol/legacy.h"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include "common/encoding.h"
 #include "crypto/aes.h"
 #include "crypto/hmac.h"
-
-#include <openssl/crypto.h>
 
 namespace vendo::protocol::legacy {
 
@@ -43,9 +42,9 @@ std::string SaltedPasswordHash(std::string_view password, std::string_view usern
 }
 
 std::string TokenPlaintext(const Credentials& creds) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                creds.expiration.time_since_epoch())
-                .count();
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(creds.expiration.time_since_epoch())
+          .count();
   return fmt::format(
       "{{\taccessKey: \"{}\",\tsecretKey: \"{}\",\tsecurityToken: \"{}\",\texpirationDate: "
       "\"{}\"}}",

@@ -41,9 +41,9 @@ std::string S(const json::value& v) { return std::string(v.as_string()); }
 
 Credentials CredentialsOf(const json::object& vec, const json::value& expiration_ms) {
   const auto& c = vec.at("credentials").as_object();
-  return Credentials{S(c.at("accessKey")), S(c.at("secretKey")), S(c.at("securityToken")),
-                     std::chrono::system_clock::time_point(
-                         std::chrono::milliseconds(expiration_ms.as_int64()))};
+  return Credentials{
+      S(c.at("accessKey")), S(c.at("secretKey")), S(c.at("securityToken")),
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(expiration_ms.as_int64()))};
 }
 
 TEST(LegacyVectors, AllCasesPresent) { EXPECT_EQ(LoadVectors().size(), 2u); }

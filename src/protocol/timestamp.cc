@@ -1,6 +1,5 @@
 #include "protocol/timestamp.h"
 
-
 namespace vendo::protocol {
 namespace {
 

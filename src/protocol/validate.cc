@@ -46,8 +46,8 @@ std::size_t DecodeUtf8(std::string_view s, std::size_t i, char32_t& cp) {
 bool IsUnicodeLetterOrDigit(char32_t cp) {
   static locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
   if (utf8 == static_cast<locale_t>(nullptr)) {
-    return cp < 0x80 && ((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
-                         (cp >= 'A' && cp <= 'Z'));
+    return cp < 0x80 &&
+           ((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'));
   }
   return iswalnum_l(static_cast<wint_t>(cp), utf8) != 0;
 }

@@ -6,8 +6,8 @@
 
 namespace vendo::protocol {
 
-inline constexpr std::size_t kMinUidLength = 24;    // the 2012 rule
-inline constexpr std::size_t kMaxUidLength = 128;   // vendo's sane maximum
+inline constexpr std::size_t kMinUidLength = 24;     // the 2012 rule
+inline constexpr std::size_t kMaxUidLength = 128;    // vendo's sane maximum
 inline constexpr std::size_t kMaxParamBytes = 1024;  // any single 2012 parameter
 
 bool IsValidUtf8(std::string_view s);

@@ -10,8 +10,8 @@ void AccessLog(std::string_view request_id, std::string_view method, std::string
   if (!LogEnabled(LogLevel::kInfo)) {
     return;
   }
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                  .count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   LogLine line(LogLevel::kInfo, "request");
   line.Str("request_id", request_id).Str("method", method).Str("path", path).Int("status", status);
   line.Num("latency_ms", ms).Int("bytes", static_cast<std::int64_t>(bytes));

@@ -1,10 +1,11 @@
 #include "server/config.h"
 
+#include <toml++/toml.h>
+
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "issuer/session_name.h"
 #include "policy/template.h"
@@ -93,7 +94,8 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   }
   s.threads = static_cast<int>(threads);
   s.max_connections = static_cast<int>(max_conn);
-  ReadDuration(c, t, "header_timeout_ms", "server.header_timeout_ms", s.header_timeout, 100, 600000);
+  ReadDuration(c, t, "header_timeout_ms", "server.header_timeout_ms", s.header_timeout, 100,
+               600000);
   ReadDuration(c, t, "idle_timeout_ms", "server.idle_timeout_ms", s.idle_timeout, 100, 3600000);
   ReadDuration(c, t, "drain_timeout_ms", "server.drain_timeout_ms", s.drain_timeout, 0, 600000);
   std::int64_t header = static_cast<std::int64_t>(s.max_header_bytes);
@@ -121,9 +123,9 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
 }
 
 void ParseStore(Checker& c, const toml::table& t, StoreConfig& s) {
-  CheckUnknownKeys(c, t, "store.",
-                   {"path", "master_key_file", "group_commit_max_batch", "cache_ttl_ms",
-                    "cache_max_entries"});
+  CheckUnknownKeys(
+      c, t, "store.",
+      {"path", "master_key_file", "group_commit_max_batch", "cache_ttl_ms", "cache_max_entries"});
   c.Read(t, "path", "store.path", s.path);
   c.Read(t, "master_key_file", "store.master_key_file", s.master_key_file);
   std::int64_t batch = static_cast<std::int64_t>(s.group_commit_max_batch);
@@ -172,8 +174,8 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
               const std::string& base_dir, AppConfig& app) {
   std::string p = "apps." + name + ".";
   CheckUnknownKeys(c, t, p,
-                   {"mode", "app_name", "public_endpoint", "issuer", "duration_seconds",
-                    "policy", "policy_file", "timestamp_window_seconds"});
+                   {"mode", "app_name", "public_endpoint", "issuer", "duration_seconds", "policy",
+                    "policy_file", "timestamp_window_seconds"});
   app.name = name;
   if (!IsValidAppName(name)) {
     c.Problem("apps." + name, "app names are 1-64 characters of a-z, 0-9, '-' and '_'");

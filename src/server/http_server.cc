@@ -1,12 +1,11 @@
 #include "server/http_server.h"
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <atomic>
 #include <csignal>
 #include <mutex>
 #include <thread>
@@ -193,10 +192,10 @@ asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request)
     }
     auto completion = std::move(slot->completion);
     lock.unlock();
-    asio::post(slot->executor, [completion = std::move(completion),
-                                response = std::move(response)]() mutable {
-      completion(std::move(response));
-    });
+    asio::post(slot->executor,
+               [completion = std::move(completion), response = std::move(response)]() mutable {
+                 completion(std::move(response));
+               });
   });
   {
     std::lock_guard lock(slot->mu);
@@ -218,9 +217,7 @@ asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request)
       });
       return;
     }
-    raw->completion = [shared](HttpResponse response) {
-      std::move (*shared)(std::move(response));
-    };
+    raw->completion = [shared](HttpResponse response) { std::move (*shared)(std::move(response)); };
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
       initiate, asio::use_awaitable);
@@ -396,7 +393,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);
   if (ec) {
-    return Fail(ErrorCode::kInvalidArgument, "listen address " + options.host + ": " + ec.message());
+    return Fail(ErrorCode::kInvalidArgument,
+                "listen address " + options.host + ": " + ec.message());
   }
   tcp::endpoint endpoint(address, options.port);
   auto& acc = *impl->acceptor;

@@ -17,7 +17,7 @@ struct WireOptions {
   std::string_view date;        // RFC 1123, for Date (and Expires when asked)
   std::string_view request_id;  // X-Request-Id
   bool keep_alive = true;
-  bool http10 = false;          // the request was HTTP/1.0: say keep-alive explicitly
+  bool http10 = false;  // the request was HTTP/1.0: say keep-alive explicitly
 };
 
 std::string SerializeResponse(const HttpResponse& response, const WireOptions& options);

@@ -10,7 +10,8 @@ TEST(SerializeResponse, LegacyTextResponse) {
   r.status = 401;
   r.body = "Error matching signature\r\n";
   r.expires_now = true;
-  std::string wire = SerializeResponse(r, {"Unauthorized", "Tue, 24 Nov 2026 05:00:00 GMT", "id-1"});
+  std::string wire =
+      SerializeResponse(r, {"Unauthorized", "Tue, 24 Nov 2026 05:00:00 GMT", "id-1"});
   EXPECT_EQ(wire,
             "HTTP/1.1 401 Unauthorized\r\nServer: vendo\r\nDate: Tue, 24 Nov 2026 05:00:00 GMT\r\n"
             "Content-Type: text/plain; charset=UTF-8\r\nX-Request-Id: id-1\r\n"

@@ -170,9 +170,8 @@ Result<std::string> LegacyService::Login(const App& app, const Params& params) {
     }
     return std::unexpected(user.error());
   }
-  if (!user->enabled ||
-      !protocol::legacy::VerifySignature(Mode::kIdentity, user->password_hash.Reveal(), timestamp,
-                                         signature)) {
+  if (!user->enabled || !protocol::legacy::VerifySignature(
+                            Mode::kIdentity, user->password_hash.Reveal(), timestamp, signature)) {
     return std::unexpected(BadSignature());
   }
   SecretString new_key(random_.Hex(16));
@@ -200,8 +199,8 @@ Status LegacyService::RegisterUser(const App& app, const Params& params) {
     return Fail(ErrorCode::kInvalidArgument,
                 "username: 3-128 letters, digits, '_', '.', '@'; password: 6-128 characters");
   }
-  SecretString hash(protocol::legacy::SaltedPasswordHash(password, username,
-                                                         app.config.app_name, app.salt_endpoint));
+  SecretString hash(protocol::legacy::SaltedPasswordHash(password, username, app.config.app_name,
+                                                         app.salt_endpoint));
   OPENSSL_cleanse(password.data(), password.size());
   return store_.CreateUser(app.config.name, username, random_.Hex(16), hash);
 }

@@ -12,6 +12,7 @@
 #include "protocol/legacy.h"
 #include "protocol/timestamp.h"
 #include "store/sqlite_store.h"
+#include "testing/temp_dir.h"
 
 namespace vendo::server {
 namespace {
@@ -22,12 +23,7 @@ using namespace std::chrono;
 class LegacyServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vendo-svc-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    store_ = std::move(*store::SqliteStore::Open({(dir_ / "db").string(), 16}, box_, clock_));
+    store_ = std::move(*store::SqliteStore::Open({dir_.File("db"), 16}, box_, clock_));
     service_ = std::make_unique<LegacyService>(*store_, clock_, random_);
     anon_ = MakeApp("anon", Mode::kAnonymous, "anon", "");
     ident_ = MakeApp("ident", Mode::kIdentity, "MyMobileAppName", "http://tvm.example.com/");
@@ -35,7 +31,6 @@ class LegacyServiceTest : public ::testing::Test {
   void TearDown() override {
     service_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   App MakeApp(std::string name, Mode mode, std::string app_name, std::string endpoint) {
     AppConfig c;
@@ -50,7 +45,7 @@ class LegacyServiceTest : public ::testing::Test {
   Params P(std::string query) { return *Params::Parse(query, "", ""); }
   void SetNow(std::string_view ts) { clock_.Set(*protocol::ParseLegacyTimestamp(ts)); }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   FixedClock clock_{system_clock::time_point{}};
   ScriptedRandom random_;
   OsRandom box_random_;
@@ -72,14 +67,14 @@ TEST_F(LegacyServiceTest, Tv1AnonymousRegisterAndGetToken) {
       *anon_, P("uid=0123456789abcdef0123456789abcdef&key=000102030405060708090a0b0c0d0e0f")));
   EXPECT_EQ(service_
                 ->RegisterDevice(*anon_, P("uid=0123456789abcdef0123456789abcdef&key="
-                                          "000102030405060708090a0b0c0d0e0f"))
+                                           "000102030405060708090a0b0c0d0e0f"))
                 .error()
                 .code,
             ErrorCode::kAlreadyExists);
   SetNow("2013-08-08T12:40:00Z");
   auto grant = service_->AuthorizeToken(
       *anon_, P("uid=0123456789abcdef0123456789abcdef&timestamp=2013-08-08T12%3A34%3A56.789Z&"
-               "signature=svxyJ%2BvNSeZnLEtHs02bVbrUNNSF6bd1c98pP9Iq0FA%3D"));
+                "signature=svxyJ%2BvNSeZnLEtHs02bVbrUNNSF6bd1c98pP9Iq0FA%3D"));
   ASSERT_TRUE(grant.has_value()) << grant.error().message;
   EXPECT_EQ(grant->request.session_name, "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(grant->request.duration, seconds(86400));
@@ -156,8 +151,8 @@ TEST_F(LegacyServiceTest, Tv2IdentityRegisterLoginAndGetToken) {
   random_.Push(*HexDecode("101112131415161718191a1b1c1d1e1f"));  // the IV
   auto login = service_->Login(
       *ident_, P("uid=fedcba9876543210fedcba9876543210&username=alice&timestamp=2013-08-08T12%"
-                "3A34%3A56Z&signature="
-                "4512c715d614d6b8809090ff908981be61a89e442314b5174cec3307a9047bff"));
+                 "3A34%3A56Z&signature="
+                 "4512c715d614d6b8809090ff908981be61a89e442314b5174cec3307a9047bff"));
   ASSERT_TRUE(login.has_value()) << login.error().message;
   EXPECT_EQ(*login,
             "EBESExQVFhcYGRobHB0eHwd97QxZDILlXXw8PNbVZqFhuorUvKmyYhU67pb7g6okWvvK2d6cDnbhX0K3lq24Dg"
@@ -166,7 +161,7 @@ TEST_F(LegacyServiceTest, Tv2IdentityRegisterLoginAndGetToken) {
   SetNow("2013-08-08T12:35:10Z");
   auto grant = service_->AuthorizeToken(
       *ident_, P("uid=fedcba9876543210fedcba9876543210&timestamp=2013-08-08T12%3A35%3A10.000Z&"
-                "signature=4edfeaf4f6bbdf72fdc21ff47ebd0e9728cf0897f57253e2a13ca96cacc87592"));
+                 "signature=4edfeaf4f6bbdf72fdc21ff47ebd0e9728cf0897f57253e2a13ca96cacc87592"));
   ASSERT_TRUE(grant.has_value()) << grant.error().message;
   EXPECT_EQ(grant->request.session_name, "alice");
   EXPECT_EQ(*grant->request.username, "alice");
@@ -185,8 +180,9 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
   SetNow("2013-08-08T12:34:56Z");
   std::string ts = "2013-08-08T12:34:56Z";
   auto login = [&](std::string user, const std::string& hash, std::string uid) {
-    return service_->Login(*ident_, P("uid=" + uid + "&username=" + user + "&timestamp=" + ts +
-                                     "&signature=" + protocol::legacy::Sign(Mode::kIdentity, hash, ts)));
+    return service_->Login(*ident_,
+                           P("uid=" + uid + "&username=" + user + "&timestamp=" + ts +
+                             "&signature=" + protocol::legacy::Sign(Mode::kIdentity, hash, ts)));
   };
   auto first = login("alice", alice_hash, "device-1");
   ASSERT_TRUE(first.has_value());
@@ -211,8 +207,8 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
   std::string device_key = key2->substr(8, 32);
   auto token = [&] {
     return service_->AuthorizeToken(
-        *ident_, P("uid=device-1&timestamp=" + ts + "&signature=" +
-                  protocol::legacy::Sign(Mode::kIdentity, device_key, ts)));
+        *ident_, P("uid=device-1&timestamp=" + ts +
+                   "&signature=" + protocol::legacy::Sign(Mode::kIdentity, device_key, ts)));
   };
   ASSERT_TRUE(token().has_value());
   ASSERT_TRUE(store_->SetUserEnabled("ident", "alice", false));

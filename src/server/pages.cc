@@ -35,12 +35,23 @@ std::string HtmlEscape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -90,11 +101,11 @@ std::string ServerError(std::string_view app_display) {
 }
 
 std::string Home(std::string_view app_display, bool identity) {
-  return Page(app_display, "Home",
-              fmt::format("<h1>{}</h1>\n<p>This is a vendo token vending machine ({} mode).</p>\n{}",
-                          HtmlEscape(app_display), identity ? "identity" : "anonymous",
-                          identity ? "<p><a href=\"register.jsp\">Create an account</a></p>\n"
-                                   : ""));
+  return Page(
+      app_display, "Home",
+      fmt::format("<h1>{}</h1>\n<p>This is a vendo token vending machine ({} mode).</p>\n{}",
+                  HtmlEscape(app_display), identity ? "identity" : "anonymous",
+                  identity ? "<p><a href=\"register.jsp\">Create an account</a></p>\n" : ""));
 }
 
 }  // namespace vendo::server::pages

@@ -52,8 +52,8 @@ HttpResponse WithApp(HttpResponse r, const App& app) {
 }  // namespace
 
 bool Router::Matches(std::string_view rest, std::string_view endpoint) {
-  return rest == endpoint ||
-         (rest.starts_with(endpoint) && rest.size() > endpoint.size() && rest[endpoint.size()] == '/');
+  return rest == endpoint || (rest.starts_with(endpoint) && rest.size() > endpoint.size() &&
+                              rest[endpoint.size()] == '/');
 }
 
 const App* Router::Resolve(std::string_view path, std::string_view& rest) const {
@@ -122,8 +122,8 @@ void Router::Handle(HttpRequest request, Responder respond) {
 void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Responder respond) {
   switch (endpoint) {
     case Endpoint::kHome:
-      respond(WithApp(Html(200, pages::Home(app.display_name,
-                                            app.config.mode == Mode::kIdentity)), app));
+      respond(WithApp(Html(200, pages::Home(app.display_name, app.config.mode == Mode::kIdentity)),
+                      app));
       return;
     case Endpoint::kRegisterPage:
       respond(WithApp(Html(200, pages::Register(app.display_name, request.tls)), app));
@@ -139,32 +139,32 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
       break;
   }
   // Store writes block (group commit waits for fsync): run them off the network threads.
-  blocking_.Post([this, &app, endpoint, request = std::move(request),
-                  respond = std::move(respond)]() mutable {
-    auto params = ParamsOf(request);
-    if (!params) {
-      respond(WithApp(LegacyErrorResponse(params.error().code), app));
-      return;
-    }
-    if (endpoint == Endpoint::kRegisterDevice) {
-      auto st = service_.RegisterDevice(app, *params);
-      if (!st) {
-        LogFailure(request, app, st.error());
-        // A failed write is a 409 in 2012 ("the write/read-back failed"); other errors 500.
-        respond(WithApp(LegacyErrorResponse(st.error().code), app));
-        return;
-      }
-      respond(WithApp(LegacyOk("", true), app));
-      return;
-    }
-    auto body = service_.Login(app, *params);
-    if (!body) {
-      LogFailure(request, app, body.error());
-      respond(WithApp(LegacyErrorResponse(body.error().code), app));
-      return;
-    }
-    respond(WithApp(LegacyOk(std::move(*body)), app));
-  });
+  blocking_.Post(
+      [this, &app, endpoint, request = std::move(request), respond = std::move(respond)]() mutable {
+        auto params = ParamsOf(request);
+        if (!params) {
+          respond(WithApp(LegacyErrorResponse(params.error().code), app));
+          return;
+        }
+        if (endpoint == Endpoint::kRegisterDevice) {
+          auto st = service_.RegisterDevice(app, *params);
+          if (!st) {
+            LogFailure(request, app, st.error());
+            // A failed write is a 409 in 2012 ("the write/read-back failed"); other errors 500.
+            respond(WithApp(LegacyErrorResponse(st.error().code), app));
+            return;
+          }
+          respond(WithApp(LegacyOk("", true), app));
+          return;
+        }
+        auto body = service_.Login(app, *params);
+        if (!body) {
+          LogFailure(request, app, body.error());
+          respond(WithApp(LegacyErrorResponse(body.error().code), app));
+          return;
+        }
+        respond(WithApp(LegacyOk(std::move(*body)), app));
+      });
 }
 
 void Router::GetToken(const App& app, const HttpRequest& request, Responder respond) {
@@ -182,28 +182,27 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
   }
   // The request moves to the issuer; only the device key stays here, to wrap the answer.
   auto device_key = std::make_shared<SecretString>(std::move(grant->device_key));
-  app.issuer->Issue(std::move(grant->request), [this, &app, device_key,
-                                                request_id = request.request_id,
-                                                respond = std::move(respond)](
-                                                   Result<Credentials> creds) {
-    if (!creds) {
-      LogLine(LogLevel::kWarn, "issuer failed")
-          .Str("request_id", request_id)
-          .Str("app", app.config.name)
-          .Str("issuer", app.issuer->Kind())
-          .Str("code", ErrorCodeName(creds.error().code))
-          .Str("error", creds.error().message)
-          .Emit();
-      respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-      return;
-    }
-    auto body = service_.SealToken(*device_key, *creds);
-    if (!body) {
-      respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-      return;
-    }
-    respond(WithApp(LegacyOk(std::move(*body)), app));
-  });
+  app.issuer->Issue(std::move(grant->request),
+                    [this, &app, device_key, request_id = request.request_id,
+                     respond = std::move(respond)](Result<Credentials> creds) {
+                      if (!creds) {
+                        LogLine(LogLevel::kWarn, "issuer failed")
+                            .Str("request_id", request_id)
+                            .Str("app", app.config.name)
+                            .Str("issuer", app.issuer->Kind())
+                            .Str("code", ErrorCodeName(creds.error().code))
+                            .Str("error", creds.error().message)
+                            .Emit();
+                        respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+                        return;
+                      }
+                      auto body = service_.SealToken(*device_key, *creds);
+                      if (!body) {
+                        respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+                        return;
+                      }
+                      respond(WithApp(LegacyOk(std::move(*body)), app));
+                    });
 }
 
 void Router::RegisterUser(const App& app, const HttpRequest& request, Responder respond) {
@@ -215,8 +214,8 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
     }
     auto st = service_.RegisterUser(app, *params);
     if (st) {
-      respond(WithApp(Html(200, pages::Success(app.display_name, *params->Required("username"))),
-                      app));
+      respond(
+          WithApp(Html(200, pages::Success(app.display_name, *params->Required("username"))), app));
       return;
     }
     switch (st.error().code) {

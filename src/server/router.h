@@ -19,7 +19,10 @@ class Router final : public Handler {
  public:
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
          LegacyService& service, store::Store& store, TaskRunner& blocking)
-      : apps_(apps), default_app_(default_app), service_(service), store_(store),
+      : apps_(apps),
+        default_app_(default_app),
+        service_(service),
+        store_(store),
         blocking_(blocking) {}
 
   void Handle(HttpRequest request, Responder respond) override;

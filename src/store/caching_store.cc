@@ -4,7 +4,7 @@ namespace vendo::store {
 
 template <class Record>
 std::optional<Record> CachingStore::Cache<Record>::Get(const std::string& key,
-                                                      std::chrono::system_clock::time_point now) {
+                                                       std::chrono::system_clock::time_point now) {
   Shard& shard = ShardFor(key);
   {
     std::shared_lock lock(shard.mu);
@@ -82,18 +82,23 @@ Status CachingStore::CreateDevice(std::string_view app, std::string_view uid,
   return inner_.CreateDevice(app, uid, key);  // absent records are never cached
 }
 
-Result<DeviceRecord> CachingStore::FindDevice(std::string_view app, std::string_view uid) {
-  std::string key = Key(app, uid);
+template <class Record, class Load>
+Result<Record> CachingStore::ReadThrough(Cache<Record>& cache, const std::string& key,
+                                         Load&& load) {
   auto now = clock_.Now();
-  if (auto hit = devices_.Get(key, now)) {
+  if (auto hit = cache.Get(key, now)) {
     return std::move(*hit);
   }
   std::uint64_t seen = generation_.load();
-  auto found = inner_.FindDevice(app, uid);
+  Result<Record> found = load();
   if (found && options_.ttl.count() > 0) {
-    devices_.Put(key, *found, now + options_.ttl, options_.max_entries, generation_, seen);
+    cache.Put(key, *found, now + options_.ttl, options_.max_entries, generation_, seen);
   }
   return found;
+}
+
+Result<DeviceRecord> CachingStore::FindDevice(std::string_view app, std::string_view uid) {
+  return ReadThrough(devices_, Key(app, uid), [&] { return inner_.FindDevice(app, uid); });
 }
 
 Status CachingStore::BindDevice(std::string_view app, std::string_view uid,
@@ -114,21 +119,11 @@ Result<UserRecord> CachingStore::FindUser(std::string_view app, std::string_view
 }
 
 Result<UserRecord> CachingStore::FindUserById(std::string_view app, std::string_view user_id) {
-  std::string key = Key(app, user_id);
-  auto now = clock_.Now();
-  if (auto hit = users_by_id_.Get(key, now)) {
-    return std::move(*hit);
-  }
-  std::uint64_t seen = generation_.load();
-  auto found = inner_.FindUserById(app, user_id);
-  if (found && options_.ttl.count() > 0) {
-    users_by_id_.Put(key, *found, now + options_.ttl, options_.max_entries, generation_, seen);
-  }
-  return found;
+  return ReadThrough(users_by_id_, Key(app, user_id),
+                     [&] { return inner_.FindUserById(app, user_id); });
 }
 
-Status CachingStore::SetUserEnabled(std::string_view app, std::string_view username,
-                                    bool enabled) {
+Status CachingStore::SetUserEnabled(std::string_view app, std::string_view username, bool enabled) {
   auto st = inner_.SetUserEnabled(app, username, enabled);
   generation_.fetch_add(1);
   users_by_id_.Clear();  // keyed by id, changed by name; user changes are rare

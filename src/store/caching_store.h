@@ -76,11 +76,16 @@ class CachingStore final : public Store {
       std::unordered_map<std::string, Entry> map;
     };
     static constexpr std::size_t kShards = 16;
-    Shard& ShardFor(const std::string& key) { return shards_[std::hash<std::string>{}(key) % kShards]; }
+    Shard& ShardFor(const std::string& key) {
+      return shards_[std::hash<std::string>{}(key) % kShards];
+    }
     std::array<Shard, kShards> shards_;
   };
 
   static std::string Key(std::string_view app, std::string_view id);
+  // Returns the cached record for `key`, or loads it with `load` and caches it if it exists.
+  template <class Record, class Load>
+  Result<Record> ReadThrough(Cache<Record>& cache, const std::string& key, Load&& load);
 
   Store& inner_;
   const Clock& clock_;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "store/sqlite_store.h"
+#include "testing/temp_dir.h"
 
 namespace vendo::store {
 namespace {
@@ -15,12 +16,7 @@ using namespace std::chrono;
 class CachingStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vendo-cache-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "db").string();
+    path_ = dir_.File("db");
     inner_ = std::move(*SqliteStore::Open({path_, 8}, box_, clock_));
     // A second store on the same file plays "another process" (the admin CLI).
     other_ = std::move(*SqliteStore::Open({path_, 8}, box_, clock_));
@@ -30,10 +26,9 @@ class CachingStoreTest : public ::testing::Test {
     cache_.reset();
     inner_.reset();
     other_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   std::string path_;
   OsRandom random_;
   FixedClock clock_{system_clock::time_point(seconds(1'700'000'000))};
@@ -45,7 +40,8 @@ class CachingStoreTest : public ::testing::Test {
 TEST_F(CachingStoreTest, ReadsItsOwnWritesAtOnce) {
   EXPECT_EQ(cache_->FindDevice("id", "dev").error().code, ErrorCode::kNotFound);
   ASSERT_TRUE(cache_->BindDevice("id", "dev", "u1", SecretString(std::string(32, '1'))));
-  EXPECT_EQ(cache_->FindDevice("id", "dev")->key.Reveal(), std::string(32, '1'));  // not cached as absent
+  EXPECT_EQ(cache_->FindDevice("id", "dev")->key.Reveal(),
+            std::string(32, '1'));  // not cached as absent
   ASSERT_TRUE(cache_->BindDevice("id", "dev", "u1", SecretString(std::string(32, '2'))));
   EXPECT_EQ(cache_->FindDevice("id", "dev")->key.Reveal(), std::string(32, '2'));
 
@@ -85,7 +81,8 @@ TEST_F(CachingStoreTest, ZeroTtlDisablesCachingAndSizeIsBounded) {
   }
   EXPECT_GT(cache_->CachedDevicesForTest(), 0u);
   EXPECT_LE(cache_->CachedDevicesForTest(), 100u);  // max_entries, though 500 were read
-  EXPECT_TRUE(cache_->FindDevice("a", "uid-0-00000000000000000000").has_value());  // evicted: re-read
+  EXPECT_TRUE(
+      cache_->FindDevice("a", "uid-0-00000000000000000000").has_value());  // evicted: re-read
 }
 
 }  // namespace

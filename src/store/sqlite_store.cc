@@ -33,9 +33,9 @@ CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
 };
 
 Status Migrate(Connection& conn, std::int64_t now) {
-  VENDO_RETURN_IF_ERROR(conn.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-      " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
+  VENDO_RETURN_IF_ERROR(
+      conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
   VENDO_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
   auto fail = [&](Error e) -> Status {
     (void)conn.Exec("ROLLBACK");
@@ -83,6 +83,31 @@ Status StepDone(Statement* stmt) {
   return {};
 }
 
+// Prepares `sql` (cached), lets `bind` set its parameters, and runs it to completion.
+// Returns the number of rows it changed.
+template <class Bind>
+Result<int> Run(Connection& c, const char* sql, Bind&& bind) {
+  auto stmt = c.Prepare(sql);
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  ScopedStatement s(*stmt);
+  bind(**stmt);
+  VENDO_RETURN_IF_ERROR(StepDone(*stmt));
+  return c.Changes();
+}
+
+// Fails with `code` and `message` when a write changed no row.
+Status Changed(const Result<int>& changes, ErrorCode code, const char* message) {
+  if (!changes) {
+    return std::unexpected(changes.error());
+  }
+  if (*changes == 0) {
+    return Fail(code, message);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string DeviceKeyContext(std::string_view app, std::string_view uid) {
@@ -108,8 +133,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   }
   auto now = std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch());
   VENDO_RETURN_IF_ERROR(Migrate(**writer, now.count()));
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(options, box, clock, std::move(*writer)));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(options, box, clock, std::move(*writer)));
 }
 
 SqliteStore::SqliteStore(SqliteOptions options, const crypto::SecretBox& box, const Clock& clock,
@@ -155,19 +179,14 @@ Status SqliteStore::CreateDevice(std::string_view app, std::string_view uid,
   }
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
-    auto stmt = c.Prepare(
-        "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
-        "VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (app, uid) DO NOTHING");
-    if (!stmt) {
-      return std::unexpected(stmt.error());
-    }
-    ScopedStatement s(*stmt);
-    s->Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, now).Bind(5, now);
-    VENDO_RETURN_IF_ERROR(StepDone(*stmt));
-    if (c.Changes() == 0) {
-      return Fail(ErrorCode::kAlreadyExists, "device already registered");
-    }
-    return {};
+    return Changed(
+        Run(c,
+            "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
+            "VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
+            [&](Statement& st) {
+              st.Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, now).Bind(5, now);
+            }),
+        ErrorCode::kAlreadyExists, "device already registered");
   });
 }
 
@@ -194,8 +213,8 @@ Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_v
   });
 }
 
-Status SqliteStore::BindDevice(std::string_view app, std::string_view uid,
-                               std::string_view user_id, const SecretString& key) {
+Status SqliteStore::BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
+                               const SecretString& key) {
   auto sealed = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
   if (!sealed) {
     return std::unexpected(sealed.error());
@@ -217,16 +236,18 @@ Status SqliteStore::BindDevice(std::string_view app, std::string_view uid,
         return Fail(ErrorCode::kFailedPrecondition, "device belongs to another user");
       }
     }
-    auto upsert = c.Prepare(
-        "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO UPDATE SET "
-        "key_sealed = excluded.key_sealed, updated_at = excluded.updated_at");
-    if (!upsert) {
-      return std::unexpected(upsert.error());
+    auto upserted = Run(c,
+                        "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, "
+                        "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO UPDATE "
+                        "SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at",
+                        [&](Statement& st) {
+                          st.Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, user_id);
+                          st.Bind(5, now).Bind(6, now);
+                        });
+    if (!upserted) {
+      return std::unexpected(upserted.error());
     }
-    ScopedStatement s(*upsert);
-    s->Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, user_id).Bind(5, now).Bind(6, now);
-    return StepDone(*upsert);
+    return {};
   });
 }
 
@@ -238,19 +259,14 @@ Status SqliteStore::CreateUser(std::string_view app, std::string_view username,
   }
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
-    auto stmt = c.Prepare(
-        "INSERT INTO users (app, username, user_id, password_sealed, enabled, created_at) "
-        "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING");
-    if (!stmt) {
-      return std::unexpected(stmt.error());
-    }
-    ScopedStatement s(*stmt);
-    s->Bind(1, app).Bind(2, username).Bind(3, user_id).Bind(4, *sealed).Bind(5, now);
-    VENDO_RETURN_IF_ERROR(StepDone(*stmt));
-    if (c.Changes() == 0) {
-      return Fail(ErrorCode::kAlreadyExists, "username already registered");
-    }
-    return {};
+    return Changed(Run(c,
+                       "INSERT INTO users (app, username, user_id, password_sealed, enabled, "
+                       "created_at) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING",
+                       [&](Statement& st) {
+                         st.Bind(1, app).Bind(2, username).Bind(3, user_id).Bind(4, *sealed);
+                         st.Bind(5, now);
+                       }),
+                   ErrorCode::kAlreadyExists, "username already registered");
   });
 }
 
@@ -275,63 +291,48 @@ Result<UserRecord> SqliteStore::ReadUser(Statement* stmt) {
   return user;
 }
 
-Result<UserRecord> SqliteStore::FindUser(std::string_view app, std::string_view username) {
+Result<UserRecord> SqliteStore::FindUserWhere(const char* sql, std::string_view app,
+                                              std::string_view key) {
   return WithReader([&](Connection& c) -> Result<UserRecord> {
-    auto stmt = c.Prepare(
-        "SELECT app, username, user_id, password_sealed, enabled FROM users "
-        "WHERE app = ? AND username = ?");
+    auto stmt = c.Prepare(sql);
     if (!stmt) {
       return std::unexpected(stmt.error());
     }
     ScopedStatement s(*stmt);
-    s->Bind(1, app).Bind(2, username);
+    s->Bind(1, app).Bind(2, key);
     return ReadUser(*stmt);
   });
 }
 
+Result<UserRecord> SqliteStore::FindUser(std::string_view app, std::string_view username) {
+  return FindUserWhere(
+      "SELECT app, username, user_id, password_sealed, enabled FROM users "
+      "WHERE app = ? AND username = ?",
+      app, username);
+}
+
 Result<UserRecord> SqliteStore::FindUserById(std::string_view app, std::string_view user_id) {
-  return WithReader([&](Connection& c) -> Result<UserRecord> {
-    auto stmt = c.Prepare(
-        "SELECT app, username, user_id, password_sealed, enabled FROM users "
-        "WHERE app = ? AND user_id = ?");
-    if (!stmt) {
-      return std::unexpected(stmt.error());
-    }
-    ScopedStatement s(*stmt);
-    s->Bind(1, app).Bind(2, user_id);
-    return ReadUser(*stmt);
-  });
+  return FindUserWhere(
+      "SELECT app, username, user_id, password_sealed, enabled FROM users "
+      "WHERE app = ? AND user_id = ?",
+      app, user_id);
 }
 
 Status SqliteStore::SetUserEnabled(std::string_view app, std::string_view username, bool enabled) {
   return writer_.Run([&](Connection& c) -> Status {
-    auto stmt = c.Prepare("UPDATE users SET enabled = ? WHERE app = ? AND username = ?");
-    if (!stmt) {
-      return std::unexpected(stmt.error());
-    }
-    ScopedStatement s(*stmt);
-    s->Bind(1, std::int64_t{enabled ? 1 : 0}).Bind(2, app).Bind(3, username);
-    VENDO_RETURN_IF_ERROR(StepDone(*stmt));
-    if (c.Changes() == 0) {
-      return Fail(ErrorCode::kNotFound, "no such user");
-    }
-    return {};
+    return Changed(Run(c, "UPDATE users SET enabled = ? WHERE app = ? AND username = ?",
+                       [&](Statement& st) {
+                         st.Bind(1, std::int64_t{enabled ? 1 : 0}).Bind(2, app).Bind(3, username);
+                       }),
+                   ErrorCode::kNotFound, "no such user");
   });
 }
 
 Status SqliteStore::DeleteUser(std::string_view app, std::string_view username) {
   return writer_.Run([&](Connection& c) -> Status {
-    auto stmt = c.Prepare("DELETE FROM users WHERE app = ? AND username = ?");
-    if (!stmt) {
-      return std::unexpected(stmt.error());
-    }
-    ScopedStatement s(*stmt);
-    s->Bind(1, app).Bind(2, username);
-    VENDO_RETURN_IF_ERROR(StepDone(*stmt));
-    if (c.Changes() == 0) {
-      return Fail(ErrorCode::kNotFound, "no such user");
-    }
-    return {};
+    return Changed(Run(c, "DELETE FROM users WHERE app = ? AND username = ?",
+                       [&](Statement& st) { st.Bind(1, app).Bind(2, username); }),
+                   ErrorCode::kNotFound, "no such user");
   });
 }
 
@@ -350,9 +351,9 @@ Status SqliteStore::Ping() {
   });
 }
 
-Result<std::int64_t> SqliteStore::CountDevices(std::string_view app) {
+Result<std::int64_t> SqliteStore::CountWhereApp(const char* sql, std::string_view app) {
   return WithReader([&](Connection& c) -> Result<std::int64_t> {
-    auto stmt = c.Prepare("SELECT COUNT(*) FROM devices WHERE app = ?");
+    auto stmt = c.Prepare(sql);
     if (!stmt) {
       return std::unexpected(stmt.error());
     }
@@ -366,20 +367,12 @@ Result<std::int64_t> SqliteStore::CountDevices(std::string_view app) {
   });
 }
 
+Result<std::int64_t> SqliteStore::CountDevices(std::string_view app) {
+  return CountWhereApp("SELECT COUNT(*) FROM devices WHERE app = ?", app);
+}
+
 Result<std::int64_t> SqliteStore::CountUsers(std::string_view app) {
-  return WithReader([&](Connection& c) -> Result<std::int64_t> {
-    auto stmt = c.Prepare("SELECT COUNT(*) FROM users WHERE app = ?");
-    if (!stmt) {
-      return std::unexpected(stmt.error());
-    }
-    ScopedStatement s(*stmt);
-    s->Bind(1, app);
-    auto row = s->Step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    return s->Int(0);
-  });
+  return CountWhereApp("SELECT COUNT(*) FROM users WHERE app = ?", app);
 }
 
 }  // namespace vendo::store

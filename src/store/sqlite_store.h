@@ -21,7 +21,8 @@ struct SqliteOptions {
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options,
-                                                   const crypto::SecretBox& box, const Clock& clock);
+                                                   const crypto::SecretBox& box,
+                                                   const Clock& clock);
 
   Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
@@ -48,6 +49,8 @@ class SqliteStore final : public Store {
   template <class Fn>
   auto WithReader(Fn&& fn) -> decltype(fn(std::declval<Connection&>()));
   Result<UserRecord> ReadUser(Statement* stmt);
+  Result<UserRecord> FindUserWhere(const char* sql, std::string_view app, std::string_view key);
+  Result<std::int64_t> CountWhereApp(const char* sql, std::string_view app);
   std::int64_t NowSeconds() const;
 
   SqliteOptions options_;

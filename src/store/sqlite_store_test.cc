@@ -8,32 +8,24 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/temp_dir.h"
+
 namespace vendo::store {
 namespace {
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vendo-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Reopen(); }
+  void TearDown() override { store_.reset(); }
   void Reopen(std::size_t max_batch = 256) {
     store_.reset();
-    auto s = SqliteStore::Open({(dir_ / "vendo.db").string(), max_batch}, box_, clock_);
+    auto s = SqliteStore::Open({dir_.File("vendo.db"), max_batch}, box_, clock_);
     ASSERT_TRUE(s.has_value()) << s.error().message;
     store_ = std::move(*s);
   }
   std::string FileBytes() {
     std::string all;
-    for (auto& f : std::filesystem::directory_iterator(dir_)) {
+    for (auto& f : std::filesystem::directory_iterator(dir_.path())) {
       std::ifstream in(f.path(), std::ios::binary);
       std::stringstream ss;
       ss << in.rdbuf();
@@ -42,7 +34,7 @@ class SqliteStoreTest : public ::testing::Test {
     return all;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   OsRandom random_;
   FixedClock clock_{std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000))};
   crypto::SecretBox box_{SecretString(std::string(32, 'm')), random_};
@@ -67,7 +59,8 @@ TEST_F(SqliteStoreTest, DeviceRegistersOnceAndIsFound) {
 }
 
 TEST_F(SqliteStoreTest, SecretsAreNotStoredInClear) {
-  ASSERT_TRUE(store_->CreateDevice("app", "uid-a", SecretString("deadbeefdeadbeef0011223344556677")));
+  ASSERT_TRUE(
+      store_->CreateDevice("app", "uid-a", SecretString("deadbeefdeadbeef0011223344556677")));
   ASSERT_TRUE(store_->CreateUser("app", "alice", "u1",
                                  SecretString("865117dbfaf09cd410aae028844adfdf5d2d0400")));
   store_.reset();  // checkpoint and close
@@ -85,7 +78,8 @@ TEST_F(SqliteStoreTest, ConcurrentRegistrationsAllCommitAndDuplicatesFailAlone) 
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         // Every thread also races on one shared uid: exactly one may win it.
-        std::string uid = i == 0 ? "shared-uid-000000000000000000" : "uid-" + std::to_string(t) + "-" + std::to_string(i);
+        std::string uid = i == 0 ? "shared-uid-000000000000000000"
+                                 : "uid-" + std::to_string(t) + "-" + std::to_string(i);
         auto r = store_->CreateDevice("app", uid, SecretString(std::string(32, 'a')));
         (r ? ok : dup)++;
         if (!r) {
@@ -139,7 +133,7 @@ TEST_F(SqliteStoreTest, WrongMasterKeyCannotReadSecrets) {
   ASSERT_TRUE(store_->CreateDevice("app", "uid-k", SecretString(std::string(32, 'c'))));
   crypto::SecretBox other(SecretString(std::string(32, 'x')), random_);
   store_.reset();
-  auto s = SqliteStore::Open({(dir_ / "vendo.db").string(), 1}, other, clock_);
+  auto s = SqliteStore::Open({dir_.File("vendo.db"), 1}, other, clock_);
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ((*s)->FindDevice("app", "uid-k").error().code, ErrorCode::kInternal);
 }
