@@ -5,7 +5,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <csignal>
 #include <mutex>
 #include <thread>
@@ -31,7 +30,15 @@ struct SessionState {
   asio::any_io_executor executor;
   bool busy = false;
   bool closed = false;
-  std::function<void()> cancel;
+  std::function<void()> cancel;  // closes the socket: every pending operation fails
+  // One watchdog timer per connection enforces `deadline`; each phase of a request only
+  // moves the deadline (no timer operation per read or write).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::optional<asio::steady_timer> watchdog;
+
+  void ExpireIn(std::chrono::steady_clock::duration d) {
+    deadline = std::chrono::steady_clock::now() + d;
+  }
 };
 
 // An HTTP date for "Date" and "Expires", cached per thread per second.
@@ -48,17 +55,6 @@ const std::string& HttpDate() {
     cached_second = now;
   }
   return cached;
-}
-
-http::response<http::string_body> PlainResponse(http::status status, std::string body) {
-  http::response<http::string_body> res{status, 11};
-  res.set(http::field::content_type, "text/plain; charset=UTF-8");
-  res.set(http::field::date, HttpDate());
-  res.set(http::field::server, "vendo");
-  res.body() = std::move(body);
-  res.keep_alive(false);
-  res.prepare_payload();
-  return res;
 }
 
 }  // namespace
@@ -101,7 +97,8 @@ struct HttpServer::Impl {
   asio::awaitable<void> Reject(tcp::socket socket);
   asio::awaitable<void> RunConnection(tcp::socket socket);
   template <class Stream>
-  asio::awaitable<void> Serve(Stream& stream, bool is_tls, std::string remote);
+  asio::awaitable<void> Serve(Stream& stream, tcp::socket& socket, SessionState& state,
+                              std::string remote);
   asio::awaitable<HttpResponse> CallHandler(HttpRequest request);
   void BeginDrain();
   void ConnectionClosed();
@@ -147,26 +144,58 @@ asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
   socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
+// Closes the connection once its deadline passes. Sleeps until the deadline; if the session
+// moved it meanwhile, sleeps again until the new one.
+asio::awaitable<void> Watchdog(std::shared_ptr<SessionState> state) {
+  while (!state->closed) {
+    auto deadline = state->deadline;
+    if (deadline <= std::chrono::steady_clock::now()) {
+      state->cancel();
+      co_return;
+    }
+    state->watchdog->expires_at(deadline);
+    (void)co_await state->watchdog->async_wait(kTuple);
+  }
+}
+
 asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  socket.non_blocking(true, ec);  // lets Serve try a direct send before an asynchronous one
   auto peer = socket.remote_endpoint(ec);
   std::string remote = ec ? "" : peer.address().to_string();
+  auto state = std::make_shared<SessionState>();
+  state->executor = socket.get_executor();
+  state->watchdog.emplace(socket.get_executor());
+  state->cancel = [&socket] {
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  };
+  state->ExpireIn(options.header_timeout);
+  {
+    std::lock_guard lock(sessions_mu);  // so a drain can close it while it is idle
+    sessions.emplace(state.get(), state);
+  }
+  asio::co_spawn(socket.get_executor(), Watchdog(state), asio::detached);
   if (!tls) {
-    beast::tcp_stream stream(std::move(socket));
-    co_await Serve(stream, false, std::move(remote));
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    co_return;
+    co_await Serve(socket, socket, *state, std::move(remote));
+  } else {
+    asio::ssl::stream<tcp::socket&> stream(socket, *tls);
+    auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+    if (!hs_ec) {
+      co_await Serve(stream, socket, *state, std::move(remote));
+      state->ExpireIn(std::chrono::seconds(2));
+      (void)co_await stream.async_shutdown(kTuple);
+    }
   }
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
-  beast::get_lowest_layer(stream).expires_after(options.header_timeout);
-  auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
-  if (hs_ec) {
-    co_return;
+  state->closed = true;
+  state->watchdog->cancel();
+  {
+    std::lock_guard lock(sessions_mu);
+    sessions.erase(state.get());
   }
-  co_await Serve(stream, true, std::move(remote));
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-  (void)co_await stream.async_shutdown(kTuple);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
 // Where a handler's response lands. Most handlers answer inside Handle() on the network
@@ -224,31 +253,15 @@ asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request)
 }
 
 template <class Stream>
-asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, bool is_tls, std::string remote) {
-  auto state = std::make_shared<SessionState>();
-  state->executor = co_await asio::this_coro::executor;
-  state->cancel = [&stream] { beast::get_lowest_layer(stream).cancel(); };
-  {
-    std::lock_guard lock(sessions_mu);
-    sessions.emplace(state.get(), state);
-  }
-  struct Unregister {
-    Impl* impl;
-    SessionState* s;
-    ~Unregister() {
-      s->closed = true;
-      std::lock_guard lock(impl->sessions_mu);
-      impl->sessions.erase(s);
-    }
-  } unregister{this, state.get()};
-
+asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socket,
+                                              SessionState& state, std::string remote) {
+  constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
   beast::flat_buffer buffer;
   bool first = true;
   while (!draining.load() || buffer.size() > 0) {
-    // Wait for the next request with the idle timeout, then give the header its own budget.
+    // Wait for the next request with the idle timeout, then give the request its own budget.
     if (buffer.size() == 0) {
-      beast::get_lowest_layer(stream).expires_after(first ? options.header_timeout
-                                                          : options.idle_timeout);
+      state.ExpireIn(first ? options.header_timeout : options.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
       if (ec) {
         co_return;
@@ -256,26 +269,48 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, bool is_tls, std::
       buffer.commit(n);
     }
     first = false;
-    state->busy = true;
+    state.busy = true;
+    state.ExpireIn(options.header_timeout);
     auto started = std::chrono::steady_clock::now();
-    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
-    if (!hec && !parser.is_done()) {
-      if (parser.get()[http::field::expect] == "100-continue") {
-        http::response<http::empty_body> cont{http::status::continue_, 11};
-        (void)co_await http::async_write(stream, cont, kTuple);
+    parser.eager(true);
+    boost::system::error_code hec;
+    bool sent_continue = false;
+    while (!parser.is_done()) {
+      if (buffer.size() > 0) {
+        std::size_t used = parser.put(buffer.data(), hec);
+        buffer.consume(used);
+        if (hec == http::error::need_more) {
+          hec = {};
+        } else if (hec) {
+          break;
+        } else if (used > 0) {
+          continue;  // progress (the header, or part of the body): parse on, or finish
+        }
       }
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
-      hec = bec;
+      if (parser.is_header_done() && !sent_continue &&
+          parser.get()[http::field::expect] == "100-continue") {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        sent_continue = true;
+        if (auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
+            cec) {
+          co_return;
+        }
+      }
+      auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      if (rec) {
+        hec = rec;
+        break;
+      }
+      buffer.commit(rn);
     }
     if (hec) {
       std::optional<http::status> status;
       if (hec == http::error::header_limit) {
         // The request line alone did not fit: 414; otherwise the headers did not: 431.
-        // Beast may already have consumed a complete start line, so look at both.
         std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
         auto eol = seen.find("\r\n");
         bool line_complete = !parser.get().target().empty() ||
@@ -284,16 +319,19 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, bool is_tls, std::
                                : http::status::uri_too_long;
       } else if (hec == http::error::body_limit) {
         status = http::status::payload_too_large;
-      } else if (hec != beast::error::timeout && hec != asio::error::eof &&
-                 hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
+      } else if (hec.category() == http::make_error_code(http::error::bad_method).category() &&
                  hec != http::error::end_of_stream && hec != http::error::partial_message) {
         status = http::status::bad_request;
       }
       if (status) {
-        auto res = PlainResponse(*status, std::string(http::obsolete_reason(*status)) + "\n");
-        beast::get_lowest_layer(stream).expires_after(options.header_timeout);
-        (void)co_await http::async_write(stream, res, kTuple);
-        AccessLog(NextRequestId(), "-", "-", static_cast<int>(*status), started, 0, "", remote);
+        HttpResponse r;
+        r.status = static_cast<int>(*status);
+        r.body = std::string(http::obsolete_reason(*status)) + "\n";
+        std::string request_id = NextRequestId();
+        std::string wire = SerializeResponse(r, {http::obsolete_reason(*status), HttpDate(),
+                                                 request_id, false, false});
+        (void)co_await asio::async_write(stream, asio::buffer(wire), kTuple);
+        AccessLog(request_id, "-", "-", r.status, started, wire.size(), "", remote);
       }
       co_return;
     }
@@ -304,7 +342,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, bool is_tls, std::
     request.target = std::string(msg.target());
     request.content_type = std::string(msg[http::field::content_type]);
     request.body = std::move(msg.body());
-    request.tls = is_tls;
+    request.tls = !kPlain;
     request.request_id = NextRequestId();
     std::string request_id = request.request_id;
     std::string method = request.method;
@@ -318,10 +356,25 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, bool is_tls, std::
     std::string wire = SerializeResponse(
         response, {http::obsolete_reason(static_cast<http::status>(response.status)), HttpDate(),
                    request_id, keep_alive, http10});
-    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
-    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kTuple);
-    AccessLog(request_id, method, path, response.status, started, wn, response.app, remote);
-    state->busy = false;
+    state.ExpireIn(options.header_timeout);
+    std::size_t sent = 0;
+    boost::system::error_code wec;
+    if constexpr (kPlain) {
+      // A response of a few hundred bytes fits in the socket buffer: send it directly and
+      // skip the asynchronous machinery; fall back to it only if the buffer is full.
+      sent = socket.write_some(asio::buffer(wire), wec);
+      if (wec == asio::error::would_block || wec == asio::error::try_again) {
+        wec = {};
+      }
+    }
+    if (!wec && sent < wire.size()) {
+      auto [aec, an] =
+          co_await asio::async_write(stream, asio::buffer(wire.data() + sent, wire.size() - sent), kTuple);
+      wec = aec;
+      sent += an;
+    }
+    AccessLog(request_id, method, path, response.status, started, sent, response.app, remote);
+    state.busy = false;
     if (wec || !keep_alive) {
       co_return;
     }
