@@ -1,9 +1,5 @@
 #include "server/form.h"
 
-#include <boost/url/encoding_opts.hpp>
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
-
 #include "common/encoding.h"
 
 namespace vendo::server {
@@ -18,22 +14,65 @@ std::string_view JavaTrim(std::string_view s) {
   return s;
 }
 
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding, as a servlet container does it: '+' is a space,
+// %XX is a byte, and a '%' not followed by two hex digits is an error.
+bool FormDecode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c != '%') {
+      out.push_back(c);
+    } else {
+      int hi = i + 2 < in.size() ? HexDigit(in[i + 1]) : -1;
+      int lo = hi >= 0 ? HexDigit(in[i + 2]) : -1;
+      if (lo < 0) {
+        return false;
+      }
+      out.push_back(static_cast<char>((hi << 4) | lo));
+      i += 2;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Status Params::Add(std::string_view encoded) {
-  if (encoded.empty()) {
-    return {};
-  }
-  auto parsed = boost::urls::parse_query(encoded);
-  if (!parsed) {
-    return Fail(ErrorCode::kInvalidArgument, "malformed query or form encoding");
-  }
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = true;
-  boost::urls::params_view params(*parsed, opts);
-  for (auto param : params) {
+  while (!encoded.empty()) {
+    std::size_t amp = encoded.find('&');
+    std::string_view pair = encoded.substr(0, amp);
+    encoded = amp == std::string_view::npos ? std::string_view() : encoded.substr(amp + 1);
+    if (pair.empty()) {
+      continue;
+    }
     if (items_.size() >= kMaxParams) {
       return Fail(ErrorCode::kInvalidArgument, "too many parameters");
     }
-    items_.emplace_back(std::move(param.key), std::move(param.value));
+    std::size_t eq = pair.find('=');
+    auto& [key, value] = items_.emplace_back();
+    if (!FormDecode(pair.substr(0, eq), key) ||
+        !FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
+                    value)) {
+      return Fail(ErrorCode::kInvalidArgument, "malformed query or form encoding");
+    }
   }
   return {};
 }

@@ -17,6 +17,18 @@ TEST(Params, DecodesPercentAndPlusAndTrims) {
   EXPECT_EQ(*q->Required("signature"), "ab cd");
 }
 
+TEST(Params, EdgeCasesOfTheEncoding) {
+  auto p = Params::Parse("&&a=1&&b&c=&=x&d=%3D%26%2b%25&e=%C3%A4&a=2", "", "");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(*p->Get("a"), "1");  // the first occurrence wins
+  EXPECT_EQ(*p->Get("b"), "");   // a name without '=' is present and empty
+  EXPECT_EQ(*p->Get("c"), "");
+  EXPECT_EQ(*p->Get(""), "x");
+  EXPECT_EQ(*p->Get("d"), "=&+%");
+  EXPECT_EQ(*p->Get("e"), "\xc3\xa4");
+  EXPECT_EQ(*Params::Parse("%FF=%00", "", "")->Get("\xff"), std::string_view("\0", 1));
+}
+
 TEST(Params, MissingBlankAndTrimmed) {
   auto p = Params::Parse("a=&b=%20%20&c=%20v%09", "", "");
   ASSERT_TRUE(p.has_value());
@@ -39,6 +51,9 @@ TEST(Params, QueryBeforeFormBodyFirstWins) {
 TEST(Params, RejectsMalformedEncodingAndTooMany) {
   EXPECT_FALSE(Params::Parse("uid=%zz", "", "").has_value());
   EXPECT_FALSE(Params::Parse("uid=%4", "", "").has_value());
+  EXPECT_FALSE(Params::Parse("uid=%", "", "").has_value());
+  EXPECT_FALSE(Params::Parse("u%g1d=1", "", "").has_value());
+  EXPECT_FALSE(Params::Parse("", "key=%x0", "application/x-www-form-urlencoded").has_value());
   std::string many;
   for (int i = 0; i < 100; ++i) {
     many.append("p").append(std::to_string(i)).append("=1&");

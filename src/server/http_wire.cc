@@ -8,8 +8,18 @@ namespace {
 // Header values come from vendo's own code, but a CR or LF must never reach the wire.
 void AppendHeader(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ");
-  for (char c : value) {
-    out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+  std::size_t start = out.size();
+  out.append(value);
+  bool has_line_break = false;
+  for (char c : value) {  // a branch-free scan the compiler vectorises
+    has_line_break |= (c == '\r') | (c == '\n');
+  }
+  if (has_line_break) {
+    for (std::size_t i = start; i < out.size(); ++i) {
+      if (out[i] == '\r' || out[i] == '\n') {
+        out[i] = ' ';
+      }
+    }
   }
   out.append("\r\n");
 }
