@@ -37,6 +37,22 @@ class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
   void flush_() override { WriteOut(); }
 
+ public:
+  // Appends one finished line (no newline) under the sink's lock: the path every LogLine
+  // takes, skipping spdlog's per-message record (its clock read and level dispatch). spdlog
+  // still owns the sink: its periodic flusher and shutdown write the buffer out.
+  void AppendLine(std::string_view line, bool flush_now) {
+    std::lock_guard lock(mutex_);
+    if (buffer_.size() + line.size() + 1 > kCapacity) {
+      WriteOut();
+    }
+    buffer_.append(line);
+    buffer_.push_back('\n');
+    if (flush_now) {
+      WriteOut();
+    }
+  }
+
  private:
   void WriteOut() {
     std::size_t off = 0;
@@ -54,6 +70,9 @@ class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
   std::string buffer_;
 };
+
+// The buffered sink while InitLogging is in force (kept alive by the logger that owns it).
+std::atomic<BufferedStderrSink*> g_buffered_sink{nullptr};
 
 std::shared_ptr<spdlog::logger> MakeSyncLogger() {
   auto logger = std::make_shared<spdlog::logger>("vendo-sync",
@@ -100,21 +119,24 @@ std::string_view SecondPrefix(std::chrono::system_clock::time_point now) {
 
 void InitLogging(LogLevel min_level) {
   g_min_level.store(static_cast<int>(min_level));
-  auto logger = std::make_shared<spdlog::logger>("vendo", std::make_shared<BufferedStderrSink>());
+  auto sink = std::make_shared<BufferedStderrSink>();
+  auto logger = std::make_shared<spdlog::logger>("vendo", sink);
   logger->set_pattern("%v");
   logger->flush_on(spdlog::level::warn);
   Logger() = logger;
   spdlog::register_logger(logger);
   spdlog::flush_every(std::chrono::seconds(1));
+  g_buffered_sink.store(sink.get());
 }
 
 void ShutdownLogging() {
+  g_buffered_sink.store(nullptr);
   Logger()->flush();
   Logger() = MakeSyncLogger();
   spdlog::shutdown();
 }
 
-void FlushLogs() { Logger()->flush(); }
+void FlushLogs() { Logger()->flush(); }  // the sink's flush takes its lock and writes out
 
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_min_level.load(); }
 
@@ -201,6 +223,23 @@ LogLine& LogLine::Num(std::string_view key, double value) {
   return *this;
 }
 
+LogLine& LogLine::Millis(std::string_view key, std::int64_t micros) {
+  Key(key);
+  if (micros < 0) {
+    buf_ += '-';
+    micros = -micros;
+  }
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, micros / 1000);
+  buf_.append(digits, end);
+  int frac = static_cast<int>(micros % 1000);
+  buf_ += '.';
+  buf_.push_back(static_cast<char>('0' + frac / 100));
+  buf_.push_back(static_cast<char>('0' + frac / 10 % 10));
+  buf_.push_back(static_cast<char>('0' + frac % 10));
+  return *this;
+}
+
 LogLine& LogLine::Bool(std::string_view key, bool value) {
   Key(key);
   buf_ += value ? "true" : "false";
@@ -212,6 +251,10 @@ void LogLine::Emit() {
     return;
   }
   buf_ += '}';
+  if (BufferedStderrSink* sink = g_buffered_sink.load()) {
+    sink->AppendLine(buf_, level_ >= LogLevel::kWarn);
+    return;
+  }
   Logger()->info(buf_);
 }
 

@@ -32,6 +32,8 @@ class LogLine {
   LogLine& Str(std::string_view key, std::string_view value);
   LogLine& Int(std::string_view key, std::int64_t value);
   LogLine& Num(std::string_view key, double value);
+  // `micros` microseconds written as milliseconds with three decimals ("1.234").
+  LogLine& Millis(std::string_view key, std::int64_t micros);
   LogLine& Bool(std::string_view key, bool value);
   // The line as it would be written (without the newline).
   std::string Json() const { return buf_ + '}'; }

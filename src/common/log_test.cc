@@ -26,12 +26,13 @@ namespace {
 TEST(LogLine, FieldsFormatAsOneJsonObject) {
   LogLine line(LogLevel::kInfo, "request \"x\"");
   line.Str("path", "/gettoken").Int("status", 401).Int("neg", -7).Num("latency_ms", 0.1235);
-  line.Bool("tls", false);
+  line.Bool("tls", false).Millis("ms", 1234).Millis("zero", 7).Millis("big", 12345678);
   std::string json = line.Json();
   EXPECT_TRUE(json.starts_with("{\"ts\":\"")) << json;
   EXPECT_TRUE(
       json.ends_with("Z\",\"level\":\"info\",\"msg\":\"request \\\"x\\\"\",\"path\":\"/gettoken\","
-                     "\"status\":401,\"neg\":-7,\"latency_ms\":0.123,\"tls\":false}"))
+                     "\"status\":401,\"neg\":-7,\"latency_ms\":0.123,\"tls\":false,\"ms\":1.234,"
+      "\"zero\":0.007,\"big\":12345.678}"))
       << json;
   // "2026-11-24T05:11:38.123Z": date, 'T', time, three digits of milliseconds.
   EXPECT_EQ(json.find('Z'), 30u) << json;

@@ -35,11 +35,17 @@ bool FormDecode(std::string_view in, std::string& out) {
   out.clear();
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
+    std::size_t run = i;  // copy plain characters in one go
+    while (run < in.size() && in[run] != '%' && in[run] != '+') {
+      ++run;
+    }
+    out.append(in.data() + i, run - i);
+    if (run == in.size()) {
+      break;
+    }
+    i = run;
+    if (in[i] == '+') {
       out.push_back(' ');
-    } else if (c != '%') {
-      out.push_back(c);
     } else {
       int hi = i + 2 < in.size() ? HexDigit(in[i + 1]) : -1;
       int lo = hi >= 0 ? HexDigit(in[i + 2]) : -1;
