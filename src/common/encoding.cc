@@ -3,9 +3,8 @@
 #include <openssl/evp.h>
 
 namespace vendo {
-namespace {
 
-int HexValue(char c) {
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') {
     return c - '0';
   }
@@ -17,8 +16,6 @@ int HexValue(char c) {
   }
   return -1;
 }
-
-}  // namespace
 
 std::string HexEncode(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -32,7 +29,7 @@ std::string HexEncode(std::span<const std::uint8_t> bytes) {
 
 bool IsHex(std::string_view s) {
   for (char c : s) {
-    if (HexValue(c) < 0) {
+    if (HexDigitValue(c) < 0) {
       return false;
     }
   }
@@ -45,8 +42,8 @@ Result<Bytes> HexDecode(std::string_view hex) {
   }
   Bytes out(hex.size() / 2);
   for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
+    int hi = HexDigitValue(hex[2 * i]);
+    int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       return Fail(ErrorCode::kInvalidArgument, "not a hex string");
     }

@@ -20,6 +20,9 @@ inline std::string_view AsChars(std::span<const std::uint8_t> b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
+// The value of one hex digit (either case), or -1 if `c` is not one.
+int HexDigitValue(char c);
+
 // Lower-case hex.
 std::string HexEncode(std::span<const std::uint8_t> bytes);
 // Accepts upper- and lower-case digits; fails on odd length or a non-hex character.

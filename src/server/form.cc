@@ -16,19 +16,6 @@ std::string_view JavaTrim(std::string_view s) {
 
 namespace {
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 // application/x-www-form-urlencoded decoding, as a servlet container does it: '+' is a space,
 // %XX is a byte, and a '%' not followed by two hex digits is an error.
 bool FormDecode(std::string_view in, std::string& out) {
@@ -47,8 +34,8 @@ bool FormDecode(std::string_view in, std::string& out) {
     if (in[i] == '+') {
       out.push_back(' ');
     } else {
-      int hi = i + 2 < in.size() ? HexDigit(in[i + 1]) : -1;
-      int lo = hi >= 0 ? HexDigit(in[i + 2]) : -1;
+      int hi = i + 2 < in.size() ? HexDigitValue(in[i + 1]) : -1;
+      int lo = hi >= 0 ? HexDigitValue(in[i + 2]) : -1;
       if (lo < 0) {
         return false;
       }

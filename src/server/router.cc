@@ -49,6 +49,14 @@ HttpResponse WithApp(HttpResponse r, const App& app) {
   return r;
 }
 
+// Logs what went wrong (when it is worth an operator's attention) and answers with the 2012
+// status and body for it. A store that is down answers 500, as clients expect.
+void RespondLegacyError(const HttpRequest& request, const App& app, const Error& error,
+                        const Responder& respond) {
+  LogFailure(request, app, error);
+  respond(WithApp(LegacyErrorResponse(error.code), app));
+}
+
 }  // namespace
 
 bool Router::Matches(std::string_view rest, std::string_view endpoint) {
@@ -149,9 +157,7 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
         if (endpoint == Endpoint::kRegisterDevice) {
           auto st = service_.RegisterDevice(app, *params);
           if (!st) {
-            LogFailure(request, app, st.error());
-            // A failed write is a 409 in 2012 ("the write/read-back failed"); other errors 500.
-            respond(WithApp(LegacyErrorResponse(st.error().code), app));
+            RespondLegacyError(request, app, st.error(), respond);
             return;
           }
           respond(WithApp(LegacyOk("", true), app));
@@ -159,8 +165,7 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
         }
         auto body = service_.Login(app, *params);
         if (!body) {
-          LogFailure(request, app, body.error());
-          respond(WithApp(LegacyErrorResponse(body.error().code), app));
+          RespondLegacyError(request, app, body.error(), respond);
           return;
         }
         respond(WithApp(LegacyOk(std::move(*body)), app));
@@ -176,8 +181,7 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
   // Reads are local and fast: authorize on the network thread.
   auto grant = service_.AuthorizeToken(app, *params);
   if (!grant) {
-    LogFailure(request, app, grant.error());
-    respond(WithApp(LegacyErrorResponse(grant.error().code), app));
+    RespondLegacyError(request, app, grant.error(), respond);
     return;
   }
   // The request moves to the issuer; only the device key stays here, to wrap the answer.
