@@ -4,7 +4,7 @@ BUILD_DIR := build
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./var/dev
 
-.PHONY: deps build run test bench format clean
+.PHONY: deps build run test sanitize tsan bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -18,6 +18,18 @@ run: build
 
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
+
+# Every test again under AddressSanitizer + UBSan (findings are fatal). CI runs this too.
+sanitize: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+# Every test under ThreadSanitizer.
+tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1" ctest -j $(JOBS) --output-on-failure
 
 bench:
 	@bash scripts/install-deps.sh --bench

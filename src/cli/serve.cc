@@ -1,4 +1,6 @@
 // `vendo serve`: the composition root. The only place that builds concrete classes.
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <thread>
 
@@ -54,6 +56,28 @@ void PrintBanner(const Config& cfg, const std::vector<std::unique_ptr<App>>& app
   std::fflush(stdout);
 }
 
+// Each connection is a file descriptor; the usual soft limit (1024) is far below the default
+// max_connections. Raise the soft limit to the hard one and say so if it is still too low.
+void RaiseFileLimit(int max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+    (void)getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr rlim_t kSpare = 64;  // database, log, listener and the rest
+  if (limit.rlim_cur != RLIM_INFINITY &&
+      limit.rlim_cur < static_cast<rlim_t>(max_connections) + kSpare) {
+    LogLine(LogLevel::kWarn, "file descriptor limit below server.max_connections")
+        .Int("nofile", static_cast<std::int64_t>(limit.rlim_cur))
+        .Int("max_connections", max_connections)
+        .Emit();
+  }
+}
+
 }  // namespace
 
 int Serve(const ServeOptions& options) {
@@ -86,6 +110,7 @@ int Serve(const ServeOptions& options) {
     return 1;
   };
 
+  RaiseFileLimit(cfg.server.max_connections);
   SystemClock clock;
   OsRandom random;
   auto master_key = crypto::LoadMasterKey(cfg.store.master_key_file);
