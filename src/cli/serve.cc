@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "crypto/secret_box.h"
+#include "issuer/caching_issuer.h"
 #include "issuer/dev_issuer.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -126,6 +127,10 @@ int Serve(const ServeOptions& options) {
   store::CachingStore cached_store(**store, clock,
                                    {cfg.store.cache_ttl, cfg.store.cache_max_entries});
   issuer::DevIssuer dev_issuer(clock, random);
+  issuer::CachingIssuer cached_issuer(dev_issuer, clock, cfg.credential_cache.max_entries);
+  issuer::Issuer* app_issuer = cfg.credential_cache.enabled
+                               ? static_cast<issuer::Issuer*>(&cached_issuer)
+                               : static_cast<issuer::Issuer*>(&dev_issuer);
 
   std::vector<std::unique_ptr<App>> apps;
   const App* default_app = nullptr;
@@ -135,7 +140,7 @@ int Serve(const ServeOptions& options) {
       return fail("apps." + app_cfg.name + ".policy: " + policy.error().message);
     }
     apps.push_back(std::make_unique<App>(
-        App{app_cfg, std::move(*policy), &dev_issuer, "", AsciiLower(app_cfg.app_name)}));
+        App{app_cfg, std::move(*policy), app_issuer, "", AsciiLower(app_cfg.app_name)}));
     if (app_cfg.name == cfg.default_app) {
       default_app = apps.back().get();
     }

@@ -149,6 +149,17 @@ void ParseStore(Checker& c, const toml::table& t, StoreConfig& s) {
   }
 }
 
+void ParseCredentialCache(Checker& c, const toml::table& t, CredentialCacheConfig& cc) {
+  CheckUnknownKeys(c, t, "credential_cache.", {"enabled", "max_entries"});
+  c.Read(t, "enabled", "credential_cache.enabled", cc.enabled);
+  std::int64_t entries = static_cast<std::int64_t>(cc.max_entries);
+  c.Read(t, "max_entries", "credential_cache.max_entries", entries);
+  if (entries < 1 || entries > 100'000'000) {
+    c.Problem("credential_cache.max_entries", "must be between 1 and 100000000");
+  }
+  cc.max_entries = static_cast<std::size_t>(entries);
+}
+
 bool IsValidAppName(std::string_view name) {
   if (name.empty() || name.size() > 64) {
     return false;
@@ -271,7 +282,7 @@ std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
   }
   Checker c;
   Config cfg;
-  CheckUnknownKeys(c, root, "", {"server", "store", "default_app", "apps"});
+  CheckUnknownKeys(c, root, "", {"server", "store", "credential_cache", "default_app", "apps"});
   if (const auto* s = root["server"].as_table()) {
     ParseServer(c, *s, cfg.server);
   }
@@ -279,6 +290,9 @@ std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
     ParseStore(c, *s, cfg.store);
   } else {
     c.Problem("store", "required table ([store] with path and master_key_file)");
+  }
+  if (const auto* cc = root["credential_cache"].as_table()) {
+    ParseCredentialCache(c, *cc, cfg.credential_cache);
   }
   c.Read(root, "default_app", "default_app", cfg.default_app);
   if (const auto* apps = root["apps"].as_table()) {

@@ -47,9 +47,15 @@ struct StoreConfig {
   std::size_t cache_max_entries = 100000;
 };
 
+struct CredentialCacheConfig {
+  bool enabled = true;
+  std::size_t max_entries = 100000;
+};
+
 struct Config {
   ServerConfig server;
   StoreConfig store;
+  CredentialCacheConfig credential_cache;
   std::string default_app;
   std::vector<AppConfig> apps;
   bool dev = false;

@@ -13,6 +13,8 @@ threads = 2
 [store]
 path = "/var/lib/vendo/vendo.db"
 master_key_file = "/etc/vendo/master.key"
+[credential_cache]
+max_entries = 5000
 [apps.field-sensors]
 mode = "anonymous"
 duration_seconds = 3600
@@ -34,6 +36,8 @@ TEST(Config, ParsesAValidFile) {
   EXPECT_EQ(photos->mode, protocol::legacy::Mode::kIdentity);
   EXPECT_EQ(photos->duration, std::chrono::seconds(86400));
   EXPECT_EQ(cfg->FindApp("field-sensors")->duration, std::chrono::seconds(3600));
+  EXPECT_TRUE(cfg->credential_cache.enabled);
+  EXPECT_EQ(cfg->credential_cache.max_entries, 5000u);
 }
 
 TEST(Config, ReportsEveryProblemWithItsKey) {

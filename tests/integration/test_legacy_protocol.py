@@ -59,6 +59,27 @@ class LegacyProtocolTest(unittest.TestCase):
             # A uid registers once, even with the same key.
             self.assertEqual(self.register(uid, key, prefix)[:2], (409, b"null\r\n"))
 
+    def test_credentials_are_reused_per_device_and_per_user(self):
+        uid, key = new_device()
+        self.register(uid, key)
+        first = unwrap(self.gettoken(uid, key)[1].decode(), key)
+        second = unwrap(self.gettoken(uid, key)[1].decode(), key)
+        self.assertEqual(extract(first, "accessKey"), extract(second, "accessKey"))
+        uid2, key2 = new_device()
+        self.register(uid2, key2)
+        other = unwrap(self.gettoken(uid2, key2)[1].decode(), key2)
+        self.assertNotEqual(extract(first, "accessKey"), extract(other, "accessKey"))
+        # Identity: two devices of one user get the user's credentials.
+        self.assertEqual(self.register_user("frank_it", "secret123")[0], 200)
+        keys = []
+        for _ in range(2):
+            dev = new_device()[0]
+            status, body, h = self.login(dev, "frank_it", "secret123")
+            dkey = extract(unwrap(body.decode(), h[:32]), "key")
+            status, body, _ = self.gettoken(dev, dkey, IDENT, hexsig=True)
+            keys.append(extract(unwrap(body.decode(), dkey), "accessKey"))
+        self.assertEqual(keys[0], keys[1])
+
     def test_root_and_app_path_are_the_same_app(self):
         uid, key = new_device()
         self.assertEqual(self.register(uid, key)[0], 200)

@@ -1,0 +1,175 @@
+#include "issuer/caching_issuer.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace vendo::issuer {
+namespace {
+
+using namespace std::chrono;
+
+// An issuer that records calls and answers when the test says so.
+class FakeIssuer final : public Issuer {
+ public:
+  explicit FakeIssuer(const Clock& clock) : clock_(clock) {}
+  void Issue(IssueRequest request, IssueCallback done) override {
+    std::lock_guard lock(mu_);
+    requests_.push_back(request);
+    pending_.push_back({std::move(request), std::move(done)});
+  }
+  std::string_view Kind() const override { return "fake"; }
+  std::size_t MaxSessionNameLength() const override { return 32; }
+
+  // Answers every pending call, with credentials unless `fail`.
+  void CompleteAll(bool fail = false) {
+    std::vector<std::pair<IssueRequest, IssueCallback>> pending;
+    {
+      std::lock_guard lock(mu_);
+      pending.swap(pending_);
+    }
+    for (auto& [req, done] : pending) {
+      if (fail) {
+        done(Fail(ErrorCode::kUnavailable, "throttled"));
+      } else {
+        std::string akid = "AKID";
+        akid.append(std::to_string(++serial_));
+        done(Credentials{akid, "secret", "token", clock_.Now() + req.duration});
+      }
+    }
+  }
+  std::size_t calls() {
+    std::lock_guard lock(mu_);
+    return requests_.size();
+  }
+
+ private:
+  const Clock& clock_;
+  std::mutex mu_;
+  std::vector<IssueRequest> requests_;
+  std::vector<std::pair<IssueRequest, IssueCallback>> pending_;
+  int serial_ = 0;
+};
+
+IssueRequest Req(std::string device, std::string policy = "{}", seconds duration = hours(24)) {
+  IssueRequest r;
+  r.app = "app";
+  r.device_id = std::move(device);
+  r.policy = std::move(policy);
+  r.duration = duration;
+  return r;
+}
+
+class CachingIssuerTest : public ::testing::Test {
+ protected:
+  std::optional<Result<Credentials>> Ask(IssueRequest r) {
+    std::optional<Result<Credentials>> got;
+    cache_.Issue(std::move(r), [&](Result<Credentials> c) { got = std::move(c); });
+    return got;
+  }
+
+  FixedClock clock_{system_clock::time_point(seconds(1'700'000'000))};
+  FakeIssuer fake_{clock_};
+  CachingIssuer cache_{fake_, clock_, 3};
+};
+
+TEST_F(CachingIssuerTest, ReusesUntilTheRefreshMargin) {
+  EXPECT_FALSE(Ask(Req("d1")).has_value());  // waiting for the issuer
+  fake_.CompleteAll();
+  auto first = Ask(Req("d1"));
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->access_key_id, "AKID1");
+  EXPECT_EQ(fake_.calls(), 1u);
+  clock_.Advance(hours(24) - minutes(15) - seconds(1));  // just before the margin
+  EXPECT_EQ((*Ask(Req("d1")))->access_key_id, "AKID1");
+  clock_.Advance(seconds(1));  // 15 minutes before expiry: refresh
+  EXPECT_FALSE(Ask(Req("d1")).has_value());
+  fake_.CompleteAll();
+  EXPECT_EQ((*Ask(Req("d1")))->access_key_id, "AKID2");
+  EXPECT_EQ(fake_.calls(), 2u);
+  auto stats = cache_.Stats();
+  EXPECT_EQ(stats.misses, 2u);
+  EXPECT_EQ(stats.hits, 3u);
+}
+
+TEST_F(CachingIssuerTest, ShortLifetimesUseAFifthAsTheMargin) {
+  EXPECT_EQ(CachingIssuer::RefreshMargin(hours(1)), minutes(12));
+  EXPECT_EQ(CachingIssuer::RefreshMargin(hours(24)), minutes(15));
+  EXPECT_EQ(CachingIssuer::RefreshMargin(seconds(900)), seconds(180));
+}
+
+TEST_F(CachingIssuerTest, KeysSeparatePrincipalsPoliciesAndApps) {
+  IssueRequest user = Req("d1");
+  user.username = "alice";
+  IssueRequest other_app = Req("d1");
+  other_app.app = "other";
+  for (const auto& r : {Req("d1"), Req("d2"), Req("d1", R"({"x":1})"), user, other_app,
+                        Req("d1", "{}", hours(1))}) {
+    Ask(r);
+  }
+  EXPECT_EQ(fake_.calls(), 6u);
+  // A user's devices share the user's credentials.
+  IssueRequest same_user = Req("d9");
+  same_user.username = "alice";
+  EXPECT_EQ(CachingIssuer::KeyOf(user), CachingIssuer::KeyOf(same_user));
+}
+
+TEST_F(CachingIssuerTest, ConcurrentRequestsShareOneCall) {
+  CachingIssuer big(fake_, clock_, 1000);
+  constexpr int kCallers = 200;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCallers; ++i) {
+    threads.emplace_back([&] {
+      big.Issue(Req("busy-device"), [&](Result<Credentials> c) {
+        EXPECT_TRUE(c.has_value());
+        answered.fetch_add(1);
+      });
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(fake_.calls(), 1u);
+  EXPECT_EQ(answered.load(), 0);
+  fake_.CompleteAll();
+  EXPECT_EQ(answered.load(), kCallers);
+  EXPECT_EQ(big.Stats().shared, static_cast<std::uint64_t>(kCallers - 1));
+}
+
+TEST_F(CachingIssuerTest, FailuresServeValidCachedCredentialsOtherwiseTheError) {
+  Ask(Req("d1"));
+  fake_.CompleteAll();
+  clock_.Advance(hours(24) - minutes(10));  // inside the margin, still valid
+  auto pending = std::make_shared<std::optional<Result<Credentials>>>();
+  cache_.Issue(Req("d1"), [pending](Result<Credentials> c) { *pending = std::move(c); });
+  fake_.CompleteAll(/*fail=*/true);
+  ASSERT_TRUE(pending->has_value() && pending->value().has_value());
+  EXPECT_EQ((*pending)->value().access_key_id, "AKID1");
+  EXPECT_EQ(cache_.Stats().served_stale, 1u);
+
+  clock_.Advance(minutes(11));  // now expired: the error goes through
+  cache_.Issue(Req("d1"), [pending](Result<Credentials> c) { *pending = std::move(c); });
+  fake_.CompleteAll(/*fail=*/true);
+  ASSERT_TRUE(pending->has_value());
+  EXPECT_FALSE(pending->value().has_value());
+  EXPECT_EQ((*pending)->error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(cache_.Stats().issuer_errors, 2u);
+}
+
+TEST_F(CachingIssuerTest, MemoryIsBoundedAndCallsInFlightAreKept) {
+  for (int i = 0; i < 10; ++i) {
+    std::string device = "d";
+    device.append(std::to_string(i));
+    Ask(Req(device));
+  }
+  EXPECT_EQ(cache_.SizeForTest(), 10u);  // all in flight: none may go
+  fake_.CompleteAll();
+  Ask(Req("new"));  // one more in flight; the least recently used finished ones go
+  EXPECT_LE(cache_.SizeForTest(), 3u);
+  fake_.CompleteAll();
+  EXPECT_TRUE(Ask(Req("new")).has_value());  // the most recent entry survived
+}
+
+}  // namespace
+}  // namespace vendo::issuer
