@@ -43,7 +43,7 @@ class CachingIssuer final : public Issuer {
   CredentialCacheStats Stats() const;
   std::size_t SizeForTest();
 
-  // The cache key: app, principal (username, else device) and a hash of the exact policy.
+  // The cache key: app, principal (username, else device), duration and the exact policy.
   static std::string KeyOf(const IssueRequest& request);
   // How long before expiry credentials stop being reused.
   static std::chrono::seconds RefreshMargin(std::chrono::seconds lifetime);
