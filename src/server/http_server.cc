@@ -144,16 +144,19 @@ asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
   socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
-// Closes the connection once its deadline passes. Sleeps until the deadline; if the session
-// moved it meanwhile, sleeps again until the new one.
-asio::awaitable<void> Watchdog(std::shared_ptr<SessionState> state) {
+// Closes the connection once its deadline passes. The session moves the deadline freely,
+// also earlier (from the idle timeout to the header timeout when a request starts), so the
+// watchdog never sleeps longer than `tick` before looking again: a deadline is enforced
+// within one tick, and no request pays for a timer operation.
+asio::awaitable<void> Watchdog(std::shared_ptr<SessionState> state,
+                               std::chrono::steady_clock::duration tick) {
   while (!state->closed) {
-    auto deadline = state->deadline;
-    if (deadline <= std::chrono::steady_clock::now()) {
+    auto now = std::chrono::steady_clock::now();
+    if (state->deadline <= now) {
       state->cancel();
       co_return;
     }
-    state->watchdog->expires_at(deadline);
+    state->watchdog->expires_at(std::min(state->deadline, now + tick));
     (void)co_await state->watchdog->async_wait(kTuple);
   }
 }
@@ -177,7 +180,9 @@ asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
     std::lock_guard lock(sessions_mu);  // so a drain can close it while it is idle
     sessions.emplace(state.get(), state);
   }
-  asio::co_spawn(socket.get_executor(), Watchdog(state), asio::detached);
+  auto tick = std::max<std::chrono::steady_clock::duration>(
+      std::chrono::milliseconds(10), std::min(options.header_timeout, options.idle_timeout) / 4);
+  asio::co_spawn(socket.get_executor(), Watchdog(state, tick), asio::detached);
   if (!tls) {
     co_await Serve(socket, socket, *state, std::move(remote));
   } else {

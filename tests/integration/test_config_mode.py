@@ -183,6 +183,35 @@ class TransportLimitsTest(unittest.TestCase):
         self.assertEqual(self.v.request("GET", "/healthz")[0], 200)
 
 
+class HeaderTimeoutOnReusedConnectionTest(unittest.TestCase):
+    """Regression: after a keep-alive response the deadline is the (long) idle timeout; a
+    request that then starts must get the (short) header timeout, not the idle one."""
+
+    def test_slow_header_on_a_reused_connection_is_cut_off(self):
+        w = Workdir()
+        self.addCleanup(w.cleanup)
+        cfg = w.example("anonymous.toml", header_timeout_ms="300", idle_timeout_ms="20000",
+                        tls_cert_file='""', tls_key_file='""')
+        v = Vendo(config=cfg).start()
+        self.addCleanup(v.cleanup)
+        s = socket.create_connection(("127.0.0.1", v.port))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"200 OK", s.recv(4096))
+        time.sleep(0.8)  # idle past the header timeout: the watchdog now waits for the idle one
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finished
+        s.settimeout(5)
+        start = time.time()
+        try:
+            while s.recv(4096):
+                pass
+        except socket.timeout:
+            self.fail("a slow header on a reused connection was not cut off within 5 s")
+        except ConnectionResetError:
+            pass
+        s.close()
+        self.assertLess(time.time() - start, 2)
+
+
 class CliTest(unittest.TestCase):
     def test_help_and_version(self):
         code, out, _ = run("--help")
