@@ -62,10 +62,12 @@ IssueRequest Req(std::string device, std::string policy = "{}", seconds duration
 
 class CachingIssuerTest : public ::testing::Test {
  protected:
+  // The answer if it came at once; a late answer (after the fake issuer completes) lands in
+  // shared state that outlives this call.
   std::optional<Result<Credentials>> Ask(IssueRequest r) {
-    std::optional<Result<Credentials>> got;
-    cache_.Issue(std::move(r), [&](Result<Credentials> c) { got = std::move(c); });
-    return got;
+    auto got = std::make_shared<std::optional<Result<Credentials>>>();
+    cache_.Issue(std::move(r), [got](Result<Credentials> c) { *got = std::move(c); });
+    return *got;
   }
 
   FixedClock clock_{system_clock::time_point(seconds(1'700'000'000))};
