@@ -167,7 +167,7 @@ BENCHMARK(BM_AccessLogLine);
 
 void BM_RenderPolicy(benchmark::State& state) {
   for (auto _ : state) {
-    benchmark::DoNotOptimize(F().app->policy.Render({"bench", std::string(kUid), "", "", ""}));
+    benchmark::DoNotOptimize(F().app->policy.Render({"bench", std::string(kUid), "", "", "", ""}));
   }
 }
 BENCHMARK(BM_RenderPolicy);

@@ -52,7 +52,7 @@ group_commit_max_batch = {max_batch}
 [apps.bench]
 mode = "anonymous"
 duration_seconds = 3600
-policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bench/{{{{device}}}}/*"}}]}}'
+policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bench/${{uid}}/*"}}]}}'
 """)
     return path
 

@@ -2,6 +2,7 @@
 
 #include "cli/commands.h"
 #include "crypto/secret_box.h"
+#include "policy/template.h"
 #include "server/config.h"
 
 namespace vendo::cli {
@@ -28,6 +29,11 @@ int ConfigCheck(const std::string& path) {
     std::printf("%s %s", &app == &cfg->apps.front() ? ":" : ",", app.name.c_str());
   }
   std::printf(")\n");
+  for (const auto& app : cfg->apps) {
+    auto policy = policy::Template::Parse(app.policy);  // parsed once already: cannot fail
+    std::printf("  app %s: policy at most %zu of %zu bytes\n", app.name.c_str(),
+                policy ? policy->WorstCaseBytes() : 0, policy::kMaxPolicyBytes);
+  }
   return 0;
 }
 

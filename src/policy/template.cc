@@ -13,11 +13,12 @@ struct Binding {
 };
 
 constexpr Binding kBindings[] = {
-    {"{{app}}", &Vars::app},
-    {"{{device}}", &Vars::device},
-    {"{{username}}", &Vars::username},
-    {"{{region}}", &Vars::region},
-    {"{{account_id}}", &Vars::account_id},
+    {"${app}", &Vars::app},
+    {"${uid}", &Vars::uid},
+    {"${username}", &Vars::username},
+    {"${userid}", &Vars::user_id},
+    {"${account_id}", &Vars::account_id},
+    {"${region}", &Vars::region},
     {"__USERNAME__", &Vars::username},
     {"__REGION__", &Vars::region},
     {"__ACCOUNT_ID__", &Vars::account_id},
@@ -45,10 +46,17 @@ Result<std::vector<Template::Segment>> Split(std::string_view text) {
       i += b->token.size();
       continue;
     }
-    if (text.substr(i).starts_with("{{")) {
-      auto end = text.find("}}", i);
-      std::string name(text.substr(i, end == std::string_view::npos ? 20 : end + 2 - i));
-      return Fail(ErrorCode::kInvalidArgument, "unknown policy variable " + name);
+    if (text.substr(i).starts_with("${")) {
+      auto end = text.find('}', i);
+      std::string_view name = text.substr(i, end == std::string_view::npos ? 20 : end + 1 - i);
+      if (end == std::string_view::npos || name.find(':') == std::string_view::npos) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "unknown policy variable " + std::string(name) +
+                        " (known: ${app} ${uid} ${username} ${userid} ${account_id} ${region})");
+      }
+      literal.append(name);  // an IAM policy variable such as ${aws:username}: IAM's business
+      i += name.size();
+      continue;
     }
     literal += text[i++];
   }
@@ -71,26 +79,60 @@ std::string Join(const std::vector<Template::Segment>& segments, const Vars& var
   return out;
 }
 
+// The longest values the protocol lets through, each character chosen to need escaping where
+// that makes it longer (a username of 128 four-byte characters is 512 bytes).
+Vars LongestVars() {
+  return Vars{std::string(64, 'a'),  std::string(128, '"'), std::string(128 * 4, 'x'),
+              std::string(32, 'f'), std::string(32, 'r'), std::string(12, '1')};
+}
+
 }  // namespace
 
-Result<Template> Template::Parse(std::string text) {
-  auto segments = Split(text);
+std::string MinifyJson(std::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : json) {
+    if (in_string) {
+      out.push_back(c);
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Result<Template> Template::Parse(std::string_view text) {
+  std::string minified = MinifyJson(text);
+  auto segments = Split(minified);
   if (!segments) {
     return std::unexpected(segments.error());
   }
-  Vars sample{"sample-app", "sample-device-0123456789abcdef", "sample.user", "us-east-1",
-              "123456789012"};
-  std::string rendered = Join(*segments, sample);
+  Vars sample{"sample-app", "sample-device-0123456789abcdef", "sample.user",
+              "0123456789abcdef0123456789abcdef", "us-east-1", "123456789012"};
   boost::system::error_code ec;
-  auto doc = boost::json::parse(rendered, ec);
+  auto doc = boost::json::parse(Join(*segments, sample), ec);
   if (ec || !doc.is_object()) {
     return Fail(ErrorCode::kInvalidArgument, "policy is not a JSON object after substitution");
   }
-  if (rendered.size() > kMaxPolicyBytes) {
+  std::size_t worst = Join(*segments, LongestVars()).size();
+  if (worst > kMaxPolicyBytes) {
     return Fail(ErrorCode::kInvalidArgument,
-                "policy is longer than " + std::to_string(kMaxPolicyBytes) + " bytes");
+                "policy can reach " + std::to_string(worst) + " bytes with the longest allowed " +
+                    "values; STS allows " + std::to_string(kMaxPolicyBytes));
   }
-  return Template(std::move(text), std::move(*segments));
+  return Template(std::move(minified), std::move(*segments), worst);
 }
 
 Result<std::string> Template::Render(const Vars& vars) const {
@@ -102,18 +144,12 @@ Result<std::string> Template::Render(const Vars& vars) const {
 }
 
 std::string DefaultDevPolicy(bool per_user) {
-  std::string text = R"({"Version":"2012-10-17","Statement":[
+  std::string who = per_user ? "${username}" : "${uid}";
+  return R"({"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],
-  "Resource":"arn:aws:s3:::vendo-{{app}}/{{device}}/*"},
- {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::vendo-{{app}}",
-  "Condition":{"StringLike":{"s3:prefix":"{{device}}/*"}}}]})";
-  if (per_user) {
-    for (auto pos = text.find("{{device}}"); pos != std::string::npos;
-         pos = text.find("{{device}}", pos)) {
-      text.replace(pos, 10, "{{username}}");
-    }
-  }
-  return text;
+  "Resource":"arn:aws:s3:::vendo-${app}/)" + who + R"(/*"},
+ {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::vendo-${app}",
+  "Condition":{"StringLike":{"s3:prefix":")" + who + R"(/*"}}}]})";
 }
 
 }  // namespace vendo::policy

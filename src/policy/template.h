@@ -1,12 +1,16 @@
 // Policy templates: an IAM policy document with per-caller variables, not code.
 //
-// Variables are written {{name}}; the known names are app, device, username, region and
-// account_id. The 2012 placeholders __USERNAME__, __REGION__ and __ACCOUNT_ID__ are accepted
-// too, so 2012 policy files work unchanged. Substituted values are JSON-string-escaped, so a
-// value cannot break out of its string. A rendered policy must be valid JSON.
+// Variables: ${app}, ${uid}, ${username}, ${userid}, ${account_id}, ${region}. The 2012
+// placeholders __USERNAME__, __REGION__ and __ACCOUNT_ID__ are accepted too, so 2012 policy
+// files work unchanged. IAM's own policy variables (anything with a colon, such as
+// ${aws:username}) are left for IAM; any other ${name} is an error. Values are substituted as
+// JSON-escaped strings, so no value can change the policy's structure.
+//
+// At Parse the template is minified (whitespace outside strings removed, as STS counts the
+// packed size), must be a JSON object, and must fit STS's limit when every variable holds
+// its longest allowed value.
 #pragma once
 
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,24 +19,27 @@
 
 namespace vendo::policy {
 
-inline constexpr std::size_t kMaxPolicyBytes = 2048;  // STS packed-policy limit for inline JSON
+inline constexpr std::size_t kMaxPolicyBytes = 2048;  // STS's limit for an inline policy
 
 struct Vars {
   std::string app;
-  std::string device;
+  std::string uid;
   std::string username;  // empty in anonymous mode
+  std::string user_id;   // empty in anonymous mode
   std::string region;
   std::string account_id;
 };
 
 class Template {
  public:
-  // Parses and checks a template: every variable is known, and rendering it with sample
-  // values gives valid JSON. Problems are returned as one message each.
-  static Result<Template> Parse(std::string text);
+  // Parses and checks a template; the error names the problem.
+  static Result<Template> Parse(std::string_view text);
 
   Result<std::string> Render(const Vars& vars) const;
+  // The minified template text.
   const std::string& text() const { return text_; }
+  // Size of the rendering with every variable at its longest allowed value.
+  std::size_t WorstCaseBytes() const { return worst_case_bytes_; }
 
   // A run of literal text, or (when `field` is set) one variable.
   struct Segment {
@@ -41,14 +48,18 @@ class Template {
   };
 
  private:
-  Template(std::string text, std::vector<Segment> segments)
-      : text_(std::move(text)), segments_(std::move(segments)) {}
+  Template(std::string text, std::vector<Segment> segments, std::size_t worst)
+      : text_(std::move(text)), segments_(std::move(segments)), worst_case_bytes_(worst) {}
   std::string text_;
   std::vector<Segment> segments_;  // the text split once, at Parse, so Render only copies
+  std::size_t worst_case_bytes_ = 0;
 };
 
-// The policy the dev apps vend: objects under one S3 prefix per caller (the device in
-// anonymous apps, the user in identity apps), like the 2012 "personal file store" examples.
+// Removes whitespace outside JSON strings.
+std::string MinifyJson(std::string_view json);
+
+// The policy the dev apps vend: objects under one S3 prefix per caller (the uid in anonymous
+// apps, the user in identity apps), like the 2012 "personal file store" examples.
 std::string DefaultDevPolicy(bool per_user);
 
 }  // namespace vendo::policy

@@ -5,37 +5,68 @@
 namespace vendo::policy {
 namespace {
 
+Vars Sample() { return {"app", "dev-1", "alice", "u-0001", "eu-west-1", "111122223333"}; }
+
 TEST(PolicyTemplate, RendersVariablesAndLegacyPlaceholders) {
-  auto t = Template::Parse(
-      R"({"Statement":[{"Resource":"arn:aws:s3:::b/{{username}}/*"},{"Resource":"arn:aws:sdb:__REGION__:__ACCOUNT_ID__:domain/__USERNAME__"}]})");
+  auto t = Template::Parse(R"({"Statement": [
+      {"Resource": "arn:aws:s3:::b/${username}/${uid}/${userid}/${app}/*"},
+      {"Resource": "arn:aws:sdb:__REGION__:__ACCOUNT_ID__:domain/__USERNAME__"},
+      {"Resource": "arn:aws:dynamodb:${region}:${account_id}:table/t"}]})");
   ASSERT_TRUE(t.has_value()) << t.error().message;
-  auto out = t->Render({"app", "dev", "alice", "eu-west-1", "111122223333"});
+  auto out = t->Render(Sample());
   ASSERT_TRUE(out.has_value());
-  EXPECT_EQ(
-      *out,
-      R"({"Statement":[{"Resource":"arn:aws:s3:::b/alice/*"},{"Resource":"arn:aws:sdb:eu-west-1:111122223333:domain/alice"}]})");
+  EXPECT_EQ(*out,
+            R"({"Statement":[{"Resource":"arn:aws:s3:::b/alice/dev-1/u-0001/app/*"},)"
+            R"({"Resource":"arn:aws:sdb:eu-west-1:111122223333:domain/alice"},)"
+            R"({"Resource":"arn:aws:dynamodb:eu-west-1:111122223333:table/t"}]})");
 }
 
 TEST(PolicyTemplate, EscapesValuesSoTheyCannotBreakOut) {
-  auto t = Template::Parse(R"({"Resource":"{{username}}"})");
+  auto t = Template::Parse(R"({"Resource":"${username}"})");
   ASSERT_TRUE(t.has_value());
-  auto out = t->Render({"a", "d", "x\",\"Effect\":\"Allow", "", ""});
-  ASSERT_TRUE(out.has_value());
-  EXPECT_EQ(*out, R"({"Resource":"x\",\"Effect\":\"Allow"})");
+  Vars v = Sample();
+  v.username = "x\",\"Effect\":\"Allow";
+  EXPECT_EQ(*t->Render(v), R"({"Resource":"x\",\"Effect\":\"Allow"})");
 }
 
-TEST(PolicyTemplate, RejectsUnknownVariablesAndBadJson) {
-  EXPECT_FALSE(Template::Parse(R"({"Resource":"{{user}}"})").has_value());
+TEST(PolicyTemplate, IamVariablesPassThroughUnknownOnesAreErrors) {
+  auto t = Template::Parse(R"({"Resource":"arn:aws:s3:::b/${aws:username}/${uid}"})");
+  ASSERT_TRUE(t.has_value()) << t.error().message;
+  EXPECT_EQ(*t->Render(Sample()), R"({"Resource":"arn:aws:s3:::b/${aws:username}/dev-1"})");
+  auto typo = Template::Parse(R"({"Resource":"${usename}"})");
+  ASSERT_FALSE(typo.has_value());
+  EXPECT_NE(typo.error().message.find("${usename}"), std::string::npos);
+  EXPECT_FALSE(Template::Parse(R"({"Resource":"${uid")").has_value());
+}
+
+TEST(PolicyTemplate, MinifiesOutsideStringsOnly) {
+  EXPECT_EQ(MinifyJson("{ \"a b\" : [ 1 ,\n\t2 ], \"q\\\" x\": \" \" }"),
+            "{\"a b\":[1,2],\"q\\\" x\":\" \"}");
+  auto t = Template::Parse("{\n  \"Version\": \"2012-10-17\"\n}");
+  EXPECT_EQ(t->text(), R"({"Version":"2012-10-17"})");
+}
+
+TEST(PolicyTemplate, RejectsBadJsonAndPoliciesThatCanOutgrowSts) {
   EXPECT_FALSE(Template::Parse(R"({"Resource":)").has_value());
   EXPECT_FALSE(Template::Parse(R"([1,2])").has_value());
   EXPECT_FALSE(Template::Parse("{\"a\":\"" + std::string(3000, 'x') + "\"}").has_value());
+  // Five usernames fit today's sample values but not 128 four-byte characters each.
+  std::string five = R"({"a":"${username}${username}${username}${username}${username}"})";
+  auto grows = Template::Parse(five);
+  ASSERT_FALSE(grows.has_value());
+  EXPECT_NE(grows.error().message.find("longest allowed"), std::string::npos);
+  auto ok = Template::Parse(R"({"a":"${username}"})");
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_GT(ok->WorstCaseBytes(), 512u);
 }
 
-TEST(PolicyTemplate, DefaultDevPolicyIsValid) {
-  EXPECT_TRUE(Template::Parse(DefaultDevPolicy(false)).has_value());
+TEST(PolicyTemplate, DefaultDevPoliciesScopeToTheCaller) {
+  auto per_device = Template::Parse(DefaultDevPolicy(false));
+  ASSERT_TRUE(per_device.has_value()) << per_device.error().message;
+  EXPECT_NE(per_device->Render(Sample())->find("vendo-app/dev-1/*"), std::string::npos);
   auto per_user = Template::Parse(DefaultDevPolicy(true));
   ASSERT_TRUE(per_user.has_value());
-  auto out = per_user->Render({"app", "dev-1", "alice", "", ""});
+  auto out = per_user->Render(Sample());
   EXPECT_NE(out->find("vendo-app/alice/*"), std::string::npos);
   EXPECT_EQ(out->find("dev-1"), std::string::npos);
 }

@@ -18,12 +18,12 @@ max_entries = 5000
 [apps.field-sensors]
 mode = "anonymous"
 duration_seconds = 3600
-policy = '{"Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/{{device}}/*"}]}'
+policy = '{"Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/${uid}/*"}]}'
 [apps.photos]
 mode = "identity"
 app_name = "MyMobileAppName"
 public_endpoint = "https://tvm.example.com/apps/photos"
-policy = '{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/{{username}}/*"}]}'
+policy = '{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${username}/*"}]}'
 )";
 
 TEST(Config, ParsesAValidFile) {
@@ -53,7 +53,7 @@ path = "x.db"
 mode = "sideways"
 issuer = "magic"
 duration_seconds = 10
-policy = '{"a": "{{user}}"}'
+policy = '{"a": "${user}"}'
 [apps.id]
 mode = "identity"
 policy = '{}'

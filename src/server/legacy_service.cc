@@ -137,7 +137,8 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
         .Str("to", req.session_name)
         .Emit();
   }
-  auto policy = app.policy.Render({app.config.name, uid, req.username.value_or(""), "", ""});
+  auto policy = app.policy.Render(
+      {app.config.name, uid, req.username.value_or(""), device->user_id.value_or(""), "", ""});
   if (!policy) {
     return std::unexpected(policy.error());
   }

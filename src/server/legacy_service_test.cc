@@ -38,7 +38,7 @@ class LegacyServiceTest : public ::testing::Test {
     c.mode = mode;
     c.app_name = app_name;
     c.public_endpoint = endpoint;
-    c.policy = R"({"Statement":[{"Resource":"arn:aws:s3:::b/{{username}}{{device}}/*"}]})";
+    c.policy = R"({"Statement":[{"Resource":"arn:aws:s3:::b/${username}${uid}/*"}]})";
     return App{c, *policy::Template::Parse(c.policy), &issuer_,
                protocol::legacy::NormalizeEndpoint(endpoint), AsciiLower(app_name)};
   }

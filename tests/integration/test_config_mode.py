@@ -79,6 +79,7 @@ class ExamplesTest(unittest.TestCase):
             code, out, err = run("config", "check", self.w.example(name))
             self.assertEqual(code, 0, err)
             self.assertIn(": ok", out)
+            self.assertRegex(out, r"policy at most \d+ of 2048 bytes")
 
     def test_anonymous_example_over_tls(self):
         v = TlsVendo(self.w.example("anonymous.toml"), self.w.cert).start()
