@@ -13,7 +13,19 @@ struct ServeOptions {
   std::string data_dir = "./var/dev";
 };
 
+struct PolicyRenderOptions {
+  std::string config_file;
+  std::string app;
+  std::string uid;
+  std::string username;
+  std::string user_id;
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+};
+
 int Serve(const ServeOptions& options);
+// Prints the policy an app's template renders for one caller (what STS would receive).
+int PolicyRender(const PolicyRenderOptions& options);
 int ConfigCheck(const std::string& path);
 
 // --dev: creates the data directory (mode 0700) and a master key file (mode 0600) if missing.

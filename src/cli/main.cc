@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  vendo serve --dev                      development server on 127.0.0.1:8080\n"
       "  vendo serve --config /etc/vendo/vendo.toml\n"
-      "  vendo config check /etc/vendo/vendo.toml\n\n"
+      "  vendo config check /etc/vendo/vendo.toml\n"
+      "  vendo policy render --config /etc/vendo/vendo.toml --app photos --user alice\n\n"
       "Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.\n"
       "Documentation: docs/configuration.md, docs/compatibility.md");
 
@@ -48,6 +49,26 @@ int main(int argc, char** argv) {
       "check", "Validate a configuration file and print every problem with its key");
   check_cmd->add_option("FILE", check_path, "Configuration file")->required();
 
+  vendo::cli::PolicyRenderOptions render;
+  auto* policy_cmd = app.add_subcommand("policy", "Work with session policy templates");
+  policy_cmd->require_subcommand(1);
+  auto* render_cmd = policy_cmd->add_subcommand(
+      "render", "Print the policy an app would send to STS for one caller");
+  render_cmd->add_option("-c,--config", render.config_file, "TOML configuration file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  render_cmd->add_option("--app", render.app, "App name ([apps.NAME])")->required();
+  render_cmd->add_option("--uid", render.uid, "Device id (${uid}; required for anonymous apps)");
+  render_cmd->add_option("--user", render.username,
+                         "Username (${username}; required for identity apps)");
+  render_cmd->add_option("--userid", render.user_id, "User id (${userid})");
+  render_cmd->add_option("--region", render.region, "Region (${region})")->capture_default_str();
+  render_cmd->add_option("--account-id", render.account_id, "Account id (${account_id})")
+      ->capture_default_str();
+  render_cmd->footer(
+      "The policy goes to stdout, its size to stderr.\n"
+      "Example: vendo policy render --config vendo.toml --app photos --user alice");
+
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -69,6 +90,9 @@ int main(int argc, char** argv) {
   }
   if (*check_cmd) {
     return vendo::cli::ConfigCheck(check_path);
+  }
+  if (*render_cmd) {
+    return vendo::cli::PolicyRender(render);
   }
   if (*version_cmd) {
     std::printf("vendo %s\n", VENDO_VERSION);

@@ -129,8 +129,8 @@ int Serve(const ServeOptions& options) {
   issuer::DevIssuer dev_issuer(clock, random);
   issuer::CachingIssuer cached_issuer(dev_issuer, clock, cfg.credential_cache.max_entries);
   issuer::Issuer* app_issuer = cfg.credential_cache.enabled
-                               ? static_cast<issuer::Issuer*>(&cached_issuer)
-                               : static_cast<issuer::Issuer*>(&dev_issuer);
+                                   ? static_cast<issuer::Issuer*>(&cached_issuer)
+                                   : static_cast<issuer::Issuer*>(&dev_issuer);
 
   std::vector<std::unique_ptr<App>> apps;
   const App* default_app = nullptr;

@@ -32,7 +32,7 @@ TEST(LogLine, FieldsFormatAsOneJsonObject) {
   EXPECT_TRUE(
       json.ends_with("Z\",\"level\":\"info\",\"msg\":\"request \\\"x\\\"\",\"path\":\"/gettoken\","
                      "\"status\":401,\"neg\":-7,\"latency_ms\":0.123,\"tls\":false,\"ms\":1.234,"
-      "\"zero\":0.007,\"big\":12345.678}"))
+                     "\"zero\":0.007,\"big\":12345.678}"))
       << json;
   // "2026-11-24T05:11:38.123Z": date, 'T', time, three digits of milliseconds.
   EXPECT_EQ(json.find('Z'), 30u) << json;

@@ -82,8 +82,8 @@ std::string Join(const std::vector<Template::Segment>& segments, const Vars& var
 // The longest values the protocol lets through, each character chosen to need escaping where
 // that makes it longer (a username of 128 four-byte characters is 512 bytes).
 Vars LongestVars() {
-  return Vars{std::string(64, 'a'),  std::string(128, '"'), std::string(128 * 4, 'x'),
-              std::string(32, 'f'), std::string(32, 'r'), std::string(12, '1')};
+  return Vars{std::string(64, 'a'), std::string(128, '"'), std::string(128 * 4, 'x'),
+              std::string(32, 'f'), std::string(32, 'r'),  std::string(12, '1')};
 }
 
 }  // namespace
@@ -119,8 +119,9 @@ Result<Template> Template::Parse(std::string_view text) {
   if (!segments) {
     return std::unexpected(segments.error());
   }
-  Vars sample{"sample-app", "sample-device-0123456789abcdef", "sample.user",
-              "0123456789abcdef0123456789abcdef", "us-east-1", "123456789012"};
+  Vars sample{"sample-app",  "sample-device-0123456789abcdef",
+              "sample.user", "0123456789abcdef0123456789abcdef",
+              "us-east-1",   "123456789012"};
   boost::system::error_code ec;
   auto doc = boost::json::parse(Join(*segments, sample), ec);
   if (ec || !doc.is_object()) {
@@ -147,9 +148,11 @@ std::string DefaultDevPolicy(bool per_user) {
   std::string who = per_user ? "${username}" : "${uid}";
   return R"({"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],
-  "Resource":"arn:aws:s3:::vendo-${app}/)" + who + R"(/*"},
+  "Resource":"arn:aws:s3:::vendo-${app}/)" +
+         who + R"(/*"},
  {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::vendo-${app}",
-  "Condition":{"StringLike":{"s3:prefix":")" + who + R"(/*"}}}]})";
+  "Condition":{"StringLike":{"s3:prefix":")" +
+         who + R"(/*"}}}]})";
 }
 
 }  // namespace vendo::policy

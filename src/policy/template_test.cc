@@ -15,10 +15,9 @@ TEST(PolicyTemplate, RendersVariablesAndLegacyPlaceholders) {
   ASSERT_TRUE(t.has_value()) << t.error().message;
   auto out = t->Render(Sample());
   ASSERT_TRUE(out.has_value());
-  EXPECT_EQ(*out,
-            R"({"Statement":[{"Resource":"arn:aws:s3:::b/alice/dev-1/u-0001/app/*"},)"
-            R"({"Resource":"arn:aws:sdb:eu-west-1:111122223333:domain/alice"},)"
-            R"({"Resource":"arn:aws:dynamodb:eu-west-1:111122223333:table/t"}]})");
+  EXPECT_EQ(*out, R"({"Statement":[{"Resource":"arn:aws:s3:::b/alice/dev-1/u-0001/app/*"},)"
+                  R"({"Resource":"arn:aws:sdb:eu-west-1:111122223333:domain/alice"},)"
+                  R"({"Resource":"arn:aws:dynamodb:eu-west-1:111122223333:table/t"}]})");
 }
 
 TEST(PolicyTemplate, EscapesValuesSoTheyCannotBreakOut) {

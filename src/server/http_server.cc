@@ -333,8 +333,8 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
         r.status = static_cast<int>(*status);
         r.body = std::string(http::obsolete_reason(*status)) + "\n";
         std::string request_id = NextRequestId();
-        std::string wire = SerializeResponse(r, {http::obsolete_reason(*status), HttpDate(),
-                                                 request_id, false, false});
+        std::string wire = SerializeResponse(
+            r, {http::obsolete_reason(*status), HttpDate(), request_id, false, false});
         (void)co_await asio::async_write(stream, asio::buffer(wire), kTuple);
         AccessLog(request_id, "-", "-", r.status, started, wire.size(), "", remote);
       }
@@ -373,8 +373,8 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
       }
     }
     if (!wec && sent < wire.size()) {
-      auto [aec, an] =
-          co_await asio::async_write(stream, asio::buffer(wire.data() + sent, wire.size() - sent), kTuple);
+      auto [aec, an] = co_await asio::async_write(
+          stream, asio::buffer(wire.data() + sent, wire.size() - sent), kTuple);
       wec = aec;
       sent += an;
     }

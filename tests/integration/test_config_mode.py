@@ -213,6 +213,55 @@ class HeaderTimeoutOnReusedConnectionTest(unittest.TestCase):
         self.assertLess(time.time() - start, 2)
 
 
+class PolicyRenderTest(unittest.TestCase):
+    def setUp(self):
+        self.w = Workdir()
+        self.addCleanup(self.w.cleanup)
+
+    def test_renders_what_sts_would_receive(self):
+        import json
+        code, out, err = run("policy", "render", "--config", self.w.example("identity.toml"),
+                             "--app", "photos", "--user", 'al"ice')
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)  # a quote in a value cannot change the structure
+        self.assertEqual(doc["Statement"][0]["Resource"], 'arn:aws:s3:::example-photo-app/al"ice/*')
+        self.assertRegex(err, r"\d+ of 2048 bytes")
+        code, out, err = run("policy", "render", "--config", self.w.example("anonymous.toml"),
+                             "--app", "field-sensors", "--uid", "dev-42")
+        self.assertEqual(code, 0, err)
+        self.assertIn("example-sensor-uploads/dev-42/*", out)
+        # The mode's principal is required; unknown apps are named.
+        self.assertEqual(run("policy", "render", "--config", self.w.example("identity.toml"),
+                             "--app", "photos")[0], 2)
+        code, _, err = run("policy", "render", "--config", self.w.example("identity.toml"),
+                           "--app", "nope", "--user", "x")
+        self.assertEqual(code, 2)
+        self.assertIn('no app named "nope"', err)
+
+    def test_shipped_deploy_templates(self):
+        import json
+        deploy = os.path.abspath(os.path.join(EXAMPLES, "../deploy/policies"))
+        cfg = self.w.example("identity.toml")
+        with open(cfg) as f:
+            text = f.read()
+        for name in ("per-user-s3.json", "per-user-dynamodb.json"):
+            with open(cfg, "w") as f:
+                f.write(text.replace('policy_file = "policies/per-user-s3.json"',
+                                     f'policy_file = "{deploy}/{name}"'))
+            self.assertEqual(run("config", "check", cfg)[0], 0, name)
+            code, out, err = run("policy", "render", "--config", cfg, "--app", "photos",
+                                 "--user", "alice", "--userid", "0123abcd", "--region",
+                                 "eu-west-1", "--account-id", "111122223333")
+            self.assertEqual(code, 0, err)
+            doc = json.dumps(json.loads(out))
+            if "dynamodb" in name:
+                self.assertIn('"dynamodb:LeadingKeys": ["0123abcd"]', doc)
+                self.assertIn("arn:aws:dynamodb:eu-west-1:111122223333:table/", doc)
+            else:
+                self.assertIn("REPLACE-WITH-BUCKET/alice/*", doc)
+                self.assertIn('"s3:prefix": ["alice/", "alice/*"]', doc)
+
+
 class CliTest(unittest.TestCase):
     def test_help_and_version(self):
         code, out, _ = run("--help")
