@@ -9,7 +9,7 @@ build_pkgs=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libargon2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(python3 python3-cryptography curl sqlite3 openssl procps)
+test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl procps)
 bench_pkgs=(wrk nginx-light)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
