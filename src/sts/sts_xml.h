@@ -1,0 +1,49 @@
+// STS Query API bodies: the form vendo sends, and the XML that comes back.
+//
+// Parsing accepts AWS's responses (namespaced <GetFederationTokenResponse>/<AssumeRoleResponse>,
+// <ErrorResponse><Error>) and Ceph RGW's (no namespace, a bare <Error> root, expirations with
+// nanoseconds). Error messages from STS are kept for logs; they are never sent to devices.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "vendo/credentials.h"
+#include "vendo/result.h"
+
+namespace vendo::sts {
+
+struct StsFailure {
+  int http_status = 0;
+  std::string code;        // "Throttling", "AccessDenied", ... ("" if the body said nothing)
+  std::string message;     // for logs only
+  std::string request_id;  // for logs and support cases
+  bool retryable = false;  // throttling, 5xx: try again with backoff
+  bool throttled = false;
+};
+
+// Parses a success body. Fails with kInternal (body unreadable or missing fields).
+Result<Credentials> ParseCredentialsResponse(std::string_view xml);
+// Classifies an error response; never fails (an unreadable body gives an empty code).
+StsFailure ParseErrorResponse(int http_status, std::string_view xml);
+// ISO 8601 UTC with optional fractional seconds of any precision: 2026-11-24T04:20:51.787019207Z
+Result<std::chrono::system_clock::time_point> ParseIsoTimestamp(std::string_view text);
+
+struct Tag {
+  std::string key;
+  std::string value;
+};
+
+// application/x-www-form-urlencoded bodies (spaces as %20, which RGW needs).
+std::string GetFederationTokenForm(std::string_view name, std::string_view policy,
+                                   std::chrono::seconds duration);
+std::string AssumeRoleForm(std::string_view role_arn, std::string_view session_name,
+                           std::string_view policy, std::chrono::seconds duration,
+                           const std::vector<Tag>& tags, std::string_view source_identity,
+                           std::string_view external_id);
+
+}  // namespace vendo::sts
