@@ -2,7 +2,10 @@
 // 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "server/config.h"
 
 namespace vendo::cli {
 
@@ -27,6 +30,9 @@ int Serve(const ServeOptions& options);
 // Prints the policy an app's template renders for one caller (what STS would receive).
 int PolicyRender(const PolicyRenderOptions& options);
 int ConfigCheck(const std::string& path);
+
+// Loads a config file, or prints every problem to stderr and returns nullopt.
+std::optional<server::Config> LoadConfigOrReport(const std::string& path);
 
 // --dev: creates the data directory (mode 0700) and a master key file (mode 0600) if missing.
 // Returns an error message, or "" on success.

@@ -7,6 +7,18 @@
 
 namespace vendo::cli {
 
+std::optional<server::Config> LoadConfigOrReport(const std::string& path) {
+  auto cfg = server::LoadConfigFile(path);
+  if (!cfg) {
+    std::fprintf(stderr, "vendo: %s is not valid:\n", path.c_str());
+    for (const auto& p : cfg.error().problems) {
+      std::fprintf(stderr, "  %s\n", p.c_str());
+    }
+    return std::nullopt;
+  }
+  return std::move(*cfg);
+}
+
 int ConfigCheck(const std::string& path) {
   auto cfg = server::LoadConfigFile(path);
   std::vector<std::string> problems;

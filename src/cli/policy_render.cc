@@ -7,12 +7,8 @@
 namespace vendo::cli {
 
 int PolicyRender(const PolicyRenderOptions& options) {
-  auto cfg = server::LoadConfigFile(options.config_file);
+  auto cfg = LoadConfigOrReport(options.config_file);
   if (!cfg) {
-    std::fprintf(stderr, "vendo: %s is not valid:\n", options.config_file.c_str());
-    for (const auto& p : cfg.error().problems) {
-      std::fprintf(stderr, "  %s\n", p.c_str());
-    }
     return 2;
   }
   const server::AppConfig* app = cfg->FindApp(options.app);

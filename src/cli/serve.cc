@@ -94,12 +94,8 @@ int Serve(const ServeOptions& options) {
     }
     cfg = server::DevConfig(options.listen, options.data_dir);
   } else {
-    auto loaded = server::LoadConfigFile(options.config_file);
+    auto loaded = LoadConfigOrReport(options.config_file);
     if (!loaded) {
-      std::fprintf(stderr, "vendo: %s is not valid:\n", options.config_file.c_str());
-      for (const auto& p : loaded.error().problems) {
-        std::fprintf(stderr, "  %s\n", p.c_str());
-      }
       return 2;
     }
     cfg = std::move(*loaded);

@@ -17,6 +17,34 @@ int HexDigitValue(char c) {
   return -1;
 }
 
+bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    std::size_t run = i;  // copy plain characters in one go
+    while (run < in.size() && in[run] != '%' && !(plus_is_space && in[run] == '+')) {
+      ++run;
+    }
+    out.append(in.data() + i, run - i);
+    if (run == in.size()) {
+      break;
+    }
+    i = run;
+    if (in[i] == '+') {
+      out.push_back(' ');
+      continue;
+    }
+    int hi = i + 2 < in.size() ? HexDigitValue(in[i + 1]) : -1;
+    int lo = hi >= 0 ? HexDigitValue(in[i + 2]) : -1;
+    if (lo < 0) {
+      return false;
+    }
+    out.push_back(static_cast<char>((hi << 4) | lo));
+    i += 2;
+  }
+  return true;
+}
+
 std::string HexEncode(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(bytes.size() * 2, '\0');

@@ -23,6 +23,10 @@ inline std::string_view AsChars(std::span<const std::uint8_t> b) {
 // The value of one hex digit (either case), or -1 if `c` is not one.
 int HexDigitValue(char c);
 
+// Decodes %XX escapes into `out` (and '+' into a space when `plus_is_space`, as forms do).
+// Fails on a '%' not followed by two hex digits.
+bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);
+
 // Lower-case hex.
 std::string HexEncode(std::span<const std::uint8_t> bytes);
 // Accepts upper- and lower-case digits; fails on odd length or a non-hex character.

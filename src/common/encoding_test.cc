@@ -40,3 +40,22 @@ TEST(AsciiLower, LowersOnlyAscii) {
 
 }  // namespace
 }  // namespace vendo
+
+namespace vendo {
+namespace {
+
+TEST(PercentDecode, FormAndUriFlavours) {
+  std::string out;
+  ASSERT_TRUE(PercentDecode("a+b%20c%2B%e1%88%b4", out, true));
+  EXPECT_EQ(out, "a b c+\xe1\x88\xb4");
+  ASSERT_TRUE(PercentDecode("a+b", out, false));
+  EXPECT_EQ(out, "a+b");
+  EXPECT_FALSE(PercentDecode("%", out, false));
+  EXPECT_FALSE(PercentDecode("%4", out, false));
+  EXPECT_FALSE(PercentDecode("%g0", out, true));
+  ASSERT_TRUE(PercentDecode("", out, true));
+  EXPECT_EQ(out, "");
+}
+
+}  // namespace
+}  // namespace vendo

@@ -14,40 +14,6 @@ std::string_view JavaTrim(std::string_view s) {
   return s;
 }
 
-namespace {
-
-// application/x-www-form-urlencoded decoding, as a servlet container does it: '+' is a space,
-// %XX is a byte, and a '%' not followed by two hex digits is an error.
-bool FormDecode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    std::size_t run = i;  // copy plain characters in one go
-    while (run < in.size() && in[run] != '%' && in[run] != '+') {
-      ++run;
-    }
-    out.append(in.data() + i, run - i);
-    if (run == in.size()) {
-      break;
-    }
-    i = run;
-    if (in[i] == '+') {
-      out.push_back(' ');
-    } else {
-      int hi = i + 2 < in.size() ? HexDigitValue(in[i + 1]) : -1;
-      int lo = hi >= 0 ? HexDigitValue(in[i + 2]) : -1;
-      if (lo < 0) {
-        return false;
-      }
-      out.push_back(static_cast<char>((hi << 4) | lo));
-      i += 2;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 Status Params::Add(std::string_view encoded) {
   while (!encoded.empty()) {
     std::size_t amp = encoded.find('&');
@@ -61,9 +27,9 @@ Status Params::Add(std::string_view encoded) {
     }
     std::size_t eq = pair.find('=');
     auto& [key, value] = items_.emplace_back();
-    if (!FormDecode(pair.substr(0, eq), key) ||
-        !FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
-                    value)) {
+    if (!PercentDecode(pair.substr(0, eq), key, true) ||
+        !PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
+                       value, true)) {
       return Fail(ErrorCode::kInvalidArgument, "malformed query or form encoding");
     }
   }

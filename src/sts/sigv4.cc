@@ -28,24 +28,6 @@ std::string FormatTime(std::chrono::system_clock::time_point t, const char* form
   return buf;
 }
 
-bool PercentDecode(std::string_view in, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    int hi = i + 2 < in.size() ? HexDigitValue(in[i + 1]) : -1;
-    int lo = hi >= 0 ? HexDigitValue(in[i + 2]) : -1;
-    if (lo < 0) {
-      return false;
-    }
-    out.push_back(static_cast<char>((hi << 4) | lo));
-    i += 2;
-  }
-  return true;
-}
-
 // Trims the value and collapses runs of spaces and tabs (also inside quotes, as AWS does).
 std::string CanonicalHeaderValue(std::string_view value) {
   std::string out;
@@ -145,9 +127,9 @@ Result<std::string> CanonicalQuery(std::string_view query,
       continue;
     }
     std::size_t eq = pair.find('=');
-    if (!PercentDecode(pair.substr(0, eq), key) ||
+    if (!PercentDecode(pair.substr(0, eq), key, false) ||
         !PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
-                       value)) {
+                       value, false)) {
       return Fail(ErrorCode::kInvalidArgument, "malformed query string");
     }
     params.emplace_back(UriEncode(key, false), UriEncode(value, false));
