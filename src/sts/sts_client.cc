@@ -1,0 +1,134 @@
+#include "sts/sts_client.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vendo::sts {
+
+struct StsClient::Call {
+  StsEndpoint endpoint;
+  SigningCredentials caller;
+  std::string body;
+  CredentialsCallback done;
+  int attempts = 0;
+  std::chrono::system_clock::time_point deadline;
+};
+
+StsEndpoint RegionalEndpoint(const std::string& region) {
+  return StsEndpoint{"sts." + region + ".amazonaws.com", 443, true, region};
+}
+
+Error StsClient::ToError(const StsFailure& f) {
+  std::string message = "STS " + (f.code.empty() ? std::string("error") : f.code) + " (HTTP " +
+                        std::to_string(f.http_status) + ", request id " +
+                        (f.request_id.empty() ? std::string("none") : f.request_id) + ")";
+  if (!f.message.empty()) {
+    message += ": " + f.message;  // for the operator's log; devices only ever see 500
+  }
+  ErrorCode code = ErrorCode::kInvalidArgument;
+  if (f.throttled) {
+    code = ErrorCode::kResourceExhausted;
+  } else if (f.retryable) {
+    code = ErrorCode::kUnavailable;
+  } else if (f.http_status == 401 || f.http_status == 403 || f.code == "AccessDenied" ||
+             f.code == "InvalidClientTokenId" || f.code == "SignatureDoesNotMatch" ||
+             f.code == "ExpiredToken") {
+    code = ErrorCode::kPermissionDenied;
+  }
+  return Error{code, std::move(message)};
+}
+
+void StsClient::GetFederationToken(const StsEndpoint& endpoint, const SigningCredentials& caller,
+                                   std::string name, std::string policy,
+                                   std::chrono::seconds duration, CredentialsCallback done) {
+  AssumeRole(endpoint, caller, GetFederationTokenForm(name, policy, duration), std::move(done));
+}
+
+void StsClient::AssumeRole(const StsEndpoint& endpoint, const SigningCredentials& caller,
+                           std::string form_body, CredentialsCallback done) {
+  auto call = std::make_shared<Call>();
+  call->endpoint = endpoint;
+  call->caller = caller;
+  call->body = std::move(form_body);
+  call->done = std::move(done);
+  call->deadline = clock_.Now() + policy_.deadline;
+  Attempt(std::move(call));
+}
+
+void StsClient::Attempt(std::shared_ptr<Call> call) {
+  ++call->attempts;
+  const StsEndpoint& ep = call->endpoint;
+  bool default_port = (ep.tls && ep.port == 443) || (!ep.tls && ep.port == 80);
+  std::string host = default_port ? ep.host : ep.host + ":" + std::to_string(ep.port);
+  RequestToSign request{
+      "POST",
+      "/",
+      "",
+      {{"Host", host}, {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}},
+      call->body};
+  SigningOptions options;
+  options.region = ep.region;
+  options.service = "sts";
+  options.time = clock_.Now();  // signed afresh on every attempt
+  auto signed_request = Sign(request, call->caller, options);
+  if (!signed_request) {
+    call->done(std::unexpected(signed_request.error()));
+    return;
+  }
+  HttpCall http;
+  http.host = ep.host;
+  http.port = ep.port;
+  http.tls = ep.tls;
+  http.headers = request.headers;
+  http.headers.insert(http.headers.end(), signed_request->headers.begin(),
+                      signed_request->headers.end());
+  http.body = call->body;
+  auto remaining =
+      std::chrono::duration_cast<std::chrono::milliseconds>(call->deadline - clock_.Now());
+  http.timeout =
+      std::max(std::chrono::milliseconds(1), std::min(policy_.attempt_timeout, remaining));
+  transport_.Send(std::move(http),
+                  [this, call](Result<HttpReply> reply) { OnReply(call, std::move(reply)); });
+}
+
+void StsClient::OnReply(std::shared_ptr<Call> call, Result<HttpReply> reply) {
+  if (!reply) {
+    RetryOrFail(std::move(call),
+                Error{ErrorCode::kUnavailable, "STS unreachable: " + reply.error().message});
+    return;
+  }
+  if (reply->status == 200) {
+    call->done(ParseCredentialsResponse(reply->body));
+    return;
+  }
+  StsFailure failure = ParseErrorResponse(reply->status, reply->body);
+  if (failure.retryable) {
+    RetryOrFail(std::move(call), ToError(failure));
+    return;
+  }
+  call->done(std::unexpected(ToError(failure)));
+}
+
+void StsClient::RetryOrFail(std::shared_ptr<Call> call, Error error) {
+  if (call->attempts >= policy_.max_attempts) {
+    error.message += " (gave up after " + std::to_string(call->attempts) + " attempts)";
+    call->done(std::unexpected(std::move(error)));
+    return;
+  }
+  // Full jitter: a uniform delay in [0, min(max, base * 2^(attempts-1))].
+  int doublings = std::min(call->attempts - 1, 30);  // no overflow however many attempts
+  auto cap = std::min<std::chrono::milliseconds>(
+      policy_.max_delay, policy_.base_delay * (std::int64_t{1} << doublings));
+  std::uint64_t r = 0;
+  auto bytes = random_.Bytes(sizeof r);
+  std::memcpy(&r, bytes.data(), sizeof r);
+  std::chrono::milliseconds delay(static_cast<std::int64_t>(r % (cap.count() + 1)));
+  if (clock_.Now() + delay >= call->deadline) {
+    error.message += " (deadline reached after " + std::to_string(call->attempts) + " attempts)";
+    call->done(std::unexpected(std::move(error)));
+    return;
+  }
+  scheduler_.After(delay, [this, call] { Attempt(call); });
+}
+
+}  // namespace vendo::sts

@@ -1,0 +1,75 @@
+// StsClient: GetFederationToken and AssumeRole over the STS Query API (form POST, SigV4).
+//
+// Throttling, 5xx and network errors are retried with capped exponential backoff and full
+// jitter, within an overall deadline; 4xx client errors are never retried. Errors carry the
+// STS code and request id for logs; the STS message never reaches a device. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "sts/sigv4.h"
+#include "sts/sts_xml.h"
+#include "sts/transport.h"
+#include "vendo/credentials.h"
+
+namespace vendo::sts {
+
+struct StsEndpoint {
+  std::string host;  // sts.REGION.amazonaws.com, or a custom endpoint (RGW, MinIO)
+  std::uint16_t port = 443;
+  bool tls = true;
+  std::string region;  // the region the request is signed for
+};
+
+// https://sts.eu-west-1.amazonaws.com and the like: signed for that region.
+StsEndpoint RegionalEndpoint(const std::string& region);
+
+struct RetryPolicy {
+  int max_attempts = 4;
+  std::chrono::milliseconds base_delay{100};
+  std::chrono::milliseconds max_delay{2000};
+  std::chrono::milliseconds deadline{10000};  // for the whole call, retries included
+  std::chrono::milliseconds attempt_timeout{5000};
+};
+
+using CredentialsCallback = std::function<void(Result<Credentials>)>;
+
+class StsClient {
+ public:
+  StsClient(HttpTransport& transport, Scheduler& scheduler, const Clock& clock, Random& random,
+            RetryPolicy policy)
+      : transport_(transport),
+        scheduler_(scheduler),
+        clock_(clock),
+        random_(random),
+        policy_(policy) {}
+
+  void GetFederationToken(const StsEndpoint& endpoint, const SigningCredentials& caller,
+                          std::string name, std::string policy, std::chrono::seconds duration,
+                          CredentialsCallback done);
+  void AssumeRole(const StsEndpoint& endpoint, const SigningCredentials& caller,
+                  std::string form_body, CredentialsCallback done);
+
+  // Maps an STS failure to vendo's codes: throttling -> kResourceExhausted, other retryable ->
+  // kUnavailable, AccessDenied and the like -> kPermissionDenied, other 4xx -> kInvalidArgument.
+  static Error ToError(const StsFailure& failure);
+
+ private:
+  struct Call;
+  void Attempt(std::shared_ptr<Call> call);
+  void OnReply(std::shared_ptr<Call> call, Result<HttpReply> reply);
+  void RetryOrFail(std::shared_ptr<Call> call, Error error);
+
+  HttpTransport& transport_;
+  Scheduler& scheduler_;
+  const Clock& clock_;
+  Random& random_;
+  RetryPolicy policy_;
+};
+
+}  // namespace vendo::sts

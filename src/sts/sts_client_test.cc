@@ -1,0 +1,165 @@
+#include "sts/sts_client.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+namespace vendo::sts {
+namespace {
+
+using namespace std::chrono;
+
+constexpr std::string_view kOk = R"(<AssumeRoleResponse><AssumeRoleResult><Credentials>
+<AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>
+<SessionToken>token</SessionToken><Expiration>2026-11-25T00:00:00Z</Expiration>
+</Credentials></AssumeRoleResult></AssumeRoleResponse>)";
+
+HttpReply Reply(int status, std::string_view body) { return {status, std::string(body)}; }
+HttpReply Throttled() {
+  return Reply(400,
+               "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded"
+               "</Message></Error><RequestId>r-1</RequestId></ErrorResponse>");
+}
+
+// Answers with scripted replies, in order, at once.
+class FakeTransport final : public HttpTransport {
+ public:
+  std::deque<Result<HttpReply>> script;
+  std::vector<HttpCall> calls;
+  void Send(HttpCall call, std::function<void(Result<HttpReply>)> done) override {
+    calls.push_back(call);
+    Result<HttpReply> next =
+        script.empty() ? Result<HttpReply>(Fail(ErrorCode::kUnavailable, "down")) : script.front();
+    if (!script.empty()) {
+      script.pop_front();
+    }
+    done(std::move(next));
+  }
+};
+
+// Runs tasks at once, moving the clock by their delay.
+class FakeScheduler final : public Scheduler {
+ public:
+  explicit FakeScheduler(FixedClock& clock) : clock_(clock) {}
+  std::vector<milliseconds> delays;
+  void After(milliseconds delay, std::function<void()> task) override {
+    delays.push_back(delay);
+    clock_.Advance(delay);
+    task();
+  }
+
+ private:
+  FixedClock& clock_;
+};
+
+class StsClientTest : public ::testing::Test {
+ protected:
+  std::optional<Result<Credentials>> Run(const StsEndpoint& ep = RegionalEndpoint("eu-west-1")) {
+    std::optional<Result<Credentials>> got;
+    client_.GetFederationToken(ep, caller_, "alice", R"({"Version":"2012-10-17"})", hours(1),
+                               [&](Result<Credentials> c) { got = std::move(c); });
+    return got;
+  }
+
+  FixedClock clock_{system_clock::time_point(sys_days(year(2026) / 11 / 24))};
+  OsRandom random_;
+  FakeTransport transport_;
+  FakeScheduler scheduler_{clock_};
+  SigningCredentials caller_{"AKIDEXAMPLE", SecretString("secret-key"), ""};
+  StsClient client_{transport_, scheduler_, clock_, random_, RetryPolicy{}};
+};
+
+TEST_F(StsClientTest, SignsAPostToTheRegionalEndpoint) {
+  transport_.script.push_back(Reply(200, kOk));
+  auto got = Run();
+  ASSERT_TRUE(got.has_value() && got->has_value()) << (got ? got->error().message : "no answer");
+  EXPECT_EQ((*got)->access_key_id, "ASIAEXAMPLE");
+  ASSERT_EQ(transport_.calls.size(), 1u);
+  const HttpCall& call = transport_.calls[0];
+  EXPECT_EQ(call.host, "sts.eu-west-1.amazonaws.com");
+  EXPECT_TRUE(call.tls);
+  EXPECT_TRUE(call.body.starts_with("Action=GetFederationToken&Version=2011-06-15&Name=alice"));
+  std::string auth;
+  for (const auto& [k, v] : call.headers) {
+    if (k == "Authorization") {
+      auth = v;
+    }
+  }
+  EXPECT_TRUE(auth.starts_with(
+      "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/eu-west-1/sts/aws4_request, "
+      "SignedHeaders=content-type;host;x-amz-date"))
+      << auth;
+}
+
+TEST_F(StsClientTest, RetriesThrottlingWithCappedJitteredBackoff) {
+  transport_.script = {Throttled(), Reply(503, "busy"), Throttled(), Reply(200, kOk)};
+  auto got = Run();
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(transport_.calls.size(), 4u);
+  ASSERT_EQ(scheduler_.delays.size(), 3u);
+  EXPECT_LE(scheduler_.delays[0], milliseconds(100));
+  EXPECT_LE(scheduler_.delays[1], milliseconds(200));
+  EXPECT_LE(scheduler_.delays[2], milliseconds(400));
+}
+
+TEST_F(StsClientTest, NeverRetriesClientErrors) {
+  transport_.script = {Reply(403,
+                             "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no"
+                             "</Message></Error><RequestId>r-9</RequestId></ErrorResponse>")};
+  auto got = Run();
+  ASSERT_TRUE(got && !*got);
+  EXPECT_EQ(transport_.calls.size(), 1u);
+  EXPECT_EQ((*got).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE((*got).error().message.find("AccessDenied"), std::string::npos);
+  EXPECT_NE((*got).error().message.find("r-9"), std::string::npos);
+}
+
+TEST_F(StsClientTest, GivesUpAfterMaxAttemptsOrTheDeadline) {
+  auto got = Run();  // the transport fails every time
+  ASSERT_TRUE(got && !*got);
+  EXPECT_EQ((*got).error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(transport_.calls.size(), 4u);
+
+  RetryPolicy tight;
+  tight.max_attempts = 100;
+  tight.base_delay = milliseconds(1000);
+  tight.max_delay = milliseconds(1000);
+  tight.deadline = milliseconds(2500);
+  StsClient client(transport_, scheduler_, clock_, random_, tight);
+  transport_.calls.clear();
+  auto start = clock_.Now();
+  std::optional<Result<Credentials>> late;
+  client.GetFederationToken(RegionalEndpoint("us-east-1"), caller_, "bob", "", hours(1),
+                            [&](Result<Credentials> c) { late = std::move(c); });
+  ASSERT_TRUE(late && !*late);
+  EXPECT_LT(clock_.Now() - start, milliseconds(2500));
+  EXPECT_LT(transport_.calls.size(), 100u);
+}
+
+TEST_F(StsClientTest, CustomEndpointsKeepTheirPortInTheSignedHost) {
+  transport_.script.push_back(Reply(200, kOk));
+  StsEndpoint rgw{"127.0.0.1", 8000, false, "default"};
+  auto got = Run(rgw);
+  ASSERT_TRUE(got && *got);
+  bool found = false;
+  for (const auto& [k, v] : transport_.calls[0].headers) {
+    found = found || (k == "Host" && v == "127.0.0.1:8000");
+  }
+  EXPECT_TRUE(found);
+  EXPECT_FALSE(transport_.calls[0].tls);
+}
+
+TEST(StsErrors, MapToVendoCodes) {
+  EXPECT_EQ(
+      StsClient::ToError(ParseErrorResponse(400, "<Error><Code>Throttling</Code></Error>")).code,
+      ErrorCode::kResourceExhausted);
+  EXPECT_EQ(StsClient::ToError(ParseErrorResponse(500, "")).code, ErrorCode::kUnavailable);
+  EXPECT_EQ(StsClient::ToError(ParseErrorResponse(400,
+                                                  "<Error><Code>MalformedPolicyDocument"
+                                                  "</Code></Error>"))
+                .code,
+            ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace vendo::sts
