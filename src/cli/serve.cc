@@ -107,7 +107,7 @@ int Serve(const ServeOptions& options) {
     return 1;
   };
 
-  RaiseFileLimit(cfg.server.max_connections);
+  RaiseFileLimit(cfg.server.http.max_connections);
   SystemClock clock;
   OsRandom random;
   auto master_key = crypto::LoadMasterKey(cfg.store.master_key_file);
@@ -147,20 +147,12 @@ int Serve(const ServeOptions& options) {
   server::Router router(apps, default_app, service, cached_store, *blocking);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
-  server::HttpServerOptions http;
+  server::HttpServerOptions http = cfg.server.http;
   http.host = host;
   http.port = port;
-  http.threads = cfg.server.threads > 0
-                     ? cfg.server.threads
-                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  http.max_connections = cfg.server.max_connections;
-  http.header_timeout = cfg.server.header_timeout;
-  http.idle_timeout = cfg.server.idle_timeout;
-  http.drain_timeout = cfg.server.drain_timeout;
-  http.max_header_bytes = cfg.server.max_header_bytes;
-  http.max_body_bytes = cfg.server.max_body_bytes;
-  http.tls_cert_file = cfg.server.tls_cert_file;
-  http.tls_key_file = cfg.server.tls_key_file;
+  if (http.threads <= 0) {
+    http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
   auto server = server::HttpServer::Create(http, router);
   if (!server) {
     return fail(server.error().message);

@@ -83,7 +83,7 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   if (!SplitHostPort(s.listen)) {
     c.Problem("server.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
   }
-  std::int64_t threads = s.threads, max_conn = s.max_connections;
+  std::int64_t threads = s.http.threads, max_conn = s.http.max_connections;
   c.Read(t, "threads", "server.threads", threads);
   c.Read(t, "max_connections", "server.max_connections", max_conn);
   if (threads < 0 || threads > 256) {
@@ -92,14 +92,16 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   if (max_conn < 1 || max_conn > 1'000'000) {
     c.Problem("server.max_connections", "must be between 1 and 1000000");
   }
-  s.threads = static_cast<int>(threads);
-  s.max_connections = static_cast<int>(max_conn);
-  ReadDuration(c, t, "header_timeout_ms", "server.header_timeout_ms", s.header_timeout, 100,
+  s.http.threads = static_cast<int>(threads);
+  s.http.max_connections = static_cast<int>(max_conn);
+  ReadDuration(c, t, "header_timeout_ms", "server.header_timeout_ms", s.http.header_timeout, 100,
                600000);
-  ReadDuration(c, t, "idle_timeout_ms", "server.idle_timeout_ms", s.idle_timeout, 100, 3600000);
-  ReadDuration(c, t, "drain_timeout_ms", "server.drain_timeout_ms", s.drain_timeout, 0, 600000);
-  std::int64_t header = static_cast<std::int64_t>(s.max_header_bytes);
-  std::int64_t body = static_cast<std::int64_t>(s.max_body_bytes);
+  ReadDuration(c, t, "idle_timeout_ms", "server.idle_timeout_ms", s.http.idle_timeout, 100,
+               3600000);
+  ReadDuration(c, t, "drain_timeout_ms", "server.drain_timeout_ms", s.http.drain_timeout, 0,
+               600000);
+  std::int64_t header = static_cast<std::int64_t>(s.http.max_header_bytes);
+  std::int64_t body = static_cast<std::int64_t>(s.http.max_body_bytes);
   c.Read(t, "max_header_bytes", "server.max_header_bytes", header);
   c.Read(t, "max_body_bytes", "server.max_body_bytes", body);
   if (header < 1024 || header > 8192) {
@@ -108,11 +110,11 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   if (body < 1024 || body > 65536) {
     c.Problem("server.max_body_bytes", "must be between 1024 and 65536");
   }
-  s.max_header_bytes = static_cast<std::size_t>(header);
-  s.max_body_bytes = static_cast<std::size_t>(body);
-  c.Read(t, "tls_cert_file", "server.tls_cert_file", s.tls_cert_file);
-  c.Read(t, "tls_key_file", "server.tls_key_file", s.tls_key_file);
-  if (s.tls_cert_file.empty() != s.tls_key_file.empty()) {
+  s.http.max_header_bytes = static_cast<std::size_t>(header);
+  s.http.max_body_bytes = static_cast<std::size_t>(body);
+  c.Read(t, "tls_cert_file", "server.tls_cert_file", s.http.tls_cert_file);
+  c.Read(t, "tls_key_file", "server.tls_key_file", s.http.tls_key_file);
+  if (s.http.tls_cert_file.empty() != s.http.tls_key_file.empty()) {
     c.Problem("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together");
   }
   c.Read(t, "log_level", "server.log_level", s.log_level);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocol/legacy.h"
+#include "server/http_server.h"
 
 namespace vendo::server {
 
@@ -27,15 +28,12 @@ struct AppConfig {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;  // 0 = one per core
-  int max_connections = 10000;
-  std::chrono::milliseconds header_timeout{10000};
-  std::chrono::milliseconds idle_timeout{60000};
-  std::chrono::milliseconds drain_timeout{15000};
-  std::size_t max_header_bytes = 8192;
-  std::size_t max_body_bytes = 65536;
-  std::string tls_cert_file;
-  std::string tls_key_file;
+  // The transport's own options (host and port come from `listen`); threads 0 = one per core.
+  HttpServerOptions http = [] {
+    HttpServerOptions o;
+    o.threads = 0;
+    return o;
+  }();
   std::string log_level = "info";
 };
 
