@@ -45,6 +45,45 @@ bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
   return true;
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(std::string_view query,
+                                                                          bool plus_is_space,
+                                                                          std::size_t max_pairs) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) {
+      continue;
+    }
+    if (pairs.size() >= max_pairs) {
+      return Fail(ErrorCode::kInvalidArgument, "too many parameters");
+    }
+    std::size_t eq = pair.find('=');
+    auto& [key, value] = pairs.emplace_back();
+    if (!PercentDecode(pair.substr(0, eq), key, plus_is_space) ||
+        !PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
+                       value, plus_is_space)) {
+      return Fail(ErrorCode::kInvalidArgument, "malformed query or form encoding");
+    }
+  }
+  return pairs;
+}
+
+bool ReadDigits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) {
+    return false;
+  }
+  out = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
 std::string HexEncode(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(bytes.size() * 2, '\0');

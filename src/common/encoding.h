@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vendo/result.h"
@@ -26,6 +27,15 @@ int HexDigitValue(char c);
 // Decodes %XX escapes into `out` (and '+' into a space when `plus_is_space`, as forms do).
 // Fails on a '%' not followed by two hex digits.
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);
+
+// Splits "k=v&k2=v2" into decoded pairs (empty pairs skipped, a name without '=' has an empty
+// value). Fails with kInvalidArgument on malformed escapes or more than `max_pairs` pairs.
+Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(std::string_view query,
+                                                                          bool plus_is_space,
+                                                                          std::size_t max_pairs);
+
+// Reads exactly `n` decimal digits at s[pos] into `out`; false if any is missing or not a digit.
+bool ReadDigits(std::string_view s, std::size_t pos, std::size_t n, int& out);
 
 // Lower-case hex.
 std::string HexEncode(std::span<const std::uint8_t> bytes);

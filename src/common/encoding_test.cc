@@ -59,3 +59,28 @@ TEST(PercentDecode, FormAndUriFlavours) {
 
 }  // namespace
 }  // namespace vendo
+
+namespace vendo {
+namespace {
+
+TEST(DecodeQueryPairs, SplitsDecodesAndBounds) {
+  auto p = DecodeQueryPairs("&a=1&&b&c=x+y%21", true, 10);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_EQ(p->size(), 3u);
+  EXPECT_EQ((*p)[1], (std::pair<std::string, std::string>{"b", ""}));
+  EXPECT_EQ((*p)[2].second, "x y!");
+  EXPECT_EQ((*DecodeQueryPairs("c=x+y", false, 10))[0].second, "x+y");
+  EXPECT_FALSE(DecodeQueryPairs("a=1&b=2&c=3", true, 2).has_value());
+  EXPECT_FALSE(DecodeQueryPairs("a=%z1", true, 10).has_value());
+}
+
+TEST(ReadDigits, ExactWidth) {
+  int v = 0;
+  EXPECT_TRUE(ReadDigits("x2026-", 1, 4, v));
+  EXPECT_EQ(v, 2026);
+  EXPECT_FALSE(ReadDigits("20a6", 0, 4, v));
+  EXPECT_FALSE(ReadDigits("202", 0, 4, v));
+}
+
+}  // namespace
+}  // namespace vendo

@@ -1,21 +1,9 @@
 #include "protocol/timestamp.h"
 
+#include "common/encoding.h"
+
 namespace vendo::protocol {
 namespace {
-
-bool ReadDigits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) {
-    return false;
-  }
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') {
-      return false;
-    }
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
 
 bool Expect(std::string_view s, std::size_t pos, char c) { return pos < s.size() && s[pos] == c; }
 

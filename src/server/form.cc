@@ -15,24 +15,12 @@ std::string_view JavaTrim(std::string_view s) {
 }
 
 Status Params::Add(std::string_view encoded) {
-  while (!encoded.empty()) {
-    std::size_t amp = encoded.find('&');
-    std::string_view pair = encoded.substr(0, amp);
-    encoded = amp == std::string_view::npos ? std::string_view() : encoded.substr(amp + 1);
-    if (pair.empty()) {
-      continue;
-    }
-    if (items_.size() >= kMaxParams) {
-      return Fail(ErrorCode::kInvalidArgument, "too many parameters");
-    }
-    std::size_t eq = pair.find('=');
-    auto& [key, value] = items_.emplace_back();
-    if (!PercentDecode(pair.substr(0, eq), key, true) ||
-        !PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
-                       value, true)) {
-      return Fail(ErrorCode::kInvalidArgument, "malformed query or form encoding");
-    }
+  auto pairs = DecodeQueryPairs(encoded, /*plus_is_space=*/true, kMaxParams - items_.size());
+  if (!pairs) {
+    return std::unexpected(pairs.error());
   }
+  items_.insert(items_.end(), std::make_move_iterator(pairs->begin()),
+                std::make_move_iterator(pairs->end()));
   return {};
 }
 

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <map>
 
@@ -117,21 +118,12 @@ std::string CanonicalPath(std::string_view path, bool normalize) {
 
 Result<std::string> CanonicalQuery(std::string_view query,
                                    const std::vector<std::pair<std::string, std::string>>& extra) {
+  auto decoded = DecodeQueryPairs(query, /*plus_is_space=*/false, SIZE_MAX);
+  if (!decoded) {
+    return Fail(ErrorCode::kInvalidArgument, "malformed query string");
+  }
   std::vector<std::pair<std::string, std::string>> params;
-  std::string key, value;
-  while (!query.empty()) {
-    std::size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) {
-      continue;
-    }
-    std::size_t eq = pair.find('=');
-    if (!PercentDecode(pair.substr(0, eq), key, false) ||
-        !PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
-                       value, false)) {
-      return Fail(ErrorCode::kInvalidArgument, "malformed query string");
-    }
+  for (const auto& [key, value] : *decoded) {
     params.emplace_back(UriEncode(key, false), UriEncode(value, false));
   }
   for (const auto& [k, v] : extra) {

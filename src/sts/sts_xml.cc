@@ -3,6 +3,7 @@
 #include <array>
 #include <pugixml.hpp>
 
+#include "common/encoding.h"
 #include "sts/sigv4.h"
 
 namespace vendo::sts {
@@ -38,19 +39,9 @@ Result<std::chrono::system_clock::time_point> ParseIsoTimestamp(std::string_view
       s.back() != 'Z') {
     return bad();
   }
-  auto num = [&](std::size_t pos, std::size_t len, int& out) {
-    out = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') {
-        return false;
-      }
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi) ||
-      !num(17, 2, sec)) {
+  if (!ReadDigits(s, 0, 4, y) || !ReadDigits(s, 5, 2, mo) || !ReadDigits(s, 8, 2, d) ||
+      !ReadDigits(s, 11, 2, h) || !ReadDigits(s, 14, 2, mi) || !ReadDigits(s, 17, 2, sec)) {
     return bad();
   }
   std::chrono::nanoseconds frac{0};
