@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 namespace vendo {
 
 int HexDigitValue(char c) {
@@ -151,6 +153,12 @@ Result<Bytes> Base64Decode(std::string_view b64) {
   }
   out.resize(static_cast<std::size_t>(n) - pad);
   return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string AsciiLower(std::string_view s) {

@@ -12,12 +12,17 @@
 
 #include "common/clock.h"
 #include "common/random.h"
+#include "net/transport.h"
 #include "sts/sigv4.h"
 #include "sts/sts_xml.h"
-#include "sts/transport.h"
 #include "vendo/credentials.h"
 
 namespace vendo::sts {
+
+using net::HttpCall;
+using net::HttpReply;
+using net::HttpTransport;
+using net::Scheduler;
 
 struct StsEndpoint {
   std::string host;  // sts.REGION.amazonaws.com, or a custom endpoint (RGW, MinIO)

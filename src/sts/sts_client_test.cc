@@ -14,7 +14,7 @@ constexpr std::string_view kOk = R"(<AssumeRoleResponse><AssumeRoleResult><Crede
 <SessionToken>token</SessionToken><Expiration>2026-11-25T00:00:00Z</Expiration>
 </Credentials></AssumeRoleResult></AssumeRoleResponse>)";
 
-HttpReply Reply(int status, std::string_view body) { return {status, std::string(body)}; }
+HttpReply Reply(int status, std::string_view body) { return {status, std::string(body), {}}; }
 HttpReply Throttled() {
   return Reply(400,
                "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded"

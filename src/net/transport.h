@@ -1,17 +1,19 @@
-// The I/O boundaries of the STS client: an HTTP transport and a timer. The real ones (Beast
-// and OpenSSL, Asio timers) come with the HTTPS client; tests inject fakes.
+// Outbound I/O boundaries: an HTTP transport and a timer. The real ones are in
+// net/http_client.h (Beast, OpenSSL, Asio timers); tests inject fakes.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/encoding.h"
 #include "vendo/result.h"
 
-namespace vendo::sts {
+namespace vendo::net {
 
 struct HttpCall {
   std::string host;  // name or address, without port
@@ -27,6 +29,17 @@ struct HttpCall {
 struct HttpReply {
   int status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received
+
+  // The first header named `name` (case-insensitive), or "".
+  std::string Header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+      if (EqualsIgnoreCase(k, name)) {
+        return v;
+      }
+    }
+    return {};
+  }
 };
 
 class HttpTransport {
@@ -44,4 +57,4 @@ class Scheduler {
   virtual void After(std::chrono::milliseconds delay, std::function<void()> task) = 0;
 };
 
-}  // namespace vendo::sts
+}  // namespace vendo::net
