@@ -7,12 +7,16 @@ using std::chrono::seconds;
 CachingIssuer::CachingIssuer(Issuer& inner, const Clock& clock, std::size_t max_entries)
     : inner_(inner), clock_(clock), max_entries_(std::max<std::size_t>(1, max_entries)) {}
 
-std::string CachingIssuer::KeyOf(const IssueRequest& request) {
+std::string CachingIssuer::KeyOf(const IssueRequest& request, bool per_device) {
   std::string key = request.app;
   key.push_back('\0');  // app names and principals hold no NUL: fields cannot run together
   key.append(request.username ? "u:" : "d:");
   key.append(request.username ? *request.username : request.device_id);
   key.push_back('\0');
+  if (per_device && request.username) {
+    key.append(request.device_id);  // tagged with the device: not shared between devices
+    key.push_back('\0');
+  }
   key.append(std::to_string(request.duration.count()));
   key.push_back('\0');
   // The policy itself, not a digest of it: exact, and cheaper per request than hashing it.
@@ -25,7 +29,7 @@ seconds CachingIssuer::RefreshMargin(seconds lifetime) {
 }
 
 void CachingIssuer::Issue(IssueRequest request, IssueCallback done) {
-  std::string key = KeyOf(request);
+  std::string key = KeyOf(request, inner_.BindsDevice());
   auto now = clock_.Now();
   {
     std::unique_lock lock(mu_);

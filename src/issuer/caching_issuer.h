@@ -39,12 +39,14 @@ class CachingIssuer final : public Issuer {
   void Issue(IssueRequest request, IssueCallback done) override;
   std::string_view Kind() const override { return inner_.Kind(); }
   std::size_t MaxSessionNameLength() const override { return inner_.MaxSessionNameLength(); }
+  bool BindsDevice() const override { return inner_.BindsDevice(); }
 
   CredentialCacheStats Stats() const;
   std::size_t SizeForTest();
 
-  // The cache key: app, principal (username, else device), duration and the exact policy.
-  static std::string KeyOf(const IssueRequest& request);
+  // The cache key: app, principal (username, else device), duration and the exact policy;
+  // with `per_device` (the inner issuer BindsDevice) the device too.
+  static std::string KeyOf(const IssueRequest& request, bool per_device);
   // How long before expiry credentials stop being reused.
   static std::chrono::seconds RefreshMargin(std::chrono::seconds lifetime);
 

@@ -110,10 +110,11 @@ TEST_F(CachingIssuerTest, KeysSeparatePrincipalsPoliciesAndApps) {
     Ask(r);
   }
   EXPECT_EQ(fake_.calls(), 6u);
-  // A user's devices share the user's credentials.
+  // A user's devices share the user's credentials, unless the issuer tags each device.
   IssueRequest same_user = Req("d9");
   same_user.username = "alice";
-  EXPECT_EQ(CachingIssuer::KeyOf(user), CachingIssuer::KeyOf(same_user));
+  EXPECT_EQ(CachingIssuer::KeyOf(user, false), CachingIssuer::KeyOf(same_user, false));
+  EXPECT_NE(CachingIssuer::KeyOf(user, true), CachingIssuer::KeyOf(same_user, true));
 }
 
 TEST_F(CachingIssuerTest, ConcurrentRequestsShareOneCall) {

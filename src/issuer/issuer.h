@@ -36,6 +36,9 @@ class Issuer {
   virtual std::string_view Kind() const = 0;
   // Longest session name this issuer accepts (32 for GetFederationToken, 64 for AssumeRole).
   virtual std::size_t MaxSessionNameLength() const = 0;
+  // True when the credentials carry the device's identity (session tags): then a user's
+  // devices cannot share them, and a cache must key them by device.
+  virtual bool BindsDevice() const { return false; }
 };
 
 }  // namespace vendo::issuer

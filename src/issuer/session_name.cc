@@ -40,4 +40,37 @@ std::string MakeSessionName(std::string_view raw, std::size_t max_len) {
   return prefix.empty() ? hash : prefix + "-" + hash;
 }
 
+Result<std::string> ExpandName(std::string_view tmpl, const NameVars& vars) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < tmpl.size()) {
+    std::size_t start = tmpl.find("${", pos);
+    if (start == std::string_view::npos) {
+      out.append(tmpl.substr(pos));
+      break;
+    }
+    out.append(tmpl.substr(pos, start - pos));
+    std::size_t end = tmpl.find('}', start);
+    if (end == std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument, "unclosed ${ in \"" + std::string(tmpl) + "\"");
+    }
+    std::string_view name = tmpl.substr(start + 2, end - start - 2);
+    if (name == "app") {
+      out.append(vars.app);
+    } else if (name == "uid") {
+      out.append(vars.uid);
+    } else if (name == "username") {
+      out.append(vars.username);
+    } else if (name == "userid") {
+      out.append(vars.userid);
+    } else {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "unknown variable ${" + std::string(name) +
+                      "} (available: ${app}, ${uid}, ${username}, ${userid})");
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
 }  // namespace vendo::issuer

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "vendo/result.h"
+
 namespace vendo::issuer {
 
 bool IsValidSessionName(std::string_view name, std::size_t max_len);
@@ -13,5 +15,17 @@ bool IsValidSessionName(std::string_view name, std::size_t max_len);
 // Returns `raw` when it is already valid. Otherwise a readable prefix (invalid characters
 // replaced by '-') plus '-' and a hash of `raw`, so different inputs get different names.
 std::string MakeSessionName(std::string_view raw, std::size_t max_len);
+
+// Values for name templates (the app's session_name and source_identity).
+struct NameVars {
+  std::string_view app;
+  std::string_view uid;
+  std::string_view username;  // empty in anonymous mode
+  std::string_view userid;    // empty in anonymous mode
+};
+
+// Expands ${app}, ${uid}, ${username} and ${userid} in `tmpl`. Any other ${...}, or an
+// unclosed one, is an error (config load checks templates with empty values).
+Result<std::string> ExpandName(std::string_view tmpl, const NameVars& vars);
 
 }  // namespace vendo::issuer

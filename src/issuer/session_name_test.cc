@@ -24,5 +24,19 @@ TEST(SessionName, MakesLongAndInvalidNamesValidAndDistinct) {
   EXPECT_TRUE(IsValidSessionName(MakeSessionName(std::string(100, 'a'), 64), 64));
 }
 
+TEST(ExpandName, SubstitutesTheKnownVariables) {
+  NameVars vars{"photos", "dev-1", "alice", "42"};
+  EXPECT_EQ(ExpandName("${username}", vars).value(), "alice");
+  EXPECT_EQ(ExpandName("${app}.${uid}@${userid}", vars).value(), "photos.dev-1@42");
+  EXPECT_EQ(ExpandName("fixed", vars).value(), "fixed");
+}
+
+TEST(ExpandName, RejectsUnknownOrUnclosedVariables) {
+  NameVars vars{};
+  EXPECT_NE(ExpandName("${user}", vars).error().message.find("unknown variable ${user}"),
+            std::string::npos);
+  EXPECT_FALSE(ExpandName("${uid", vars));
+}
+
 }  // namespace
 }  // namespace vendo::issuer

@@ -4,6 +4,8 @@
 
 #include <deque>
 
+#include "testing/fake_net.h"
+
 namespace vendo::sts {
 namespace {
 
@@ -14,43 +16,13 @@ constexpr std::string_view kOk = R"(<AssumeRoleResponse><AssumeRoleResult><Crede
 <SessionToken>token</SessionToken><Expiration>2026-11-25T00:00:00Z</Expiration>
 </Credentials></AssumeRoleResult></AssumeRoleResponse>)";
 
-HttpReply Reply(int status, std::string_view body) { return {status, std::string(body), {}}; }
+using testing::Reply;
+
 HttpReply Throttled() {
   return Reply(400,
                "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded"
                "</Message></Error><RequestId>r-1</RequestId></ErrorResponse>");
 }
-
-// Answers with scripted replies, in order, at once.
-class FakeTransport final : public HttpTransport {
- public:
-  std::deque<Result<HttpReply>> script;
-  std::vector<HttpCall> calls;
-  void Send(HttpCall call, std::function<void(Result<HttpReply>)> done) override {
-    calls.push_back(call);
-    Result<HttpReply> next =
-        script.empty() ? Result<HttpReply>(Fail(ErrorCode::kUnavailable, "down")) : script.front();
-    if (!script.empty()) {
-      script.pop_front();
-    }
-    done(std::move(next));
-  }
-};
-
-// Runs tasks at once, moving the clock by their delay.
-class FakeScheduler final : public Scheduler {
- public:
-  explicit FakeScheduler(FixedClock& clock) : clock_(clock) {}
-  std::vector<milliseconds> delays;
-  void After(milliseconds delay, std::function<void()> task) override {
-    delays.push_back(delay);
-    clock_.Advance(delay);
-    task();
-  }
-
- private:
-  FixedClock& clock_;
-};
 
 class StsClientTest : public ::testing::Test {
  protected:
@@ -63,8 +35,8 @@ class StsClientTest : public ::testing::Test {
 
   FixedClock clock_{system_clock::time_point(sys_days(year(2026) / 11 / 24))};
   OsRandom random_;
-  FakeTransport transport_;
-  FakeScheduler scheduler_{clock_};
+  testing::ScriptedTransport transport_;
+  testing::InstantScheduler scheduler_{clock_};
   SigningCredentials caller_{"AKIDEXAMPLE", SecretString("secret-key"), ""};
   StsClient client_{transport_, scheduler_, clock_, random_, RetryPolicy{}};
 };
