@@ -22,8 +22,8 @@ struct PolicyRenderOptions {
   std::string uid;
   std::string username;
   std::string user_id;
-  std::string region = "us-east-1";
-  std::string account_id = "123456789012";
+  std::string region;      // empty: the app's aws.region
+  std::string account_id;  // empty: the app's aws.account_id
 };
 
 int Serve(const ServeOptions& options);

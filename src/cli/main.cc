@@ -62,9 +62,10 @@ int main(int argc, char** argv) {
   render_cmd->add_option("--user", render.username,
                          "Username (${username}; required for identity apps)");
   render_cmd->add_option("--userid", render.user_id, "User id (${userid})");
-  render_cmd->add_option("--region", render.region, "Region (${region})")->capture_default_str();
-  render_cmd->add_option("--account-id", render.account_id, "Account id (${account_id})")
-      ->capture_default_str();
+  render_cmd->add_option("--region", render.region,
+                         "Region (${region}; default: the app's aws.region)");
+  render_cmd->add_option("--account-id", render.account_id,
+                         "Account id (${account_id}; default: the app's aws.account_id)");
   render_cmd->footer(
       "The policy goes to stdout, its size to stderr.\n"
       "Example: vendo policy render --config vendo.toml --app photos --user alice");

@@ -5,13 +5,12 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/issuers.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "crypto/secret_box.h"
-#include "issuer/caching_issuer.h"
-#include "issuer/dev_issuer.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/legacy_service.h"
@@ -122,11 +121,10 @@ int Serve(const ServeOptions& options) {
   }
   store::CachingStore cached_store(**store, clock,
                                    {cfg.store.cache_ttl, cfg.store.cache_max_entries});
-  issuer::DevIssuer dev_issuer(clock, random);
-  issuer::CachingIssuer cached_issuer(dev_issuer, clock, cfg.credential_cache.max_entries);
-  issuer::Issuer* app_issuer = cfg.credential_cache.enabled
-                                   ? static_cast<issuer::Issuer*>(&cached_issuer)
-                                   : static_cast<issuer::Issuer*>(&dev_issuer);
+  auto issuers = IssuerSet::Build(cfg, clock, random);
+  if (!issuers) {
+    return fail(issuers.error().message);
+  }
 
   std::vector<std::unique_ptr<App>> apps;
   const App* default_app = nullptr;
@@ -135,8 +133,9 @@ int Serve(const ServeOptions& options) {
     if (!policy) {
       return fail("apps." + app_cfg.name + ".policy: " + policy.error().message);
     }
-    apps.push_back(std::make_unique<App>(
-        App{app_cfg, std::move(*policy), app_issuer, "", AsciiLower(app_cfg.app_name)}));
+    apps.push_back(
+        std::make_unique<App>(App{app_cfg, std::move(*policy), (*issuers)->For(app_cfg.name), "",
+                                  AsciiLower(app_cfg.app_name)}));
     if (app_cfg.name == cfg.default_app) {
       default_app = apps.back().get();
     }
@@ -180,6 +179,7 @@ int Serve(const ServeOptions& options) {
   (*server)->Run();
 
   blocking.reset();  // finish queued store writes while the server's executors still exist
+  issuers->reset();  // stop STS calls still in flight before the server they answer goes
   LogLine(LogLevel::kInfo, "stopped").Emit();
   ShutdownLogging();
   return 0;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "issuer/session_name.h"
+#include "net/url.h"
 #include "policy/template.h"
 
 namespace vendo::server {
@@ -183,12 +184,80 @@ std::string ReadFile(const std::string& path, bool& ok) {
   return ss.str();
 }
 
+std::string Resolve(const std::string& base_dir, const std::string& file) {
+  std::filesystem::path fp(file);
+  return (fp.is_relative() ? std::filesystem::path(base_dir) / fp : fp).string();
+}
+
+void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std::string& issuer,
+              const std::string& base_dir, AwsIssuerConfig& aws) {
+  CheckUnknownKeys(c, t, p,
+                   {"region", "endpoint", "account_id", "role_arn", "external_id",
+                    "source_identity", "session_tags", "ca_file", "access_key_id",
+                    "secret_access_key_file", "profile", "deadline_ms", "max_attempts"});
+  c.Read(t, "region", p + "region", aws.region);
+  c.Read(t, "endpoint", p + "endpoint", aws.endpoint);
+  c.Read(t, "account_id", p + "account_id", aws.account_id);
+  c.Read(t, "role_arn", p + "role_arn", aws.role_arn);
+  c.Read(t, "external_id", p + "external_id", aws.external_id);
+  c.Read(t, "source_identity", p + "source_identity", aws.source_identity);
+  c.Read(t, "session_tags", p + "session_tags", aws.session_tags);
+  c.Read(t, "ca_file", p + "ca_file", aws.ca_file);
+  c.Read(t, "access_key_id", p + "access_key_id", aws.access_key_id);
+  c.Read(t, "secret_access_key_file", p + "secret_access_key_file", aws.secret_access_key_file);
+  c.Read(t, "profile", p + "profile", aws.profile);
+  ReadDuration(c, t, "deadline_ms", p + "deadline_ms", aws.deadline, 100, 120000);
+  std::int64_t attempts = aws.max_attempts;
+  c.Read(t, "max_attempts", p + "max_attempts", attempts);
+  if (attempts < 1 || attempts > 10) {
+    c.Problem(p + "max_attempts", "must be between 1 and 10");
+  }
+  aws.max_attempts = static_cast<int>(attempts);
+
+  if (aws.region.empty()) {
+    c.Problem(p + "region", "required: the region STS requests are signed for");
+  }
+  if (!aws.endpoint.empty()) {
+    if (auto url = net::ParseHttpUrl(aws.endpoint); !url) {
+      c.Problem(p + "endpoint", url.error().message);
+    } else if (url->path_and_query != "/") {
+      c.Problem(p + "endpoint", "must be scheme://host[:port] with no path");
+    }
+  }
+  if (issuer == "aws-assume-role" && aws.role_arn.rfind("arn:", 0) != 0) {
+    c.Problem(p + "role_arn", "required for aws-assume-role: arn:aws:iam::ACCOUNT:role/NAME");
+  }
+  if (issuer == "aws-federation" &&
+      (!aws.role_arn.empty() || !aws.external_id.empty() || !aws.source_identity.empty())) {
+    c.Problem(p + "role_arn",
+              "role_arn, external_id and source_identity are for aws-assume-role only");
+  }
+  if (auto ok = issuer::ExpandName(aws.source_identity, {}); !ok) {
+    c.Problem(p + "source_identity", ok.error().message);
+  }
+  if (aws.access_key_id.empty() != aws.secret_access_key_file.empty()) {
+    c.Problem(p + "access_key_id", "access_key_id and secret_access_key_file go together");
+  }
+  if (!aws.access_key_id.empty() && !aws.profile.empty()) {
+    c.Problem(p + "profile", "set either a profile or access_key_id, not both");
+  }
+  if (!aws.secret_access_key_file.empty()) {
+    aws.secret_access_key_file = Resolve(base_dir, aws.secret_access_key_file);
+    if (std::ifstream probe(aws.secret_access_key_file); !probe) {
+      c.Problem(p + "secret_access_key_file", "cannot read " + aws.secret_access_key_file);
+    }
+  }
+  if (!aws.ca_file.empty()) {
+    aws.ca_file = Resolve(base_dir, aws.ca_file);
+  }
+}
+
 void ParseApp(Checker& c, const std::string& name, const toml::table& t,
               const std::string& base_dir, AppConfig& app) {
   std::string p = "apps." + name + ".";
   CheckUnknownKeys(c, t, p,
-                   {"mode", "app_name", "public_endpoint", "issuer", "duration_seconds", "policy",
-                    "policy_file", "timestamp_window_seconds"});
+                   {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name",
+                    "duration_seconds", "policy", "policy_file", "timestamp_window_seconds"});
   app.name = name;
   if (!IsValidAppName(name)) {
     c.Problem("apps." + name, "app names are 1-64 characters of a-z, 0-9, '-' and '_'");
@@ -211,10 +280,28 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
               "password hashes)");
   }
   c.Read(t, "issuer", p + "issuer", app.issuer);
-  if (app.issuer != "dev") {
-    c.Problem(p + "issuer", "unknown issuer \"" + app.issuer + "\" (available: dev)");
+  bool aws = app.issuer == "aws-federation" || app.issuer == "aws-assume-role";
+  if (app.issuer != "dev" && !aws) {
+    c.Problem(p + "issuer", "unknown issuer \"" + app.issuer +
+                                "\" (available: dev, aws-federation, aws-assume-role)");
   }
-  ReadDuration(c, t, "duration_seconds", p + "duration_seconds", app.duration, 900, 129600);
+  if (const auto* aws_table = t["aws"].as_table()) {
+    if (!aws) {
+      c.Problem(p + "aws", "only for the aws-federation and aws-assume-role issuers");
+    }
+    ParseAws(c, *aws_table, p + "aws.", app.issuer, base_dir, app.aws);
+  } else if (t.contains("aws")) {
+    c.Problem(p + "aws", "must be a table");
+  } else if (app.issuer == "aws-assume-role") {
+    c.Problem(p + "aws", "required for aws-assume-role ([apps." + name + ".aws] with role_arn)");
+  }
+  c.Read(t, "session_name", p + "session_name", app.session_name);
+  if (auto ok = issuer::ExpandName(app.session_name, {}); !ok) {
+    c.Problem(p + "session_name", ok.error().message);
+  }
+  // STS's own ranges: AssumeRole allows at most 12 hours, GetFederationToken 36.
+  std::int64_t max_duration = app.issuer == "aws-assume-role" ? 43200 : 129600;
+  ReadDuration(c, t, "duration_seconds", p + "duration_seconds", app.duration, 900, max_duration);
   ReadDuration(c, t, "timestamp_window_seconds", p + "timestamp_window_seconds",
                app.timestamp_window, 1, 900);
   std::string policy_file;
@@ -224,14 +311,11 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
     if (!app.policy.empty()) {
       c.Problem(p + "policy_file", "set either policy or policy_file, not both");
     }
-    std::filesystem::path fp(policy_file);
-    if (fp.is_relative()) {
-      fp = std::filesystem::path(base_dir) / fp;
-    }
+    std::string path = Resolve(base_dir, policy_file);
     bool ok = false;
-    app.policy = ReadFile(fp.string(), ok);
+    app.policy = ReadFile(path, ok);
     if (!ok) {
-      c.Problem(p + "policy_file", "cannot read " + fp.string());
+      c.Problem(p + "policy_file", "cannot read " + path);
       return;
     }
   }

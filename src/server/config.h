@@ -15,13 +15,41 @@
 
 namespace vendo::server {
 
+// How an aws-federation or aws-assume-role issuer reaches STS, and as whom.
+struct AwsIssuerConfig {
+  std::string region = "us-east-1";  // signs requests; ${region} in policies
+  std::string endpoint;              // URL; empty = https://sts.REGION.amazonaws.com
+  std::string account_id;            // ${account_id} in policies
+  std::string role_arn;              // aws-assume-role: the role devices get
+  std::string external_id;           // aws-assume-role, optional
+  std::string source_identity;       // aws-assume-role, optional name template
+  bool session_tags = true;          // aws-assume-role: vendo:app, vendo:device, vendo:user
+  std::string ca_file;               // PEM bundle; empty = the system trust store
+  // vendo's own credentials: a key and a secret file, or a profile of the shared files;
+  // neither = the default chain (environment, shared files, ECS, EC2 instance metadata).
+  std::string access_key_id;
+  std::string secret_access_key_file;
+  std::string profile;
+  std::chrono::milliseconds deadline{10000};  // per credential request, retries included
+  int max_attempts = 4;
+};
+
 struct AppConfig {
   std::string name;  // URL segment: /apps/NAME/...
   protocol::legacy::Mode mode = protocol::legacy::Mode::kAnonymous;
   std::string app_name;         // identity: the 2012 PARAM1 (lower-cased for salts and pages)
   std::string public_endpoint;  // URL the clients are configured with (identity salt)
-  std::string issuer = "dev";
+  std::string issuer = "dev";   // dev, aws-federation or aws-assume-role
+  AwsIssuerConfig aws;          // [apps.NAME.aws], for the aws-* issuers
+  // STS Name / RoleSessionName template; empty = ${uid} (anonymous) or ${username} (identity).
+  std::string session_name;
   std::chrono::seconds duration{86400};
+  std::string_view SessionNameTemplate() const {
+    if (!session_name.empty()) {
+      return session_name;
+    }
+    return mode == protocol::legacy::Mode::kIdentity ? "${username}" : "${uid}";
+  }
   std::string policy;  // template text (policy_file is read at load time)
   std::chrono::seconds timestamp_window{900};
 };

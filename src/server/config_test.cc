@@ -73,6 +73,103 @@ policy = '{}'
   }
 }
 
+constexpr std::string_view kStore = R"(
+[store]
+path = "x.db"
+master_key_file = "k"
+)";
+
+std::vector<std::string> ProblemsOf(std::string_view apps) {
+  auto cfg = ParseConfig(std::string(kStore) + std::string(apps), "/tmp");
+  return cfg ? std::vector<std::string>{} : cfg.error().problems;
+}
+
+bool Mentions(const std::vector<std::string>& problems, std::string_view text) {
+  for (const auto& p : problems) {
+    if (p.find(text) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(Config, ParsesAnAssumeRoleIssuer) {
+  auto cfg = ParseConfig(std::string(kStore) + R"(
+[apps.photos]
+mode = "identity"
+public_endpoint = "https://tvm.example.com/apps/photos"
+issuer = "aws-assume-role"
+session_name = "${app}.${username}"
+duration_seconds = 43200
+policy = '{}'
+[apps.photos.aws]
+region = "eu-west-1"
+endpoint = "http://127.0.0.1:5000"
+account_id = "123456789012"
+role_arn = "arn:aws:iam::123456789012:role/devices"
+external_id = "x"
+source_identity = "${username}"
+profile = "vendo"
+deadline_ms = 3000
+)",
+                         "/tmp");
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().problems.front();
+  const AppConfig& app = cfg->apps[0];
+  EXPECT_EQ(app.issuer, "aws-assume-role");
+  EXPECT_EQ(app.aws.region, "eu-west-1");
+  EXPECT_EQ(app.aws.role_arn, "arn:aws:iam::123456789012:role/devices");
+  EXPECT_EQ(app.aws.deadline, std::chrono::milliseconds(3000));
+  EXPECT_EQ(app.SessionNameTemplate(), "${app}.${username}");
+}
+
+TEST(Config, ChecksIssuerDurationsAndSettings) {
+  // AssumeRole allows 12 hours; GetFederationToken 36.
+  auto too_long = ProblemsOf(R"(
+[apps.a]
+issuer = "aws-assume-role"
+duration_seconds = 43201
+policy = '{}'
+[apps.a.aws]
+role_arn = "arn:aws:iam::1:role/r"
+)");
+  EXPECT_TRUE(Mentions(too_long, "apps.a.duration_seconds: must be between 900 and 43200"));
+  EXPECT_TRUE(ProblemsOf(R"(
+[apps.a]
+issuer = "aws-federation"
+duration_seconds = 129600
+policy = '{}'
+)")
+                  .empty());
+  auto bad = ProblemsOf(R"(
+[apps.a]
+issuer = "aws-assume-role"
+session_name = "${device}"
+policy = '{}'
+[apps.a.aws]
+endpoint = "sts.example.com"
+access_key_id = "AKIA"
+source_identity = "${nope}"
+)");
+  for (const char* key :
+       {"apps.a.aws.role_arn", "apps.a.aws.endpoint", "apps.a.aws.access_key_id",
+        "apps.a.session_name: unknown variable ${device}", "apps.a.aws.source_identity"}) {
+    EXPECT_TRUE(Mentions(bad, key)) << key;
+  }
+  EXPECT_TRUE(Mentions(ProblemsOf(R"(
+[apps.a]
+issuer = "aws-assume-role"
+policy = '{}'
+)"),
+                       "apps.a.aws: required for aws-assume-role"));
+  EXPECT_TRUE(Mentions(ProblemsOf(R"(
+[apps.a]
+policy = '{}'
+[apps.a.aws]
+region = "eu-west-1"
+)"),
+                       "apps.a.aws: only for the aws-federation and aws-assume-role issuers"));
+}
+
 TEST(Config, SyntaxErrorsNameTheLine) {
   auto cfg = ParseConfig("[server\nlisten=1", "/tmp");
   ASSERT_FALSE(cfg.has_value());

@@ -108,7 +108,6 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
   req.app = app.config.name;
   req.device_id = uid;
   req.duration = app.config.duration;
-  std::string raw_name = uid;
   if (app.config.mode == Mode::kIdentity) {
     // 2012 answered 500 for a deleted user's device; a deleted or disabled user is simply
     // no longer authorized, so vendo answers 401.
@@ -126,19 +125,17 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
       return Fail(ErrorCode::kUnauthenticated, "the device's user is disabled");
     }
     req.username = user->username;
-    raw_name = user->username;
   }
-  req.session_name = issuer::MakeSessionName(raw_name, app.issuer->MaxSessionNameLength());
-  if (req.session_name != raw_name && LogEnabled(LogLevel::kDebug)) {
-    // Debug: a deployment whose uids are all UUIDs would otherwise log every /gettoken.
-    LogLine(LogLevel::kDebug, "session name mapped")
-        .Str("app", app.config.name)
-        .Str("from", raw_name)
-        .Str("to", req.session_name)
-        .Emit();
+  auto raw_name = issuer::ExpandName(
+      app.config.SessionNameTemplate(),
+      {app.config.name, uid, req.username.value_or(""), device->user_id.value_or("")});
+  if (!raw_name) {
+    return std::unexpected(raw_name.error());  // config load checked the template
   }
-  auto policy = app.policy.Render(
-      {app.config.name, uid, req.username.value_or(""), device->user_id.value_or(""), "", ""});
+  req.session_name = issuer::MakeSessionName(*raw_name, app.issuer->MaxSessionNameLength());
+  auto policy = app.policy.Render({app.config.name, uid, req.username.value_or(""),
+                                   device->user_id.value_or(""), app.config.aws.region,
+                                   app.config.aws.account_id});
   if (!policy) {
     return std::unexpected(policy.error());
   }

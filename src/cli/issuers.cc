@@ -1,0 +1,129 @@
+#include "cli/issuers.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "issuer/dev_issuer.h"
+#include "issuer/sts_issuer.h"
+#include "net/url.h"
+
+namespace vendo::cli {
+namespace {
+
+Result<SecretString> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in) {
+    return Fail(ErrorCode::kInvalidArgument, "cannot read " + path);
+  }
+  std::string text = ss.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  if (text.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, path + " is empty");
+  }
+  return SecretString(std::move(text));
+}
+
+}  // namespace
+
+IssuerSet::~IssuerSet() { http_by_ca_.clear(); }
+
+Result<net::HttpClient*> IssuerSet::ClientFor(const std::string& ca_file) {
+  auto it = http_by_ca_.find(ca_file);
+  if (it != http_by_ca_.end()) {
+    return it->second.get();
+  }
+  net::HttpClientOptions options;
+  options.ca_file = ca_file;
+  auto client = net::HttpClient::Create(options);
+  if (!client) {
+    return std::unexpected(client.error());
+  }
+  return http_by_ca_.emplace(ca_file, std::move(*client)).first->second.get();
+}
+
+Result<issuer::Issuer*> IssuerSet::BuildSts(const server::AppConfig& app, const Clock& clock,
+                                            Random& random) {
+  const server::AwsIssuerConfig& aws = app.aws;
+  auto http = ClientFor(aws.ca_file);
+  if (!http) {
+    return std::unexpected(http.error());
+  }
+  std::unique_ptr<sts::CredentialProvider> source;
+  if (!aws.access_key_id.empty()) {
+    auto secret = ReadSecretFile(aws.secret_access_key_file);
+    if (!secret) {
+      return std::unexpected(secret.error());
+    }
+    sts::CallerCredentials creds;
+    creds.signing.access_key_id = aws.access_key_id;
+    creds.signing.secret_access_key = std::move(*secret);
+    creds.source = "config";
+    source = std::make_unique<sts::StaticProvider>(std::move(creds));
+  } else {
+    source = sts::DefaultChain(**http, sts::ProcessEnvironment(), aws.profile);
+  }
+  providers_.push_back(
+      std::make_unique<sts::RefreshingProvider>(std::move(source), clock, std::chrono::minutes(5)));
+
+  sts::RetryPolicy retry;
+  retry.deadline = aws.deadline;
+  retry.max_attempts = aws.max_attempts;
+  retry.attempt_timeout = std::min(retry.attempt_timeout, aws.deadline);
+  sts_clients_.push_back(std::make_unique<sts::StsClient>(**http, **http, clock, random, retry));
+
+  issuer::StsIssuerOptions options;
+  options.action = app.issuer == "aws-federation"
+                       ? issuer::StsIssuerOptions::Action::kGetFederationToken
+                       : issuer::StsIssuerOptions::Action::kAssumeRole;
+  if (aws.endpoint.empty()) {
+    options.endpoint = sts::RegionalEndpoint(aws.region);
+  } else {
+    auto url = net::ParseHttpUrl(aws.endpoint);  // checked at config load
+    if (!url) {
+      return std::unexpected(url.error());
+    }
+    options.endpoint = sts::StsEndpoint{url->host, url->port, url->tls, aws.region};
+  }
+  options.role_arn = aws.role_arn;
+  options.external_id = aws.external_id;
+  options.source_identity = aws.source_identity;
+  options.session_tags = aws.session_tags;
+  issuers_.push_back(std::make_unique<issuer::StsIssuer>(*sts_clients_.back(), *providers_.back(),
+                                                         clock, std::move(options)));
+  return issuers_.back().get();
+}
+
+Result<std::unique_ptr<IssuerSet>> IssuerSet::Build(const server::Config& cfg, const Clock& clock,
+                                                    Random& random) {
+  std::unique_ptr<IssuerSet> set(new IssuerSet());
+  issuer::Issuer* dev = nullptr;
+  for (const auto& app : cfg.apps) {
+    issuer::Issuer* base = nullptr;
+    if (app.issuer == "dev") {
+      if (dev == nullptr) {
+        set->issuers_.push_back(std::make_unique<issuer::DevIssuer>(clock, random));
+        dev = set->issuers_.back().get();
+      }
+      base = dev;
+    } else {
+      auto sts = set->BuildSts(app, clock, random);
+      if (!sts) {
+        return Fail(sts.error().code, "apps." + app.name + ": " + sts.error().message);
+      }
+      base = *sts;
+    }
+    if (cfg.credential_cache.enabled) {
+      set->caches_.push_back(
+          std::make_unique<issuer::CachingIssuer>(*base, clock, cfg.credential_cache.max_entries));
+      base = set->caches_.back().get();
+    }
+    set->by_app_[app.name] = base;
+  }
+  return set;
+}
+
+}  // namespace vendo::cli

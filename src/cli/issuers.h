@@ -1,0 +1,47 @@
+// Builds each app's issuer from the config: the dev issuer, or an StsIssuer with its HTTPS
+// client, STS client and caller-credential chain, each behind a credential cache when the
+// cache is enabled. Part of the composition root: only `vendo serve` uses it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "issuer/caching_issuer.h"
+#include "issuer/issuer.h"
+#include "net/http_client.h"
+#include "server/config.h"
+#include "sts/credential_provider.h"
+#include "sts/sts_client.h"
+
+namespace vendo::cli {
+
+class IssuerSet {
+ public:
+  static Result<std::unique_ptr<IssuerSet>> Build(const server::Config& cfg, const Clock& clock,
+                                                  Random& random);
+  ~IssuerSet();
+
+  issuer::Issuer* For(const std::string& app) const { return by_app_.at(app); }
+  // The credential caches, for stats.
+  const std::vector<std::unique_ptr<issuer::CachingIssuer>>& caches() const { return caches_; }
+
+ private:
+  IssuerSet() = default;
+  Result<issuer::Issuer*> BuildSts(const server::AppConfig& app, const Clock& clock,
+                                   Random& random);
+  Result<net::HttpClient*> ClientFor(const std::string& ca_file);
+
+  // The destructor stops the HTTP clients first: their threads run callbacks into the rest.
+  std::map<std::string, std::unique_ptr<net::HttpClient>> http_by_ca_;
+  std::vector<std::unique_ptr<sts::CredentialProvider>> providers_;
+  std::vector<std::unique_ptr<sts::StsClient>> sts_clients_;
+  std::vector<std::unique_ptr<issuer::Issuer>> issuers_;
+  std::vector<std::unique_ptr<issuer::CachingIssuer>> caches_;
+  std::map<std::string, issuer::Issuer*> by_app_;
+};
+
+}  // namespace vendo::cli
