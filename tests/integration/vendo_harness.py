@@ -157,3 +157,69 @@ class Vendo:
 
 def new_device():
     return secrets.token_hex(16), secrets.token_hex(16)
+
+
+def write_config(directory, apps_toml, log_level="info"):
+    """A config file in `directory` with a fresh master key, a loopback listener on a free port
+    and the given [apps.*] tables. Returns its path."""
+    key_file = os.path.join(directory, "master.key")
+    if not os.path.exists(key_file):
+        with open(key_file, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        os.chmod(key_file, 0o600)
+    path = os.path.join(directory, "vendo.toml")
+    with open(path, "w") as f:
+        f.write(f"""
+[server]
+listen = "127.0.0.1:0"
+log_level = "{log_level}"
+[store]
+path = "{os.path.join(directory, 'vendo.db')}"
+master_key_file = "{key_file}"
+{apps_toml}
+""")
+    return path
+
+
+def parse_token(plain):
+    """The credentials in a decrypted /gettoken body, as a dict of the 2012 field names."""
+    return {name: extract(plain, name)
+            for name in ("accessKey", "secretKey", "securityToken", "expirationDate")}
+
+
+def anonymous_token(v, prefix, uid, key, register=True):
+    """Registers (once) and fetches a token; returns (status, credentials dict or body)."""
+    if register:
+        status, body, _ = v.request("GET", prefix + "/registerdevice", {"uid": uid, "key": key})
+        if status != 200:
+            return status, body
+    ts = now_ts()
+    status, body, _ = v.request("GET", prefix + "/gettoken",
+                                {"uid": uid, "timestamp": ts, "signature": sign_b64(key, ts)})
+    if status != 200:
+        return status, body
+    return status, parse_token(unwrap(body.decode(), key))
+
+
+def identity_token(v, prefix, username, password, app_name, endpoint, uid=None):
+    """Registers the user (if new), logs a device in and fetches a token; returns
+    (status, credentials dict or body)."""
+    status, body, _ = v.request("POST", prefix + "/registeruser",
+                                {"username": username, "password": password})
+    if status not in (200, 409):
+        return status, body
+    h = salted_hash(password, username, app_name, endpoint)
+    uid = uid or new_device()[0]
+    ts = now_ts(False)
+    status, body, _ = v.request("GET", prefix + "/login", {"uid": uid, "username": username,
+                                                           "timestamp": ts,
+                                                           "signature": sign_hex(h, ts)})
+    if status != 200:
+        return status, body
+    key = extract(unwrap(body.decode(), h[:32]), "key")
+    ts = now_ts()
+    status, body, _ = v.request("GET", prefix + "/gettoken",
+                                {"uid": uid, "timestamp": ts, "signature": sign_hex(key, ts)})
+    if status != 200:
+        return status, body
+    return status, parse_token(unwrap(body.decode(), key))

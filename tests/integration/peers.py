@@ -1,0 +1,120 @@
+"""Test peers that the integration tests start on 127.0.0.1 and stop after: moto_server
+(STS and IAM with signature checking) and Ceph RGW. A peer that cannot start fails the test
+loudly; nothing is skipped."""
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url, proc, what, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer at {url} within {seconds} s")
+
+
+class MotoServer:
+    """moto_server with its request recorder on. `enforce_auth()` turns SigV4 and IAM checks on
+    (after the test's own setup calls)."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="vendo-moto-")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.recording = os.path.join(self.dir, "recording.jsonl")
+        env = dict(os.environ, MOTO_RECORDER_FILEPATH=self.recording)
+        exe = shutil.which("moto_server")
+        if exe is None:
+            raise RuntimeError("moto_server is not installed (the machine image's Python has it)")
+        self.log = open(os.path.join(self.dir, "moto.log"), "wb")
+        self.proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(self.port)], env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for_http(self.url + "/moto-api/data.json", self.proc, "moto_server")
+
+    def client(self, service, key_id="AKIAIOSFODNN7EXAMPLE", secret="setup", token=None):
+        import boto3  # from the machine image's Python
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id=key_id, aws_secret_access_key=secret,
+                            aws_session_token=token)
+
+    def _post(self, path, data=b""):
+        req = urllib.request.Request(self.url + path, data=data, method="POST",
+                                     headers={"Content-Type": "text/plain"})
+        return urllib.request.urlopen(req, timeout=10).read()
+
+    def enforce_auth(self):
+        self._post("/moto-api/reset-auth", b"0")
+
+    def start_recording(self):
+        self._post("/moto-api/recorder/reset-recording")
+        self._post("/moto-api/recorder/start-recording")
+
+    def recorded(self, action=None):
+        """The recorded STS Query API calls: a list of (headers, {param: value})."""
+        calls = []
+        if not os.path.exists(self.recording):
+            return calls
+        with open(self.recording) as f:
+            for line in f:
+                entry = json.loads(line)
+                body = entry.get("body") or ""
+                if entry.get("body_encoded"):
+                    body = base64.b64decode(body).decode()
+                params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+                if action is None or params.get("Action") == action:
+                    calls.append((entry["headers"], params))
+        return calls
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def make_tvm_user_and_role(self):
+        """An IAM user for vendo (allowed STS calls) with a key, and a role it may assume with
+        tags. Returns (access key id, secret, role arn)."""
+        iam = self.client("iam")
+        iam.create_user(UserName="vendo-tvm")
+        iam.put_user_policy(UserName="vendo-tvm", PolicyName="vend", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow",
+                           "Action": ["sts:GetFederationToken", "sts:AssumeRole",
+                                      "sts:TagSession", "sts:SetSourceIdentity"],
+                           "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="vendo-tvm")["AccessKey"]
+        role = iam.create_role(RoleName="devices", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow",
+                           "Principal": {"AWS": "arn:aws:iam::123456789012:user/vendo-tvm"},
+                           "Action": ["sts:AssumeRole", "sts:TagSession",
+                                      "sts:SetSourceIdentity"]}]}))["Role"]
+        iam.put_role_policy(RoleName="devices", PolicyName="who", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["sts:GetCallerIdentity", "s3:*"],
+                           "Resource": "*"}]}))
+        return key["AccessKeyId"], key["SecretAccessKey"], role["Arn"]

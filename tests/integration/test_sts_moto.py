@@ -1,0 +1,158 @@
+"""vendo's aws-federation and aws-assume-role issuers against moto_server with SigV4 and IAM
+checks on: devices get credentials moto minted, and moto's recorder shows exactly what vendo
+sent."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from peers import MotoServer
+from vendo_harness import (VENDO, Vendo, anonymous_token, identity_token, new_device,
+                           write_config)
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
+ENDPOINT = "https://tvm.example.com/apps/photos"
+
+
+class StsMotoTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.moto = MotoServer()
+        key_id, secret, cls.role_arn = cls.moto.make_tvm_user_and_role()
+        cls.key_id = key_id
+        cls.moto.enforce_auth()
+        cls.dir = tempfile.mkdtemp(prefix="vendo-sts-moto-")
+        for name, value in (("secret", secret), ("wrong", "not-the-secret")):
+            path = os.path.join(cls.dir, name)
+            with open(path, "w") as f:
+                f.write(value + "\n")
+            os.chmod(path, 0o600)
+        aws = f'endpoint = "{cls.moto.url}"\naccess_key_id = "{key_id}"\n'
+        cls.config = write_config(cls.dir, f"""
+[apps.sensors]
+mode = "anonymous"
+issuer = "aws-federation"
+duration_seconds = 900
+policy_file = "{REPO}/examples/policies/per-device-s3.json"
+[apps.sensors.aws]
+{aws}secret_access_key_file = "secret"
+
+[apps.photos]
+mode = "identity"
+app_name = "PhotoApp"
+public_endpoint = "{ENDPOINT}"
+issuer = "aws-assume-role"
+duration_seconds = 900
+policy_file = "{REPO}/deploy/policies/per-user-s3.json"
+[apps.photos.aws]
+{aws}secret_access_key_file = "secret"
+role_arn = "{cls.role_arn}"
+external_id = "vendo-test"
+source_identity = "${{username}}"
+
+[apps.broken]
+mode = "anonymous"
+issuer = "aws-federation"
+duration_seconds = 900
+policy_file = "{REPO}/examples/policies/per-device-s3.json"
+[apps.broken.aws]
+{aws}secret_access_key_file = "wrong"
+max_attempts = 2
+""")
+        cls.v = Vendo(data_dir=cls.dir, config=cls.config).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.v.stop()
+        cls.moto.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.moto.start_recording()
+
+    def render(self, *args):
+        out = subprocess.run([VENDO, "policy", "render", "--config", self.config, *args],
+                             check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def log_lines(self, msg, device):
+        """Log lines with this message about this device; waits for the log's 1 s flush."""
+        deadline = time.time() + 5
+        while True:
+            lines = [json.loads(line) for line in self.v.logs().splitlines()
+                     if f'"msg":"{msg}"' in line]
+            lines = [l for l in lines if l.get("device") == device]
+            if lines or time.time() > deadline:
+                return lines
+            time.sleep(0.1)
+
+    def test_federation_for_an_anonymous_device(self):
+        uid, key = new_device()
+        status, creds = anonymous_token(self.v, "/apps/sensors", uid, key)
+        self.assertEqual(status, 200, creds)
+        self.assertTrue(creds["accessKey"] and creds["secretKey"] and creds["securityToken"])
+        self.assertAlmostEqual(int(creds["expirationDate"]) / 1000, time.time() + 900, delta=60)
+        calls = self.moto.recorded("GetFederationToken")
+        self.assertEqual(len(calls), 1)
+        headers, params = calls[0]
+        self.assertEqual(params["Name"], uid)
+        self.assertEqual(params["DurationSeconds"], "900")
+        self.assertEqual(params["Policy"], self.render("--app", "sensors", "--uid", uid))
+        self.assertIn(f"Credential={self.key_id}/", headers["Authorization"])
+        self.assertIn("/us-east-1/sts/aws4_request", headers["Authorization"])
+        # The same device again: served from the credential cache, no second STS call.
+        status, again = anonymous_token(self.v, "/apps/sensors", uid, key, register=False)
+        self.assertEqual(status, 200)
+        self.assertEqual(again["accessKey"], creds["accessKey"])
+        self.assertEqual(len(self.moto.recorded("GetFederationToken")), 1)
+
+    def test_assume_role_for_an_identity_user(self):
+        uid = new_device()[0]
+        status, creds = identity_token(self.v, "/apps/photos", "alice", "secret123", "PhotoApp",
+                                       ENDPOINT, uid=uid)
+        self.assertEqual(status, 200, creds)
+        # moto minted them: they work against moto, as the role's session named for alice.
+        sts = self.moto.client("sts", creds["accessKey"], creds["secretKey"],
+                               creds["securityToken"])
+        arn = sts.get_caller_identity()["Arn"]
+        self.assertEqual(arn, "arn:aws:sts::123456789012:assumed-role/devices/alice")
+        calls = self.moto.recorded("AssumeRole")
+        self.assertEqual(len(calls), 1)
+        params = calls[0][1]
+        self.assertEqual(params["RoleArn"], self.role_arn)
+        self.assertEqual(params["RoleSessionName"], "alice")
+        self.assertEqual(params["DurationSeconds"], "900")
+        self.assertEqual(params["ExternalId"], "vendo-test")
+        self.assertEqual(params["SourceIdentity"], "alice")
+        self.assertEqual(params["Policy"], self.render("--app", "photos", "--user", "alice"))
+        tags = {params[f"Tags.member.{i}.Key"]: params[f"Tags.member.{i}.Value"]
+                for i in (1, 2, 3)}
+        self.assertEqual(tags, {"vendo:app": "photos", "vendo:device": uid, "vendo:user": "alice"})
+
+    def test_a_name_sts_would_refuse_is_mapped_and_logged(self):
+        uid, key = "device:" + "x" * 60, new_device()[1]  # too long, and ':' is not allowed
+        status, creds = anonymous_token(self.v, "/apps/sensors", uid, key)
+        self.assertEqual(status, 200, creds)
+        name = self.moto.recorded("GetFederationToken")[0][1]["Name"]
+        self.assertEqual(len(name), 32)
+        self.assertRegex(name, r"^device-x+-[0-9a-f]{16}$")
+        mapped = self.log_lines("sts call", uid)
+        self.assertEqual(mapped[0]["session_name"], name)
+
+    def test_a_wrong_issuer_secret_is_a_clear_error_not_a_crash(self):
+        uid, key = new_device()
+        status, body = anonymous_token(self.v, "/apps/broken", uid, key)
+        self.assertEqual((status, body), (500, b"Server Error\r\n"))  # nothing from STS leaks
+        failed = self.log_lines("sts call failed", uid)
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(failed[0]["code"], "permission_denied")
+        self.assertIn("SignatureDoesNotMatch", failed[0]["error"])
+        self.assertEqual(len(self.moto.recorded("GetFederationToken")), 1, "4xx is not retried")
+        self.assertEqual(self.v.request("GET", "/healthz")[0], 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
