@@ -8,7 +8,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <deque>
+#include <list>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -39,12 +39,15 @@ struct Connection {
 struct Pending {
   HttpCall call;
   std::function<void(Result<HttpReply>)> done;
+  SteadyTime deadline;  // from Send(): time spent waiting for a connection counts
+  std::uint64_t id = 0;
+  std::shared_ptr<asio::steady_timer> wait_timer;  // while queued
 };
 
 struct Pool {
   std::vector<std::unique_ptr<Connection>> idle;  // most recently used last
   std::size_t open = 0;                           // idle and busy, against the cap
-  std::deque<Pending> waiting;
+  std::list<Pending> waiting;
 };
 
 std::string Authority(const HttpCall& call) {
@@ -87,7 +90,10 @@ struct HttpClient::Impl {
   std::atomic<std::uint64_t> reused{0};
   std::atomic<std::uint64_t> queued{0};
 
+  std::uint64_t next_id = 0;
+
   void Dispatch(Pending pending);
+  void Expire(const std::string& key, std::uint64_t id);
   void Release(const std::string& key, std::unique_ptr<Connection> conn);
   asio::awaitable<void> Run(std::string key, std::unique_ptr<Connection> conn, Pending pending);
   asio::awaitable<Result<std::unique_ptr<Connection>>> Connect(const HttpCall& call,
@@ -116,6 +122,14 @@ void HttpClient::Impl::Dispatch(Pending pending) {
   if (!conn) {
     if (pool.open >= options.max_connections_per_host) {
       queued.fetch_add(1, std::memory_order_relaxed);
+      // Give up when the call's deadline passes before a connection frees up.
+      pending.id = ++next_id;
+      pending.wait_timer = std::make_shared<asio::steady_timer>(ioc, pending.deadline);
+      pending.wait_timer->async_wait([this, key, id = pending.id](boost::system::error_code ec) {
+        if (!ec) {
+          Expire(key, id);
+        }
+      });
       pool.waiting.push_back(std::move(pending));
       return;
     }
@@ -148,14 +162,30 @@ void HttpClient::Impl::Release(const std::string& key, std::unique_ptr<Connectio
   if (!pool.waiting.empty()) {
     Pending next = std::move(pool.waiting.front());
     pool.waiting.pop_front();
+    next.wait_timer->cancel();
+    next.wait_timer.reset();
     Dispatch(std::move(next));
+  }
+}
+
+void HttpClient::Impl::Expire(const std::string& key, std::uint64_t id) {
+  Pool& pool = pools[key];
+  for (auto it = pool.waiting.begin(); it != pool.waiting.end(); ++it) {
+    if (it->id == id) {
+      auto done = std::move(it->done);
+      pool.waiting.erase(it);
+      done(Fail(ErrorCode::kDeadlineExceeded, key + ": timed out waiting for one of " +
+                                                  std::to_string(options.max_connections_per_host) +
+                                                  " connections"));
+      return;
+    }
   }
 }
 
 asio::awaitable<void> HttpClient::Impl::Run(std::string key, std::unique_ptr<Connection> conn,
                                             Pending pending) {
   const HttpCall& call = pending.call;
-  SteadyTime deadline = std::chrono::steady_clock::now() + call.timeout;
+  SteadyTime deadline = pending.deadline;
   Result<HttpReply> result = std::unexpected(Error{ErrorCode::kInternal, "not sent"});
   bool keep_alive = false;
   for (int round = 0; round < 2; ++round) {
@@ -346,9 +376,10 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const HttpClientOptions& 
 
 void HttpClient::Send(HttpCall call, std::function<void(Result<HttpReply>)> done) {
   Impl* impl = impl_.get();
-  asio::post(impl->ioc, [impl, pending = Pending{std::move(call), std::move(done)}]() mutable {
-    impl->Dispatch(std::move(pending));
-  });
+  SteadyTime deadline = std::chrono::steady_clock::now() + call.timeout;
+  asio::post(impl->ioc,
+             [impl, pending = Pending{std::move(call), std::move(done), deadline, 0,
+                                      nullptr}]() mutable { impl->Dispatch(std::move(pending)); });
 }
 
 void HttpClient::After(std::chrono::milliseconds delay, std::function<void()> task) {

@@ -217,6 +217,26 @@ TEST(HttpClient, TimesOutAHangingServer) {
   EXPECT_EQ(server.accepted(), 2);
 }
 
+TEST(HttpClient, AQueuedCallTimesOutWhenNoConnectionFreesUp) {
+  TestServer server;
+  HttpClientOptions options;
+  options.max_connections_per_host = 1;
+  auto client = MakeClient(options);
+  HttpCall hang = Call(server.port(), "/hang");
+  hang.timeout = std::chrono::milliseconds(2000);
+  std::promise<Result<HttpReply>> hung;
+  client->Send(hang, [&hung](Result<HttpReply> r) { hung.set_value(std::move(r)); });
+  HttpCall queued = Call(server.port(), "/echo");
+  queued.timeout = std::chrono::milliseconds(200);
+  auto started = std::chrono::steady_clock::now();
+  auto reply = SendAndWait(*client, queued);
+  ASSERT_FALSE(reply);
+  EXPECT_EQ(reply.error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_NE(reply.error().message.find("waiting for one of 1 connections"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(hung.get_future().get());
+}
+
 TEST(HttpClient, RefusedConnectionIsUnavailable) {
   std::uint16_t port = 0;
   {

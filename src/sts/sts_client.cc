@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/log.h"
+
 namespace vendo::sts {
 
 struct StsClient::Call {
@@ -55,8 +57,18 @@ void StsClient::AssumeRole(const StsEndpoint& endpoint, const SigningCredentials
   Attempt(std::move(call));
 }
 
+StsClientStats StsClient::Stats() const {
+  return StsClientStats{attempts_.load(), retries_.load(), throttled_.load(), failures_.load()};
+}
+
+void StsClient::GiveUp(std::shared_ptr<Call> call, Error error) {
+  failures_.fetch_add(1, std::memory_order_relaxed);
+  call->done(std::unexpected(std::move(error)));
+}
+
 void StsClient::Attempt(std::shared_ptr<Call> call) {
   ++call->attempts;
+  attempts_.fetch_add(1, std::memory_order_relaxed);
   const StsEndpoint& ep = call->endpoint;
   bool default_port = (ep.tls && ep.port == 443) || (!ep.tls && ep.port == 80);
   std::string host = default_port ? ep.host : ep.host + ":" + std::to_string(ep.port);
@@ -72,7 +84,7 @@ void StsClient::Attempt(std::shared_ptr<Call> call) {
   options.time = clock_.Now();  // signed afresh on every attempt
   auto signed_request = Sign(request, call->caller, options);
   if (!signed_request) {
-    call->done(std::unexpected(signed_request.error()));
+    GiveUp(std::move(call), signed_request.error());
     return;
   }
   HttpCall http;
@@ -98,21 +110,29 @@ void StsClient::OnReply(std::shared_ptr<Call> call, Result<HttpReply> reply) {
     return;
   }
   if (reply->status == 200) {
-    call->done(ParseCredentialsResponse(reply->body));
+    auto creds = ParseCredentialsResponse(reply->body);
+    if (!creds) {
+      GiveUp(std::move(call), creds.error());
+      return;
+    }
+    call->done(std::move(creds));
     return;
   }
   StsFailure failure = ParseErrorResponse(reply->status, reply->body);
+  if (failure.throttled) {
+    throttled_.fetch_add(1, std::memory_order_relaxed);
+  }
   if (failure.retryable) {
     RetryOrFail(std::move(call), ToError(failure));
     return;
   }
-  call->done(std::unexpected(ToError(failure)));
+  GiveUp(std::move(call), ToError(failure));
 }
 
 void StsClient::RetryOrFail(std::shared_ptr<Call> call, Error error) {
   if (call->attempts >= policy_.max_attempts) {
     error.message += " (gave up after " + std::to_string(call->attempts) + " attempts)";
-    call->done(std::unexpected(std::move(error)));
+    GiveUp(std::move(call), std::move(error));
     return;
   }
   // Full jitter: a uniform delay in [0, min(max, base * 2^(attempts-1))].
@@ -125,9 +145,18 @@ void StsClient::RetryOrFail(std::shared_ptr<Call> call, Error error) {
   std::chrono::milliseconds delay(static_cast<std::int64_t>(r % (cap.count() + 1)));
   if (clock_.Now() + delay >= call->deadline) {
     error.message += " (deadline reached after " + std::to_string(call->attempts) + " attempts)";
-    call->done(std::unexpected(std::move(error)));
+    GiveUp(std::move(call), std::move(error));
     return;
   }
+  retries_.fetch_add(1, std::memory_order_relaxed);
+  // Throttling and outages show in the log as they happen, not only when a call gives up.
+  LogLine(LogLevel::kWarn, "sts retry")
+      .Str("host", call->endpoint.host)
+      .Int("attempt", call->attempts)
+      .Int("delay_ms", delay.count())
+      .Bool("throttled", error.code == ErrorCode::kResourceExhausted)
+      .Str("error", error.message)
+      .Emit();
   scheduler_.After(delay, [this, call] { Attempt(call); });
 }
 

@@ -5,6 +5,7 @@
 // STS code and request id for logs; the STS message never reaches a device. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -44,6 +45,13 @@ struct RetryPolicy {
 
 using CredentialsCallback = std::function<void(Result<Credentials>)>;
 
+struct StsClientStats {
+  std::uint64_t attempts = 0;   // HTTP requests sent
+  std::uint64_t retries = 0;    // attempts after a retryable failure
+  std::uint64_t throttled = 0;  // Throttling answers
+  std::uint64_t failures = 0;   // calls that ended in an error
+};
+
 class StsClient {
  public:
   StsClient(HttpTransport& transport, Scheduler& scheduler, const Clock& clock, Random& random,
@@ -64,17 +72,21 @@ class StsClient {
   // kUnavailable, AccessDenied and the like -> kPermissionDenied, other 4xx -> kInvalidArgument.
   static Error ToError(const StsFailure& failure);
 
+  StsClientStats Stats() const;
+
  private:
   struct Call;
   void Attempt(std::shared_ptr<Call> call);
   void OnReply(std::shared_ptr<Call> call, Result<HttpReply> reply);
   void RetryOrFail(std::shared_ptr<Call> call, Error error);
+  void GiveUp(std::shared_ptr<Call> call, Error error);
 
   HttpTransport& transport_;
   Scheduler& scheduler_;
   const Clock& clock_;
   Random& random_;
   RetryPolicy policy_;
+  std::atomic<std::uint64_t> attempts_{0}, retries_{0}, throttled_{0}, failures_{0};
 };
 
 }  // namespace vendo::sts

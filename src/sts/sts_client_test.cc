@@ -72,6 +72,11 @@ TEST_F(StsClientTest, RetriesThrottlingWithCappedJitteredBackoff) {
   EXPECT_LE(scheduler_.delays[0], milliseconds(100));
   EXPECT_LE(scheduler_.delays[1], milliseconds(200));
   EXPECT_LE(scheduler_.delays[2], milliseconds(400));
+  StsClientStats stats = client_.Stats();
+  EXPECT_EQ(stats.attempts, 4u);
+  EXPECT_EQ(stats.retries, 3u);
+  EXPECT_EQ(stats.throttled, 2u);
+  EXPECT_EQ(stats.failures, 0u);
 }
 
 TEST_F(StsClientTest, NeverRetriesClientErrors) {
@@ -81,6 +86,7 @@ TEST_F(StsClientTest, NeverRetriesClientErrors) {
   auto got = Run();
   ASSERT_TRUE(got && !*got);
   EXPECT_EQ(transport_.calls.size(), 1u);
+  EXPECT_EQ(client_.Stats().failures, 1u);
   EXPECT_EQ((*got).error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE((*got).error().message.find("AccessDenied"), std::string::npos);
   EXPECT_NE((*got).error().message.find("r-9"), std::string::npos);
