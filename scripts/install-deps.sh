@@ -9,7 +9,8 @@ build_pkgs=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libargon2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl procps)
+test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl procps ca-certificates
+           ceph-mon ceph-osd radosgw)  # Ceph RGW: the real S3 + STS peer of the e2e test
 bench_pkgs=(wrk nginx-light)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
