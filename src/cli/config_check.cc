@@ -43,8 +43,18 @@ int ConfigCheck(const std::string& path) {
   std::printf(")\n");
   for (const auto& app : cfg->apps) {
     auto policy = policy::Template::Parse(app.policy);  // parsed once already: cannot fail
-    std::printf("  app %s: policy at most %zu of %zu bytes\n", app.name.c_str(),
-                policy ? policy->WorstCaseBytes() : 0, policy::kMaxPolicyBytes);
+    std::printf("  app %s: issuer %s", app.name.c_str(), app.issuer.c_str());
+    if (app.issuer != "dev") {
+      std::printf(" (%s, %s)", app.aws.endpoint.empty() ? app.aws.region.c_str()
+                                                         : app.aws.endpoint.c_str(),
+                  !app.aws.access_key_id.empty() ? "access key from config"
+                  : !app.aws.profile.empty()     ? ("profile " + app.aws.profile).c_str()
+                                                 : "default credential chain");
+    }
+    std::printf(", session name %.*s, policy at most %zu of %zu bytes\n",
+                static_cast<int>(app.SessionNameTemplate().size()),
+                app.SessionNameTemplate().data(), policy ? policy->WorstCaseBytes() : 0,
+                policy::kMaxPolicyBytes);
   }
   return 0;
 }
