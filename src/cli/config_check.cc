@@ -45,8 +45,8 @@ int ConfigCheck(const std::string& path) {
     auto policy = policy::Template::Parse(app.policy);  // parsed once already: cannot fail
     std::printf("  app %s: issuer %s", app.name.c_str(), app.issuer.c_str());
     if (app.issuer != "dev") {
-      std::printf(" (%s, %s)", app.aws.endpoint.empty() ? app.aws.region.c_str()
-                                                         : app.aws.endpoint.c_str(),
+      std::printf(" (%s, %s)",
+                  app.aws.endpoint.empty() ? app.aws.region.c_str() : app.aws.endpoint.c_str(),
                   !app.aws.access_key_id.empty() ? "access key from config"
                   : !app.aws.profile.empty()     ? ("profile " + app.aws.profile).c_str()
                                                  : "default credential chain");

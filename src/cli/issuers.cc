@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/log.h"
 #include "issuer/dev_issuer.h"
 #include "issuer/sts_issuer.h"
 #include "net/url.h"
@@ -102,6 +103,7 @@ Result<std::unique_ptr<IssuerSet>> IssuerSet::Build(const server::Config& cfg, c
   std::unique_ptr<IssuerSet> set(new IssuerSet());
   issuer::Issuer* dev = nullptr;
   for (const auto& app : cfg.apps) {
+    AppIssuer entry;
     issuer::Issuer* base = nullptr;
     if (app.issuer == "dev") {
       if (dev == nullptr) {
@@ -115,15 +117,41 @@ Result<std::unique_ptr<IssuerSet>> IssuerSet::Build(const server::Config& cfg, c
         return Fail(sts.error().code, "apps." + app.name + ": " + sts.error().message);
       }
       base = *sts;
+      entry.sts_client = set->sts_clients_.back().get();
     }
     if (cfg.credential_cache.enabled) {
       set->caches_.push_back(
           std::make_unique<issuer::CachingIssuer>(*base, clock, cfg.credential_cache.max_entries));
       base = set->caches_.back().get();
+      entry.cache = set->caches_.back().get();
     }
-    set->by_app_[app.name] = base;
+    entry.issuer = base;
+    set->by_app_[app.name] = entry;
   }
   return set;
+}
+
+void IssuerSet::LogStats() const {
+  for (const auto& [name, entry] : by_app_) {
+    LogLine line(LogLevel::kInfo, "issuer stats");
+    line.Str("app", name).Str("issuer", entry.issuer->Kind());
+    if (entry.cache != nullptr) {
+      auto c = entry.cache->Stats();
+      line.Int("cache_hits", static_cast<std::int64_t>(c.hits))
+          .Int("cache_misses", static_cast<std::int64_t>(c.misses))
+          .Int("cache_shared", static_cast<std::int64_t>(c.shared))
+          .Int("issuer_errors", static_cast<std::int64_t>(c.issuer_errors))
+          .Int("served_stale", static_cast<std::int64_t>(c.served_stale));
+    }
+    if (entry.sts_client != nullptr) {
+      auto s = entry.sts_client->Stats();
+      line.Int("sts_attempts", static_cast<std::int64_t>(s.attempts))
+          .Int("sts_retries", static_cast<std::int64_t>(s.retries))
+          .Int("sts_throttled", static_cast<std::int64_t>(s.throttled))
+          .Int("sts_failures", static_cast<std::int64_t>(s.failures));
+    }
+    line.Emit();
+  }
 }
 
 }  // namespace vendo::cli

@@ -25,12 +25,17 @@ class IssuerSet {
                                                   Random& random);
   ~IssuerSet();
 
-  issuer::Issuer* For(const std::string& app) const { return by_app_.at(app); }
-  // The credential caches, for stats.
-  const std::vector<std::unique_ptr<issuer::CachingIssuer>>& caches() const { return caches_; }
+  issuer::Issuer* For(const std::string& app) const { return by_app_.at(app).issuer; }
+  // One log line per app with its credential cache and STS counters.
+  void LogStats() const;
 
  private:
   IssuerSet() = default;
+  struct AppIssuer {
+    issuer::Issuer* issuer = nullptr;            // what the app calls
+    issuer::CachingIssuer* cache = nullptr;      // when the cache is on
+    const sts::StsClient* sts_client = nullptr;  // for the aws-* issuers
+  };
   Result<issuer::Issuer*> BuildSts(const server::AppConfig& app, const Clock& clock,
                                    Random& random);
   Result<net::HttpClient*> ClientFor(const std::string& ca_file);
@@ -41,7 +46,7 @@ class IssuerSet {
   std::vector<std::unique_ptr<sts::StsClient>> sts_clients_;
   std::vector<std::unique_ptr<issuer::Issuer>> issuers_;
   std::vector<std::unique_ptr<issuer::CachingIssuer>> caches_;
-  std::map<std::string, issuer::Issuer*> by_app_;
+  std::map<std::string, AppIssuer> by_app_;
 };
 
 }  // namespace vendo::cli

@@ -179,6 +179,7 @@ int Serve(const ServeOptions& options) {
   (*server)->Run();
 
   blocking.reset();  // finish queued store writes while the server's executors still exist
+  (*issuers)->LogStats();
   issuers->reset();  // stop STS calls still in flight before the server they answer goes
   LogLine(LogLevel::kInfo, "stopped").Emit();
   ShutdownLogging();

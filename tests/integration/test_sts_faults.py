@@ -1,6 +1,7 @@
 """vendo against a local STS stand-in that throttles, fails, resets and hangs: it retries
 within its deadline, serves cached credentials, answers every device and stays up. Also: 200
 simultaneous /gettoken calls from one device make exactly one STS call."""
+import json
 import os
 import shutil
 import tempfile
@@ -66,6 +67,14 @@ max_attempts = 4
         self.assertEqual(self.fake.calls, 3)
         self.assertTrue(self.wait_log('"msg":"sts retry"'))
         self.assertTrue(self.wait_log('"throttled":true'))
+        # The counters: logged per app when vendo stops (a fresh process counts from zero).
+        self.v.stop()
+        stats = [json.loads(l) for l in self.v.logs().splitlines() if '"issuer stats"' in l][-1]
+        self.v.start()
+        self.assertEqual(stats["app"], "sensors")
+        self.assertGreaterEqual(stats["sts_throttled"], 2)
+        self.assertGreaterEqual(stats["sts_retries"], 2)
+        self.assertGreaterEqual(stats["cache_misses"], 1)
 
     def test_5xx_and_resets_are_retried(self):
         self.fake.set(["500", "reset", "500"])
