@@ -10,7 +10,8 @@ import time
 import unittest
 
 from fake_sts import FakeSts
-from vendo_harness import (Vendo, anonymous_token, new_device, now_ts, sign_b64, write_config)
+from vendo_harness import (Vendo, anonymous_token, new_device, now_ts, run_concurrently,
+                           sign_b64, write_config, write_secret)
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
 DEADLINE_S = 2.0
@@ -21,8 +22,7 @@ class StsFaultsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.fake = FakeSts()
         cls.dir = tempfile.mkdtemp(prefix="vendo-sts-faults-")
-        with open(os.path.join(cls.dir, "secret"), "w") as f:
-            f.write("fake-secret\n")
+        write_secret(cls.dir, "secret", "fake-secret")
         cls.config = write_config(cls.dir, f"""
 [apps.sensors]
 mode = "anonymous"
@@ -102,17 +102,8 @@ max_attempts = 4
         self.assertEqual(again["accessKey"], cached["accessKey"])
         self.assertLess(time.time() - started, 1)
         # Twenty new devices at once: every one is answered by the deadline, none hangs 30 s.
-        results = []
-
-        def one():
-            results.append(self.token()[0])
-
         started = time.time()
-        threads = [threading.Thread(target=one) for _ in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
+        results = run_concurrently(lambda: self.token()[0], 20, timeout=30)
         self.assertEqual(results, [500] * 20)
         self.assertLess(time.time() - started, DEADLINE_S + 2)
         # STS recovers, and so does vendo.
@@ -126,20 +117,14 @@ max_attempts = 4
                                         {"uid": uid, "key": key})[0], 200)
         self.fake.set(delay=0.5)  # slow enough that every request arrives during the call
         barrier = threading.Barrier(200)
-        statuses = []
 
         def one():
             ts = now_ts()
             params = {"uid": uid, "timestamp": ts, "signature": sign_b64(key, ts)}
             barrier.wait()
-            statuses.append(self.v.request("GET", "/apps/sensors/gettoken", params)[0])
+            return self.v.request("GET", "/apps/sensors/gettoken", params)[0]
 
-        threads = [threading.Thread(target=one) for _ in range(200)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        self.assertEqual(statuses, [200] * 200)
+        self.assertEqual(run_concurrently(one, 200), [200] * 200)
         self.assertEqual(self.fake.calls, 1)
 
 

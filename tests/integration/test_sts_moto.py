@@ -11,7 +11,7 @@ import unittest
 
 from peers import MotoServer
 from vendo_harness import (VENDO, Vendo, anonymous_token, identity_token, new_device,
-                           write_config)
+                           write_config, write_secret)
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
 ENDPOINT = "https://tvm.example.com/apps/photos"
@@ -25,11 +25,8 @@ class StsMotoTest(unittest.TestCase):
         cls.key_id = key_id
         cls.moto.enforce_auth()
         cls.dir = tempfile.mkdtemp(prefix="vendo-sts-moto-")
-        for name, value in (("secret", secret), ("wrong", "not-the-secret")):
-            path = os.path.join(cls.dir, name)
-            with open(path, "w") as f:
-                f.write(value + "\n")
-            os.chmod(path, 0o600)
+        write_secret(cls.dir, "secret", secret)
+        write_secret(cls.dir, "wrong", "not-the-secret")
         aws = f'endpoint = "{cls.moto.url}"\naccess_key_id = "{key_id}"\n'
         cls.config = write_config(cls.dir, f"""
 [apps.sensors]

@@ -9,7 +9,7 @@ import tempfile
 import unittest
 
 from peers import free_port
-from vendo_harness import Vendo, identity_token, write_config
+from vendo_harness import Vendo, identity_token, write_config, write_secret
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, "../..")
@@ -40,9 +40,7 @@ class RgwEndToEndTest(unittest.TestCase):
                                f"make deps installs them):\n{started.stdout}\n{started.stderr}")
         cls.rgw = read_env(os.path.join(cls.scratch, "env"))
         cls.dir = tempfile.mkdtemp(prefix="vendo-rgw-tvm-")
-        with open(os.path.join(cls.dir, "secret"), "w") as f:
-            f.write(cls.rgw["TVM_SECRET_ACCESS_KEY"] + "\n")
-        os.chmod(os.path.join(cls.dir, "secret"), 0o600)
+        write_secret(cls.dir, "secret", cls.rgw["TVM_SECRET_ACCESS_KEY"])
         with open(os.path.join(REPO, "deploy/policies/per-user-s3.json")) as f:
             policy = f.read().replace("REPLACE-WITH-BUCKET", cls.rgw["RGW_BUCKET"])
         with open(os.path.join(cls.dir, "policy.json"), "w") as f:

@@ -193,9 +193,14 @@ def anonymous_token(v, prefix, uid, key, register=True):
         status, body, _ = v.request("GET", prefix + "/registerdevice", {"uid": uid, "key": key})
         if status != 200:
             return status, body
+    return fetch_token(v, prefix, uid, key, sign_b64)
+
+
+def fetch_token(v, prefix, uid, key, sign):
+    """A signed /gettoken; returns (status, credentials dict or body)."""
     ts = now_ts()
     status, body, _ = v.request("GET", prefix + "/gettoken",
-                                {"uid": uid, "timestamp": ts, "signature": sign_b64(key, ts)})
+                                {"uid": uid, "timestamp": ts, "signature": sign(key, ts)})
     if status != 200:
         return status, body
     return status, parse_token(unwrap(body.decode(), key))
@@ -217,9 +222,25 @@ def identity_token(v, prefix, username, password, app_name, endpoint, uid=None):
     if status != 200:
         return status, body
     key = extract(unwrap(body.decode(), h[:32]), "key")
-    ts = now_ts()
-    status, body, _ = v.request("GET", prefix + "/gettoken",
-                                {"uid": uid, "timestamp": ts, "signature": sign_hex(key, ts)})
-    if status != 200:
-        return status, body
-    return status, parse_token(unwrap(body.decode(), key))
+    return fetch_token(v, prefix, uid, key, sign_hex)
+
+
+def write_secret(directory, name, value):
+    """A file holding one secret, mode 0600; returns its path."""
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        f.write(value + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def run_concurrently(fn, count, timeout=60):
+    """Runs fn() on `count` threads at once; returns their results."""
+    import threading
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(fn())) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return results
