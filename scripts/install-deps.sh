@@ -10,7 +10,8 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl procps ca-certificates
-           ceph-mon ceph-osd radosgw)  # Ceph RGW: the real S3 + STS peer of the e2e test
+           ceph-mon ceph-osd radosgw  # Ceph RGW: the real S3 + STS peer of the e2e test
+           postgresql haproxy)        # the shared store and the load balancer of the scale-out tests
 bench_pkgs=(wrk nginx-light)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")

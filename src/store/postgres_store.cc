@@ -1,0 +1,330 @@
+#include "store/postgres_store.h"
+
+#include <array>
+
+#include "store/sqlite_store.h"  // DeviceKeyContext, PasswordContext: the same sealing
+
+namespace vendo::store {
+namespace {
+
+constexpr std::int64_t kMigrationLock = 0x76656e646f;  // "vendo": one advisory lock per database
+
+// Versioned migrations, in step with SQLite's (same version numbers, same meaning): append
+// only; never edit one that has shipped. Keys compare bytewise (COLLATE "C"), as in SQLite.
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE devices (
+  app        TEXT COLLATE "C" NOT NULL,
+  uid        TEXT COLLATE "C" NOT NULL,
+  key_sealed TEXT NOT NULL,
+  user_id    TEXT COLLATE "C",
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (app, uid)
+);
+CREATE INDEX devices_by_user ON devices (app, user_id) WHERE user_id IS NOT NULL;
+CREATE TABLE users (
+  app             TEXT COLLATE "C" NOT NULL,
+  username        TEXT COLLATE "C" NOT NULL,
+  user_id         TEXT COLLATE "C" NOT NULL,
+  password_sealed TEXT NOT NULL,
+  enabled         BOOLEAN NOT NULL DEFAULT TRUE,
+  created_at      BIGINT NOT NULL,
+  PRIMARY KEY (app, username)
+);
+CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
+)sql",
+};
+
+const PgStatement kInsertDevice{
+    "insert_device",
+    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
+    "VALUES ($1, $2, $3, NULL, $4, $4) ON CONFLICT (app, uid) DO NOTHING"};
+const PgStatement kFindDevice{
+    "find_device", "SELECT key_sealed, user_id FROM devices WHERE app = $1 AND uid = $2"};
+// Creates the device, or replaces its key if it is already this user's; a device of another
+// user (or an anonymous one) is left alone and changes no row. One statement: no race.
+const PgStatement kBindDevice{
+    "bind_device",
+    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (app, uid) DO UPDATE "
+    "SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at "
+    "WHERE devices.user_id = excluded.user_id"};
+const PgStatement kInsertUser{
+    "insert_user",
+    "INSERT INTO users (app, username, user_id, password_sealed, enabled, created_at) "
+    "VALUES ($1, $2, $3, $4, TRUE, $5) ON CONFLICT DO NOTHING"};
+const PgStatement kFindUser{"find_user",
+                            "SELECT app, username, user_id, password_sealed, enabled FROM users "
+                            "WHERE app = $1 AND username = $2"};
+const PgStatement kFindUserById{"find_user_by_id",
+                                "SELECT app, username, user_id, password_sealed, enabled FROM "
+                                "users WHERE app = $1 AND user_id = $2"};
+const PgStatement kSetEnabled{"set_user_enabled",
+                              "UPDATE users SET enabled = $3 WHERE app = $1 AND username = $2"};
+const PgStatement kDeleteUser{"delete_user", "DELETE FROM users WHERE app = $1 AND username = $2"};
+const PgStatement kPing{"ping", "SELECT 1"};
+const PgStatement kCountDevices{"count_devices", "SELECT COUNT(*) FROM devices WHERE app = $1"};
+const PgStatement kCountUsers{"count_users", "SELECT COUNT(*) FROM users WHERE app = $1"};
+
+Status Changed(const Result<PgResult>& r, ErrorCode code, const char* message) {
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->Affected() == 0) {
+    return Fail(code, message);
+  }
+  return {};
+}
+
+}  // namespace
+
+int PostgresStore::LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+Result<int> MigratePostgres(PgConnection& conn, std::int64_t now_seconds) {
+  // Session-level advisory lock: a second host starting at the same moment waits here, then
+  // finds the schema current and does nothing.
+  auto locked = conn.Exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")");
+  if (!locked) {
+    return std::unexpected(locked.error());
+  }
+  auto run = [&]() -> Result<int> {
+    VENDO_RETURN_IF_ERROR(
+        conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                  " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"));
+    auto current = conn.Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!current) {
+      return std::unexpected(current.error());
+    }
+    int version = static_cast<int>(current->Int(0, 0));
+    if (version > static_cast<int>(kMigrations.size())) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "database schema version " + std::to_string(version) +
+                      " is newer than this vendo knows; upgrade vendo");
+    }
+    for (; version < static_cast<int>(kMigrations.size()); ++version) {
+      // Each migration and its record commit together, or not at all.
+      std::string step = std::string("BEGIN;") + kMigrations[static_cast<std::size_t>(version)] +
+                         "INSERT INTO schema_migrations (version, applied_at) VALUES (" +
+                         std::to_string(version + 1) + ", " + std::to_string(now_seconds) +
+                         ");COMMIT;";
+      if (auto ok = conn.Exec(step); !ok) {
+        (void)conn.Exec("ROLLBACK");
+        return std::unexpected(ok.error());
+      }
+    }
+    return version;
+  };
+  auto result = run();
+  (void)conn.Exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
+  return result;
+}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions options,
+                                                           const crypto::SecretBox& box,
+                                                           const Clock& clock) {
+  std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(options), box, clock));
+  auto conn = PgConnection::Connect(store->options_.url, store->options_.password);
+  if (!conn) {
+    return std::unexpected(conn.error());
+  }
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch());
+  auto migrated = MigratePostgres(**conn, now.count());
+  if (!migrated) {
+    return std::unexpected(migrated.error());
+  }
+  store->open_ = 1;
+  store->Release(std::move(*conn));
+  return store;
+}
+
+std::string PostgresStore::Now() const {
+  return std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count());
+}
+
+Result<std::unique_ptr<PgConnection>> PostgresStore::Acquire() {
+  {
+    std::unique_lock lock(mu_);
+    bool ready = freed_.wait_for(lock, options_.acquire_timeout, [this] {
+      return !idle_.empty() || open_ < options_.max_connections;
+    });
+    if (!ready) {
+      return Fail(
+          ErrorCode::kUnavailable,
+          "postgres: all " + std::to_string(options_.max_connections) + " connections busy");
+    }
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return conn;
+    }
+    ++open_;  // reserve the slot; connect outside the lock
+  }
+  auto conn = PgConnection::Connect(options_.url, options_.password);
+  if (!conn) {
+    std::lock_guard lock(mu_);
+    --open_;
+    freed_.notify_one();
+  }
+  return conn;
+}
+
+void PostgresStore::Release(std::unique_ptr<PgConnection> conn) {
+  std::lock_guard lock(mu_);
+  if (conn->Broken()) {
+    --open_;  // dropped: the next Acquire opens a fresh one
+  } else {
+    idle_.push_back(std::move(conn));
+  }
+  freed_.notify_one();
+}
+
+template <class Fn>
+auto PostgresStore::WithConnection(bool retry_stale, Fn&& fn)
+    -> decltype(fn(std::declval<PgConnection&>())) {
+  for (int attempt = 0;; ++attempt) {
+    auto conn = Acquire();
+    if (!conn) {
+      return std::unexpected(conn.error());
+    }
+    auto result = fn(**conn);
+    bool broke = (*conn)->Broken();
+    Release(std::move(*conn));
+    if (result || !broke || !retry_stale || attempt > 0) {
+      return result;
+    }
+  }
+}
+
+Status PostgresStore::CreateDevice(std::string_view app, std::string_view uid,
+                                   const SecretString& key) {
+  auto sealed = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
+  }
+  std::string now = Now();
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(c.Query(kInsertDevice, {app, uid, *sealed, now}), ErrorCode::kAlreadyExists,
+                   "device already registered");
+  });
+}
+
+Result<DeviceRecord> PostgresStore::FindDevice(std::string_view app, std::string_view uid) {
+  return WithConnection(true, [&](PgConnection& c) -> Result<DeviceRecord> {
+    auto r = c.Query(kFindDevice, {app, uid});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    if (r->Rows() == 0) {
+      return Fail(ErrorCode::kNotFound, "no such device");
+    }
+    auto key = box_.Open(r->Text(0, 0), DeviceKeyContext(app, uid));
+    if (!key) {
+      return std::unexpected(key.error());
+    }
+    return DeviceRecord{std::string(app), std::string(uid), std::move(*key), r->OptionalText(0, 1)};
+  });
+}
+
+Status PostgresStore::BindDevice(std::string_view app, std::string_view uid,
+                                 std::string_view user_id, const SecretString& key) {
+  auto sealed = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
+  }
+  std::string now = Now();
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(c.Query(kBindDevice, {app, uid, *sealed, user_id, now}),
+                   ErrorCode::kFailedPrecondition, "device belongs to another user");
+  });
+}
+
+Status PostgresStore::CreateUser(std::string_view app, std::string_view username,
+                                 std::string_view user_id, const SecretString& password_hash) {
+  auto sealed = box_.Seal(password_hash.Reveal(), PasswordContext(app, user_id));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
+  }
+  std::string now = Now();
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(c.Query(kInsertUser, {app, username, user_id, *sealed, now}),
+                   ErrorCode::kAlreadyExists, "username already registered");
+  });
+}
+
+Result<UserRecord> PostgresStore::FindUserBy(const PgStatement& stmt, std::string_view app,
+                                             std::string_view key) {
+  return WithConnection(true, [&](PgConnection& c) -> Result<UserRecord> {
+    auto r = c.Query(stmt, {app, key});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    if (r->Rows() == 0) {
+      return Fail(ErrorCode::kNotFound, "no such user");
+    }
+    UserRecord user;
+    user.app = r->Text(0, 0);
+    user.username = r->Text(0, 1);
+    user.user_id = r->Text(0, 2);
+    user.enabled = r->Text(0, 4) == "t";
+    auto hash = box_.Open(r->Text(0, 3), PasswordContext(user.app, user.user_id));
+    if (!hash) {
+      return std::unexpected(hash.error());
+    }
+    user.password_hash = std::move(*hash);
+    return user;
+  });
+}
+
+Result<UserRecord> PostgresStore::FindUser(std::string_view app, std::string_view username) {
+  return FindUserBy(kFindUser, app, username);
+}
+
+Result<UserRecord> PostgresStore::FindUserById(std::string_view app, std::string_view user_id) {
+  return FindUserBy(kFindUserById, app, user_id);
+}
+
+Status PostgresStore::SetUserEnabled(std::string_view app, std::string_view username,
+                                     bool enabled) {
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(c.Query(kSetEnabled, {app, username, enabled ? "t" : "f"}), ErrorCode::kNotFound,
+                   "no such user");
+  });
+}
+
+Status PostgresStore::DeleteUser(std::string_view app, std::string_view username) {
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(c.Query(kDeleteUser, {app, username}), ErrorCode::kNotFound, "no such user");
+  });
+}
+
+Status PostgresStore::Ping() {
+  return WithConnection(true, [&](PgConnection& c) -> Status {
+    auto r = c.Query(kPing, {});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return {};
+  });
+}
+
+Result<std::int64_t> PostgresStore::Count(const PgStatement& stmt, std::string_view app) {
+  return WithConnection(true, [&](PgConnection& c) -> Result<std::int64_t> {
+    auto r = c.Query(stmt, {app});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return r->Int(0, 0);
+  });
+}
+
+Result<std::int64_t> PostgresStore::CountDevices(std::string_view app) {
+  return Count(kCountDevices, app);
+}
+
+Result<std::int64_t> PostgresStore::CountUsers(std::string_view app) {
+  return Count(kCountUsers, app);
+}
+
+}  // namespace vendo::store

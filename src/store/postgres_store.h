@@ -1,0 +1,85 @@
+// PostgresStore: the shared store for several vendo hosts (libpq, no ORM).
+//
+// - A small pool of connections, opened on demand; a connection that breaks (the server
+//   restarted, the network dropped) is thrown away and the next request opens a new one.
+//   Reads are retried once on a fresh connection when the one they got had gone stale.
+// - Named prepared statements, prepared once per connection.
+// - The same versioned migrations as SQLite, under an advisory lock, so that several hosts
+//   starting at once migrate exactly once.
+// - Each write is one statement (an upsert with its condition inside it), so no step needs a
+//   multi-statement transaction; PostgreSQL's commit makes it durable, and concurrent commits
+//   share WAL flushes (its own group commit).
+// - Errors: lost connections, shutdowns and overload are kUnavailable (retryable).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/clock.h"
+#include "crypto/secret_box.h"
+#include "store/pg_conn.h"
+#include "store/store.h"
+
+namespace vendo::store {
+
+struct PostgresOptions {
+  std::string url;        // postgres://user@host:port/db (no password in it)
+  SecretString password;  // empty: libpq's PGPASSWORD or ~/.pgpass
+  std::size_t max_connections = 8;
+  std::chrono::milliseconds acquire_timeout{5000};  // waiting for a free connection
+};
+
+class PostgresStore final : public Store {
+ public:
+  // Connects and migrates. Fails when the server cannot be reached.
+  static Result<std::unique_ptr<PostgresStore>> Open(PostgresOptions options,
+                                                     const crypto::SecretBox& box,
+                                                     const Clock& clock);
+
+  Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
+  Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
+  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
+                    const SecretString& key) override;
+  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
+                    const SecretString& password_hash) override;
+  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;
+  Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
+  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
+  Status DeleteUser(std::string_view app, std::string_view username) override;
+  Status Ping() override;
+  Result<std::int64_t> CountDevices(std::string_view app) override;
+  Result<std::int64_t> CountUsers(std::string_view app) override;
+
+  static int LatestSchemaVersion();
+
+ private:
+  PostgresStore(PostgresOptions options, const crypto::SecretBox& box, const Clock& clock)
+      : options_(std::move(options)), box_(box), clock_(clock) {}
+
+  // Runs `fn` on a pooled connection. With `retry_stale`, a failure because the connection
+  // had been lost is retried once on a new one (only for reads: a write may have committed).
+  template <class Fn>
+  auto WithConnection(bool retry_stale, Fn&& fn) -> decltype(fn(std::declval<PgConnection&>()));
+  Result<std::unique_ptr<PgConnection>> Acquire();
+  void Release(std::unique_ptr<PgConnection> conn);
+  Result<UserRecord> FindUserBy(const PgStatement& stmt, std::string_view app,
+                                std::string_view key);
+  Result<std::int64_t> Count(const PgStatement& stmt, std::string_view app);
+  std::string Now() const;
+
+  PostgresOptions options_;
+  const crypto::SecretBox& box_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;  // guarded by mu_
+  std::size_t open_ = 0;                             // idle and busy; guarded by mu_
+};
+
+// Runs the migrations on `conn` under an advisory lock; returns the schema version.
+Result<int> MigratePostgres(PgConnection& conn, std::int64_t now_seconds);
+
+}  // namespace vendo::store

@@ -1,0 +1,297 @@
+// The store conformance suite: the same tests against every Store implementation, SQLite in
+// a temporary directory and PostgreSQL started for this program on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "store/postgres_store.h"
+#include "store/sqlite_store.h"
+#include "testing/postgres_server.h"
+#include "testing/temp_dir.h"
+
+namespace vendo::store {
+namespace {
+
+testing::PostgresServer* g_postgres = nullptr;
+
+class PostgresEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    server_ = std::make_unique<testing::PostgresServer>();
+    g_postgres = server_.get();
+  }
+  void TearDown() override {
+    g_postgres = nullptr;
+    server_.reset();
+  }
+
+ private:
+  std::unique_ptr<testing::PostgresServer> server_;
+};
+
+// Wipes the tables between tests (the schema stays).
+void TruncatePostgres() {
+  auto conn = PgConnection::Connect(g_postgres->url(), SecretString(g_postgres->password()));
+  ASSERT_TRUE(conn) << conn.error().message;
+  auto tables =
+      (*conn)->Exec("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'devices'");
+  ASSERT_TRUE(tables);
+  if (tables->Int(0, 0) == 1) {
+    ASSERT_TRUE((*conn)->Exec("TRUNCATE devices, users"));
+  }
+}
+
+PostgresOptions PgOptions() {
+  PostgresOptions o;
+  o.url = g_postgres->url();
+  o.password = SecretString(g_postgres->password());
+  return o;
+}
+
+enum class Backend { kSqlite, kPostgres };
+
+class StoreConformance : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kPostgres) {
+      TruncatePostgres();
+    }
+    Reopen();
+  }
+  void TearDown() override { store_.reset(); }
+
+  // A new store object on the same data: a restart of the process or another host.
+  void Reopen() {
+    store_.reset();
+    store_ = OpenWith(box_);
+    ASSERT_NE(store_, nullptr);
+  }
+  std::unique_ptr<Store> OpenWith(const crypto::SecretBox& box) {
+    if (GetParam() == Backend::kSqlite) {
+      auto s = SqliteStore::Open({dir_.File("vendo.db"), 256}, box, clock_);
+      EXPECT_TRUE(s) << s.error().message;
+      return s ? std::unique_ptr<Store>(std::move(*s)) : nullptr;
+    }
+    auto s = PostgresStore::Open(PgOptions(), box, clock_);
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? std::unique_ptr<Store>(std::move(*s)) : nullptr;
+  }
+
+  testing::TempDir dir_;
+  OsRandom random_;
+  FixedClock clock_{std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000))};
+  crypto::SecretBox box_{SecretString(std::string(32, 'm')), random_};
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformance, DeviceRegistersOnceAndIsFound) {
+  SecretString key("000102030405060708090a0b0c0d0e0f");
+  ASSERT_TRUE(store_->CreateDevice("app", "uid-0000000000000000000000001", key).has_value());
+  auto again = store_->CreateDevice("app", "uid-0000000000000000000000001", key);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+  // Same uid in another app is a different device.
+  EXPECT_TRUE(store_->CreateDevice("other", "uid-0000000000000000000000001", key).has_value());
+  auto found = store_->FindDevice("app", "uid-0000000000000000000000001");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->key.Reveal(), key.Reveal());
+  EXPECT_FALSE(found->user_id.has_value());
+  EXPECT_EQ(store_->FindDevice("app", "nope").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*store_->CountDevices("app"), 1);
+  EXPECT_TRUE(store_->Ping().has_value());
+}
+
+TEST_P(StoreConformance, KeysCompareBytewise) {
+  SecretString key(std::string(32, 'k'));
+  ASSERT_TRUE(store_->CreateDevice("app", "Device-A", key));
+  ASSERT_TRUE(store_->CreateDevice("app", "device-a", key));  // case matters
+  ASSERT_TRUE(store_->CreateUser("app", "Zoë", "u1", SecretString("h1")));
+  ASSERT_TRUE(store_->CreateUser("app", "zoë", "u2", SecretString("h2")));
+  EXPECT_EQ(store_->FindUser("app", "Zoë")->user_id, "u1");
+  EXPECT_EQ(store_->FindUser("app", "zoë")->user_id, "u2");
+  EXPECT_EQ(store_->FindUser("app", "zoe").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ConcurrentRegistrationsAllCommitAndDuplicatesFailAlone) {
+  constexpr int kThreads = 16, kPerThread = 40;
+  std::atomic<int> ok{0}, dup{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every thread also races on one shared uid: exactly one may win it.
+        std::string uid = i == 0 ? "shared-uid-000000000000000000"
+                                 : "uid-" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = store_->CreateDevice("app", uid, SecretString(std::string(32, 'a')));
+        (r ? ok : dup)++;
+        if (!r) {
+          EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists) << r.error().message;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(dup.load(), kThreads - 1);
+  EXPECT_EQ(ok.load(), kThreads * (kPerThread - 1) + 1);
+  Reopen();
+  EXPECT_EQ(*store_->CountDevices("app"), ok.load());
+}
+
+TEST_P(StoreConformance, UsersAndDeviceBinding) {
+  ASSERT_TRUE(store_->CreateUser("id", "alice", "u-alice", SecretString(std::string(64, 'a'))));
+  ASSERT_TRUE(store_->CreateUser("id", "bob", "u-bob", SecretString(std::string(64, 'b'))));
+  EXPECT_EQ(store_->CreateUser("id", "alice", "u-x", SecretString("x")).error().code,
+            ErrorCode::kAlreadyExists);
+  auto alice = store_->FindUser("id", "alice");
+  ASSERT_TRUE(alice.has_value());
+  EXPECT_EQ(alice->password_hash.Reveal(), std::string(64, 'a'));
+  EXPECT_TRUE(alice->enabled);
+  EXPECT_EQ(store_->FindUserById("id", "u-bob")->username, "bob");
+  EXPECT_EQ(*store_->CountUsers("id"), 2);
+
+  ASSERT_TRUE(store_->BindDevice("id", "dev-1", "u-alice", SecretString(std::string(32, '1'))));
+  ASSERT_TRUE(store_->BindDevice("id", "dev-1", "u-alice", SecretString(std::string(32, '2'))));
+  EXPECT_EQ(store_->FindDevice("id", "dev-1")->key.Reveal(), std::string(32, '2'));
+  EXPECT_EQ(*store_->FindDevice("id", "dev-1")->user_id, "u-alice");
+  auto stolen = store_->BindDevice("id", "dev-1", "u-bob", SecretString(std::string(32, '3')));
+  EXPECT_EQ(stolen.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(store_->FindDevice("id", "dev-1")->key.Reveal(), std::string(32, '2'));
+  // An anonymous device cannot be taken over by a login either.
+  ASSERT_TRUE(store_->CreateDevice("id", "anon-1", SecretString(std::string(32, '4'))));
+  EXPECT_EQ(
+      store_->BindDevice("id", "anon-1", "u-bob", SecretString(std::string(32, '5'))).error().code,
+      ErrorCode::kFailedPrecondition);
+
+  ASSERT_TRUE(store_->SetUserEnabled("id", "alice", false));
+  EXPECT_FALSE(store_->FindUser("id", "alice")->enabled);
+  ASSERT_TRUE(store_->SetUserEnabled("id", "alice", true));
+  EXPECT_TRUE(store_->FindUser("id", "alice")->enabled);
+  EXPECT_EQ(store_->SetUserEnabled("id", "nobody", false).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->DeleteUser("id", "bob"));
+  EXPECT_EQ(store_->FindUser("id", "bob").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteUser("id", "bob").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, RacingLoginsOnOneDeviceHaveOneOwner) {
+  ASSERT_TRUE(store_->CreateUser("id", "alice", "u-alice", SecretString("a")));
+  ASSERT_TRUE(store_->CreateUser("id", "bob", "u-bob", SecretString("b")));
+  for (int round = 0; round < 20; ++round) {
+    std::string uid = "race-" + std::to_string(round);
+    std::atomic<int> won{0};
+    std::thread a(
+        [&] { won += store_->BindDevice("id", uid, "u-alice", SecretString("1")) ? 1 : 0; });
+    std::thread b(
+        [&] { won += store_->BindDevice("id", uid, "u-bob", SecretString("2")) ? 1 : 0; });
+    a.join();
+    b.join();
+    EXPECT_EQ(won.load(), 1) << uid;
+  }
+}
+
+TEST_P(StoreConformance, ReopenKeepsData) {
+  ASSERT_TRUE(store_->CreateDevice("app", "uid-z", SecretString(std::string(32, 'c'))));
+  ASSERT_TRUE(store_->CreateUser("app", "carol", "u-c", SecretString("hash")));
+  Reopen();
+  EXPECT_EQ(store_->FindDevice("app", "uid-z")->key.Reveal(), std::string(32, 'c'));
+  EXPECT_EQ(store_->FindUser("app", "carol")->password_hash.Reveal(), "hash");
+}
+
+TEST_P(StoreConformance, WrongMasterKeyCannotReadSecrets) {
+  ASSERT_TRUE(store_->CreateDevice("app", "uid-k", SecretString(std::string(32, 'c'))));
+  crypto::SecretBox other(SecretString(std::string(32, 'x')), random_);
+  store_.reset();
+  auto with_other = OpenWith(other);
+  ASSERT_NE(with_other, nullptr);
+  EXPECT_EQ(with_other->FindDevice("app", "uid-k").error().code, ErrorCode::kInternal);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreConformance,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& info) {
+                           return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+// PostgreSQL only: what a shared network database adds.
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { TruncatePostgres(); }
+  OsRandom random_;
+  FixedClock clock_{std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000))};
+  crypto::SecretBox box_{SecretString(std::string(32, 'm')), random_};
+};
+
+TEST_F(PostgresStoreTest, HostsStartingAtOnceMigrateOnce) {
+  std::vector<std::thread> hosts;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 6; ++i) {
+    hosts.emplace_back([&] {
+      auto s = PostgresStore::Open(PgOptions(), box_, clock_);
+      EXPECT_TRUE(s) << s.error().message;
+      opened += s ? 1 : 0;
+    });
+  }
+  for (auto& h : hosts) {
+    h.join();
+  }
+  EXPECT_EQ(opened.load(), 6);
+  auto conn = PgConnection::Connect(g_postgres->url(), SecretString(g_postgres->password()));
+  ASSERT_TRUE(conn);
+  auto rows = (*conn)->Exec("SELECT version FROM schema_migrations ORDER BY version");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->Rows(), PostgresStore::LatestSchemaVersion());
+  EXPECT_EQ(rows->Int(0, 0), 1);
+}
+
+TEST_F(PostgresStoreTest, AWrongPasswordIsAClearError) {
+  PostgresOptions o = PgOptions();
+  o.password = SecretString("wrong");
+  auto s = PostgresStore::Open(o, box_, clock_);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(s.error().message.find("password authentication failed"), std::string::npos)
+      << s.error().message;
+  EXPECT_EQ(s.error().message.find("wrong"), std::string::npos) << "no password in errors";
+}
+
+TEST_F(PostgresStoreTest, RecoversAfterTheServerRestarts) {
+  auto opened = PostgresStore::Open(PgOptions(), box_, clock_);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& store = **opened;
+  ASSERT_TRUE(store.CreateDevice("app", "before-restart", SecretString(std::string(32, 'r'))));
+  g_postgres->Kill();
+  auto down = store.FindDevice("app", "before-restart");
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code, ErrorCode::kUnavailable) << down.error().message;
+  EXPECT_EQ(store.CreateDevice("app", "while-down", SecretString("x")).error().code,
+            ErrorCode::kUnavailable);
+  g_postgres->Restart();
+  // The pooled connection is dead; the store notices and opens a new one by itself.
+  auto back = store.FindDevice("app", "before-restart");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->key.Reveal(), std::string(32, 'r'));
+  EXPECT_TRUE(store.CreateDevice("app", "after-restart", SecretString("y")));
+}
+
+TEST(PgErrorCode, MapsRetryableStates) {
+  EXPECT_EQ(PgErrorCode("08006"), ErrorCode::kUnavailable);  // connection failure
+  EXPECT_EQ(PgErrorCode("57P01"), ErrorCode::kUnavailable);  // admin shutdown
+  EXPECT_EQ(PgErrorCode("53300"), ErrorCode::kUnavailable);  // too many connections
+  EXPECT_EQ(PgErrorCode("40001"), ErrorCode::kUnavailable);  // serialization failure
+  EXPECT_EQ(PgErrorCode("23505"), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(PgErrorCode("42P01"), ErrorCode::kInternal);  // undefined table: a bug
+}
+
+}  // namespace
+}  // namespace vendo::store
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new vendo::store::PostgresEnvironment);
+  return RUN_ALL_TESTS();
+}
