@@ -62,7 +62,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& u
     return Fail(ErrorCode::kUnavailable, "postgres: " + Trimmed(PQerrorMessage(raw)));
   }
   // NOTICEs ("relation already exists, skipping") would go to stderr, outside the JSON log.
-  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
   return conn;
 }
 

@@ -67,6 +67,23 @@ const PgStatement kPing{"ping", "SELECT 1"};
 const PgStatement kCountDevices{"count_devices", "SELECT COUNT(*) FROM devices WHERE app = $1"};
 const PgStatement kCountUsers{"count_users", "SELECT COUNT(*) FROM users WHERE app = $1"};
 
+const PgStatement kDevicesAfter{
+    "devices_after",
+    "SELECT app, uid, key_sealed, user_id, created_at, updated_at FROM devices "
+    "WHERE (app, uid) > ($1, $2) ORDER BY app, uid LIMIT $3"};
+const PgStatement kUsersAfter{
+    "users_after",
+    "SELECT app, username, user_id, password_sealed, enabled, created_at FROM users "
+    "WHERE (app, username) > ($1, $2) ORDER BY app, username LIMIT $3"};
+const PgStatement kInsertDeviceRow{
+    "insert_device_row",
+    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app, uid) DO NOTHING"};
+const PgStatement kInsertUserRow{
+    "insert_user_row",
+    "INSERT INTO users (app, username, user_id, password_sealed, enabled, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"};
+
 Status Changed(const Result<PgResult>& r, ErrorCode code, const char* message) {
   if (!r) {
     return std::unexpected(r.error());
@@ -325,6 +342,77 @@ Result<std::int64_t> PostgresStore::CountDevices(std::string_view app) {
 
 Result<std::int64_t> PostgresStore::CountUsers(std::string_view app) {
   return Count(kCountUsers, app);
+}
+
+Result<std::vector<DeviceRow>> PostgresStore::DevicesAfter(const RowKey& after, std::size_t limit) {
+  std::string n = std::to_string(limit);
+  return WithConnection(true, [&](PgConnection& c) -> Result<std::vector<DeviceRow>> {
+    auto r = c.Query(kDevicesAfter, {after.first, after.second, n});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    std::vector<DeviceRow> rows;
+    for (int i = 0; i < r->Rows(); ++i) {
+      rows.push_back({r->Text(i, 0), r->Text(i, 1), r->Text(i, 2), r->OptionalText(i, 3),
+                      r->Int(i, 4), r->Int(i, 5)});
+    }
+    return rows;
+  });
+}
+
+Result<std::vector<UserRow>> PostgresStore::UsersAfter(const RowKey& after, std::size_t limit) {
+  std::string n = std::to_string(limit);
+  return WithConnection(true, [&](PgConnection& c) -> Result<std::vector<UserRow>> {
+    auto r = c.Query(kUsersAfter, {after.first, after.second, n});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    std::vector<UserRow> rows;
+    for (int i = 0; i < r->Rows(); ++i) {
+      rows.push_back({r->Text(i, 0), r->Text(i, 1), r->Text(i, 2), r->Text(i, 3),
+                      r->Text(i, 4) == "t", r->Int(i, 5)});
+    }
+    return rows;
+  });
+}
+
+template <class Row, class Insert>
+Result<std::int64_t> PostgresStore::InsertAll(std::span<const Row> rows, Insert&& insert) {
+  return WithConnection(false, [&](PgConnection& c) -> Result<std::int64_t> {
+    if (auto begun = c.Exec("BEGIN"); !begun) {
+      return std::unexpected(begun.error());
+    }
+    std::int64_t inserted = 0;
+    for (const Row& row : rows) {
+      auto r = insert(c, row);
+      if (!r) {
+        (void)c.Exec("ROLLBACK");
+        return std::unexpected(r.error());
+      }
+      inserted += r->Affected();
+    }
+    if (auto committed = c.Exec("COMMIT"); !committed) {
+      return std::unexpected(committed.error());
+    }
+    return inserted;
+  });
+}
+
+Result<std::int64_t> PostgresStore::InsertDevices(std::span<const DeviceRow> rows) {
+  return InsertAll(rows, [](PgConnection& c, const DeviceRow& d) {
+    std::string created = std::to_string(d.created_at), updated = std::to_string(d.updated_at);
+    return c.Query(kInsertDeviceRow,
+                   {d.app, d.uid, d.key_sealed,
+                    d.user_id ? PgParam(*d.user_id) : PgParam(std::nullopt), created, updated});
+  });
+}
+
+Result<std::int64_t> PostgresStore::InsertUsers(std::span<const UserRow> rows) {
+  return InsertAll(rows, [](PgConnection& c, const UserRow& u) {
+    std::string created = std::to_string(u.created_at);
+    return c.Query(kInsertUserRow, {u.app, u.username, u.user_id, u.password_sealed,
+                                    u.enabled ? "t" : "f", created});
+  });
 }
 
 }  // namespace vendo::store

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "crypto/secret_box.h"
 #include "store/pg_conn.h"
+#include "store/rows.h"
 #include "store/store.h"
 
 namespace vendo::store {
@@ -32,7 +33,7 @@ struct PostgresOptions {
   std::chrono::milliseconds acquire_timeout{5000};  // waiting for a free connection
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public Store, public RowAccess {
  public:
   // Connects and migrates. Fails when the server cannot be reached.
   static Result<std::unique_ptr<PostgresStore>> Open(PostgresOptions options,
@@ -53,6 +54,11 @@ class PostgresStore final : public Store {
   Result<std::int64_t> CountDevices(std::string_view app) override;
   Result<std::int64_t> CountUsers(std::string_view app) override;
 
+  Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) override;
+  Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) override;
+  Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
+  Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) override;
+
   static int LatestSchemaVersion();
 
  private:
@@ -68,6 +74,9 @@ class PostgresStore final : public Store {
   Result<UserRecord> FindUserBy(const PgStatement& stmt, std::string_view app,
                                 std::string_view key);
   Result<std::int64_t> Count(const PgStatement& stmt, std::string_view app);
+  // Runs `insert` for each row inside one transaction; returns the rows it changed.
+  template <class Row, class Insert>
+  Result<std::int64_t> InsertAll(std::span<const Row> rows, Insert&& insert);
   std::string Now() const;
 
   PostgresOptions options_;

@@ -375,4 +375,109 @@ Result<std::int64_t> SqliteStore::CountUsers(std::string_view app) {
   return CountWhereApp("SELECT COUNT(*) FROM users WHERE app = ?", app);
 }
 
+Result<std::vector<DeviceRow>> SqliteStore::DevicesAfter(const RowKey& after, std::size_t limit) {
+  return WithReader([&](Connection& c) -> Result<std::vector<DeviceRow>> {
+    auto stmt = c.Prepare(
+        "SELECT app, uid, key_sealed, user_id, created_at, updated_at FROM devices "
+        "WHERE (app, uid) > (?, ?) ORDER BY app, uid LIMIT ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, after.first).Bind(2, after.second).Bind(3, static_cast<std::int64_t>(limit));
+    std::vector<DeviceRow> rows;
+    for (;;) {
+      auto row = s->Step();
+      if (!row) {
+        return std::unexpected(row.error());
+      }
+      if (!*row) {
+        return rows;
+      }
+      rows.push_back(
+          {s->Text(0), s->Text(1), s->Text(2), s->OptionalText(3), s->Int(4), s->Int(5)});
+    }
+  });
+}
+
+Result<std::vector<UserRow>> SqliteStore::UsersAfter(const RowKey& after, std::size_t limit) {
+  return WithReader([&](Connection& c) -> Result<std::vector<UserRow>> {
+    auto stmt = c.Prepare(
+        "SELECT app, username, user_id, password_sealed, enabled, created_at FROM users "
+        "WHERE (app, username) > (?, ?) ORDER BY app, username LIMIT ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, after.first).Bind(2, after.second).Bind(3, static_cast<std::int64_t>(limit));
+    std::vector<UserRow> rows;
+    for (;;) {
+      auto row = s->Step();
+      if (!row) {
+        return std::unexpected(row.error());
+      }
+      if (!*row) {
+        return rows;
+      }
+      rows.push_back({s->Text(0), s->Text(1), s->Text(2), s->Text(3), s->Int(4) != 0, s->Int(5)});
+    }
+  });
+}
+
+Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows) {
+  std::int64_t inserted = 0;
+  auto ok = writer_.Run([&](Connection& c) -> Status {
+    inserted = 0;
+    for (const auto& d : rows) {
+      auto n = Run(c,
+                   "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
+                   [&](Statement& st) {
+                     st.Bind(1, d.app).Bind(2, d.uid).Bind(3, d.key_sealed);
+                     if (d.user_id) {
+                       st.Bind(4, *d.user_id);
+                     } else {
+                       st.BindNull(4);
+                     }
+                     st.Bind(5, d.created_at).Bind(6, d.updated_at);
+                   });
+      if (!n) {
+        return std::unexpected(n.error());
+      }
+      inserted += *n;
+    }
+    return {};
+  });
+  if (!ok) {
+    return std::unexpected(ok.error());
+  }
+  return inserted;
+}
+
+Result<std::int64_t> SqliteStore::InsertUsers(std::span<const UserRow> rows) {
+  std::int64_t inserted = 0;
+  auto ok = writer_.Run([&](Connection& c) -> Status {
+    inserted = 0;
+    for (const auto& u : rows) {
+      auto n = Run(c,
+                   "INSERT INTO users (app, username, user_id, password_sealed, enabled, "
+                   "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                   [&](Statement& st) {
+                     st.Bind(1, u.app).Bind(2, u.username).Bind(3, u.user_id);
+                     st.Bind(4, u.password_sealed).Bind(5, std::int64_t{u.enabled ? 1 : 0});
+                     st.Bind(6, u.created_at);
+                   });
+      if (!n) {
+        return std::unexpected(n.error());
+      }
+      inserted += *n;
+    }
+    return {};
+  });
+  if (!ok) {
+    return std::unexpected(ok.error());
+  }
+  return inserted;
+}
+
 }  // namespace vendo::store

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "crypto/secret_box.h"
 #include "store/group_commit.h"
+#include "store/rows.h"
 #include "store/store.h"
 
 namespace vendo::store {
@@ -18,7 +19,7 @@ struct SqliteOptions {
   std::size_t max_batch = 256;  // group commit: most writes per transaction (1 = no grouping)
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public RowAccess {
  public:
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options,
                                                    const crypto::SecretBox& box,
@@ -37,6 +38,11 @@ class SqliteStore final : public Store {
   Status Ping() override;
   Result<std::int64_t> CountDevices(std::string_view app) override;
   Result<std::int64_t> CountUsers(std::string_view app) override;
+
+  Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) override;
+  Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) override;
+  Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
+  Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) override;
 
   // The schema version after migrations (for tests and `vendo store` commands).
   static int LatestSchemaVersion();

@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "store/copy.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "testing/postgres_server.h"
@@ -276,6 +277,51 @@ TEST_F(PostgresStoreTest, RecoversAfterTheServerRestarts) {
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->key.Reveal(), std::string(32, 'r'));
   EXPECT_TRUE(store.CreateDevice("app", "after-restart", SecretString("y")));
+}
+
+TEST_F(PostgresStoreTest, CopyFromSqliteIsCompleteVerifiedAndSafeToRerun) {
+  testing::TempDir dir;
+  auto sqlite = SqliteStore::Open({dir.File("single-host.db"), 256}, box_, clock_);
+  ASSERT_TRUE(sqlite) << sqlite.error().message;
+  for (int i = 0; i < 2345; ++i) {  // several pages of 1000
+    ASSERT_TRUE((*sqlite)->CreateDevice("anon", "device-" + std::to_string(i),
+                                        SecretString("key-" + std::to_string(i))));
+  }
+  for (int i = 0; i < 30; ++i) {
+    std::string n = std::to_string(i);
+    ASSERT_TRUE((*sqlite)->CreateUser("ident", "user" + n, "id" + n, SecretString("hash" + n)));
+    ASSERT_TRUE((*sqlite)->BindDevice("ident", "phone-" + n, "id" + n, SecretString("k" + n)));
+  }
+  ASSERT_TRUE((*sqlite)->SetUserEnabled("ident", "user7", false));
+  auto pg = PostgresStore::Open(PgOptions(), box_, clock_);
+  ASSERT_TRUE(pg) << pg.error().message;
+
+  auto first = CopyRows(**sqlite, **pg);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->verified());
+  EXPECT_EQ(first->devices_copied, 2345 + 30);
+  EXPECT_EQ(first->users_copied, 30);
+  EXPECT_EQ(first->target_devices.rows, 2375);
+  // The secrets open on the other side (same master key, same sealing contexts).
+  EXPECT_EQ((*pg)->FindDevice("anon", "device-1234")->key.Reveal(), "key-1234");
+  EXPECT_EQ((*pg)->FindDevice("ident", "phone-3")->user_id, "id3");
+  EXPECT_EQ((*pg)->FindUser("ident", "user5")->password_hash.Reveal(), "hash5");
+  EXPECT_FALSE((*pg)->FindUser("ident", "user7")->enabled);
+
+  auto again = CopyRows(**sqlite, **pg);  // an interrupted or repeated copy
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->verified());
+  EXPECT_EQ(again->devices_copied, 0);
+
+  // A target row that differs from the source is caught, not papered over.
+  auto conn = PgConnection::Connect(g_postgres->url(), SecretString(g_postgres->password()));
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE((*conn)->Exec("UPDATE devices SET updated_at = 1 WHERE uid = 'device-7'"));
+  auto differs = CopyRows(**sqlite, **pg);
+  ASSERT_TRUE(differs);
+  EXPECT_FALSE(differs->verified());
+  EXPECT_EQ(differs->source_devices.rows, differs->target_devices.rows);
+  EXPECT_NE(differs->source_devices.sha256, differs->target_devices.sha256);
 }
 
 TEST(PgErrorCode, MapsRetryableStates) {

@@ -1,0 +1,51 @@
+// Raw rows, with secrets still sealed, for moving data between stores (`vendo store copy`).
+// Both stores seal with the same contexts (app and uid, app and user id), so rows copied
+// verbatim open under the same master key on the other side.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vendo/result.h"
+
+namespace vendo::store {
+
+struct DeviceRow {
+  std::string app;
+  std::string uid;
+  std::string key_sealed;
+  std::optional<std::string> user_id;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  friend bool operator==(const DeviceRow&, const DeviceRow&) = default;
+};
+
+struct UserRow {
+  std::string app;
+  std::string username;
+  std::string user_id;
+  std::string password_sealed;
+  bool enabled = true;
+  std::int64_t created_at = 0;
+  friend bool operator==(const UserRow&, const UserRow&) = default;
+};
+
+// A position in bytewise (app, key) order; {"", ""} is before everything.
+using RowKey = std::pair<std::string, std::string>;
+
+class RowAccess {
+ public:
+  virtual ~RowAccess() = default;
+  // Up to `limit` rows after `after`, in bytewise (app, uid) / (app, username) order.
+  virtual Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) = 0;
+  virtual Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) = 0;
+  // Inserts the rows whose key is not taken yet, in one transaction; returns how many.
+  virtual Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) = 0;
+  virtual Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) = 0;
+};
+
+}  // namespace vendo::store
