@@ -26,7 +26,18 @@ struct PolicyRenderOptions {
   std::string account_id;  // empty: the app's aws.account_id
 };
 
+struct StoreCopyOptions {
+  std::string from;  // store URLs: sqlite:///FILE or postgres://USER@HOST:PORT/DB
+  std::string to;
+  std::string from_password_file;
+  std::string to_password_file;
+};
+
 int Serve(const ServeOptions& options);
+// Connects to the configured store and brings its schema up to date.
+int StoreMigrate(const std::string& config_file);
+// Copies every device and user between stores, verified; safe to re-run.
+int StoreCopy(const StoreCopyOptions& options);
 // Prints the policy an app's template renders for one caller (what STS would receive).
 int PolicyRender(const PolicyRenderOptions& options);
 int ConfigCheck(const std::string& path);

@@ -1,34 +1,12 @@
 #include "cli/issuers.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "common/log.h"
+#include "common/secret_file.h"
 #include "issuer/dev_issuer.h"
 #include "issuer/sts_issuer.h"
 #include "net/url.h"
 
 namespace vendo::cli {
-namespace {
-
-Result<SecretString> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) {
-    return Fail(ErrorCode::kInvalidArgument, "cannot read " + path);
-  }
-  std::string text = ss.str();
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  if (text.empty()) {
-    return Fail(ErrorCode::kInvalidArgument, path + " is empty");
-  }
-  return SecretString(std::move(text));
-}
-
-}  // namespace
 
 IssuerSet::~IssuerSet() { http_by_ca_.clear(); }
 

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/issuers.h"
+#include "cli/store_open.h"
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/log.h"
@@ -16,7 +17,6 @@
 #include "server/legacy_service.h"
 #include "server/router.h"
 #include "store/caching_store.h"
-#include "store/sqlite_store.h"
 
 namespace vendo::cli {
 namespace {
@@ -51,7 +51,7 @@ void PrintBanner(const Config& cfg, const std::vector<std::unique_ptr<App>>& app
     std::printf(
         "  DEVELOPMENT MODE: credentials come from the dev issuer (access keys VDEV...) and open\n"
         "  nothing in AWS. Data: %s. Do not use --dev in production.\n",
-        cfg.store.path.c_str());
+        cfg.store.location.Display().c_str());
   }
   std::fflush(stdout);
 }
@@ -114,12 +114,13 @@ int Serve(const ServeOptions& options) {
     return fail(master_key.error().message);
   }
   crypto::SecretBox box(std::move(*master_key), random);
-  auto store =
-      store::SqliteStore::Open({cfg.store.path, cfg.store.group_commit_max_batch}, box, clock);
+  auto store = OpenStore({cfg.store.location, cfg.store.password_file,
+                          cfg.store.group_commit_max_batch, cfg.store.max_connections},
+                         box, clock);
   if (!store) {
-    return fail("store " + cfg.store.path + ": " + store.error().message);
+    return fail("store " + cfg.store.location.Display() + ": " + store.error().message);
   }
-  store::CachingStore cached_store(**store, clock,
+  store::CachingStore cached_store(*store->store, clock,
                                    {cfg.store.cache_ttl, cfg.store.cache_max_entries});
   auto issuers = IssuerSet::Build(cfg, clock, random);
   if (!issuers) {

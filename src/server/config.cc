@@ -125,11 +125,24 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   }
 }
 
-void ParseStore(Checker& c, const toml::table& t, StoreConfig& s) {
-  CheckUnknownKeys(
-      c, t, "store.",
-      {"path", "master_key_file", "group_commit_max_batch", "cache_ttl_ms", "cache_max_entries"});
+std::string Resolve(const std::string& base_dir, const std::string& file) {
+  std::filesystem::path fp(file);
+  return (fp.is_relative() ? std::filesystem::path(base_dir) / fp : fp).string();
+}
+
+void ParseStore(Checker& c, const toml::table& t, const std::string& base_dir, StoreConfig& s) {
+  CheckUnknownKeys(c, t, "store.",
+                   {"url", "path", "password_file", "max_connections", "master_key_file",
+                    "group_commit_max_batch", "cache_ttl_ms", "cache_max_entries"});
+  c.Read(t, "url", "store.url", s.url);
   c.Read(t, "path", "store.path", s.path);
+  c.Read(t, "password_file", "store.password_file", s.password_file);
+  std::int64_t conns = static_cast<std::int64_t>(s.max_connections);
+  c.Read(t, "max_connections", "store.max_connections", conns);
+  if (conns < 1 || conns > 1000) {
+    c.Problem("store.max_connections", "must be between 1 and 1000");
+  }
+  s.max_connections = static_cast<std::size_t>(conns);
   c.Read(t, "master_key_file", "store.master_key_file", s.master_key_file);
   std::int64_t batch = static_cast<std::int64_t>(s.group_commit_max_batch);
   c.Read(t, "group_commit_max_batch", "store.group_commit_max_batch", batch);
@@ -144,8 +157,27 @@ void ParseStore(Checker& c, const toml::table& t, StoreConfig& s) {
     c.Problem("store.cache_max_entries", "must be between 16 and 100000000");
   }
   s.cache_max_entries = static_cast<std::size_t>(entries);
-  if (s.path.empty()) {
-    c.Problem("store.path", "required (the SQLite database file)");
+  if (!s.url.empty() && !s.path.empty()) {
+    c.Problem("store.path", "set either url or path, not both");
+  } else if (s.url.empty() && s.path.empty()) {
+    c.Problem("store.url",
+              "required: sqlite:///FILE, postgres://USER@HOST:PORT/DB, or path = FILE");
+  } else if (auto loc = store::ParseStoreUrl(s.url.empty() ? "sqlite://" + s.path : s.url); !loc) {
+    c.Problem("store.url", loc.error().message);
+  } else {
+    s.location = *loc;
+    if (!s.password_file.empty() && s.location.kind != store::StoreLocation::Kind::kPostgres) {
+      c.Problem("store.password_file", "only for postgres:// stores");
+    }
+    if (s.location.kind == store::StoreLocation::Kind::kSqlite) {
+      s.path = s.location.sqlite_path;
+    }
+  }
+  if (!s.password_file.empty()) {
+    s.password_file = Resolve(base_dir, s.password_file);
+    if (std::ifstream probe(s.password_file); !probe) {
+      c.Problem("store.password_file", "cannot read " + s.password_file);
+    }
   }
   if (s.master_key_file.empty()) {
     c.Problem("store.master_key_file", "required (64 hex characters, mode 0600)");
@@ -182,11 +214,6 @@ std::string ReadFile(const std::string& path, bool& ok) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string Resolve(const std::string& base_dir, const std::string& file) {
-  std::filesystem::path fp(file);
-  return (fp.is_relative() ? std::filesystem::path(base_dir) / fp : fp).string();
 }
 
 void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std::string& issuer,
@@ -373,9 +400,9 @@ std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
     ParseServer(c, *s, cfg.server);
   }
   if (const auto* s = root["store"].as_table()) {
-    ParseStore(c, *s, cfg.store);
+    ParseStore(c, *s, base_dir, cfg.store);
   } else {
-    c.Problem("store", "required table ([store] with path and master_key_file)");
+    c.Problem("store", "required table ([store] with url or path, and master_key_file)");
   }
   if (const auto* cc = root["credential_cache"].as_table()) {
     ParseCredentialCache(c, *cc, cfg.credential_cache);
@@ -419,6 +446,7 @@ Config DevConfig(const std::string& listen, const std::string& data_dir) {
   cfg.dev = true;
   cfg.server.listen = listen;
   cfg.store.path = data_dir + "/vendo.db";
+  cfg.store.location.sqlite_path = cfg.store.path;
   cfg.store.master_key_file = data_dir + "/master.key";
   cfg.default_app = "anonymous-demo";
   AppConfig anon;

@@ -12,6 +12,7 @@
 
 #include "protocol/legacy.h"
 #include "server/http_server.h"
+#include "store/location.h"
 
 namespace vendo::server {
 
@@ -66,7 +67,11 @@ struct ServerConfig {
 };
 
 struct StoreConfig {
-  std::string path;  // SQLite database file
+  std::string url;   // sqlite:///FILE or postgres://USER@HOST:PORT/DB (no password in it)
+  std::string path;  // the SQLite file: shorthand for url = "sqlite://PATH"
+  store::StoreLocation location;    // from url or path
+  std::string password_file;        // PostgreSQL password (else PGPASSWORD or ~/.pgpass)
+  std::size_t max_connections = 8;  // PostgreSQL connections per host
   std::string master_key_file;
   std::size_t group_commit_max_batch = 256;
   std::chrono::milliseconds cache_ttl{1000};  // 0 disables the record cache
