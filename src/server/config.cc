@@ -10,6 +10,7 @@
 #include "issuer/session_name.h"
 #include "net/url.h"
 #include "policy/template.h"
+#include "server/trusted_proxies.h"
 
 namespace vendo::server {
 namespace {
@@ -79,7 +80,7 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   CheckUnknownKeys(c, t, "server.",
                    {"listen", "threads", "max_connections", "header_timeout_ms", "idle_timeout_ms",
                     "drain_timeout_ms", "max_header_bytes", "max_body_bytes", "tls_cert_file",
-                    "tls_key_file", "log_level"});
+                    "tls_key_file", "trusted_proxies", "log_level"});
   c.Read(t, "listen", "server.listen", s.listen);
   if (!SplitHostPort(s.listen)) {
     c.Problem("server.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
@@ -117,6 +118,24 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   c.Read(t, "tls_key_file", "server.tls_key_file", s.http.tls_key_file);
   if (s.http.tls_cert_file.empty() != s.http.tls_key_file.empty()) {
     c.Problem("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together");
+  }
+  if (const toml::node* n = t.get("trusted_proxies")) {
+    const toml::array* list = n->as_array();
+    bool ok = list != nullptr;
+    for (std::size_t i = 0; ok && i < list->size(); ++i) {
+      auto v = list->get(i)->value<std::string>();
+      ok = v.has_value();
+      if (ok) {
+        s.http.trusted_proxies.push_back(*v);
+      }
+    }
+    if (!ok) {
+      c.Problem("server.trusted_proxies",
+                "must be a list of addresses or networks, e.g. "
+                "[\"10.0.0.0/8\"]");
+    } else if (auto parsed = TrustedProxies::Parse(s.http.trusted_proxies); !parsed) {
+      c.Problem("server.trusted_proxies", parsed.error().message);
+    }
   }
   c.Read(t, "log_level", "server.log_level", s.log_level);
   if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" &&

@@ -14,6 +14,7 @@
 #include "common/random.h"
 #include "server/access_log.h"
 #include "server/http_wire.h"
+#include "server/trusted_proxies.h"
 
 namespace vendo::server {
 namespace {
@@ -74,6 +75,7 @@ struct HttpServer::Impl {
 
   HttpServerOptions options;
   Handler& handler;
+  TrustedProxies proxies;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::optional<tcp::acceptor> acceptor;
@@ -349,6 +351,9 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     request.body = std::move(msg.body());
     request.tls = !kPlain;
     request.request_id = NextRequestId();
+    request.client =
+        proxies.empty() ? remote : proxies.ClientAddress(remote, msg["X-Forwarded-For"]);
+    std::string client = request.client;
     std::string request_id = request.request_id;
     std::string method = request.method;
     std::string path = request.target.substr(0, request.target.find('?'));
@@ -378,7 +383,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
       wec = aec;
       sent += an;
     }
-    AccessLog(request_id, method, path, response.status, started, sent, response.app, remote);
+    AccessLog(request_id, method, path, response.status, started, sent, response.app, client);
     state.busy = false;
     if (wec || !keep_alive) {
       co_return;
@@ -448,6 +453,11 @@ HttpServer::~HttpServer() = default;
 Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& options,
                                                        Handler& handler) {
   auto impl = std::make_unique<Impl>(options, handler);
+  auto proxies = TrustedProxies::Parse(options.trusted_proxies);
+  if (!proxies) {
+    return Fail(ErrorCode::kInvalidArgument, "trusted_proxies: " + proxies.error().message);
+  }
+  impl->proxies = std::move(*proxies);
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);
   if (ec) {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/http_types.h"
 #include "vendo/result.h"
@@ -31,6 +32,8 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 65536;
   std::string tls_cert_file;  // TLS when both are set
   std::string tls_key_file;
+  // Peers (load balancers) whose X-Forwarded-For names the client; see trusted_proxies.h.
+  std::vector<std::string> trusted_proxies;
 };
 
 class HttpServer {

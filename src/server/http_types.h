@@ -16,6 +16,7 @@ struct HttpRequest {
   std::string body;
   bool tls = false;
   std::string request_id;  // set by the transport; for log lines
+  std::string client;      // the client's address (from a trusted balancer's X-Forwarded-For)
 };
 
 struct HttpResponse {
