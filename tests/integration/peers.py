@@ -118,3 +118,85 @@ class MotoServer:
             "Statement": [{"Effect": "Allow", "Action": ["sts:GetCallerIdentity", "s3:*"],
                            "Resource": "*"}]}))
         return key["AccessKeyId"], key["SecretAccessKey"], role["Arn"]
+
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
+PG_SCRIPT = os.path.join(REPO, "scripts/pg-test-server.sh")
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL (scripts/pg-test-server.sh) with a password file."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="vendo-pg-")
+        self.port = free_port()
+        self.url = self._run("start", str(self.port)).strip().splitlines()[-1]
+        self.password_file = os.path.join(self.dir, "password")
+
+    def _run(self, cmd, *args):
+        r = subprocess.run([PG_SCRIPT, cmd, self.dir, *args], capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError(f"pg-test-server.sh {cmd} failed: {r.stderr}")
+        return r.stdout
+
+    def kill(self):
+        self._run("kill")
+
+    def restart(self):
+        self._run("restart")
+
+    def stop(self):
+        try:
+            self._run("stop")
+        except RuntimeError:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Haproxy:
+    """haproxy on 127.0.0.1 balancing over `backends` (ports), health-checking /readyz."""
+
+    def __init__(self, backends):
+        exe = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        if not os.path.exists(exe):
+            raise RuntimeError("haproxy is not installed (make deps installs it)")
+        self.dir = tempfile.mkdtemp(prefix="vendo-haproxy-")
+        self.port = free_port()
+        servers = "\n".join(
+            f"    server vendo{i} 127.0.0.1:{p} check inter 200ms fall 2 rise 1"
+            for i, p in enumerate(backends))
+        conf = os.path.join(self.dir, "haproxy.cfg")
+        with open(conf, "w") as f:
+            f.write(f"""global
+    maxconn 2000
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+    option forwardfor
+    http-reuse never
+    retries 2
+    retry-on conn-failure
+    option redispatch 1
+frontend vendo
+    bind 127.0.0.1:{self.port}
+    default_backend vendo_hosts
+backend vendo_hosts
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+{servers}
+""")
+        self.log = open(os.path.join(self.dir, "haproxy.log"), "wb")
+        self.proc = subprocess.Popen([exe, "-db", "-f", conf], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        wait_for_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, "haproxy")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

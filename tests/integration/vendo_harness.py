@@ -159,22 +159,28 @@ def new_device():
     return secrets.token_hex(16), secrets.token_hex(16)
 
 
-def write_config(directory, apps_toml, log_level="info"):
-    """A config file in `directory` with a fresh master key, a loopback listener on a free port
-    and the given [apps.*] tables. Returns its path."""
-    key_file = os.path.join(directory, "master.key")
-    if not os.path.exists(key_file):
-        with open(key_file, "w") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        os.chmod(key_file, 0o600)
-    path = os.path.join(directory, "vendo.toml")
+def write_config(directory, apps_toml, log_level="info", listen="127.0.0.1:0", store=None,
+                 server_extra="", name="vendo.toml", key_file=None):
+    """A config file in `directory` with a master key (fresh unless `key_file` is given), a
+    loopback listener (a free port by default) and the given [apps.*] tables. `store` replaces
+    the SQLite location with other [store] keys. Returns its path."""
+    if key_file is None:
+        key_file = os.path.join(directory, "master.key")
+        if not os.path.exists(key_file):
+            with open(key_file, "w") as f:
+                f.write(os.urandom(32).hex() + "\n")
+            os.chmod(key_file, 0o600)
+    if store is None:
+        store = f'path = "{os.path.join(directory, "vendo.db")}"'
+    path = os.path.join(directory, name)
     with open(path, "w") as f:
         f.write(f"""
 [server]
-listen = "127.0.0.1:0"
+listen = "{listen}"
 log_level = "{log_level}"
+{server_extra}
 [store]
-path = "{os.path.join(directory, 'vendo.db')}"
+{store}
 master_key_file = "{key_file}"
 {apps_toml}
 """)
