@@ -262,6 +262,35 @@ class PolicyRenderTest(unittest.TestCase):
                 self.assertIn('"s3:prefix": ["alice/", "alice/*"]', doc)
 
 
+    def test_shipped_load_balancer_example(self):
+        deploy = os.path.abspath(os.path.join(EXAMPLES, "../deploy/haproxy"))
+        with open(os.path.join(deploy, "haproxy.cfg")) as f:
+            lb = f.read()
+        pem = os.path.join(self.w.dir, "lb.pem")
+        with open(pem, "w") as out:
+            for part in (self.w.cert, self.w.tls_key):
+                with open(part) as f:
+                    out.write(f.read())
+        lb_path = os.path.join(self.w.dir, "haproxy.cfg")
+        with open(lb_path, "w") as f:
+            f.write(lb.replace("/etc/haproxy/tls/vendo.pem", pem))
+        checked = subprocess.run(["haproxy", "-c", "-f", lb_path], capture_output=True, text=True)
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+        with open(os.path.join(deploy, "vendo-host.toml")) as f:
+            host = f.read()
+        pw = os.path.join(self.w.dir, "pg-password")
+        with open(pw, "w") as f:
+            f.write("x\n")
+        shutil.copytree(os.path.join(EXAMPLES, "policies"), os.path.join(self.w.dir, "p2"))
+        host_path = os.path.join(self.w.dir, "vendo-host.toml")
+        with open(host_path, "w") as f:
+            f.write(host.replace("/etc/vendo/pg-password", pw)
+                    .replace("/etc/vendo/master.key", self.w.key_file)
+                    .replace("/etc/vendo/policies", os.path.join(self.w.dir, "p2")))
+        code, out, err = run("config", "check", host_path)
+        self.assertEqual(code, 0, err)
+
+
 class CliTest(unittest.TestCase):
     def test_help_and_version(self):
         code, out, _ = run("--help")
