@@ -37,6 +37,7 @@ bench:
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 	python3 bench/run_bench.py --vendo ./$(BUILD_DIR)/vendo
 	python3 bench/sts_bench.py --vendo ./$(BUILD_DIR)/vendo
+	python3 bench/store_bench.py --vendo ./$(BUILD_DIR)/vendo
 
 format:
 	find src include tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
