@@ -49,6 +49,7 @@ Result<Bytes> Base64Decode(std::string_view b64);
 
 // ASCII lower-casing (the 2012 protocol lower-cases host names and app names).
 std::string AsciiLower(std::string_view s);
+std::string AsciiUpper(std::string_view s);
 // ASCII case-insensitive equality (header names and the like).
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/encoding.h"
 #include "common/log.h"
 
 namespace vendo::sts {
@@ -10,8 +11,9 @@ namespace vendo::sts {
 struct StsClient::Call {
   StsEndpoint endpoint;
   SigningCredentials caller;
+  std::string service;
   std::string body;
-  CredentialsCallback done;
+  BodyCallback done;
   int attempts = 0;
   std::chrono::system_clock::time_point deadline;
 };
@@ -21,7 +23,8 @@ StsEndpoint RegionalEndpoint(const std::string& region) {
 }
 
 Error StsClient::ToError(const StsFailure& f) {
-  std::string message = "STS " + (f.code.empty() ? std::string("error") : f.code) + " (HTTP " +
+  std::string message = AsciiUpper(f.service) + " " +
+                        (f.code.empty() ? std::string("error") : f.code) + " (HTTP " +
                         std::to_string(f.http_status) + ", request id " +
                         (f.request_id.empty() ? std::string("none") : f.request_id) + ")";
   if (!f.message.empty()) {
@@ -48,9 +51,22 @@ void StsClient::GetFederationToken(const StsEndpoint& endpoint, const SigningCre
 
 void StsClient::AssumeRole(const StsEndpoint& endpoint, const SigningCredentials& caller,
                            std::string form_body, CredentialsCallback done) {
+  Post(endpoint, caller, "sts", std::move(form_body),
+       [done = std::move(done)](Result<std::string> body) {
+         if (!body) {
+           done(std::unexpected(body.error()));
+           return;
+         }
+         done(ParseCredentialsResponse(*body));
+       });
+}
+
+void StsClient::Post(const StsEndpoint& endpoint, const SigningCredentials& caller,
+                     std::string service, std::string form_body, BodyCallback done) {
   auto call = std::make_shared<Call>();
   call->endpoint = endpoint;
   call->caller = caller;
+  call->service = std::move(service);
   call->body = std::move(form_body);
   call->done = std::move(done);
   call->deadline = clock_.Now() + policy_.deadline;
@@ -80,7 +96,7 @@ void StsClient::Attempt(std::shared_ptr<Call> call) {
       call->body};
   SigningOptions options;
   options.region = ep.region;
-  options.service = "sts";
+  options.service = call->service;
   options.time = clock_.Now();  // signed afresh on every attempt
   auto signed_request = Sign(request, call->caller, options);
   if (!signed_request) {
@@ -110,15 +126,11 @@ void StsClient::OnReply(std::shared_ptr<Call> call, Result<HttpReply> reply) {
     return;
   }
   if (reply->status == 200) {
-    auto creds = ParseCredentialsResponse(reply->body);
-    if (!creds) {
-      GiveUp(std::move(call), creds.error());
-      return;
-    }
-    call->done(std::move(creds));
+    call->done(std::move(reply->body));
     return;
   }
   StsFailure failure = ParseErrorResponse(reply->status, reply->body);
+  failure.service = call->service;
   if (failure.throttled) {
     throttled_.fetch_add(1, std::memory_order_relaxed);
   }

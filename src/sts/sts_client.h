@@ -1,4 +1,5 @@
-// StsClient: GetFederationToken and AssumeRole over the STS Query API (form POST, SigV4).
+// StsClient: GetFederationToken and AssumeRole over the STS Query API (form POST, SigV4), and
+// the same signed, retried form POST for other Query API services.
 //
 // Throttling, 5xx and network errors are retried with capped exponential backoff and full
 // jitter, within an overall deadline; 4xx client errors are never retried. Errors carry the
@@ -44,6 +45,7 @@ struct RetryPolicy {
 };
 
 using CredentialsCallback = std::function<void(Result<Credentials>)>;
+using BodyCallback = std::function<void(Result<std::string>)>;
 
 struct StsClientStats {
   std::uint64_t attempts = 0;   // HTTP requests sent
@@ -67,6 +69,10 @@ class StsClient {
                           CredentialsCallback done);
   void AssumeRole(const StsEndpoint& endpoint, const SigningCredentials& caller,
                   std::string form_body, CredentialsCallback done);
+  // Any Query API action of any service (STS, CloudFormation for `vendo deploy`): signed for
+  // `service`, retried like the STS calls, and answered with the 200 response's body.
+  void Post(const StsEndpoint& endpoint, const SigningCredentials& caller, std::string service,
+            std::string form_body, BodyCallback done);
 
   // Maps an STS failure to vendo's codes: throttling -> kResourceExhausted, other retryable ->
   // kUnavailable, AccessDenied and the like -> kPermissionDenied, other 4xx -> kInvalidArgument.

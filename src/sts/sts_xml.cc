@@ -24,14 +24,14 @@ bool Load(pugi::xml_document& doc, std::string_view xml) {
   return static_cast<bool>(doc.load_buffer(xml.data(), xml.size(), pugi::parse_default));
 }
 
-void AppendParam(std::string& form, std::string_view key, std::string_view value) {
+}  // namespace
+
+void AppendFormParam(std::string& form, std::string_view key, std::string_view value) {
   if (!form.empty()) {
     form += '&';
   }
   form.append(UriEncode(key, false)).append("=").append(UriEncode(value, false));
 }
-
-}  // namespace
 
 Result<std::chrono::system_clock::time_point> ParseIsoTimestamp(std::string_view s) {
   auto bad = [&] { return Fail(ErrorCode::kInternal, "unreadable STS timestamp"); };
@@ -116,12 +116,12 @@ StsFailure ParseErrorResponse(int http_status, std::string_view xml) {
 std::string GetFederationTokenForm(std::string_view name, std::string_view policy,
                                    std::chrono::seconds duration) {
   std::string form;
-  AppendParam(form, "Action", "GetFederationToken");
-  AppendParam(form, "Version", kVersion);
-  AppendParam(form, "Name", name);
-  AppendParam(form, "DurationSeconds", std::to_string(duration.count()));
+  AppendFormParam(form, "Action", "GetFederationToken");
+  AppendFormParam(form, "Version", kVersion);
+  AppendFormParam(form, "Name", name);
+  AppendFormParam(form, "DurationSeconds", std::to_string(duration.count()));
   if (!policy.empty()) {
-    AppendParam(form, "Policy", policy);
+    AppendFormParam(form, "Policy", policy);
   }
   return form;
 }
@@ -131,24 +131,24 @@ std::string AssumeRoleForm(std::string_view role_arn, std::string_view session_n
                            const std::vector<Tag>& tags, std::string_view source_identity,
                            std::string_view external_id) {
   std::string form;
-  AppendParam(form, "Action", "AssumeRole");
-  AppendParam(form, "Version", kVersion);
-  AppendParam(form, "RoleArn", role_arn);
-  AppendParam(form, "RoleSessionName", session_name);
-  AppendParam(form, "DurationSeconds", std::to_string(duration.count()));
+  AppendFormParam(form, "Action", "AssumeRole");
+  AppendFormParam(form, "Version", kVersion);
+  AppendFormParam(form, "RoleArn", role_arn);
+  AppendFormParam(form, "RoleSessionName", session_name);
+  AppendFormParam(form, "DurationSeconds", std::to_string(duration.count()));
   if (!policy.empty()) {
-    AppendParam(form, "Policy", policy);
+    AppendFormParam(form, "Policy", policy);
   }
   for (std::size_t i = 0; i < tags.size(); ++i) {
     std::string prefix = "Tags.member." + std::to_string(i + 1);
-    AppendParam(form, prefix + ".Key", tags[i].key);
-    AppendParam(form, prefix + ".Value", tags[i].value);
+    AppendFormParam(form, prefix + ".Key", tags[i].key);
+    AppendFormParam(form, prefix + ".Value", tags[i].value);
   }
   if (!source_identity.empty()) {
-    AppendParam(form, "SourceIdentity", source_identity);
+    AppendFormParam(form, "SourceIdentity", source_identity);
   }
   if (!external_id.empty()) {
-    AppendParam(form, "ExternalId", external_id);
+    AppendFormParam(form, "ExternalId", external_id);
   }
   return form;
 }

@@ -24,6 +24,7 @@ struct StsFailure {
   std::string request_id;  // for logs and support cases
   bool retryable = false;  // throttling, 5xx: try again with backoff
   bool throttled = false;
+  std::string service = "sts";  // for messages: "STS Throttling (HTTP 400, ...)"
 };
 
 // Parses a success body. Fails with kInternal (body unreadable or missing fields).
@@ -37,6 +38,9 @@ struct Tag {
   std::string key;
   std::string value;
 };
+
+// Appends `key=value` to a form body, percent-encoded as SigV4 does (spaces as %20).
+void AppendFormParam(std::string& form, std::string_view key, std::string_view value);
 
 // application/x-www-form-urlencoded bodies (spaces as %20, which RGW needs).
 std::string GetFederationTokenForm(std::string_view name, std::string_view policy,
