@@ -2,8 +2,11 @@
 // 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "server/config.h"
 
@@ -33,7 +36,24 @@ struct StoreCopyOptions {
   std::string to_password_file;
 };
 
+struct DeployOptions {
+  std::string region = "us-east-1";
+  std::string stack_name = "vendo";
+  std::string endpoint_url;  // tests: a local CloudFormation (moto_server)
+  std::string profile;       // AWS shared-files profile; empty = the default chain
+  std::string template_file;
+  std::string policy_file;  // sent as PolicyDocument, checked first
+  std::vector<std::pair<std::string, std::string>> parameters;  // template parameters set
+  std::chrono::milliseconds poll{5000};
+};
+
 int Serve(const ServeOptions& options);
+// Creates or updates the stack, waits with progress, prints the URL.
+int Deploy(const DeployOptions& options);
+int DeployStatus(const DeployOptions& options);
+int Undeploy(const DeployOptions& options);
+// The template's parameters, as the stack knows them.
+const std::vector<std::string>& DeployParameterKeys();
 // Connects to the configured store and brings its schema up to date.
 int StoreMigrate(const std::string& config_file);
 // Copies every device and user between stores, verified; safe to re-run.

@@ -40,8 +40,7 @@ int StoreMigrate(const std::string& config_file) {
 namespace {
 
 Result<OpenedStore> OpenForCopy(const std::string& url, const std::string& password_file,
-                                bool must_exist, const crypto::SecretBox& box,
-                                const Clock& clock) {
+                                bool must_exist, const crypto::SecretBox& box, const Clock& clock) {
   auto location = store::ParseStoreUrl(url);
   if (!location) {
     return std::unexpected(location.error());

@@ -1,0 +1,339 @@
+// `vendo deploy`, `vendo deploy status`, `vendo undeploy`: the CloudFormation stack of
+// deploy/cloudformation/vendo.yaml, created or updated and waited for, with progress.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "deploy/cloudformation.h"
+#include "net/http_client.h"
+#include "net/url.h"
+#include "policy/template.h"
+
+namespace vendo::cli {
+namespace {
+
+constexpr std::size_t kMaxTemplateBody = 51200;  // CloudFormation's TemplateBody limit
+
+// Everything the command needs, built once (the composition root of `vendo deploy`).
+struct Session {
+  std::unique_ptr<net::HttpClient> http;
+  SystemClock clock;
+  OsRandom random;
+  std::unique_ptr<sts::CredentialProvider> credentials;
+  std::unique_ptr<sts::StsClient> client;
+  std::unique_ptr<deploy::CloudFormation> cfn;
+  sts::StsEndpoint ec2;
+};
+
+Result<std::unique_ptr<Session>> Connect(const DeployOptions& o) {
+  auto s = std::make_unique<Session>();
+  auto http = net::HttpClient::Create({});
+  if (!http) {
+    return std::unexpected(http.error());
+  }
+  s->http = std::move(*http);
+  s->credentials = sts::DefaultChain(*s->http, sts::ProcessEnvironment(), o.profile);
+  sts::RetryPolicy retry;
+  retry.deadline = std::chrono::seconds(30);
+  retry.attempt_timeout = std::chrono::seconds(20);
+  retry.max_attempts = 5;
+  s->client = std::make_unique<sts::StsClient>(*s->http, *s->http, s->clock, s->random, retry);
+  sts::StsEndpoint endpoint{"cloudformation." + o.region + ".amazonaws.com", 443, true, o.region};
+  s->ec2 = {"ec2." + o.region + ".amazonaws.com", 443, true, o.region};
+  if (!o.endpoint_url.empty()) {
+    auto url = net::ParseHttpUrl(o.endpoint_url);
+    if (!url) {
+      return Fail(ErrorCode::kInvalidArgument, "--endpoint-url: " + url.error().message);
+    }
+    endpoint = {url->host, url->port, url->tls, o.region};
+    s->ec2 = endpoint;  // a local stand-in (moto_server) serves every API on one address
+  }
+  s->cfn = std::make_unique<deploy::CloudFormation>(*s->client, *s->credentials, endpoint);
+  return s;
+}
+
+std::string ReadFile(const std::string& path, bool& ok) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ok = static_cast<bool>(in);
+  return ss.str();
+}
+
+std::string TemplatePath(const DeployOptions& o) {
+  if (!o.template_file.empty()) {
+    return o.template_file;
+  }
+  for (const char* candidate : {"/usr/share/vendo/cloudformation/vendo.yaml",
+                                VENDO_SOURCE_DIR "/deploy/cloudformation/vendo.yaml"}) {
+    if (std::filesystem::exists(candidate)) {
+      return candidate;
+    }
+  }
+  return "deploy/cloudformation/vendo.yaml";
+}
+
+void PrintOutputs(const deploy::StackInfo& stack) {
+  for (const auto& out : stack.outputs) {
+    std::printf("  %-22s %s\n", out.key.c_str(), out.value.c_str());
+  }
+  for (const auto& out : stack.outputs) {
+    if (out.key == "Url") {
+      std::printf("\nTVM URL: %s\n", out.value.c_str());
+    }
+  }
+}
+
+// Polls until the stack leaves *_IN_PROGRESS, printing each new event as it happens.
+// Returns the final state, or nullopt once the stack no longer exists (a finished delete).
+Result<std::optional<deploy::StackInfo>> Wait(deploy::CloudFormation& cfn, const std::string& name,
+                                              std::chrono::milliseconds poll,
+                                              std::set<std::string>& seen) {
+  for (;;) {
+    auto stack = cfn.Describe(name);
+    if (!stack) {
+      return std::unexpected(stack.error());
+    }
+    if (*stack) {
+      if (auto events = cfn.Events(name)) {
+        for (auto it = events->rbegin(); it != events->rend(); ++it) {  // oldest first
+          if (seen.insert(it->id).second) {
+            std::printf("  %-20s %-30s %-28s %s%s%s\n", it->timestamp.c_str(), it->status.c_str(),
+                        it->resource_type.c_str(), it->logical_id.c_str(),
+                        it->reason.empty() ? "" : "  ", it->reason.c_str());
+          }
+        }
+        std::fflush(stdout);
+      }
+    }
+    if (!*stack || !(*stack)->InProgress()) {
+      return stack;
+    }
+    std::this_thread::sleep_for(poll);
+  }
+}
+
+// The events that explain a failure: every *_FAILED with its reason.
+void PrintFailure(deploy::CloudFormation& cfn, const deploy::StackInfo& stack) {
+  std::fprintf(stderr, "vendo: stack %s is %s%s%s\n", stack.name.c_str(), stack.status.c_str(),
+               stack.reason.empty() ? "" : ": ", stack.reason.c_str());
+  if (auto events = cfn.Events(stack.name)) {
+    for (const auto& e : *events) {
+      if (e.status.ends_with("_FAILED")) {
+        std::fprintf(stderr, "  %s %s: %s\n", e.logical_id.c_str(), e.status.c_str(),
+                     e.reason.c_str());
+      }
+    }
+  }
+}
+
+// Parameters for CreateStack/UpdateStack: what the flags set; on update, the rest keep their
+// previous values.
+Result<std::vector<deploy::StackParameter>> Parameters(const DeployOptions& o, bool update,
+                                                       Session& session) {
+  std::vector<deploy::StackParameter> params;
+  bool has_vpc = false;
+  for (const auto& [key, value] : o.parameters) {
+    params.push_back({key, value, false});
+    has_vpc = has_vpc || key == "VpcId";
+  }
+  if (!has_vpc && !update) {
+    // One step: the account's default VPC, unless told otherwise.
+    auto network = deploy::DefaultNetwork(*session.client, *session.credentials, session.ec2);
+    if (!network) {
+      return std::unexpected(network.error());
+    }
+    std::string subnets;
+    for (const auto& id : network->subnet_ids) {
+      subnets += (subnets.empty() ? "" : ",") + id;
+    }
+    std::printf("network: default VPC %s, subnets %s\n", network->vpc_id.c_str(), subnets.c_str());
+    params.push_back({"VpcId", network->vpc_id, false});
+    bool has_subnets = false;
+    for (const auto& p : params) {
+      has_subnets = has_subnets || p.key == "SubnetIds";
+    }
+    if (!has_subnets) {
+      params.push_back({"SubnetIds", subnets, false});
+    }
+  }
+  if (!o.policy_file.empty()) {
+    bool ok = false;
+    std::string policy = ReadFile(o.policy_file, ok);
+    if (!ok) {
+      return Fail(ErrorCode::kInvalidArgument, "--policy-file: cannot read " + o.policy_file);
+    }
+    auto parsed = policy::Template::Parse(policy);
+    if (!parsed) {
+      return Fail(ErrorCode::kInvalidArgument, "--policy-file: " + parsed.error().message);
+    }
+    params.push_back({"PolicyDocument", parsed->text(), false});
+  }
+  if (update) {
+    for (const auto& key : DeployParameterKeys()) {
+      bool given = false;
+      for (const auto& p : params) {
+        given = given || p.key == key;
+      }
+      if (!given) {
+        params.push_back({key, "", true});
+      }
+    }
+  }
+  return params;
+}
+
+int Report(const Error& e, const char* what) {
+  std::fprintf(stderr, "vendo: %s: %s\n", what, e.message.c_str());
+  return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+}  // namespace
+
+const std::vector<std::string>& DeployParameterKeys() {
+  static const std::vector<std::string> keys = {
+      "Mode",           "AppName",        "Issuer",      "DataBucketName",
+      "PolicyDocument", "PolicyS3Bucket", "PolicyS3Key", "CredentialSeconds",
+      "InstanceCount",  "InstanceType",   "ImageId",     "ArtifactBucket",
+      "ArtifactKey",    "CertificateArn", "KeyName",     "SshCidr"};
+  return keys;
+}
+
+int Deploy(const DeployOptions& o) {
+  std::string path = TemplatePath(o);
+  bool ok = false;
+  std::string body = ReadFile(path, ok);
+  if (!ok) {
+    std::fprintf(stderr, "vendo: cannot read the template %s (--template)\n", path.c_str());
+    return 2;
+  }
+  if (body.size() > kMaxTemplateBody) {
+    std::fprintf(stderr, "vendo: %s is larger than CloudFormation's %zu-byte TemplateBody\n",
+                 path.c_str(), kMaxTemplateBody);
+    return 2;
+  }
+  auto session = Connect(o);
+  if (!session) {
+    return Report(session.error(), "deploy");
+  }
+  deploy::CloudFormation& cfn = *(*session)->cfn;
+  auto existing = cfn.Describe(o.stack_name);
+  if (!existing) {
+    return Report(existing.error(), "deploy");
+  }
+  if (*existing && (*existing)->status == "ROLLBACK_COMPLETE") {
+    std::fprintf(stderr,
+                 "vendo: stack %s failed to create earlier and cannot be updated; remove it "
+                 "with `vendo undeploy --stack-name %s`, then deploy again\n",
+                 o.stack_name.c_str(), o.stack_name.c_str());
+    return 1;
+  }
+  bool update = existing->has_value();
+  auto params = Parameters(o, update, **session);
+  if (!params) {
+    return Report(params.error(), "deploy");
+  }
+  std::set<std::string> seen;
+  if (update) {
+    if (auto before = cfn.Events(o.stack_name)) {
+      for (const auto& e : *before) {
+        seen.insert(e.id);  // only this update's events
+      }
+    }
+  }
+  std::printf("%s stack %s in %s from %s\n", update ? "updating" : "creating", o.stack_name.c_str(),
+              o.region.c_str(), path.c_str());
+  std::fflush(stdout);
+  if (update) {
+    auto changed = cfn.Update(o.stack_name, body, *params);
+    if (!changed) {
+      return Report(changed.error(), "update");
+    }
+    if (!*changed) {
+      std::printf("no changes: the stack is already as asked\n");
+      PrintOutputs(**existing);
+      return 0;
+    }
+  } else if (auto id = cfn.Create(o.stack_name, body, *params); !id) {
+    return Report(id.error(), "create");
+  }
+  auto done = Wait(cfn, o.stack_name, o.poll, seen);
+  if (!done) {
+    return Report(done.error(), "deploy");
+  }
+  if (!*done || (*done)->Failed() || !(*done)->status.ends_with("_COMPLETE")) {
+    if (*done) {
+      PrintFailure(cfn, **done);
+    } else {
+      std::fprintf(stderr, "vendo: stack %s disappeared while deploying\n", o.stack_name.c_str());
+    }
+    return 1;
+  }
+  std::printf("stack %s: %s\n", o.stack_name.c_str(), (*done)->status.c_str());
+  PrintOutputs(**done);
+  return 0;
+}
+
+int DeployStatus(const DeployOptions& o) {
+  auto session = Connect(o);
+  if (!session) {
+    return Report(session.error(), "status");
+  }
+  auto stack = (*session)->cfn->Describe(o.stack_name);
+  if (!stack) {
+    return Report(stack.error(), "status");
+  }
+  if (!*stack) {
+    std::printf("stack %s: not deployed in %s\n", o.stack_name.c_str(), o.region.c_str());
+    return 1;
+  }
+  std::printf("stack %s: %s%s%s\n", o.stack_name.c_str(), (*stack)->status.c_str(),
+              (*stack)->reason.empty() ? "" : ": ", (*stack)->reason.c_str());
+  PrintOutputs(**stack);
+  return (*stack)->Failed() ? 1 : 0;
+}
+
+int Undeploy(const DeployOptions& o) {
+  auto session = Connect(o);
+  if (!session) {
+    return Report(session.error(), "undeploy");
+  }
+  deploy::CloudFormation& cfn = *(*session)->cfn;
+  auto stack = cfn.Describe(o.stack_name);
+  if (!stack) {
+    return Report(stack.error(), "undeploy");
+  }
+  if (!*stack || (*stack)->status == "DELETE_COMPLETE") {
+    std::printf("stack %s: nothing to remove in %s\n", o.stack_name.c_str(), o.region.c_str());
+    return 0;
+  }
+  std::set<std::string> seen;
+  if (auto before = cfn.Events(o.stack_name)) {
+    for (const auto& e : *before) {
+      seen.insert(e.id);
+    }
+  }
+  std::printf("deleting stack %s in %s\n", o.stack_name.c_str(), o.region.c_str());
+  if (auto deleted = cfn.Delete(o.stack_name); !deleted) {
+    return Report(deleted.error(), "undeploy");
+  }
+  auto done = Wait(cfn, o.stack_name, o.poll, seen);
+  if (!done) {
+    return Report(done.error(), "undeploy");
+  }
+  if (*done && (*done)->status != "DELETE_COMPLETE") {
+    PrintFailure(cfn, **done);
+    return 1;
+  }
+  std::printf("stack %s: deleted, with everything it created\n", o.stack_name.c_str());
+  return 0;
+}
+
+}  // namespace vendo::cli
