@@ -52,8 +52,7 @@ int Serve(const ServeOptions& options);
 int Deploy(const DeployOptions& options);
 int DeployStatus(const DeployOptions& options);
 int Undeploy(const DeployOptions& options);
-// The template's parameters, as the stack knows them.
-const std::vector<std::string>& DeployParameterKeys();
+
 // Connects to the configured store and brings its schema up to date.
 int StoreMigrate(const std::string& config_file);
 // Copies every device and user between stores, verified; safe to re-run.

@@ -55,7 +55,8 @@ Result<std::unique_ptr<Session>> Connect(const DeployOptions& o) {
     endpoint = {url->host, url->port, url->tls, o.region};
     s->ec2 = endpoint;  // a local stand-in (moto_server) serves every API on one address
   }
-  s->cfn = std::make_unique<deploy::CloudFormation>(*s->client, *s->credentials, endpoint);
+  s->cfn = std::make_unique<deploy::CloudFormation>(*s->client, *s->credentials, endpoint,
+                                                    "vendo-" + s->random.Hex(16));
   return s;
 }
 
@@ -136,9 +137,34 @@ void PrintFailure(deploy::CloudFormation& cfn, const deploy::StackInfo& stack) {
 
 // Parameters for CreateStack/UpdateStack: what the flags set; on update, the rest keep their
 // previous values.
-Result<std::vector<deploy::StackParameter>> Parameters(const DeployOptions& o, bool update,
+// The policy template of --policy-file, checked as `vendo config check` would, minified.
+Result<std::optional<std::string>> PolicyFromFile(const DeployOptions& o) {
+  if (o.policy_file.empty()) {
+    return std::optional<std::string>();
+  }
+  bool ok = false;
+  std::string policy = ReadFile(o.policy_file, ok);
+  if (!ok) {
+    return Fail(ErrorCode::kInvalidArgument, "--policy-file: cannot read " + o.policy_file);
+  }
+  auto parsed = policy::Template::Parse(policy);
+  if (!parsed) {
+    return Fail(ErrorCode::kInvalidArgument, "--policy-file: " + parsed.error().message);
+  }
+  return std::optional<std::string>(parsed->text());
+}
+
+// On update (`existing` set), parameters no flag names keep the stack's values; those the
+// stack does not list keep the template's defaults.
+Result<std::vector<deploy::StackParameter>> Parameters(const DeployOptions& o,
+                                                       const deploy::StackInfo* existing,
+                                                       const std::optional<std::string>& policy,
                                                        Session& session) {
+  bool update = existing != nullptr;
   std::vector<deploy::StackParameter> params;
+  if (policy) {
+    params.push_back({"PolicyDocument", *policy, false});
+  }
   bool has_vpc = false;
   for (const auto& [key, value] : o.parameters) {
     params.push_back({key, value, false});
@@ -164,20 +190,8 @@ Result<std::vector<deploy::StackParameter>> Parameters(const DeployOptions& o, b
       params.push_back({"SubnetIds", subnets, false});
     }
   }
-  if (!o.policy_file.empty()) {
-    bool ok = false;
-    std::string policy = ReadFile(o.policy_file, ok);
-    if (!ok) {
-      return Fail(ErrorCode::kInvalidArgument, "--policy-file: cannot read " + o.policy_file);
-    }
-    auto parsed = policy::Template::Parse(policy);
-    if (!parsed) {
-      return Fail(ErrorCode::kInvalidArgument, "--policy-file: " + parsed.error().message);
-    }
-    params.push_back({"PolicyDocument", parsed->text(), false});
-  }
   if (update) {
-    for (const auto& key : DeployParameterKeys()) {
+    for (const auto& key : existing->parameter_keys) {
       bool given = false;
       for (const auto& p : params) {
         given = given || p.key == key;
@@ -190,21 +204,19 @@ Result<std::vector<deploy::StackParameter>> Parameters(const DeployOptions& o, b
   return params;
 }
 
+// A failure while talking to AWS: exit 1 (usage errors are found before, and exit 2).
 int Report(const Error& e, const char* what) {
   std::fprintf(stderr, "vendo: %s: %s\n", what, e.message.c_str());
+  return 1;
+}
+
+// Connect fails on a bad --endpoint-url (usage: 2) or an unusable HTTPS setup (1).
+int ConnectFailed(const Error& e) {
+  std::fprintf(stderr, "vendo: %s\n", e.message.c_str());
   return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
 }  // namespace
-
-const std::vector<std::string>& DeployParameterKeys() {
-  static const std::vector<std::string> keys = {
-      "Mode",           "AppName",        "Issuer",      "DataBucketName",
-      "PolicyDocument", "PolicyS3Bucket", "PolicyS3Key", "CredentialSeconds",
-      "InstanceCount",  "InstanceType",   "ImageId",     "ArtifactBucket",
-      "ArtifactKey",    "CertificateArn", "KeyName",     "SshCidr"};
-  return keys;
-}
 
 int Deploy(const DeployOptions& o) {
   std::string path = TemplatePath(o);
@@ -219,9 +231,14 @@ int Deploy(const DeployOptions& o) {
                  path.c_str(), kMaxTemplateBody);
     return 2;
   }
+  auto policy = PolicyFromFile(o);
+  if (!policy) {
+    std::fprintf(stderr, "vendo: %s\n", policy.error().message.c_str());
+    return 2;
+  }
   auto session = Connect(o);
   if (!session) {
-    return Report(session.error(), "deploy");
+    return ConnectFailed(session.error());
   }
   deploy::CloudFormation& cfn = *(*session)->cfn;
   auto existing = cfn.Describe(o.stack_name);
@@ -236,7 +253,7 @@ int Deploy(const DeployOptions& o) {
     return 1;
   }
   bool update = existing->has_value();
-  auto params = Parameters(o, update, **session);
+  auto params = Parameters(o, update ? &**existing : nullptr, *policy, **session);
   if (!params) {
     return Report(params.error(), "deploy");
   }
@@ -284,7 +301,7 @@ int Deploy(const DeployOptions& o) {
 int DeployStatus(const DeployOptions& o) {
   auto session = Connect(o);
   if (!session) {
-    return Report(session.error(), "status");
+    return ConnectFailed(session.error());
   }
   auto stack = (*session)->cfn->Describe(o.stack_name);
   if (!stack) {
@@ -303,7 +320,7 @@ int DeployStatus(const DeployOptions& o) {
 int Undeploy(const DeployOptions& o) {
   auto session = Connect(o);
   if (!session) {
-    return Report(session.error(), "undeploy");
+    return ConnectFailed(session.error());
   }
   deploy::CloudFormation& cfn = *(*session)->cfn;
   auto stack = cfn.Describe(o.stack_name);

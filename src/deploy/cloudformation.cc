@@ -10,6 +10,11 @@ namespace {
 
 constexpr const char* kVersion = "2010-05-15";
 
+// Form parameters as botocore writes them (spaces as '+'): see sts::FormSpace.
+void Param(std::string& form, std::string_view key, std::string_view value) {
+  sts::AppendFormParam(form, key, value, sts::FormSpace::kPlus);
+}
+
 std::string Text(const pugi::xml_node& node, const char* child) {
   return node.child(child).text().as_string();
 }
@@ -20,24 +25,25 @@ bool Load(pugi::xml_document& doc, std::string_view xml) {
 
 std::string Form(const char* action, const std::string& name) {
   std::string form;
-  sts::AppendFormParam(form, "Action", action);
-  sts::AppendFormParam(form, "Version", kVersion);
-  sts::AppendFormParam(form, "StackName", name);
+  Param(form, "Action", action);
+  Param(form, "Version", kVersion);
+  Param(form, "StackName", name);
   return form;
 }
 
 void AppendStack(std::string& form, const std::string& template_body,
-                 const std::vector<StackParameter>& parameters) {
-  sts::AppendFormParam(form, "TemplateBody", template_body);
+                 const std::vector<StackParameter>& parameters, const std::string& token) {
+  Param(form, "ClientRequestToken", token);
+  Param(form, "TemplateBody", template_body);
   // The template creates an IAM user, roles and an instance profile with generated names.
-  sts::AppendFormParam(form, "Capabilities.member.1", "CAPABILITY_IAM");
+  Param(form, "Capabilities.member.1", "CAPABILITY_IAM");
   for (std::size_t i = 0; i < parameters.size(); ++i) {
     std::string prefix = "Parameters.member." + std::to_string(i + 1);
-    sts::AppendFormParam(form, prefix + ".ParameterKey", parameters[i].key);
+    Param(form, prefix + ".ParameterKey", parameters[i].key);
     if (parameters[i].use_previous) {
-      sts::AppendFormParam(form, prefix + ".UsePreviousValue", "true");
+      Param(form, prefix + ".UsePreviousValue", "true");
     } else {
-      sts::AppendFormParam(form, prefix + ".ParameterValue", parameters[i].value);
+      Param(form, prefix + ".ParameterValue", parameters[i].value);
     }
   }
 }
@@ -57,6 +63,9 @@ Result<std::vector<StackInfo>> ParseDescribeStacks(std::string_view xml) {
     s.name = Text(member, "StackName");
     s.status = Text(member, "StackStatus");
     s.reason = Text(member, "StackStatusReason");
+    for (auto param : member.child("Parameters").children("member")) {
+      s.parameter_keys.push_back(Text(param, "ParameterKey"));
+    }
     for (auto out : member.child("Outputs").children("member")) {
       s.outputs.push_back(
           {Text(out, "OutputKey"), Text(out, "OutputValue"), Text(out, "Description")});
@@ -128,10 +137,10 @@ Result<Network> DefaultNetwork(sts::StsClient& client, sts::CredentialProvider& 
                                const sts::StsEndpoint& ec2_endpoint) {
   constexpr const char* kEc2Version = "2016-11-15";
   std::string vpcs;
-  sts::AppendFormParam(vpcs, "Action", "DescribeVpcs");
-  sts::AppendFormParam(vpcs, "Version", kEc2Version);
-  sts::AppendFormParam(vpcs, "Filter.1.Name", "isDefault");
-  sts::AppendFormParam(vpcs, "Filter.1.Value.1", "true");
+  Param(vpcs, "Action", "DescribeVpcs");
+  Param(vpcs, "Version", kEc2Version);
+  Param(vpcs, "Filter.1.Name", "isDefault");
+  Param(vpcs, "Filter.1.Value.1", "true");
   auto vpc_body = PostQuery(client, credentials, ec2_endpoint, "ec2", vpcs);
   if (!vpc_body) {
     return std::unexpected(vpc_body.error());
@@ -141,12 +150,12 @@ Result<Network> DefaultNetwork(sts::StsClient& client, sts::CredentialProvider& 
     return std::unexpected(vpc.error());
   }
   std::string subnets;
-  sts::AppendFormParam(subnets, "Action", "DescribeSubnets");
-  sts::AppendFormParam(subnets, "Version", kEc2Version);
-  sts::AppendFormParam(subnets, "Filter.1.Name", "vpc-id");
-  sts::AppendFormParam(subnets, "Filter.1.Value.1", *vpc);
-  sts::AppendFormParam(subnets, "Filter.2.Name", "default-for-az");
-  sts::AppendFormParam(subnets, "Filter.2.Value.1", "true");
+  Param(subnets, "Action", "DescribeSubnets");
+  Param(subnets, "Version", kEc2Version);
+  Param(subnets, "Filter.1.Name", "vpc-id");
+  Param(subnets, "Filter.1.Value.1", *vpc);
+  Param(subnets, "Filter.2.Name", "default-for-az");
+  Param(subnets, "Filter.2.Value.1", "true");
   auto subnet_body = PostQuery(client, credentials, ec2_endpoint, "ec2", subnets);
   if (!subnet_body) {
     return std::unexpected(subnet_body.error());
@@ -189,7 +198,7 @@ Result<std::string> CloudFormation::Create(const std::string& name,
                                            const std::string& template_body,
                                            const std::vector<StackParameter>& parameters) {
   std::string form = Form("CreateStack", name);
-  AppendStack(form, template_body, parameters);
+  AppendStack(form, template_body, parameters, request_token_);
   auto body = Call(form);
   if (!body) {
     return std::unexpected(body.error());
@@ -206,7 +215,7 @@ Result<std::string> CloudFormation::Create(const std::string& name,
 Result<bool> CloudFormation::Update(const std::string& name, const std::string& template_body,
                                     const std::vector<StackParameter>& parameters) {
   std::string form = Form("UpdateStack", name);
-  AppendStack(form, template_body, parameters);
+  AppendStack(form, template_body, parameters, request_token_);
   auto body = Call(form);
   if (!body) {
     if (body.error().message.find("No updates are to be performed") != std::string::npos) {
@@ -218,7 +227,9 @@ Result<bool> CloudFormation::Update(const std::string& name, const std::string& 
 }
 
 Status CloudFormation::Delete(const std::string& name) {
-  auto body = Call(Form("DeleteStack", name));
+  std::string form = Form("DeleteStack", name);
+  Param(form, "ClientRequestToken", request_token_);
+  auto body = Call(form);
   if (!body) {
     return std::unexpected(body.error());
   }

@@ -30,6 +30,7 @@ struct StackInfo {
   std::string status;  // CREATE_COMPLETE, ROLLBACK_IN_PROGRESS, ...
   std::string reason;
   std::vector<StackOutput> outputs;
+  std::vector<std::string> parameter_keys;  // the parameters the stack holds values for
   bool InProgress() const { return status.ends_with("_IN_PROGRESS"); }
   // A finished state that is not what was asked for (rollbacks, failures).
   bool Failed() const {
@@ -69,9 +70,14 @@ Result<std::vector<StackEvent>> ParseStackEvents(std::string_view xml);  // newe
 
 class CloudFormation {
  public:
+  // `request_token`: sent as ClientRequestToken with every change, so that a retried call
+  // (after a timeout or a 5xx) is not carried out twice.
   CloudFormation(sts::StsClient& client, sts::CredentialProvider& credentials,
-                 sts::StsEndpoint endpoint)
-      : client_(client), credentials_(credentials), endpoint_(std::move(endpoint)) {}
+                 sts::StsEndpoint endpoint, std::string request_token)
+      : client_(client),
+        credentials_(credentials),
+        endpoint_(std::move(endpoint)),
+        request_token_(std::move(request_token)) {}
 
   // nullopt when there is no such stack.
   Result<std::optional<StackInfo>> Describe(const std::string& name);
@@ -89,6 +95,7 @@ class CloudFormation {
   sts::StsClient& client_;
   sts::CredentialProvider& credentials_;
   sts::StsEndpoint endpoint_;
+  std::string request_token_;
 };
 
 }  // namespace vendo::deploy

@@ -10,6 +10,8 @@ TEST(ParseDescribeStacks, ReadsStatusAndOutputs) {
       R"(<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
 <DescribeStacksResult><Stacks><member><StackId>arn:aws:cloudformation:us-east-1:1:stack/v/1</StackId>
 <StackName>vendo</StackName><StackStatus>CREATE_COMPLETE</StackStatus>
+<Parameters><member><ParameterKey>Mode</ParameterKey><ParameterValue>identity</ParameterValue>
+</member></Parameters>
 <Outputs><member><OutputKey>Url</OutputKey><OutputValue>https://tvm.example.com</OutputValue>
 <Description>The TVM URL</Description></member></Outputs></member></Stacks>
 </DescribeStacksResult></DescribeStacksResponse>)");
@@ -22,6 +24,7 @@ TEST(ParseDescribeStacks, ReadsStatusAndOutputs) {
   ASSERT_EQ(s.outputs.size(), 1u);
   EXPECT_EQ(s.outputs[0].key, "Url");
   EXPECT_EQ(s.outputs[0].value, "https://tvm.example.com");
+  EXPECT_EQ(s.parameter_keys, std::vector<std::string>{"Mode"});
 }
 
 StackInfo WithStatus(std::string status) {

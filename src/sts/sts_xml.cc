@@ -26,11 +26,23 @@ bool Load(pugi::xml_document& doc, std::string_view xml) {
 
 }  // namespace
 
-void AppendFormParam(std::string& form, std::string_view key, std::string_view value) {
+void AppendFormParam(std::string& form, std::string_view key, std::string_view value,
+                     FormSpace space) {
   if (!form.empty()) {
     form += '&';
   }
-  form.append(UriEncode(key, false)).append("=").append(UriEncode(value, false));
+  form.append(UriEncode(key, false)).append("=");
+  std::string encoded = UriEncode(value, false);
+  if (space == FormSpace::kPercent20) {
+    form.append(encoded);
+    return;
+  }
+  std::string_view rest = encoded;
+  for (auto at = rest.find("%20"); at != std::string_view::npos; at = rest.find("%20")) {
+    form.append(rest.substr(0, at)).push_back('+');
+    rest.remove_prefix(at + 3);
+  }
+  form.append(rest);
 }
 
 Result<std::chrono::system_clock::time_point> ParseIsoTimestamp(std::string_view s) {

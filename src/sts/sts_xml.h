@@ -39,8 +39,14 @@ struct Tag {
   std::string value;
 };
 
-// Appends `key=value` to a form body, percent-encoded as SigV4 does (spaces as %20).
-void AppendFormParam(std::string& form, std::string_view key, std::string_view value);
+// How a form body writes a space. AWS reads both. botocore sends '+', and some servers
+// verify signatures over a form they re-encode that way (moto); Ceph RGW 16's STS does not
+// decode '+', so STS bodies use %20.
+enum class FormSpace { kPercent20, kPlus };
+
+// Appends `key=value` to a form body, percent-encoded as SigV4 does.
+void AppendFormParam(std::string& form, std::string_view key, std::string_view value,
+                     FormSpace space = FormSpace::kPercent20);
 
 // application/x-www-form-urlencoded bodies (spaces as %20, which RGW needs).
 std::string GetFederationTokenForm(std::string_view name, std::string_view policy,

@@ -113,5 +113,13 @@ TEST(StsForms, AssumeRoleWithTagsSourceIdentityAndExternalId) {
             "SourceIdentity=alice&ExternalId=ext-1");
 }
 
+TEST(AppendFormParam, WritesSpacesEitherWay) {
+  std::string a, b;
+  AppendFormParam(a, "Template Body", "a b+c*");
+  AppendFormParam(b, "Template Body", "a b+c*", FormSpace::kPlus);
+  EXPECT_EQ(a, "Template%20Body=a%20b%2Bc%2A");
+  EXPECT_EQ(b, "Template%20Body=a+b%2Bc%2A");
+}
+
 }  // namespace
 }  // namespace vendo::sts
