@@ -47,6 +47,21 @@ Result<issuer::Issuer*> IssuerSet::BuildSts(const server::AppConfig& app, const 
   }
   providers_.push_back(
       std::make_unique<sts::RefreshingProvider>(std::move(source), clock, std::chrono::minutes(5)));
+  // Fetch now, so /readyz is right from the start and a missing credential shows at once.
+  providers_.back()->Fetch([app = app.name](Result<sts::CallerCredentials> creds) {
+    if (creds) {
+      LogLine(LogLevel::kInfo, "issuer credentials")
+          .Str("app", app)
+          .Str("source", creds->source)
+          .Str("access_key_id", creds->signing.access_key_id)
+          .Emit();
+    } else {
+      LogLine(LogLevel::kWarn, "issuer has no AWS credentials yet")
+          .Str("app", app)
+          .Str("error", creds.error().message)
+          .Emit();
+    }
+  });
 
   sts::RetryPolicy retry;
   retry.deadline = aws.deadline;

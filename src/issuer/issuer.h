@@ -39,6 +39,9 @@ class Issuer {
   // True when the credentials carry the device's identity (session tags): then a user's
   // devices cannot share them, and a cache must key them by device.
   virtual bool BindsDevice() const { return false; }
+  // For /readyz: whether the issuer can mint credentials now (an STS issuer: it holds valid
+  // credentials of its own). The message says what is missing.
+  virtual Status Ready() { return {}; }
 };
 
 }  // namespace vendo::issuer

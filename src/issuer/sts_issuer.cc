@@ -32,6 +32,13 @@ std::string_view StsIssuer::Kind() const {
   return IsFederation(options_) ? "aws-federation" : "aws-assume-role";
 }
 
+Status StsIssuer::Ready() {
+  if (!caller_.Ready()) {
+    return Fail(ErrorCode::kUnavailable, std::string(Kind()) + ": no valid AWS credentials");
+  }
+  return {};
+}
+
 std::size_t StsIssuer::MaxSessionNameLength() const { return IsFederation(options_) ? 32 : 64; }
 
 Result<std::string> StsIssuer::AssumeRoleBody(const IssueRequest& request) const {

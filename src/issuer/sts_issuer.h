@@ -40,6 +40,7 @@ class StsIssuer final : public Issuer {
   void Issue(IssueRequest request, IssueCallback done) override;
   std::string_view Kind() const override;
   std::size_t MaxSessionNameLength() const override;
+  Status Ready() override;
   bool BindsDevice() const override {
     return options_.action == StsIssuerOptions::Action::kAssumeRole && options_.session_tags;
   }

@@ -347,6 +347,12 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
   }
   // STS's own ranges: AssumeRole allows at most 12 hours, GetFederationToken 36.
   std::int64_t max_duration = app.issuer == "aws-assume-role" ? 43200 : 129600;
+  if (!t.contains("duration_seconds")) {
+    // STS's own defaults: AssumeRole 1 hour, GetFederationToken 12 hours; dev as in 2012.
+    app.duration = std::chrono::seconds(app.issuer == "aws-assume-role"  ? 3600
+                                        : app.issuer == "aws-federation" ? 43200
+                                                                         : 86400);
+  }
   ReadDuration(c, t, "duration_seconds", p + "duration_seconds", app.duration, 900, max_duration);
   ReadDuration(c, t, "timestamp_window_seconds", p + "timestamp_window_seconds",
                app.timestamp_window, 1, 900);

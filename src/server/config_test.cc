@@ -122,6 +122,26 @@ deadline_ms = 3000
   EXPECT_EQ(app.SessionNameTemplate(), "${app}.${username}");
 }
 
+TEST(Config, DefaultDurationsFollowTheIssuer) {
+  auto cfg = ParseConfig(std::string(kStore) + R"(
+[apps.d]
+policy = '{}'
+[apps.f]
+issuer = "aws-federation"
+policy = '{}'
+[apps.r]
+issuer = "aws-assume-role"
+policy = '{}'
+[apps.r.aws]
+role_arn = "arn:aws:iam::1:role/r"
+)",
+                         "/tmp");
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().problems.front();
+  EXPECT_EQ(cfg->FindApp("d")->duration, std::chrono::seconds(86400));
+  EXPECT_EQ(cfg->FindApp("f")->duration, std::chrono::seconds(43200));
+  EXPECT_EQ(cfg->FindApp("r")->duration, std::chrono::seconds(3600));
+}
+
 TEST(Config, ChecksIssuerDurationsAndSettings) {
   // AssumeRole allows 12 hours; GetFederationToken 36.
   auto too_long = ProblemsOf(R"(

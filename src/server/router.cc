@@ -89,8 +89,20 @@ void Router::Handle(HttpRequest request, Responder respond) {
     return;
   }
   if (path == "/readyz") {
-    bool ready = store_.Ping().has_value();
-    respond(Text(ready ? 200 : 503, ready ? "ready\n" : "store unavailable\n"));
+    // Ready when the store answers and every app's issuer holds credentials. The store ping
+    // may wait on the network (PostgreSQL), so it runs off the network threads.
+    blocking_.Post([this, respond = std::move(respond)] {
+      std::string problems;
+      if (auto ping = store_.Ping(); !ping) {
+        problems += "store unavailable\n";
+      }
+      for (const auto& app : apps_) {
+        if (auto ready = app->issuer->Ready(); !ready) {
+          problems += "app " + app->config.name + ": " + ready.error().message + "\n";
+        }
+      }
+      respond(problems.empty() ? Text(200, "ready\n") : Text(503, problems));
+    });
     return;
   }
   if (request.method != "GET" && request.method != "POST") {

@@ -400,6 +400,20 @@ void RefreshingProvider::Fetch(CallerCallback done) {
   inner_->Fetch([this](Result<CallerCredentials> result) { OnFetched(std::move(result)); });
 }
 
+bool RefreshingProvider::Ready() {
+  std::unique_lock lock(mu_);
+  auto now = clock_.Now();
+  bool usable = cached_ && (!cached_->expiration || now < *cached_->expiration);
+  bool fresh = cached_ && (!cached_->expiration || now + margin_ < *cached_->expiration);
+  bool start = !fresh && !fetching_;
+  fetching_ = fetching_ || start;
+  lock.unlock();
+  if (start) {
+    inner_->Fetch([this](Result<CallerCredentials> result) { OnFetched(std::move(result)); });
+  }
+  return usable;
+}
+
 void RefreshingProvider::OnFetched(Result<CallerCredentials> result) {
   std::vector<CallerCallback> waiting;
   std::optional<CallerCredentials> serve;

@@ -38,6 +38,9 @@ class CredentialProvider {
   // Calls `done` once, maybe on another thread. kNotFound means "not configured here": a
   // chain moves on to the next provider.
   virtual void Fetch(CallerCallback done) = 0;
+  // Whether credentials are at hand without waiting (for /readyz). Providers that fetch over
+  // the network say so only once they hold valid ones.
+  virtual bool Ready() { return true; }
 };
 
 // Reads an environment variable; tests inject their own.
@@ -126,6 +129,9 @@ class RefreshingProvider final : public CredentialProvider {
                      std::chrono::seconds margin = std::chrono::minutes(5))
       : inner_(std::move(inner)), clock_(clock), margin_(margin) {}
   void Fetch(CallerCallback done) override;
+  // True while valid credentials are cached; when they are due for a refresh (or missing),
+  // starts one in the background, so that a load balancer's health checks keep them fresh.
+  bool Ready() override;
 
  private:
   void OnFetched(Result<CallerCredentials> result);

@@ -298,5 +298,25 @@ TEST(RefreshingProvider, ServesValidCredentialsWhenARefreshFails) {
   EXPECT_EQ(last, "imds down");
 }
 
+TEST(RefreshingProvider, IsReadyOnlyWithValidCredentialsAndRefreshesWhenAsked) {
+  FixedClock clock(std::chrono::system_clock::from_time_t(1'800'000'000));
+  auto inner = std::make_unique<ManualProvider>();
+  ManualProvider* manual = inner.get();
+  RefreshingProvider p(std::move(inner), clock, 5min);
+  EXPECT_FALSE(p.Ready());  // nothing yet: starts a fetch
+  ASSERT_EQ(manual->pending.size(), 1u);
+  EXPECT_FALSE(p.Ready());  // one fetch at a time
+  EXPECT_EQ(manual->pending.size(), 1u);
+  manual->pending[0](Temp("A", clock.Now() + 1h));
+  EXPECT_TRUE(p.Ready());
+  EXPECT_EQ(manual->pending.size(), 1u);  // fresh: no fetch
+  clock.Advance(57min);
+  EXPECT_TRUE(p.Ready());  // still valid, and a refresh has started
+  EXPECT_EQ(manual->pending.size(), 2u);
+  manual->pending[1](Fail(ErrorCode::kUnavailable, "down"));
+  clock.Advance(4min);
+  EXPECT_FALSE(p.Ready());  // expired, refresh failed
+}
+
 }  // namespace
 }  // namespace vendo::sts

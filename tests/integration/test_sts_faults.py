@@ -60,6 +60,34 @@ max_attempts = 4
             time.sleep(0.1)
         return False
 
+    def test_ready_once_the_issuer_has_credentials(self):
+        self.assertEqual(self.v.request("GET", "/readyz")[:2], (200, b"ready\n"))
+        self.assertTrue(self.wait_log('"msg":"issuer credentials","app":"sensors","source":"config"'))
+
+    def test_not_ready_without_issuer_credentials(self):
+        d = tempfile.mkdtemp(prefix="vendo-nocreds-")
+        self.addCleanup(shutil.rmtree, d, True)
+        cfg = write_config(d, f"""
+[apps.roles]
+mode = "anonymous"
+issuer = "aws-assume-role"
+policy_file = "{REPO}/examples/policies/per-device-s3.json"
+[apps.roles.aws]
+endpoint = "{self.fake.url}"
+role_arn = "arn:aws:iam::123456789012:role/devices"
+""")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(HOME=d, AWS_EC2_METADATA_DISABLED="true")
+        v = Vendo(data_dir=d, config=cfg, env=env).start()
+        self.addCleanup(v.cleanup)
+        status, body, _ = v.request("GET", "/readyz")
+        self.assertEqual(status, 503)
+        self.assertIn(b"app roles: aws-assume-role: no valid AWS credentials", body)
+        self.assertEqual(v.request("GET", "/healthz")[0], 200)  # up, just not ready
+        self.assertIn("no AWS credentials found", v.logs())
+        uid, key = new_device()
+        self.assertEqual(anonymous_token(v, "/apps/roles", uid, key), (500, b"Server Error\r\n"))
+
     def test_throttling_is_retried_and_logged(self):
         self.fake.set(["throttle", "throttle"])
         status, creds = self.token()

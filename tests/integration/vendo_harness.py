@@ -71,11 +71,12 @@ def extract(text, name):
 class Vendo:
     """A `vendo serve --dev` process on 127.0.0.1 with a free port, in a temp data dir."""
 
-    def __init__(self, data_dir=None, extra_args=(), config=None):
+    def __init__(self, data_dir=None, extra_args=(), config=None, env=None):
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vendo-it-")
         self.extra_args = list(extra_args)
         self.config = config
+        self.env = env
         self.proc = None
         self.port = None
         self.stderr_path = os.path.join(self.data_dir, "stderr.log")
@@ -91,7 +92,7 @@ class Vendo:
         self.stderr = open(self.stderr_path, "ab")
         offset = self.stderr.tell()  # earlier runs' lines are not this run's
         self.proc = subprocess.Popen(args + self.extra_args, stdout=subprocess.PIPE,
-                                     stderr=self.stderr, stdin=subprocess.DEVNULL)
+                                     stderr=self.stderr, stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.time() + 15
         while time.time() < deadline:
             with open(self.stderr_path, "rb") as f:
