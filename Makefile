@@ -4,7 +4,7 @@ BUILD_DIR := build
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./var/dev
 
-.PHONY: deps build run test sanitize tsan bench format clean
+.PHONY: deps build run test sanitize tsan bench package format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -38,6 +38,10 @@ bench:
 	python3 bench/run_bench.py --vendo ./$(BUILD_DIR)/vendo
 	python3 bench/sts_bench.py --vendo ./$(BUILD_DIR)/vendo
 	python3 bench/store_bench.py --vendo ./$(BUILD_DIR)/vendo
+
+# A Debian package of vendo (binary, systemd unit, default config, policies): build/*.deb
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 format:
 	find src include tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i

@@ -71,21 +71,23 @@ def extract(text, name):
 class Vendo:
     """A `vendo serve --dev` process on 127.0.0.1 with a free port, in a temp data dir."""
 
-    def __init__(self, data_dir=None, extra_args=(), config=None, env=None):
+    def __init__(self, data_dir=None, extra_args=(), config=None, env=None, binary=None):
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vendo-it-")
         self.extra_args = list(extra_args)
         self.config = config
         self.env = env
+        self.binary = binary or VENDO
         self.proc = None
         self.port = None
         self.stderr_path = os.path.join(self.data_dir, "stderr.log")
 
     def start(self):
         if self.config:
-            args = [VENDO, "serve", "--config", self.config]
+            args = [self.binary, "serve", "--config", self.config]
         else:
-            args = [VENDO, "serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir]
+            args = [self.binary, "serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir",
+                    self.data_dir]
         self.port = None
         if getattr(self, "stderr", None):
             self.stderr.close()
