@@ -22,7 +22,7 @@ class StsMotoTest(unittest.TestCase):
     def setUpClass(cls):
         cls.moto = MotoServer()
         key_id, secret, cls.role_arn = cls.moto.make_tvm_user_and_role()
-        cls.key_id = key_id
+        cls.key_id, cls.secret = key_id, secret
         cls.moto.enforce_auth()
         cls.dir = tempfile.mkdtemp(prefix="vendo-sts-moto-")
         write_secret(cls.dir, "secret", secret)
@@ -149,6 +149,17 @@ max_attempts = 2
         self.assertIn("SignatureDoesNotMatch", failed[0]["error"])
         self.assertEqual(len(self.moto.recorded("GetFederationToken")), 1, "4xx is not retried")
         self.assertEqual(self.v.request("GET", "/healthz")[0], 200)
+
+    def test_zz_no_log_line_holds_a_secret(self):
+        """Last (unittest runs tests by name): after the flows above logged their STS calls,
+        successes and failures, no line holds the issuer's secret or a device key."""
+        uid, key = new_device()
+        self.assertEqual(anonymous_token(self.v, "/apps/sensors", uid, key)[0], 200)
+        time.sleep(1.2)  # the log's periodic flush
+        logs = self.v.logs()
+        self.assertIn('"msg":"sts call"', logs)
+        self.assertNotIn(self.secret, logs)
+        self.assertNotIn(key, logs, "device keys stay out too")
 
 
 if __name__ == "__main__":
