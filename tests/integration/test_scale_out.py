@@ -125,12 +125,14 @@ class ScaleOutTest(unittest.TestCase):
             t.join(timeout=30)
 
         self.assertGreater(len(acked), 100, "the load ran")
-        # Only requests in flight on the killed host fail: at most one per client, right after
-        # the kill (haproxy retries refused connections elsewhere and drops the host).
-        self.assertLessEqual(len(failures), len(threads), failures)
+        # Only requests the killed host had taken fail: those it was serving, and those the
+        # kernel had queued on its socket before the kill (haproxy had connected already, so
+        # it cannot retry them). All right after the kill; refused connections are retried
+        # elsewhere and haproxy drops the host within a few health checks.
+        self.assertLessEqual(len(failures), 2 * len(threads), failures)
         for when, what in failures:
             self.assertGreaterEqual(when, killed_at[0], what)
-            self.assertLess(when, killed_at[0] + 2.0, what)
+            self.assertLess(when, killed_at[0] + 1.0, what)
         # No acknowledged registration is lost, and every device, whichever host registered
         # it, gets tokens from each surviving host directly.
         for survivor in (hosts[0], hosts[2]):
