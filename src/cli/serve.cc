@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "crypto/secret_box.h"
+#include "server/audit.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/legacy_service.h"
@@ -142,9 +143,14 @@ int Serve(const ServeOptions& options) {
     }
   }
 
+  auto audit_sink = server::OpenAuditSink(cfg.audit.file);
+  if (!audit_sink) {
+    return fail(audit_sink.error().message);
+  }
+  server::AuditLog audit(**audit_sink, clock);
   server::LegacyService service(cached_store, clock, random);
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
-  server::Router router(apps, default_app, service, cached_store, *blocking);
+  server::Router router(apps, default_app, service, cached_store, *blocking, audit);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http = cfg.server.http;

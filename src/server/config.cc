@@ -420,7 +420,15 @@ std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
   }
   Checker c;
   Config cfg;
-  CheckUnknownKeys(c, root, "", {"server", "store", "credential_cache", "default_app", "apps"});
+  CheckUnknownKeys(c, root, "",
+                   {"server", "store", "credential_cache", "audit", "default_app", "apps"});
+  if (const auto* a = root["audit"].as_table()) {
+    CheckUnknownKeys(c, *a, "audit.", {"file"});
+    c.Read(*a, "file", "audit.file", cfg.audit.file);
+    if (!cfg.audit.file.empty()) {
+      cfg.audit.file = Resolve(base_dir, cfg.audit.file);
+    }
+  }
   if (const auto* s = root["server"].as_table()) {
     ParseServer(c, *s, cfg.server);
   }

@@ -83,8 +83,13 @@ struct CredentialCacheConfig {
   std::size_t max_entries = 100000;
 };
 
+struct AuditConfig {
+  std::string file;  // JSON lines appended here (0600); empty = stderr
+};
+
 struct Config {
   ServerConfig server;
+  AuditConfig audit;
   StoreConfig store;
   CredentialCacheConfig credential_cache;
   std::string default_app;

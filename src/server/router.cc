@@ -57,7 +57,19 @@ void RespondLegacyError(const HttpRequest& request, const App& app, const Error&
   respond(WithApp(LegacyErrorResponse(error.code), app));
 }
 
+// The audit outcome of a result: "ok" or the error's code name.
+std::string_view Outcome(const Error* error) {
+  return error == nullptr ? std::string_view("ok") : ErrorCodeName(error->code);
+}
+
 }  // namespace
+
+Status Router::Audit(const App& app, const HttpRequest& request, AuditEvent event) {
+  event.app = app.config.name;
+  event.request_id = request.request_id;
+  event.client = request.client;
+  return audit_.Record(event);
+}
 
 bool Router::Matches(std::string_view rest, std::string_view endpoint) {
   return rest == endpoint || (rest.starts_with(endpoint) && rest.size() > endpoint.size() &&
@@ -166,8 +178,13 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
           respond(WithApp(LegacyErrorResponse(params.error().code), app));
           return;
         }
+        std::string uid(params->Get("uid").value_or(""));
         if (endpoint == Endpoint::kRegisterDevice) {
           auto st = service_.RegisterDevice(app, *params);
+          (void)Audit(app, request,
+                      {.action = "register_device",
+                       .outcome = Outcome(st ? nullptr : &st.error()),
+                       .device = uid});
           if (!st) {
             RespondLegacyError(request, app, st.error(), respond);
             return;
@@ -176,6 +193,11 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
           return;
         }
         auto body = service_.Login(app, *params);
+        (void)Audit(app, request,
+                    {.action = "login",
+                     .outcome = Outcome(body ? nullptr : &body.error()),
+                     .device = uid,
+                     .user = params->Get("username").value_or("")});
         if (!body) {
           RespondLegacyError(request, app, body.error(), respond);
           return;
@@ -193,17 +215,43 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
   // Reads are local and fast: authorize on the network thread.
   auto grant = service_.AuthorizeToken(app, *params);
   if (!grant) {
+    (void)Audit(app, request,
+                {.action = "vend",
+                 .outcome = Outcome(&grant.error()),
+                 .device = params->Get("uid").value_or(""),
+                 .issuer = app.issuer->Kind()});
     RespondLegacyError(request, app, grant.error(), respond);
     return;
   }
-  // The request moves to the issuer; only the device key stays here, to wrap the answer.
-  auto device_key = std::make_shared<SecretString>(std::move(grant->device_key));
+  // What the audit line will say; the request itself moves to the issuer, and only the
+  // device key stays here, to wrap the answer.
+  struct Vend {
+    SecretString device_key;
+    std::string device, user, policy_sha256;
+    std::int64_t duration = 0;
+    HttpRequest request;  // id and client, for the audit line
+  };
+  auto vend = std::make_shared<Vend>();
+  vend->device_key = std::move(grant->device_key);
+  vend->device = grant->request.device_id;
+  vend->user = grant->request.username.value_or("");
+  vend->policy_sha256 = PolicyHash(grant->request.policy);
+  vend->duration = grant->request.duration.count();
+  vend->request.request_id = request.request_id;
+  vend->request.client = request.client;
   app.issuer->Issue(std::move(grant->request),
-                    [this, &app, device_key, request_id = request.request_id,
-                     respond = std::move(respond)](Result<Credentials> creds) {
+                    [this, &app, vend, respond = std::move(respond)](Result<Credentials> creds) {
+                      AuditEvent event{.action = "vend",
+                                       .outcome = Outcome(creds ? nullptr : &creds.error()),
+                                       .device = vend->device,
+                                       .user = vend->user,
+                                       .issuer = app.issuer->Kind(),
+                                       .policy_sha256 = vend->policy_sha256,
+                                       .duration_seconds = vend->duration};
+                      auto audited = Audit(app, vend->request, event);
                       if (!creds) {
                         LogLine(LogLevel::kWarn, "issuer failed")
-                            .Str("request_id", request_id)
+                            .Str("request_id", vend->request.request_id)
                             .Str("app", app.config.name)
                             .Str("issuer", app.issuer->Kind())
                             .Str("code", ErrorCodeName(creds.error().code))
@@ -212,7 +260,12 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
                         respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
                         return;
                       }
-                      auto body = service_.SealToken(*device_key, *creds);
+                      if (!audited) {
+                        // Never hand out credentials that the audit log does not show.
+                        respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+                        return;
+                      }
+                      auto body = service_.SealToken(vend->device_key, *creds);
                       if (!body) {
                         respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
                         return;
@@ -229,6 +282,10 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
       return;
     }
     auto st = service_.RegisterUser(app, *params);
+    (void)Audit(app, request,
+                {.action = "register_user",
+                 .outcome = Outcome(st ? nullptr : &st.error()),
+                 .user = params->Get("username").value_or("")});
     if (st) {
       respond(
           WithApp(Html(200, pages::Success(app.display_name, *params->Required("username"))), app));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/app.h"
+#include "server/audit.h"
 #include "server/http_types.h"
 #include "server/legacy_service.h"
 
@@ -18,12 +19,13 @@ namespace vendo::server {
 class Router final : public Handler {
  public:
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
-         LegacyService& service, store::Store& store, TaskRunner& blocking)
+         LegacyService& service, store::Store& store, TaskRunner& blocking, AuditLog& audit)
       : apps_(apps),
         default_app_(default_app),
         service_(service),
         store_(store),
-        blocking_(blocking) {}
+        blocking_(blocking),
+        audit_(audit) {}
 
   void Handle(HttpRequest request, Responder respond) override;
 
@@ -35,12 +37,15 @@ class Router final : public Handler {
   void Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Responder respond);
   void GetToken(const App& app, const HttpRequest& request, Responder respond);
   void RegisterUser(const App& app, const HttpRequest& request, Responder respond);
+  // Records one audit event for `request` (its id, client and app filled in).
+  Status Audit(const App& app, const HttpRequest& request, AuditEvent event);
 
   const std::vector<std::unique_ptr<App>>& apps_;
   const App* default_app_;
   LegacyService& service_;
   store::Store& store_;
   TaskRunner& blocking_;
+  AuditLog& audit_;
 };
 
 }  // namespace vendo::server

@@ -1,0 +1,114 @@
+#include "server/audit.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "crypto/hmac.h"
+
+namespace vendo::server {
+namespace {
+
+// Writes all of `line` to `fd`, or fails with errno's message.
+Status WriteAll(int fd, std::string_view line, const std::string& what) {
+  while (!line.empty()) {
+    ssize_t n = ::write(fd, line.data(), line.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return Fail(ErrorCode::kUnavailable, "audit log " + what + ": " + std::strerror(errno));
+    }
+    line.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+class FdSink final : public AuditSink {
+ public:
+  FdSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  ~FdSink() override {
+    if (owned_) {
+      ::close(fd_);
+    }
+  }
+  Status Write(std::string_view line) override { return WriteAll(fd_, line, name_); }
+
+ private:
+  int fd_;
+  std::string name_;
+  bool owned_;
+};
+
+void Field(std::string& out, std::string_view key, std::string_view value) {
+  if (value.empty()) {
+    return;
+  }
+  out.append(",\"").append(key).append("\":\"");
+  AppendJsonEscaped(out, value);
+  out.push_back('"');
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AuditSink>> OpenAuditSink(const std::string& path) {
+  if (path.empty()) {
+    return std::unique_ptr<AuditSink>(new FdSink(STDERR_FILENO, "stderr", false));
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Fail(ErrorCode::kInvalidArgument, "audit log " + path + ": " + std::strerror(errno));
+  }
+  return std::unique_ptr<AuditSink>(new FdSink(fd, path, true));
+}
+
+std::string AuditLog::Format(const AuditEvent& e) const {
+  auto now = clock_.Now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char ts[40];
+  std::size_t n = std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(ts + n, sizeof ts - n, ".%03dZ", static_cast<int>(millis));
+  std::string out = "{\"ts\":\"";
+  out.append(ts).append("\",\"audit\":\"");
+  AppendJsonEscaped(out, e.action);
+  out.push_back('"');
+  Field(out, "outcome", e.outcome);
+  Field(out, "app", e.app);
+  Field(out, "device", e.device);
+  Field(out, "user", e.user);
+  Field(out, "client", e.client);
+  Field(out, "issuer", e.issuer);
+  Field(out, "policy_sha256", e.policy_sha256);
+  if (e.duration_seconds > 0) {
+    out.append(",\"duration_s\":").append(std::to_string(e.duration_seconds));
+  }
+  Field(out, "request_id", e.request_id);
+  out.append("}\n");
+  return out;
+}
+
+Status AuditLog::Record(const AuditEvent& event) {
+  auto written = sink_.Write(Format(event));
+  if (!written) {
+    LogLine(LogLevel::kError, "audit log write failed")
+        .Str("action", event.action)
+        .Str("error", written.error().message)
+        .Emit();
+  }
+  return written;
+}
+
+std::string PolicyHash(std::string_view policy) {
+  return HexEncode(crypto::Sha256(AsBytes(policy)));
+}
+
+}  // namespace vendo::server
