@@ -50,6 +50,7 @@ path = "{workdir}/vendo-{max_batch}.db"
 master_key_file = "{workdir}/master.key"
 group_commit_max_batch = {max_batch}
 [apps.bench]
+allow_insecure_legacy = true
 mode = "anonymous"
 duration_seconds = 3600
 policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bench/${{uid}}/*"}}]}}'

@@ -41,6 +41,7 @@ log_level = "warn"
 master_key_file = "{workdir}/master.key"
 cache_ttl_ms = 0
 [apps.bench]
+allow_insecure_legacy = true
 mode = "anonymous"
 duration_seconds = 3600
 policy = '{POLICY}'

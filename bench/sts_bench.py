@@ -55,6 +55,7 @@ master_key_file = "{workdir}/master.key"
 [credential_cache]
 enabled = {"true" if cache else "false"}
 [apps.bench]
+allow_insecure_legacy = true
 mode = "anonymous"
 issuer = "aws-federation"
 duration_seconds = 3600

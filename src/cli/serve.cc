@@ -173,6 +173,15 @@ int Serve(const ServeOptions& options) {
     }
     app->salt_endpoint = protocol::legacy::NormalizeEndpoint(app->config.public_endpoint);
   }
+  for (const auto& app : apps) {
+    if (app->config.allow_insecure_legacy && !(*server)->tls() && !cfg.dev) {
+      LogLine(LogLevel::kWarn,
+              "the 2012 protocol is served over plain HTTP: keys and passwords travel in the "
+              "clear unless a TLS-terminating balancer is in front")
+          .Str("app", app->config.name)
+          .Emit();
+    }
+  }
   PrintBanner(cfg, apps, base_url);
   LogLine(LogLevel::kInfo, "listening")
       .Str("address", authority)

@@ -303,7 +303,9 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
   std::string p = "apps." + name + ".";
   CheckUnknownKeys(c, t, p,
                    {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name",
-                    "duration_seconds", "policy", "policy_file", "timestamp_window_seconds"});
+                    "duration_seconds", "policy", "policy_file", "timestamp_window_seconds",
+                    "allow_insecure_legacy"});
+  c.Read(t, "allow_insecure_legacy", p + "allow_insecure_legacy", app.allow_insecure_legacy);
   app.name = name;
   if (!IsValidAppName(name)) {
     c.Problem("apps." + name, "app names are 1-64 characters of a-z, 0-9, '-' and '_'");
@@ -487,11 +489,13 @@ Config DevConfig(const std::string& listen, const std::string& data_dir) {
   anon.mode = Mode::kAnonymous;
   anon.app_name = "anonymous-demo";
   anon.policy = policy::DefaultDevPolicy(false);
+  anon.allow_insecure_legacy = true;  // development, on loopback
   AppConfig ident;
   ident.name = "identity-demo";
   ident.mode = Mode::kIdentity;
   ident.app_name = "MyMobileAppName";
   ident.policy = policy::DefaultDevPolicy(true);
+  ident.allow_insecure_legacy = true;
   // public_endpoint is filled in once the listener is bound (the port may be 0).
   cfg.apps = {anon, ident};
   return cfg;

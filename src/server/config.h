@@ -53,6 +53,8 @@ struct AppConfig {
   }
   std::string policy;  // template text (policy_file is read at load time)
   std::chrono::seconds timestamp_window{900};
+  // The 2012 protocol sends keys and passwords in URLs: over plain HTTP only if this says so.
+  bool allow_insecure_legacy = false;
 };
 
 struct ServerConfig {

@@ -42,6 +42,31 @@ struct SessionState {
   }
 };
 
+// TLS 1.2 and 1.3 only; for 1.2, forward-secret AEAD suites only (Mozilla's "intermediate").
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const std::string& cert,
+                                                            const std::string& key) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression);
+  if (SSL_CTX_set_cipher_list(ctx->native_handle(), kTls12Ciphers) != 1) {
+    return Fail(ErrorCode::kInternal, "TLS: cipher list rejected");
+  }
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cert, ec);
+  if (!ec) {
+    ctx->use_private_key_file(key, asio::ssl::context::pem, ec);
+  }
+  if (ec) {
+    return Fail(ErrorCode::kInvalidArgument, "TLS certificate or key: " + ec.message());
+  }
+  return ctx;
+}
+
 // An HTTP date for "Date" and "Expires", cached per thread per second.
 const std::string& HttpDate() {
   thread_local std::time_t cached_second = 0;
@@ -69,6 +94,7 @@ struct HttpServer::Impl {
     }
     acceptor.emplace(*contexts[0]);
     signals.emplace(*contexts[0], SIGTERM, SIGINT);
+    reload_signals.emplace(*contexts[0], SIGHUP);
     OsRandom random;
     id_prefix = random.Hex(4);
   }
@@ -80,7 +106,11 @@ struct HttpServer::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signals;
-  std::optional<asio::ssl::context> tls;
+  // The TLS context for new connections; SIGHUP swaps in a fresh one (new certificate and
+  // key) while connections already open keep theirs.
+  std::mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls;
+  std::optional<asio::signal_set> reload_signals;
   std::optional<asio::steady_timer> drain_timer;
   std::atomic<int> active{0};
   std::atomic<bool> draining{false};
@@ -103,6 +133,11 @@ struct HttpServer::Impl {
                               std::string remote);
   asio::awaitable<HttpResponse> CallHandler(HttpRequest request);
   void BeginDrain();
+  std::shared_ptr<asio::ssl::context> CurrentTls() {
+    std::lock_guard lock(tls_mu);
+    return tls;
+  }
+  void WaitForReload();
   void ConnectionClosed();
   void StopAll();
 };
@@ -185,10 +220,11 @@ asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
   auto tick = std::max<std::chrono::steady_clock::duration>(
       std::chrono::milliseconds(10), std::min(options.header_timeout, options.idle_timeout) / 4);
   asio::co_spawn(socket.get_executor(), Watchdog(state, tick), asio::detached);
-  if (!tls) {
+  auto tls_context = CurrentTls();  // this connection keeps it, whatever SIGHUP does
+  if (!tls_context) {
     co_await Serve(socket, socket, *state, std::move(remote));
   } else {
-    asio::ssl::stream<tcp::socket&> stream(socket, *tls);
+    asio::ssl::stream<tcp::socket&> stream(socket, *tls_context);
     auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
     if (!hs_ec) {
       co_await Serve(stream, socket, *state, std::move(remote));
@@ -349,7 +385,13 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     request.target = std::string(msg.target());
     request.content_type = std::string(msg[http::field::content_type]);
     request.body = std::move(msg.body());
-    request.tls = !kPlain;
+    // Behind a balancer that ends TLS, its X-Forwarded-Proto says how the client came in.
+    request.tls = !kPlain || (!proxies.empty() && proxies.Contains(remote) &&
+                              msg["X-Forwarded-Proto"] == "https");
+    request.host = std::string(msg[http::field::host]);
+    request.origin = std::string(msg[http::field::origin]);
+    request.referer = std::string(msg[http::field::referer]);
+    request.cookie = std::string(msg[http::field::cookie]);
     request.request_id = NextRequestId();
     request.client =
         proxies.empty() ? remote : proxies.ClientAddress(remote, msg["X-Forwarded-For"]);
@@ -399,6 +441,7 @@ void HttpServer::Impl::BeginDrain() {
   boost::system::error_code ec;
   acceptor->close(ec);
   signals->cancel(ec);
+  reload_signals->cancel(ec);
   {
     std::lock_guard lock(sessions_mu);
     for (auto& [raw, weak] : sessions) {
@@ -478,23 +521,38 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& 
                                              std::to_string(options.port) + ": " + ec.message());
   }
   if (!options.tls_cert_file.empty()) {
-    auto& ctx = impl->tls.emplace(asio::ssl::context::tls_server);
-    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                    asio::ssl::context::no_tlsv1_1);
-    ctx.use_certificate_chain_file(options.tls_cert_file, ec);
-    if (!ec) {
-      ctx.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+    auto ctx = MakeTlsContext(options.tls_cert_file, options.tls_key_file);
+    if (!ctx) {
+      return std::unexpected(ctx.error());
     }
-    if (ec) {
-      return Fail(ErrorCode::kInvalidArgument, "TLS certificate or key: " + ec.message());
-    }
+    impl->tls = std::move(*ctx);
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
+void HttpServer::Impl::WaitForReload() {
+  reload_signals->async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) {
+      return;  // draining
+    }
+    auto fresh = MakeTlsContext(options.tls_cert_file, options.tls_key_file);
+    if (!fresh) {
+      LogLine(LogLevel::kError, "TLS reload failed; keeping the current certificate")
+          .Str("error", fresh.error().message)
+          .Emit();
+    } else {
+      std::lock_guard lock(tls_mu);
+      tls = std::move(*fresh);
+      LogLine(LogLevel::kInfo, "TLS certificate reloaded")
+          .Str("cert", options.tls_cert_file)
+          .Emit();
+    }
+    WaitForReload();
+  });
+}
+
 std::uint16_t HttpServer::port() const { return impl_->acceptor->local_endpoint().port(); }
-bool HttpServer::tls() const { return impl_->tls.has_value(); }
+bool HttpServer::tls() const { return !impl_->options.tls_cert_file.empty(); }
 
 void HttpServer::Run() {
   Impl& s = *impl_;
@@ -503,6 +561,9 @@ void HttpServer::Run() {
       s.BeginDrain();
     }
   });
+  if (s.tls) {
+    s.WaitForReload();
+  }
   asio::co_spawn(*s.contexts[0], s.AcceptLoop(), asio::detached);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.contexts.size(); ++i) {

@@ -3,6 +3,7 @@
 //
 // One io_context per thread; one acceptor hands connections out round-robin. Limits: request
 // line and headers (414/431), body (413), header and idle timeouts, a connection cap (503).
+// SIGHUP reloads the TLS certificate and key for new connections (open ones keep theirs).
 // SIGTERM or SIGINT (or Stop()) starts a drain: no new connections, idle keep-alive
 // connections close, in-flight requests finish (up to drain_timeout), then Run() returns.
 // Each request is logged as one JSON line (no query string: it carries keys).

@@ -14,9 +14,14 @@ struct HttpRequest {
   std::string target;  // path and query, as received
   std::string content_type;
   std::string body;
-  bool tls = false;
+  bool tls = false;  // TLS to vendo, or to a trusted balancer that says so (X-Forwarded-Proto)
   std::string request_id;  // set by the transport; for log lines
   std::string client;      // the client's address (from a trusted balancer's X-Forwarded-For)
+  // Headers the HTML endpoints need (CSRF checks); empty when absent.
+  std::string host;
+  std::string origin;
+  std::string referer;
+  std::string cookie;
 };
 
 struct HttpResponse {

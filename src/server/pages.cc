@@ -57,7 +57,7 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
-std::string Register(std::string_view app_display, bool tls) {
+std::string Register(std::string_view app_display, bool tls, std::string_view csrf_token) {
   std::string warning =
       tls ? "" : "<p class=\"warn\" role=\"alert\">Warning: You are not running SSL.</p>\n";
   return Page(app_display, "Register",
@@ -72,8 +72,9 @@ std::string Register(std::string_view app_display, bool tls) {
                           "<input type=\"password\" id=\"password\" name=\"password\" required "
                           "minlength=\"6\" maxlength=\"128\" autocomplete=\"new-password\">\n"
                           "<p class=\"hint\">6 to 128 characters</p>\n"
+                          "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n"
                           "<input type=\"submit\" value=\"Register\">\n</form>\n",
-                          HtmlEscape(app_display), warning));
+                          HtmlEscape(app_display), warning, HtmlEscape(csrf_token)));
 }
 
 std::string Success(std::string_view app_display, std::string_view username) {

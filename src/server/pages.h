@@ -7,7 +7,8 @@
 
 namespace vendo::server::pages {
 
-std::string Register(std::string_view app_display, bool tls);
+// `csrf_token`: goes in a hidden field, matched against the page's cookie on submit.
+std::string Register(std::string_view app_display, bool tls, std::string_view csrf_token);
 std::string Success(std::string_view app_display, std::string_view username);
 // `reason` is shown to the user; it must not contain secrets.
 std::string Failure(std::string_view app_display, std::string_view reason);

@@ -1,6 +1,7 @@
 #include "server/router.h"
 
 #include "common/log.h"
+#include "crypto/hmac.h"
 #include "server/error_mapping.h"
 #include "server/pages.h"
 
@@ -15,7 +16,69 @@ HttpResponse Html(int status, std::string body) {
   r.content_type = "text/html; charset=UTF-8";
   r.body = std::move(body);
   r.expires_now = true;
+  // The pages are static text and one form that posts to this origin.
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                         "frame-ancestors 'none'; base-uri 'none'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
   return r;
+}
+
+// HSTS on pages served over TLS: browsers then refuse plain HTTP to this host for a year.
+HttpResponse Secure(HttpResponse r, const HttpRequest& request) {
+  if (request.tls) {
+    r.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
+  }
+  return r;
+}
+
+// The host part of an Origin or Referer URL ("https://tvm.example.com:8443/x" ->
+// "tvm.example.com:8443").
+std::string_view UrlHost(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) {
+    return {};
+  }
+  url.remove_prefix(scheme + 3);
+  return url.substr(0, url.find('/'));
+}
+
+// The value of cookie `name` in a Cookie header, or "".
+std::string_view CookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') {
+      pair.remove_prefix(1);
+    }
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+  }
+  return {};
+}
+
+constexpr std::string_view kCsrfCookie = "vendo_csrf";
+
+// A cross-site request forgery check for /registeruser. Browsers name the page a request
+// came from (Origin, or at least Referer): it must be this host. A browser that loaded the
+// form also holds the form's token in a SameSite cookie, and must send it back in the form.
+// Apps that POST directly (no Origin, Referer or cookie: the 2012 clients) are not browsers
+// and pass.
+bool CrossSite(const HttpRequest& request, const Params& params) {
+  std::string_view from = !request.origin.empty() ? request.origin : request.referer;
+  if (!from.empty() && (from == "null" || UrlHost(from) != request.host)) {
+    return true;
+  }
+  std::string_view cookie = CookieValue(request.cookie, kCsrfCookie);
+  auto field = params.Get("csrf");
+  if (cookie.empty() && !field) {
+    return false;
+  }
+  return cookie.empty() || !field || !crypto::ConstantTimeEquals(cookie, *field);
 }
 
 HttpResponse Text(int status, std::string body) {
@@ -148,18 +211,32 @@ void Router::Handle(HttpRequest request, Responder respond) {
     respond(WithApp(Text(404, "not found\n"), *app));
     return;
   }
+  if (*endpoint != Endpoint::kHome && !request.tls && !app->config.allow_insecure_legacy) {
+    // Keys, passwords and signatures travel in these requests: not over plain HTTP.
+    respond(WithApp(Text(403, "HTTPS required\n"), *app));
+    return;
+  }
   Dispatch(*app, *endpoint, std::move(request), std::move(respond));
 }
 
 void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Responder respond) {
   switch (endpoint) {
     case Endpoint::kHome:
-      respond(WithApp(Html(200, pages::Home(app.display_name, app.config.mode == Mode::kIdentity)),
-                      app));
+      respond(WithApp(
+          Secure(Html(200, pages::Home(app.display_name, app.config.mode == Mode::kIdentity)),
+                 request),
+          app));
       return;
-    case Endpoint::kRegisterPage:
-      respond(WithApp(Html(200, pages::Register(app.display_name, request.tls)), app));
+    case Endpoint::kRegisterPage: {
+      // A fresh token for the form, in the page and in a cookie only this site can read.
+      std::string token = token_random_.Hex(16);
+      HttpResponse page = Html(200, pages::Register(app.display_name, request.tls, token));
+      page.headers.emplace_back(
+          "Set-Cookie", std::string(kCsrfCookie) + "=" + token +
+                            "; Path=/; HttpOnly; SameSite=Strict" + (request.tls ? "; Secure" : ""));
+      respond(WithApp(Secure(std::move(page), request), app));
       return;
+    }
     case Endpoint::kGetToken:
       GetToken(app, request, std::move(respond));
       return;
@@ -277,6 +354,13 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
 void Router::RegisterUser(const App& app, const HttpRequest& request, Responder respond) {
   blocking_.Post([this, &app, request, respond = std::move(respond)] {
     auto params = ParamsOf(request);
+    if (params && CrossSite(request, *params)) {
+      (void)Audit(app, request, {.action = "register_user", .outcome = "cross_site_request"});
+      respond(WithApp(Html(403, pages::Failure(app.display_name,
+                                               "The form must be sent from this site.")),
+                      app));
+      return;
+    }
     if (!params || LegacyService::MissingUserParams(*params)) {
       respond(WithApp(Html(400, pages::MissingParameters(app.display_name)), app));
       return;

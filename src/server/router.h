@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/app.h"
+#include "common/random.h"
 #include "server/audit.h"
 #include "server/http_types.h"
 #include "server/legacy_service.h"
@@ -46,6 +47,7 @@ class Router final : public Handler {
   store::Store& store_;
   TaskRunner& blocking_;
   AuditLog& audit_;
+  OsRandom token_random_;  // CSRF tokens
 };
 
 }  // namespace vendo::server

@@ -13,9 +13,11 @@ from vendo_harness import (Vendo, anonymous_token, identity_token, new_device, n
 ENDPOINT = "https://tvm.example.com/apps/ident"
 APPS = f"""
 [apps.anon]
+allow_insecure_legacy = true
 mode = "anonymous"
 policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${{uid}}/*"}}]}}'
 [apps.ident]
+allow_insecure_legacy = true
 mode = "identity"
 app_name = "AuditApp"
 public_endpoint = "{ENDPOINT}"

@@ -16,6 +16,7 @@ from vendo_harness import (VENDO, Vendo, new_device, now_ts, sign_b64, write_con
 
 APPS = """
 [apps.sensors]
+allow_insecure_legacy = true
 mode = "anonymous"
 duration_seconds = 3600
 policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${uid}/*"}]}'

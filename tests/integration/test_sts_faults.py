@@ -25,6 +25,7 @@ class StsFaultsTest(unittest.TestCase):
         write_secret(cls.dir, "secret", "fake-secret")
         cls.config = write_config(cls.dir, f"""
 [apps.sensors]
+allow_insecure_legacy = true
 mode = "anonymous"
 issuer = "aws-federation"
 duration_seconds = 900
@@ -69,6 +70,7 @@ max_attempts = 4
         self.addCleanup(shutil.rmtree, d, True)
         cfg = write_config(d, f"""
 [apps.roles]
+allow_insecure_legacy = true
 mode = "anonymous"
 issuer = "aws-assume-role"
 policy_file = "{REPO}/examples/policies/per-device-s3.json"

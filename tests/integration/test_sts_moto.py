@@ -30,6 +30,7 @@ class StsMotoTest(unittest.TestCase):
         aws = f'endpoint = "{cls.moto.url}"\naccess_key_id = "{key_id}"\n'
         cls.config = write_config(cls.dir, f"""
 [apps.sensors]
+allow_insecure_legacy = true
 mode = "anonymous"
 issuer = "aws-federation"
 duration_seconds = 900
@@ -38,6 +39,7 @@ policy_file = "{REPO}/examples/policies/per-device-s3.json"
 {aws}secret_access_key_file = "secret"
 
 [apps.photos]
+allow_insecure_legacy = true
 mode = "identity"
 app_name = "PhotoApp"
 public_endpoint = "{ENDPOINT}"
@@ -51,6 +53,7 @@ external_id = "vendo-test"
 source_identity = "${{username}}"
 
 [apps.broken]
+allow_insecure_legacy = true
 mode = "anonymous"
 issuer = "aws-federation"
 duration_seconds = 900

@@ -47,6 +47,7 @@ class RgwEndToEndTest(unittest.TestCase):
             f.write(policy)  # pretty-printed on purpose: vendo must send it compact to RGW
         cls.config = write_config(cls.dir, f"""
 [apps.files]
+allow_insecure_legacy = true
 mode = "identity"
 app_name = "FileStore"
 public_endpoint = "{ENDPOINT}"
