@@ -4,7 +4,7 @@ BUILD_DIR := build
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./var/dev
 
-.PHONY: deps build run test sanitize tsan bench package format clean
+.PHONY: deps build run test sanitize tsan bench package fuzz format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -16,8 +16,10 @@ build: deps
 run: build
 	./$(BUILD_DIR)/vendo serve --dev --data-dir $(DATA_DIR)
 
+# Every test, then every test again under AddressSanitizer + UBSan.
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
+	$(MAKE) --no-print-directory sanitize
 
 # Every test again under AddressSanitizer + UBSan (findings are fatal). CI runs this too.
 sanitize: deps
@@ -42,6 +44,23 @@ bench:
 # A Debian package of vendo (binary, systemd unit, default config, policies): build/*.deb
 package: build
 	cd $(BUILD_DIR) && cpack -G DEB
+
+# libFuzzer (clang 16) on each fuzz target for FUZZ_SECONDS, from its seed corpus
+# (tests/fuzz/corpus). New inputs go to build-fuzz/corpus; a crash stops with its input.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := legacy_query timestamp sts_xml policy_template
+fuzz:
+	@bash scripts/install-deps.sh --fuzz
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s" && \
+	  (cd build-fuzz && ./tests/fuzz/fuzz_$$t corpus/$$t ../tests/fuzz/corpus/$$t \
+	     -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | \
+	     grep -E '^Done|ERROR|SUMMARY|stat::new_units_added') || exit 1; \
+	  ls build-fuzz/crash-* >/dev/null 2>&1 && { echo "crash: see build-fuzz/crash-*"; exit 1; }; \
+	done; true
 
 format:
 	find src include tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i

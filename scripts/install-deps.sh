@@ -13,9 +13,11 @@ test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl pr
            ceph-mon ceph-osd radosgw  # Ceph RGW: the real S3 + STS peer of the e2e test
            postgresql haproxy)        # the shared store and the load balancer of the scale-out tests
 bench_pkgs=(wrk nginx-light)
+fuzz_pkgs=(clang-16 libclang-rt-16-dev)  # libFuzzer; clang 16 reads libstdc++ 12's <expected>
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
+if [[ "${1:-}" == "--fuzz" ]]; then want+=("${fuzz_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace vendo {
 
@@ -179,6 +180,52 @@ std::string AsciiLower(std::string_view s) {
     }
   }
   return out;
+}
+
+// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 if it is malformed (overlong,
+// surrogate, beyond U+10FFFF, truncated).
+std::size_t DecodeUtf8(std::string_view s, std::size_t i, char32_t& cp) {
+  auto b = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
+  std::uint8_t c = b(i);
+  std::size_t len = 0;
+  char32_t min = 0;
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  } else if ((c & 0xe0) == 0xc0) {
+    len = 2, cp = c & 0x1f, min = 0x80;
+  } else if ((c & 0xf0) == 0xe0) {
+    len = 3, cp = c & 0x0f, min = 0x800;
+  } else if ((c & 0xf8) == 0xf0) {
+    len = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) {
+    return 0;
+  }
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (b(i + k) & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    return 0;
+  }
+  return len;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  char32_t cp = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = DecodeUtf8(s, i, cp);
+    if (n == 0) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
 }
 
 }  // namespace vendo

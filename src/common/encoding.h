@@ -49,6 +49,10 @@ Result<Bytes> Base64Decode(std::string_view b64);
 
 // ASCII lower-casing (the 2012 protocol lower-cases host names and app names).
 std::string AsciiLower(std::string_view s);
+// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 if it is malformed (overlong,
+// surrogate, beyond U+10FFFF, truncated).
+std::size_t DecodeUtf8(std::string_view s, std::size_t i, char32_t& cp);
+bool IsValidUtf8(std::string_view s);
 std::string AsciiUpper(std::string_view s);
 // ASCII case-insensitive equality (header names and the like).
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/encoding.h"
 #include "common/log.h"
 
 namespace vendo::policy {
@@ -36,8 +37,17 @@ const Binding* MatchAt(std::string_view text, std::size_t pos) {
 Result<std::vector<Template::Segment>> Split(std::string_view text) {
   std::vector<Template::Segment> segments;
   std::string literal;
+  // Where we are in the JSON text: a variable must sit inside a string, where its escaped
+  // value cannot end the string. Outside one, a value could add keys or statements.
+  bool in_string = false;
+  bool escaped = false;
   for (std::size_t i = 0; i < text.size();) {
     if (const Binding* b = MatchAt(text, i)) {
+      if (!in_string) {
+        return Fail(ErrorCode::kInvalidArgument, "policy variable " + std::string(b->token) +
+                                                     " must be inside a JSON string (\"...\")");
+      }
+      escaped = false;
       if (!literal.empty()) {
         segments.push_back({std::move(literal), nullptr});
         literal.clear();
@@ -58,7 +68,15 @@ Result<std::vector<Template::Segment>> Split(std::string_view text) {
       i += name.size();
       continue;
     }
-    literal += text[i++];
+    char c = text[i++];
+    if (escaped) {
+      escaped = false;
+    } else if (in_string && c == '\\') {
+      escaped = true;
+    } else if (c == '"') {
+      in_string = !in_string;
+    }
+    literal += c;
   }
   if (!literal.empty()) {
     segments.push_back({std::move(literal), nullptr});
@@ -137,6 +155,14 @@ Result<Template> Template::Parse(std::string_view text) {
 }
 
 Result<std::string> Template::Render(const Vars& vars) const {
+  // Escaping keeps every value inside its JSON string; bytes that are not UTF-8 would still
+  // make the document invalid, so they are refused (the 2012 validators never let them in).
+  for (const std::string* v :
+       {&vars.app, &vars.uid, &vars.username, &vars.user_id, &vars.region, &vars.account_id}) {
+    if (!IsValidUtf8(*v)) {
+      return Fail(ErrorCode::kInvalidArgument, "a policy variable's value is not UTF-8");
+    }
+  }
   std::string out = Join(segments_, vars);
   if (out.size() > kMaxPolicyBytes) {
     return Fail(ErrorCode::kInvalidArgument, "rendered policy is too long");

@@ -70,5 +70,29 @@ TEST(PolicyTemplate, DefaultDevPoliciesScopeToTheCaller) {
   EXPECT_EQ(out->find("dev-1"), std::string::npos);
 }
 
+TEST(Template, RefusesValuesThatAreNotUtf8) {
+  // Regression (fuzz_policy_template): escaping kept the value inside its string, but the
+  // bytes made the rendered policy invalid JSON.
+  auto t = Template::Parse(R"({"Resource":"b/${username}/*"})");
+  ASSERT_TRUE(t);
+  Vars vars;
+  vars.username = "\xed\xff\xff";
+  EXPECT_EQ(t->Render(vars).error().code, ErrorCode::kInvalidArgument);
+  vars.username = "J\xc3\xbcrgen";
+  EXPECT_TRUE(t->Render(vars));
+}
+
+TEST(Template, RefusesVariablesOutsideStrings) {
+  // Regression (fuzz_policy_template): a bare ${account_id} parsed with the numeric sample,
+  // and a value such as "1}" could then have changed the policy's structure.
+  for (const char* text : {R"({"Condition":{"N":${account_id}}})", R"({"A":[__REGION__]})",
+                           R"({"${username}":"x","k":"v"} ${app})"}) {
+    auto t = Template::Parse(text);
+    ASSERT_FALSE(t) << text;
+    EXPECT_NE(t.error().message.find("inside a JSON string"), std::string::npos) << text;
+  }
+  EXPECT_TRUE(Template::Parse(R"({"${username}":"a \"q\" ${uid}"})"));  // keys are strings too
+}
+
 }  // namespace
 }  // namespace vendo::policy

@@ -33,5 +33,12 @@ TEST(LegacyTimestamp, WindowIsInclusive) {
   EXPECT_FALSE(WithinWindow(now + minutes(15) + milliseconds(1), now, minutes(15)));
 }
 
+TEST(ParseLegacyTimestamp, RefusesYearsTheClockCannotHold) {
+  // Regression (fuzz_timestamp): 9999 overflowed the nanosecond clock: undefined behaviour.
+  EXPECT_FALSE(ParseLegacyTimestamp("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(ParseLegacyTimestamp("1969-12-31T23:59:59Z"));
+  EXPECT_TRUE(ParseLegacyTimestamp("2200-01-01T00:00:00Z"));
+}
+
 }  // namespace
 }  // namespace vendo::protocol

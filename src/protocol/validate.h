@@ -1,6 +1,8 @@
 // Input rules of the 2012 protocol, plus the limits vendo adds (docs/compatibility.md).
 #pragma once
 
+#include "common/encoding.h"
+
 #include <cstddef>
 #include <string_view>
 
@@ -10,7 +12,7 @@ inline constexpr std::size_t kMinUidLength = 24;     // the 2012 rule
 inline constexpr std::size_t kMaxUidLength = 128;    // vendo's sane maximum
 inline constexpr std::size_t kMaxParamBytes = 1024;  // any single 2012 parameter
 
-bool IsValidUtf8(std::string_view s);
+using vendo::IsValidUtf8;  // common/encoding.h
 // Length in UTF-16 code units, as Java's String.length() counts. `s` must be valid UTF-8.
 std::size_t Utf16Length(std::string_view s);
 

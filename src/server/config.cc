@@ -301,10 +301,10 @@ void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std:
 void ParseApp(Checker& c, const std::string& name, const toml::table& t,
               const std::string& base_dir, AppConfig& app) {
   std::string p = "apps." + name + ".";
-  CheckUnknownKeys(c, t, p,
-                   {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name",
-                    "duration_seconds", "policy", "policy_file", "timestamp_window_seconds",
-                    "allow_insecure_legacy"});
+  CheckUnknownKeys(
+      c, t, p,
+      {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name", "duration_seconds",
+       "policy", "policy_file", "timestamp_window_seconds", "allow_insecure_legacy"});
   c.Read(t, "allow_insecure_legacy", p + "allow_insecure_legacy", app.allow_insecure_legacy);
   app.name = name;
   if (!IsValidAppName(name)) {

@@ -231,9 +231,9 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
       // A fresh token for the form, in the page and in a cookie only this site can read.
       std::string token = token_random_.Hex(16);
       HttpResponse page = Html(200, pages::Register(app.display_name, request.tls, token));
-      page.headers.emplace_back(
-          "Set-Cookie", std::string(kCsrfCookie) + "=" + token +
-                            "; Path=/; HttpOnly; SameSite=Strict" + (request.tls ? "; Secure" : ""));
+      page.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + token +
+                                                  "; Path=/; HttpOnly; SameSite=Strict" +
+                                                  (request.tls ? "; Secure" : ""));
       respond(WithApp(Secure(std::move(page), request), app));
       return;
     }
@@ -356,9 +356,9 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
     auto params = ParamsOf(request);
     if (params && CrossSite(request, *params)) {
       (void)Audit(app, request, {.action = "register_user", .outcome = "cross_site_request"});
-      respond(WithApp(Html(403, pages::Failure(app.display_name,
-                                               "The form must be sent from this site.")),
-                      app));
+      respond(WithApp(
+          Html(403, pages::Failure(app.display_name, "The form must be sent from this site.")),
+          app));
       return;
     }
     if (!params || LegacyService::MissingUserParams(*params)) {
