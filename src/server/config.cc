@@ -304,8 +304,15 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
   CheckUnknownKeys(
       c, t, p,
       {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name", "duration_seconds",
-       "policy", "policy_file", "timestamp_window_seconds", "allow_insecure_legacy"});
+       "policy", "policy_file", "timestamp_window_seconds", "allow_insecure_legacy",
+       "max_device_age_days"});
   c.Read(t, "allow_insecure_legacy", p + "allow_insecure_legacy", app.allow_insecure_legacy);
+  std::int64_t max_age_days = 0;
+  c.Read(t, "max_device_age_days", p + "max_device_age_days", max_age_days);
+  if (max_age_days < 0 || max_age_days > 36500) {
+    c.Problem(p + "max_device_age_days", "must be between 0 (no limit) and 36500");
+  }
+  app.max_device_age = std::chrono::hours(24 * max_age_days);
   app.name = name;
   if (!IsValidAppName(name)) {
     c.Problem("apps." + name, "app names are 1-64 characters of a-z, 0-9, '-' and '_'");

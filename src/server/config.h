@@ -55,6 +55,9 @@ struct AppConfig {
   std::chrono::seconds timestamp_window{900};
   // The 2012 protocol sends keys and passwords in URLs: over plain HTTP only if this says so.
   bool allow_insecure_legacy = false;
+  // Devices older than this get no more tokens (anonymous: register a new uid; identity: an
+  // admin revokes and the user logs in on a new one). 0 = no limit.
+  std::chrono::seconds max_device_age{0};
 };
 
 struct ServerConfig {

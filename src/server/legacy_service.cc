@@ -102,6 +102,18 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
                                          signature)) {
     return std::unexpected(BadSignature());
   }
+  // Checked after the signature, so that only the device itself learns it is shut out. The
+  // 2012 clients handle 401 (they re-register or log in again, and are refused again).
+  if (device->revoked) {
+    return Fail(ErrorCode::kUnauthenticated, "the device is revoked");
+  }
+  if (app.config.max_device_age.count() > 0) {
+    auto age = clock_.Now() - std::chrono::system_clock::time_point(
+                                  std::chrono::seconds(device->created_at));
+    if (age > app.config.max_device_age) {
+      return Fail(ErrorCode::kUnauthenticated, "the device is older than max_device_age_days");
+    }
+  }
   TokenGrant grant;
   grant.device_key = std::move(device->key);
   issuer::IssueRequest& req = grant.request;

@@ -89,6 +89,26 @@ TEST_F(LegacyServiceTest, Tv1AnonymousRegisterAndGetToken) {
             "gWvcEOUPkQs8RrKvv6y9olhesyjyvFg==");
 }
 
+TEST_F(LegacyServiceTest, RevokedAndExpiredDevicesGetNothing) {
+  const char* reg = "uid=0123456789abcdef0123456789abcdef&key=000102030405060708090a0b0c0d0e0f";
+  const char* token =
+      "uid=0123456789abcdef0123456789abcdef&timestamp=2013-08-08T12%3A34%3A56.789Z&"
+      "signature=svxyJ%2BvNSeZnLEtHs02bVbrUNNSF6bd1c98pP9Iq0FA%3D";
+  SetNow("2013-08-08T12:30:00Z");  // registered now
+  ASSERT_TRUE(service_->RegisterDevice(*anon_, P(reg)));
+  SetNow("2013-08-08T12:40:00Z");
+  ASSERT_TRUE(service_->AuthorizeToken(*anon_, P(token)));
+  // Too old for an app that limits device age to 0.005 days (7 min 12 s).
+  App strict = *anon_;
+  strict.config.max_device_age = seconds(432);
+  EXPECT_EQ(service_->AuthorizeToken(strict, P(token)).error().code, ErrorCode::kUnauthenticated);
+  ASSERT_TRUE(store_->RevokeDevice("anon", "0123456789abcdef0123456789abcdef"));
+  auto revoked = service_->AuthorizeToken(*anon_, P(token));
+  ASSERT_FALSE(revoked);
+  EXPECT_EQ(revoked.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(service_->RegisterDevice(*anon_, P(reg)).error().code, ErrorCode::kAlreadyExists);
+}
+
 TEST_F(LegacyServiceTest, AnonymousBadInputs) {
   auto code = [&](std::string q) {
     auto r = service_->RegisterDevice(*anon_, P(q));

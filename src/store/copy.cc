@@ -39,6 +39,8 @@ class Hasher {
 void HashRow(Hasher& h, const DeviceRow& d) {
   h.Field(d.app).Field(d.uid).Field(d.key_sealed).Nullable(d.user_id);
   h.Number(d.created_at).Number(d.updated_at);
+  h.Nullable(d.revoked_at ? std::optional<std::string>(std::to_string(*d.revoked_at))
+                          : std::nullopt);
 }
 void HashRow(Hasher& h, const UserRow& u) {
   h.Field(u.app).Field(u.username).Field(u.user_id).Field(u.password_sealed);

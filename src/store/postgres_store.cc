@@ -11,7 +11,7 @@ constexpr std::int64_t kMigrationLock = 0x76656e646f;  // "vendo": one advisory 
 
 // Versioned migrations, in step with SQLite's (same version numbers, same meaning): append
 // only; never edit one that has shipped. Keys compare bytewise (COLLATE "C"), as in SQLite.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE devices (
   app        TEXT COLLATE "C" NOT NULL,
@@ -34,6 +34,8 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
 )sql",
+    // 2: device revocation.
+    "ALTER TABLE devices ADD COLUMN revoked_at BIGINT;",
 };
 
 const PgStatement kInsertDevice{
@@ -41,7 +43,12 @@ const PgStatement kInsertDevice{
     "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
     "VALUES ($1, $2, $3, NULL, $4, $4) ON CONFLICT (app, uid) DO NOTHING"};
 const PgStatement kFindDevice{
-    "find_device", "SELECT key_sealed, user_id FROM devices WHERE app = $1 AND uid = $2"};
+    "find_device",
+    "SELECT key_sealed, user_id, created_at, revoked_at FROM devices WHERE app = $1 AND uid = $2"};
+const PgStatement kRevokeDevice{
+    "revoke_device",
+    "UPDATE devices SET revoked_at = COALESCE(revoked_at, $3), updated_at = $3 "
+    "WHERE app = $1 AND uid = $2"};
 // Creates the device, or replaces its key if it is already this user's; a device of another
 // user (or an anonymous one) is left alone and changes no row. One statement: no race.
 const PgStatement kBindDevice{
@@ -49,7 +56,7 @@ const PgStatement kBindDevice{
     "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (app, uid) DO UPDATE "
     "SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at "
-    "WHERE devices.user_id = excluded.user_id"};
+    "WHERE devices.user_id = excluded.user_id AND devices.revoked_at IS NULL"};
 const PgStatement kInsertUser{
     "insert_user",
     "INSERT INTO users (app, username, user_id, password_sealed, enabled, created_at) "
@@ -69,7 +76,7 @@ const PgStatement kCountUsers{"count_users", "SELECT COUNT(*) FROM users WHERE a
 
 const PgStatement kDevicesAfter{
     "devices_after",
-    "SELECT app, uid, key_sealed, user_id, created_at, updated_at FROM devices "
+    "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
     "WHERE (app, uid) > ($1, $2) ORDER BY app, uid LIMIT $3"};
 const PgStatement kUsersAfter{
     "users_after",
@@ -77,8 +84,8 @@ const PgStatement kUsersAfter{
     "WHERE (app, username) > ($1, $2) ORDER BY app, username LIMIT $3"};
 const PgStatement kInsertDeviceRow{
     "insert_device_row",
-    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app, uid) DO NOTHING"};
+    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, revoked_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app, uid) DO NOTHING"};
 const PgStatement kInsertUserRow{
     "insert_user_row",
     "INSERT INTO users (app, username, user_id, password_sealed, enabled, created_at) "
@@ -240,7 +247,8 @@ Result<DeviceRecord> PostgresStore::FindDevice(std::string_view app, std::string
     if (!key) {
       return std::unexpected(key.error());
     }
-    return DeviceRecord{std::string(app), std::string(uid), std::move(*key), r->OptionalText(0, 1)};
+    return DeviceRecord{std::string(app), std::string(uid), std::move(*key),
+                        r->OptionalText(0, 1), r->Int(0, 2), !r->IsNull(0, 3)};
   });
 }
 
@@ -253,7 +261,15 @@ Status PostgresStore::BindDevice(std::string_view app, std::string_view uid,
   std::string now = Now();
   return WithConnection(false, [&](PgConnection& c) -> Status {
     return Changed(c.Query(kBindDevice, {app, uid, *sealed, user_id, now}),
-                   ErrorCode::kFailedPrecondition, "device belongs to another user");
+                   ErrorCode::kFailedPrecondition, "device belongs to another user or is revoked");
+  });
+}
+
+Status PostgresStore::RevokeDevice(std::string_view app, std::string_view uid) {
+  std::string now = Now();
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(c.Query(kRevokeDevice, {app, uid, now}), ErrorCode::kNotFound,
+                   "no such device");
   });
 }
 
@@ -353,8 +369,12 @@ Result<std::vector<DeviceRow>> PostgresStore::DevicesAfter(const RowKey& after, 
     }
     std::vector<DeviceRow> rows;
     for (int i = 0; i < r->Rows(); ++i) {
+      std::optional<std::int64_t> revoked;
+      if (!r->IsNull(i, 6)) {
+        revoked = r->Int(i, 6);
+      }
       rows.push_back({r->Text(i, 0), r->Text(i, 1), r->Text(i, 2), r->OptionalText(i, 3),
-                      r->Int(i, 4), r->Int(i, 5)});
+                      r->Int(i, 4), r->Int(i, 5), revoked});
     }
     return rows;
   });
@@ -401,9 +421,11 @@ Result<std::int64_t> PostgresStore::InsertAll(std::span<const Row> rows, Insert&
 Result<std::int64_t> PostgresStore::InsertDevices(std::span<const DeviceRow> rows) {
   return InsertAll(rows, [](PgConnection& c, const DeviceRow& d) {
     std::string created = std::to_string(d.created_at), updated = std::to_string(d.updated_at);
+    std::string revoked = d.revoked_at ? std::to_string(*d.revoked_at) : "";
     return c.Query(kInsertDeviceRow,
                    {d.app, d.uid, d.key_sealed,
-                    d.user_id ? PgParam(*d.user_id) : PgParam(std::nullopt), created, updated});
+                    d.user_id ? PgParam(*d.user_id) : PgParam(std::nullopt), created, updated,
+                    d.revoked_at ? PgParam(revoked) : PgParam(std::nullopt)});
   });
 }
 

@@ -21,6 +21,7 @@ struct DeviceRow {
   std::optional<std::string> user_id;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+  std::optional<std::int64_t> revoked_at;
   friend bool operator==(const DeviceRow&, const DeviceRow&) = default;
 };
 

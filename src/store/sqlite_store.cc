@@ -7,7 +7,7 @@ namespace vendo::store {
 namespace {
 
 // Versioned migrations: append only; never edit one that has shipped.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE devices (
   app        TEXT NOT NULL,
@@ -30,6 +30,8 @@ CREATE TABLE users (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
 )sql",
+    // 2: device revocation.
+    "ALTER TABLE devices ADD COLUMN revoked_at INTEGER;",
 };
 
 Status Migrate(Connection& conn, std::int64_t now) {
@@ -192,7 +194,8 @@ Status SqliteStore::CreateDevice(std::string_view app, std::string_view uid,
 
 Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_view uid) {
   return WithReader([&](Connection& c) -> Result<DeviceRecord> {
-    auto stmt = c.Prepare("SELECT key_sealed, user_id FROM devices WHERE app = ? AND uid = ?");
+    auto stmt = c.Prepare(
+        "SELECT key_sealed, user_id, created_at, revoked_at FROM devices WHERE app = ? AND uid = ?");
     if (!stmt) {
       return std::unexpected(stmt.error());
     }
@@ -209,7 +212,8 @@ Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_v
     if (!key) {
       return std::unexpected(key.error());
     }
-    return DeviceRecord{std::string(app), std::string(uid), std::move(*key), s->OptionalText(1)};
+    return DeviceRecord{std::string(app), std::string(uid), std::move(*key), s->OptionalText(1),
+                        s->Int(2), s->OptionalText(3).has_value()};
   });
 }
 
@@ -221,7 +225,7 @@ Status SqliteStore::BindDevice(std::string_view app, std::string_view uid, std::
   }
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
-    auto owner = c.Prepare("SELECT user_id FROM devices WHERE app = ? AND uid = ?");
+    auto owner = c.Prepare("SELECT user_id, revoked_at FROM devices WHERE app = ? AND uid = ?");
     if (!owner) {
       return std::unexpected(owner.error());
     }
@@ -234,6 +238,9 @@ Status SqliteStore::BindDevice(std::string_view app, std::string_view uid, std::
       }
       if (*row && s->OptionalText(0) != std::optional<std::string>(std::string(user_id))) {
         return Fail(ErrorCode::kFailedPrecondition, "device belongs to another user");
+      }
+      if (*row && s->OptionalText(1)) {
+        return Fail(ErrorCode::kFailedPrecondition, "device is revoked");
       }
     }
     auto upserted = Run(c,
@@ -248,6 +255,17 @@ Status SqliteStore::BindDevice(std::string_view app, std::string_view uid, std::
       return std::unexpected(upserted.error());
     }
     return {};
+  });
+}
+
+Status SqliteStore::RevokeDevice(std::string_view app, std::string_view uid) {
+  std::int64_t now = NowSeconds();
+  return writer_.Run([&](Connection& c) -> Status {
+    return Changed(Run(c,
+                       "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), updated_at = ? "
+                       "WHERE app = ? AND uid = ?",
+                       [&](Statement& st) { st.Bind(1, now).Bind(2, now).Bind(3, app).Bind(4, uid); }),
+                   ErrorCode::kNotFound, "no such device");
   });
 }
 
@@ -378,7 +396,7 @@ Result<std::int64_t> SqliteStore::CountUsers(std::string_view app) {
 Result<std::vector<DeviceRow>> SqliteStore::DevicesAfter(const RowKey& after, std::size_t limit) {
   return WithReader([&](Connection& c) -> Result<std::vector<DeviceRow>> {
     auto stmt = c.Prepare(
-        "SELECT app, uid, key_sealed, user_id, created_at, updated_at FROM devices "
+        "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
         "WHERE (app, uid) > (?, ?) ORDER BY app, uid LIMIT ?");
     if (!stmt) {
       return std::unexpected(stmt.error());
@@ -394,8 +412,12 @@ Result<std::vector<DeviceRow>> SqliteStore::DevicesAfter(const RowKey& after, st
       if (!*row) {
         return rows;
       }
+      std::optional<std::int64_t> revoked;
+      if (s->OptionalText(6)) {
+        revoked = s->Int(6);
+      }
       rows.push_back(
-          {s->Text(0), s->Text(1), s->Text(2), s->OptionalText(3), s->Int(4), s->Int(5)});
+          {s->Text(0), s->Text(1), s->Text(2), s->OptionalText(3), s->Int(4), s->Int(5), revoked});
     }
   });
 }
@@ -430,8 +452,8 @@ Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows)
     inserted = 0;
     for (const auto& d : rows) {
       auto n = Run(c,
-                   "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
+                   "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, "
+                   "revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
                    [&](Statement& st) {
                      st.Bind(1, d.app).Bind(2, d.uid).Bind(3, d.key_sealed);
                      if (d.user_id) {
@@ -440,6 +462,11 @@ Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows)
                        st.BindNull(4);
                      }
                      st.Bind(5, d.created_at).Bind(6, d.updated_at);
+                     if (d.revoked_at) {
+                       st.Bind(7, *d.revoked_at);
+                     } else {
+                       st.BindNull(7);
+                     }
                    });
       if (!n) {
         return std::unexpected(n.error());

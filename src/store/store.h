@@ -24,6 +24,8 @@ struct DeviceRecord {
   std::string uid;
   SecretString key;
   std::optional<std::string> user_id;  // the owning user, in identity apps
+  std::int64_t created_at = 0;         // seconds since the epoch
+  bool revoked = false;                // revoked devices get nothing, and keep their uid
 };
 
 struct UserRecord {
@@ -48,6 +50,10 @@ class Store {
   // its key. kFailedPrecondition if the uid belongs to another user (or is anonymous).
   virtual Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                             const SecretString& key) = 0;
+
+  // Revokes a device: it gets no more tokens and its uid cannot register or log in again.
+  // kNotFound if there is no such device.
+  virtual Status RevokeDevice(std::string_view app, std::string_view uid) = 0;
 
   // kAlreadyExists if the username is taken in this app.
   virtual Status CreateUser(std::string_view app, std::string_view username,

@@ -194,6 +194,26 @@ TEST_P(StoreConformance, RacingLoginsOnOneDeviceHaveOneOwner) {
   }
 }
 
+TEST_P(StoreConformance, RevokedDevicesStayRevoked) {
+  ASSERT_TRUE(store_->CreateDevice("app", "lost-phone", SecretString(std::string(32, 'k'))));
+  EXPECT_FALSE(store_->FindDevice("app", "lost-phone")->revoked);
+  EXPECT_EQ(store_->FindDevice("app", "lost-phone")->created_at, 1'700'000'000);
+  ASSERT_TRUE(store_->RevokeDevice("app", "lost-phone"));
+  ASSERT_TRUE(store_->RevokeDevice("app", "lost-phone"));  // again: still revoked, no error
+  EXPECT_TRUE(store_->FindDevice("app", "lost-phone")->revoked);
+  EXPECT_EQ(store_->CreateDevice("app", "lost-phone", SecretString("x")).error().code,
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->RevokeDevice("app", "never-was").error().code, ErrorCode::kNotFound);
+  // A revoked identity device cannot be logged in again, even by its own user.
+  ASSERT_TRUE(store_->CreateUser("id", "alice", "u-a", SecretString("h")));
+  ASSERT_TRUE(store_->BindDevice("id", "phone", "u-a", SecretString("1")));
+  ASSERT_TRUE(store_->RevokeDevice("id", "phone"));
+  EXPECT_EQ(store_->BindDevice("id", "phone", "u-a", SecretString("2")).error().code,
+            ErrorCode::kFailedPrecondition);
+  Reopen();
+  EXPECT_TRUE(store_->FindDevice("id", "phone")->revoked);
+}
+
 TEST_P(StoreConformance, ReopenKeepsData) {
   ASSERT_TRUE(store_->CreateDevice("app", "uid-z", SecretString(std::string(32, 'c'))));
   ASSERT_TRUE(store_->CreateUser("app", "carol", "u-c", SecretString("hash")));
@@ -293,6 +313,7 @@ TEST_F(PostgresStoreTest, CopyFromSqliteIsCompleteVerifiedAndSafeToRerun) {
     ASSERT_TRUE((*sqlite)->BindDevice("ident", "phone-" + n, "id" + n, SecretString("k" + n)));
   }
   ASSERT_TRUE((*sqlite)->SetUserEnabled("ident", "user7", false));
+  ASSERT_TRUE((*sqlite)->RevokeDevice("anon", "device-99"));
   auto pg = PostgresStore::Open(PgOptions(), box_, clock_);
   ASSERT_TRUE(pg) << pg.error().message;
 
@@ -307,6 +328,7 @@ TEST_F(PostgresStoreTest, CopyFromSqliteIsCompleteVerifiedAndSafeToRerun) {
   EXPECT_EQ((*pg)->FindDevice("ident", "phone-3")->user_id, "id3");
   EXPECT_EQ((*pg)->FindUser("ident", "user5")->password_hash.Reveal(), "hash5");
   EXPECT_FALSE((*pg)->FindUser("ident", "user7")->enabled);
+  EXPECT_TRUE((*pg)->FindDevice("anon", "device-99")->revoked);
 
   auto again = CopyRows(**sqlite, **pg);  // an interrupted or repeated copy
   ASSERT_TRUE(again);
