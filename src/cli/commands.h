@@ -47,7 +47,21 @@ struct DeployOptions {
   std::chrono::milliseconds poll{5000};
 };
 
+struct AdminOptions {
+  std::string config_file;
+  std::string app;
+  std::string uid;       // device commands
+  std::string username;  // user commands
+  std::size_t limit = 1000;
+};
+
 int Serve(const ServeOptions& options);
+// `vendo device list|revoke`, `vendo user list|disable|enable|delete`: on the configured store,
+// audited.
+int DeviceList(const AdminOptions& options);
+int DeviceRevoke(const AdminOptions& options);
+int UserList(const AdminOptions& options);
+int UserChange(const AdminOptions& options, std::string_view what);  // disable, enable, delete
 // Creates or updates the stack, waits with progress, prints the URL.
 int Deploy(const DeployOptions& options);
 int DeployStatus(const DeployOptions& options);

@@ -172,6 +172,40 @@ int main(int argc, char** argv) {
       "Example: vendo deploy --data-bucket my-app-data --artifact-bucket my-artifacts \\\n"
       "           --issuer assume-role --instance-count 2 --certificate-arn arn:aws:acm:...");
 
+  // vendo device ... / vendo user ...: operators' changes, on the configured store.
+  vendo::cli::AdminOptions admin;
+  auto* device_cmd =
+      app.add_subcommand("device", "List or revoke devices (on the configured store)");
+  device_cmd->require_subcommand(1);
+  auto* user_cmd = app.add_subcommand("user", "List, disable, enable or delete users");
+  user_cmd->require_subcommand(1);
+  auto* device_list = device_cmd->add_subcommand("list", "List an app's devices");
+  auto* device_revoke = device_cmd->add_subcommand(
+      "revoke", "Revoke a device: no more tokens, and its uid cannot register or log in again");
+  auto* user_list = user_cmd->add_subcommand("list", "List an app's users");
+  auto* user_disable = user_cmd->add_subcommand(
+      "disable", "Disable a user: no logins, and their devices get no more tokens");
+  auto* user_enable = user_cmd->add_subcommand("enable", "Enable a disabled user again");
+  auto* user_delete =
+      user_cmd->add_subcommand("delete", "Delete a user: their devices get no more tokens");
+  for (CLI::App* cmd :
+       {device_list, device_revoke, user_list, user_disable, user_enable, user_delete}) {
+    cmd->add_option("-c,--config", admin.config_file, "TOML configuration file")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--app", admin.app, "App name ([apps.NAME])")->required();
+    cmd->footer(
+        "Recorded in the audit log. Running servers see the change within "
+        "store.cache_ttl_ms.");
+  }
+  for (CLI::App* cmd : {device_list, user_list}) {
+    cmd->add_option("--limit", admin.limit, "Show at most this many")->capture_default_str();
+  }
+  device_revoke->add_option("--uid", admin.uid, "The device's uid")->required();
+  for (CLI::App* cmd : {user_disable, user_enable, user_delete}) {
+    cmd->add_option("--user", admin.username, "The username")->required();
+  }
+
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -217,6 +251,21 @@ int main(int argc, char** argv) {
       return vendo::cli::DeployStatus(deploy);
     }
     return vendo::cli::Deploy(deploy);
+  }
+  if (*device_list) {
+    return vendo::cli::DeviceList(admin);
+  }
+  if (*device_revoke) {
+    return vendo::cli::DeviceRevoke(admin);
+  }
+  if (*user_list) {
+    return vendo::cli::UserList(admin);
+  }
+  for (auto [cmd, what] : {std::pair{user_disable, "disable"}, std::pair{user_enable, "enable"},
+                           std::pair{user_delete, "delete"}}) {
+    if (*cmd) {
+      return vendo::cli::UserChange(admin, what);
+    }
   }
   if (*version_cmd) {
     std::printf("vendo %s\n", VENDO_VERSION);
