@@ -35,6 +35,12 @@ class CachingStore final : public Store {
   Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
   Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  // Counters are never cached: they must hold across hosts.
+  Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override {
+    return inner_.CountEvent(key, window);
+  }
+  Result<WindowCount> PeekCount(std::string_view key) override { return inner_.PeekCount(key); }
+  Status ResetCount(std::string_view key) override { return inner_.ResetCount(key); }
   Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                     const SecretString& key) override;
   Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,

@@ -11,7 +11,7 @@ constexpr std::int64_t kMigrationLock = 0x76656e646f;  // "vendo": one advisory 
 
 // Versioned migrations, in step with SQLite's (same version numbers, same meaning): append
 // only; never edit one that has shipped. Keys compare bytewise (COLLATE "C"), as in SQLite.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE devices (
   app        TEXT COLLATE "C" NOT NULL,
@@ -36,6 +36,9 @@ CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
 )sql",
     // 2: device revocation.
     "ALTER TABLE devices ADD COLUMN revoked_at BIGINT;",
+    // 3: abuse-limit counters.
+    "CREATE TABLE counters (key TEXT COLLATE \"C\" PRIMARY KEY, window_end BIGINT NOT NULL, "
+    "count BIGINT NOT NULL);",
 };
 
 const PgStatement kInsertDevice{
@@ -71,6 +74,16 @@ const PgStatement kSetEnabled{"set_user_enabled",
                               "UPDATE users SET enabled = $3 WHERE app = $1 AND username = $2"};
 const PgStatement kDeleteUser{"delete_user", "DELETE FROM users WHERE app = $1 AND username = $2"};
 const PgStatement kPing{"ping", "SELECT 1"};
+const PgStatement kCountEvent{
+    "count_event",
+    "INSERT INTO counters (key, window_end, count) VALUES ($1, $2::bigint + $3::bigint, 1) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "count = CASE WHEN counters.window_end <= $2::bigint THEN 1 ELSE counters.count + 1 END, "
+    "window_end = CASE WHEN counters.window_end <= $2::bigint THEN $2::bigint + $3::bigint "
+    "ELSE counters.window_end END RETURNING count, window_end"};
+const PgStatement kPeekCount{
+    "peek_count", "SELECT count, window_end FROM counters WHERE key = $1 AND window_end > $2"};
+const PgStatement kResetCount{"reset_count", "DELETE FROM counters WHERE key = $1"};
 const PgStatement kCountDevices{"count_devices", "SELECT COUNT(*) FROM devices WHERE app = $1"};
 const PgStatement kCountUsers{"count_users", "SELECT COUNT(*) FROM users WHERE app = $1"};
 
@@ -329,6 +342,39 @@ Status PostgresStore::SetUserEnabled(std::string_view app, std::string_view user
 Status PostgresStore::DeleteUser(std::string_view app, std::string_view username) {
   return WithConnection(false, [&](PgConnection& c) -> Status {
     return Changed(c.Query(kDeleteUser, {app, username}), ErrorCode::kNotFound, "no such user");
+  });
+}
+
+Result<Store::WindowCount> PostgresStore::CountEvent(std::string_view key,
+                                                     std::chrono::seconds window) {
+  std::string now = Now(), length = std::to_string(window.count());
+  return WithConnection(false, [&](PgConnection& c) -> Result<WindowCount> {
+    auto r = c.Query(kCountEvent, {key, now, length});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return WindowCount{r->Int(0, 0), r->Int(0, 1)};
+  });
+}
+
+Result<Store::WindowCount> PostgresStore::PeekCount(std::string_view key) {
+  std::string now = Now();
+  return WithConnection(true, [&](PgConnection& c) -> Result<WindowCount> {
+    auto r = c.Query(kPeekCount, {key, now});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return r->Rows() == 0 ? WindowCount{} : WindowCount{r->Int(0, 0), r->Int(0, 1)};
+  });
+}
+
+Status PostgresStore::ResetCount(std::string_view key) {
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    auto r = c.Query(kResetCount, {key});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return {};
   });
 }
 

@@ -7,7 +7,7 @@ namespace vendo::store {
 namespace {
 
 // Versioned migrations: append only; never edit one that has shipped.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE devices (
   app        TEXT NOT NULL,
@@ -32,6 +32,9 @@ CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
 )sql",
     // 2: device revocation.
     "ALTER TABLE devices ADD COLUMN revoked_at INTEGER;",
+    // 3: abuse-limit counters.
+    "CREATE TABLE counters (key TEXT PRIMARY KEY, window_end INTEGER NOT NULL, "
+    "count INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 Status Migrate(Connection& conn, std::int64_t now) {
@@ -266,6 +269,62 @@ Status SqliteStore::RevokeDevice(std::string_view app, std::string_view uid) {
                        "WHERE app = ? AND uid = ?",
                        [&](Statement& st) { st.Bind(1, now).Bind(2, now).Bind(3, app).Bind(4, uid); }),
                    ErrorCode::kNotFound, "no such device");
+  });
+}
+
+Result<Store::WindowCount> SqliteStore::CountEvent(std::string_view key,
+                                                   std::chrono::seconds window) {
+  std::int64_t now = NowSeconds();
+  WindowCount out;
+  auto ok = writer_.Run([&](Connection& c) -> Status {
+    auto stmt = c.Prepare(
+        "INSERT INTO counters (key, window_end, count) VALUES (?1, ?2 + ?3, 1) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        "count = CASE WHEN counters.window_end <= ?2 THEN 1 ELSE counters.count + 1 END, "
+        "window_end = CASE WHEN counters.window_end <= ?2 THEN ?2 + ?3 "
+        "ELSE counters.window_end END RETURNING count, window_end");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, key).Bind(2, now).Bind(3, static_cast<std::int64_t>(window.count()));
+    auto row = s->Step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    out = {s->Int(0), s->Int(1)};
+    return {};
+  });
+  if (!ok) {
+    return std::unexpected(ok.error());
+  }
+  return out;
+}
+
+Result<Store::WindowCount> SqliteStore::PeekCount(std::string_view key) {
+  std::int64_t now = NowSeconds();
+  return WithReader([&](Connection& c) -> Result<WindowCount> {
+    auto stmt = c.Prepare("SELECT count, window_end FROM counters WHERE key = ? AND window_end > ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, key).Bind(2, now);
+    auto row = s->Step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    return *row ? WindowCount{s->Int(0), s->Int(1)} : WindowCount{};
+  });
+}
+
+Status SqliteStore::ResetCount(std::string_view key) {
+  return writer_.Run([&](Connection& c) -> Status {
+    auto n = Run(c, "DELETE FROM counters WHERE key = ?", [&](Statement& st) { st.Bind(1, key); });
+    if (!n) {
+      return std::unexpected(n.error());
+    }
+    return {};
   });
 }
 

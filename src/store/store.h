@@ -9,6 +9,7 @@
 // instant (and of the machine, as far as fsync goes).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,6 +64,17 @@ class Store {
   // kNotFound if there is no such user.
   virtual Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) = 0;
   virtual Status DeleteUser(std::string_view app, std::string_view username) = 0;
+
+  // Abuse limits shared by every host: counts one event under `key` in a fixed window that
+  // starts with the first event; returns the count so far in the window and when it ends.
+  struct WindowCount {
+    std::int64_t count = 0;
+    std::int64_t window_end = 0;  // seconds since the epoch
+  };
+  virtual Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) = 0;
+  // The current count without adding one (0 when there is none or the window is over).
+  virtual Result<WindowCount> PeekCount(std::string_view key) = 0;
+  virtual Status ResetCount(std::string_view key) = 0;
 
   // Succeeds when the store can serve reads (for /readyz).
   virtual Status Ping() = 0;

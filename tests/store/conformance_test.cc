@@ -41,7 +41,7 @@ void TruncatePostgres() {
       (*conn)->Exec("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'devices'");
   ASSERT_TRUE(tables);
   if (tables->Int(0, 0) == 1) {
-    ASSERT_TRUE((*conn)->Exec("TRUNCATE devices, users"));
+    ASSERT_TRUE((*conn)->Exec("TRUNCATE devices, users, counters"));
   }
 }
 
@@ -212,6 +212,38 @@ TEST_P(StoreConformance, RevokedDevicesStayRevoked) {
             ErrorCode::kFailedPrecondition);
   Reopen();
   EXPECT_TRUE(store_->FindDevice("id", "phone")->revoked);
+}
+
+TEST_P(StoreConformance, CountersCountWithinAWindowShared) {
+  auto first = store_->CountEvent("login:alice", std::chrono::seconds(60));
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->count, 1);
+  EXPECT_EQ(first->window_end, 1'700'000'060);
+  EXPECT_EQ(store_->CountEvent("login:alice", std::chrono::seconds(60))->count, 2);
+  EXPECT_EQ(store_->CountEvent("login:bob", std::chrono::seconds(60))->count, 1);
+  Reopen();  // another host sees the same counts
+  EXPECT_EQ(store_->PeekCount("login:alice")->count, 2);
+  EXPECT_EQ(store_->PeekCount("nobody")->count, 0);
+  clock_.Advance(std::chrono::seconds(60));  // the window is over: counting starts again
+  EXPECT_EQ(store_->PeekCount("login:alice")->count, 0);
+  auto next = store_->CountEvent("login:alice", std::chrono::seconds(60));
+  EXPECT_EQ(next->count, 1);
+  EXPECT_EQ(next->window_end, 1'700'000'120);
+  ASSERT_TRUE(store_->ResetCount("login:alice"));
+  EXPECT_EQ(store_->PeekCount("login:alice")->count, 0);
+  // Concurrent events are all counted.
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 10; ++j) {
+        EXPECT_TRUE(store_->CountEvent("flood", std::chrono::seconds(3600)));
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(store_->PeekCount("flood")->count, 80);
 }
 
 TEST_P(StoreConformance, ReopenKeepsData) {
