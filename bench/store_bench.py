@@ -45,6 +45,8 @@ allow_insecure_legacy = true
 mode = "anonymous"
 duration_seconds = 3600
 policy = '{POLICY}'
+[apps.bench.limits]
+tokens_per_device_per_minute = 0  # the benchmark asks for one device's token on purpose
 """)
     return path
 

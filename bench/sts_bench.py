@@ -60,6 +60,8 @@ mode = "anonymous"
 issuer = "aws-federation"
 duration_seconds = 3600
 policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bench/${{uid}}/*"}}]}}'
+[apps.bench.limits]
+tokens_per_device_per_minute = 0  # the benchmark asks for one device's token on purpose
 [apps.bench.aws]
 endpoint = "{sts_url}"
 access_key_id = "AKIDBENCH"

@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/legacy_service.h"
+#include "server/limits.h"
 #include "server/router.h"
 #include "store/caching_store.h"
 
@@ -150,7 +151,8 @@ int Serve(const ServeOptions& options) {
   server::AuditLog audit(**audit_sink, clock);
   server::LegacyService service(cached_store, clock, random);
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
-  server::Router router(apps, default_app, service, cached_store, *blocking, audit);
+  server::Limiter limiter(cached_store, clock);
+  server::Router router(apps, default_app, service, cached_store, *blocking, audit, limiter);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http = cfg.server.http;

@@ -301,11 +301,28 @@ void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std:
 void ParseApp(Checker& c, const std::string& name, const toml::table& t,
               const std::string& base_dir, AppConfig& app) {
   std::string p = "apps." + name + ".";
-  CheckUnknownKeys(
-      c, t, p,
-      {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name", "duration_seconds",
-       "policy", "policy_file", "timestamp_window_seconds", "allow_insecure_legacy",
-       "max_device_age_days"});
+  CheckUnknownKeys(c, t, p,
+                   {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name",
+                    "duration_seconds", "policy", "policy_file", "timestamp_window_seconds",
+                    "allow_insecure_legacy", "max_device_age_days", "limits"});
+  if (const auto* limits = t["limits"].as_table()) {
+    std::string lp = p + "limits.";
+    CheckUnknownKeys(c, *limits, lp,
+                     {"registrations_per_address_per_hour", "failed_logins_per_user",
+                      "failed_logins_per_address_per_hour", "tokens_per_device_per_minute"});
+    for (auto [key, field] :
+         {std::pair{"registrations_per_address_per_hour",
+                    &LimitsConfig::registrations_per_address_per_hour},
+          std::pair{"failed_logins_per_user", &LimitsConfig::failed_logins_per_user},
+          std::pair{"failed_logins_per_address_per_hour",
+                    &LimitsConfig::failed_logins_per_address_per_hour},
+          std::pair{"tokens_per_device_per_minute", &LimitsConfig::tokens_per_device_per_minute}}) {
+      c.Read(*limits, key, lp + key, app.limits.*field);
+      if (app.limits.*field < 0 || app.limits.*field > 1'000'000) {
+        c.Problem(lp + key, "must be between 0 (no limit) and 1000000");
+      }
+    }
+  }
   c.Read(t, "allow_insecure_legacy", p + "allow_insecure_legacy", app.allow_insecure_legacy);
   std::int64_t max_age_days = 0;
   c.Read(t, "max_device_age_days", p + "max_device_age_days", max_age_days);

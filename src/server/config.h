@@ -12,6 +12,7 @@
 
 #include "protocol/legacy.h"
 #include "server/http_server.h"
+#include "server/limits.h"
 #include "store/location.h"
 
 namespace vendo::server {
@@ -58,6 +59,7 @@ struct AppConfig {
   // Devices older than this get no more tokens (anonymous: register a new uid; identity: an
   // admin revokes and the user logs in on a new one). 0 = no limit.
   std::chrono::seconds max_device_age{0};
+  LimitsConfig limits;  // [apps.NAME.limits]
 };
 
 struct ServerConfig {

@@ -108,8 +108,8 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
     return Fail(ErrorCode::kUnauthenticated, "the device is revoked");
   }
   if (app.config.max_device_age.count() > 0) {
-    auto age = clock_.Now() - std::chrono::system_clock::time_point(
-                                  std::chrono::seconds(device->created_at));
+    auto age = clock_.Now() -
+               std::chrono::system_clock::time_point(std::chrono::seconds(device->created_at));
     if (age > app.config.max_device_age) {
       return Fail(ErrorCode::kUnauthenticated, "the device is older than max_device_age_days");
     }

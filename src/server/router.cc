@@ -257,7 +257,10 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
         }
         std::string uid(params->Get("uid").value_or(""));
         if (endpoint == Endpoint::kRegisterDevice) {
-          auto st = service_.RegisterDevice(app, *params);
+          auto st = limiter_.Registration(app.config.name, request.client, app.config.limits);
+          if (st) {
+            st = service_.RegisterDevice(app, *params);
+          }
           (void)Audit(app, request,
                       {.action = "register_device",
                        .outcome = Outcome(st ? nullptr : &st.error()),
@@ -269,7 +272,27 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
           respond(WithApp(LegacyOk("", true), app));
           return;
         }
-        auto body = service_.Login(app, *params);
+        std::string username(params->Get("username").value_or(""));
+        Result<std::string> body = std::unexpected(Error{ErrorCode::kInternal, "not attempted"});
+        if (auto allowed =
+                limiter_.LoginAllowed(app.config.name, username, request.client, app.config.limits);
+            !allowed) {
+          body = std::unexpected(allowed.error());
+        } else {
+          body = service_.Login(app, *params);
+        }
+        if (!body && body.error().code == ErrorCode::kUnauthenticated) {
+          limiter_.LoginFailed(app.config.name, username, request.client, app.config.limits);
+        } else if (body) {
+          limiter_.LoginSucceeded(app.config.name, username);
+        }
+        if (!body && body.error().code == ErrorCode::kResourceExhausted) {
+          // Locked out: the 2012 clients handle 401 as a failed login.
+          (void)Audit(app, request,
+                      {.action = "login", .outcome = "locked", .device = uid, .user = username});
+          RespondLegacyError(request, app, Error{ErrorCode::kUnauthenticated, "locked"}, respond);
+          return;
+        }
         (void)Audit(app, request,
                     {.action = "login",
                      .outcome = Outcome(body ? nullptr : &body.error()),
@@ -291,6 +314,13 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
   }
   // Reads are local and fast: authorize on the network thread.
   auto grant = service_.AuthorizeToken(app, *params);
+  if (grant) {
+    // Counted only once the device proved itself: a stranger cannot spend its budget.
+    if (auto limited = limiter_.Token(app.config.name, grant->request.device_id, app.config.limits);
+        !limited) {
+      grant = std::unexpected(limited.error());
+    }
+  }
   if (!grant) {
     (void)Audit(app, request,
                 {.action = "vend",
@@ -365,7 +395,17 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
       respond(WithApp(Html(400, pages::MissingParameters(app.display_name)), app));
       return;
     }
-    auto st = service_.RegisterUser(app, *params);
+    auto st = limiter_.Registration(app.config.name, request.client, app.config.limits);
+    if (!st) {
+      (void)Audit(app, request, {.action = "register_user", .outcome = Outcome(&st.error())});
+      HttpResponse busy = Html(429, pages::Failure(app.display_name,
+                                                   "Too many registrations from your address. "
+                                                   "Please try again later."));
+      busy.headers.emplace_back("Retry-After", std::to_string(RetryAfterSeconds(st.error())));
+      respond(WithApp(std::move(busy), app));
+      return;
+    }
+    st = service_.RegisterUser(app, *params);
     (void)Audit(app, request,
                 {.action = "register_user",
                  .outcome = Outcome(st ? nullptr : &st.error()),

@@ -9,24 +9,27 @@
 #include <string_view>
 #include <vector>
 
-#include "server/app.h"
 #include "common/random.h"
+#include "server/app.h"
 #include "server/audit.h"
 #include "server/http_types.h"
 #include "server/legacy_service.h"
+#include "server/limits.h"
 
 namespace vendo::server {
 
 class Router final : public Handler {
  public:
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
-         LegacyService& service, store::Store& store, TaskRunner& blocking, AuditLog& audit)
+         LegacyService& service, store::Store& store, TaskRunner& blocking, AuditLog& audit,
+         Limiter& limiter)
       : apps_(apps),
         default_app_(default_app),
         service_(service),
         store_(store),
         blocking_(blocking),
-        audit_(audit) {}
+        audit_(audit),
+        limiter_(limiter) {}
 
   void Handle(HttpRequest request, Responder respond) override;
 
@@ -47,6 +50,7 @@ class Router final : public Handler {
   store::Store& store_;
   TaskRunner& blocking_;
   AuditLog& audit_;
+  Limiter& limiter_;
   OsRandom token_random_;  // CSRF tokens
 };
 

@@ -260,8 +260,8 @@ Result<DeviceRecord> PostgresStore::FindDevice(std::string_view app, std::string
     if (!key) {
       return std::unexpected(key.error());
     }
-    return DeviceRecord{std::string(app), std::string(uid), std::move(*key),
-                        r->OptionalText(0, 1), r->Int(0, 2), !r->IsNull(0, 3)};
+    return DeviceRecord{std::string(app),      std::string(uid), std::move(*key),
+                        r->OptionalText(0, 1), r->Int(0, 2),     !r->IsNull(0, 3)};
   });
 }
 
@@ -281,8 +281,7 @@ Status PostgresStore::BindDevice(std::string_view app, std::string_view uid,
 Status PostgresStore::RevokeDevice(std::string_view app, std::string_view uid) {
   std::string now = Now();
   return WithConnection(false, [&](PgConnection& c) -> Status {
-    return Changed(c.Query(kRevokeDevice, {app, uid, now}), ErrorCode::kNotFound,
-                   "no such device");
+    return Changed(c.Query(kRevokeDevice, {app, uid, now}), ErrorCode::kNotFound, "no such device");
   });
 }
 
@@ -468,10 +467,10 @@ Result<std::int64_t> PostgresStore::InsertDevices(std::span<const DeviceRow> row
   return InsertAll(rows, [](PgConnection& c, const DeviceRow& d) {
     std::string created = std::to_string(d.created_at), updated = std::to_string(d.updated_at);
     std::string revoked = d.revoked_at ? std::to_string(*d.revoked_at) : "";
-    return c.Query(kInsertDeviceRow,
-                   {d.app, d.uid, d.key_sealed,
-                    d.user_id ? PgParam(*d.user_id) : PgParam(std::nullopt), created, updated,
-                    d.revoked_at ? PgParam(revoked) : PgParam(std::nullopt)});
+    return c.Query(
+        kInsertDeviceRow,
+        {d.app, d.uid, d.key_sealed, d.user_id ? PgParam(*d.user_id) : PgParam(std::nullopt),
+         created, updated, d.revoked_at ? PgParam(revoked) : PgParam(std::nullopt)});
   });
 }
 

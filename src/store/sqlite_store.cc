@@ -198,7 +198,8 @@ Status SqliteStore::CreateDevice(std::string_view app, std::string_view uid,
 Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_view uid) {
   return WithReader([&](Connection& c) -> Result<DeviceRecord> {
     auto stmt = c.Prepare(
-        "SELECT key_sealed, user_id, created_at, revoked_at FROM devices WHERE app = ? AND uid = ?");
+        "SELECT key_sealed, user_id, created_at, revoked_at FROM devices WHERE app = ? AND uid = "
+        "?");
     if (!stmt) {
       return std::unexpected(stmt.error());
     }
@@ -215,8 +216,8 @@ Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_v
     if (!key) {
       return std::unexpected(key.error());
     }
-    return DeviceRecord{std::string(app), std::string(uid), std::move(*key), s->OptionalText(1),
-                        s->Int(2), s->OptionalText(3).has_value()};
+    return DeviceRecord{std::string(app),   std::string(uid), std::move(*key),
+                        s->OptionalText(1), s->Int(2),        s->OptionalText(3).has_value()};
   });
 }
 
@@ -264,11 +265,12 @@ Status SqliteStore::BindDevice(std::string_view app, std::string_view uid, std::
 Status SqliteStore::RevokeDevice(std::string_view app, std::string_view uid) {
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
-    return Changed(Run(c,
-                       "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), updated_at = ? "
-                       "WHERE app = ? AND uid = ?",
-                       [&](Statement& st) { st.Bind(1, now).Bind(2, now).Bind(3, app).Bind(4, uid); }),
-                   ErrorCode::kNotFound, "no such device");
+    return Changed(
+        Run(c,
+            "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), updated_at = ? "
+            "WHERE app = ? AND uid = ?",
+            [&](Statement& st) { st.Bind(1, now).Bind(2, now).Bind(3, app).Bind(4, uid); }),
+        ErrorCode::kNotFound, "no such device");
   });
 }
 
@@ -304,7 +306,8 @@ Result<Store::WindowCount> SqliteStore::CountEvent(std::string_view key,
 Result<Store::WindowCount> SqliteStore::PeekCount(std::string_view key) {
   std::int64_t now = NowSeconds();
   return WithReader([&](Connection& c) -> Result<WindowCount> {
-    auto stmt = c.Prepare("SELECT count, window_end FROM counters WHERE key = ? AND window_end > ?");
+    auto stmt =
+        c.Prepare("SELECT count, window_end FROM counters WHERE key = ? AND window_end > ?");
     if (!stmt) {
       return std::unexpected(stmt.error());
     }

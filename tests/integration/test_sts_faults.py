@@ -36,6 +36,8 @@ access_key_id = "AKIDFAKE"
 secret_access_key_file = "secret"
 deadline_ms = {int(DEADLINE_S * 1000)}
 max_attempts = 4
+[apps.sensors.limits]
+tokens_per_device_per_minute = 0  # 200 requests at once from one device, on purpose
 """)
         cls.v = Vendo(data_dir=cls.dir, config=cls.config).start()
 

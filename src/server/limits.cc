@@ -1,0 +1,130 @@
+#include "server/limits.h"
+
+#include <charconv>
+
+#include "common/log.h"
+
+namespace vendo::server {
+namespace {
+
+constexpr std::chrono::seconds kHour{3600};
+constexpr std::chrono::seconds kMinute{60};
+constexpr std::size_t kMaxTrackedDevices = 100000;
+
+std::string Key(std::string_view kind, std::string_view app, std::string_view who) {
+  std::string k(kind);
+  k.append(":").append(app).append(":").append(who);
+  return k;
+}
+
+Error Limited(std::string_view what, std::int64_t seconds) {
+  return Error{ErrorCode::kResourceExhausted,
+               std::string(what) + "; retry after " +
+                   std::to_string(std::max<std::int64_t>(1, seconds)) + " s"};
+}
+
+// Local tools (and tests) on the host itself are not throttled by address. Behind a balancer
+// the client's address comes from server.trusted_proxies, so real clients are never loopback.
+bool Exempt(std::string_view address) {
+  return address.empty() || address == "::1" || address.starts_with("127.");
+}
+
+std::int64_t NowSeconds(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::int64_t RetryAfterSeconds(const Error& e) {
+  auto at = e.message.rfind("retry after ");
+  if (at == std::string::npos) {
+    return 0;
+  }
+  std::int64_t v = 0;
+  const char* begin = e.message.data() + at + 12;
+  std::from_chars(begin, e.message.data() + e.message.size(), v);
+  return v;
+}
+
+Status Limiter::Registration(std::string_view app, std::string_view address,
+                             const LimitsConfig& c) {
+  if (c.registrations_per_address_per_hour <= 0 || Exempt(address)) {
+    return {};
+  }
+  auto n = store_.CountEvent(Key("register", app, address), kHour);
+  if (!n) {
+    return std::unexpected(n.error());  // the store is down: the registration would fail too
+  }
+  if (n->count > c.registrations_per_address_per_hour) {
+    return std::unexpected(
+        Limited("too many registrations from this address", n->window_end - NowSeconds(clock_)));
+  }
+  return {};
+}
+
+Status Limiter::LoginAllowed(std::string_view app, std::string_view username,
+                             std::string_view address, const LimitsConfig& c) {
+  if (c.failed_logins_per_user > 0) {
+    auto user = store_.PeekCount(Key("login-user", app, username));
+    if (!user) {
+      return std::unexpected(user.error());
+    }
+    if (user->count >= c.failed_logins_per_user) {
+      return std::unexpected(
+          Limited("user locked after failed logins", user->window_end - NowSeconds(clock_)));
+    }
+  }
+  if (c.failed_logins_per_address_per_hour > 0 && !Exempt(address)) {
+    auto addr = store_.PeekCount(Key("login-address", app, address));
+    if (!addr) {
+      return std::unexpected(addr.error());
+    }
+    if (addr->count >= c.failed_logins_per_address_per_hour) {
+      return std::unexpected(Limited("too many failed logins from this address",
+                                     addr->window_end - NowSeconds(clock_)));
+    }
+  }
+  return {};
+}
+
+void Limiter::LoginFailed(std::string_view app, std::string_view username, std::string_view address,
+                          const LimitsConfig& c) {
+  if (c.failed_logins_per_user > 0) {
+    std::string key = Key("login-user", app, username);
+    auto n = store_.CountEvent(key, kLoginLockWindow);
+    if (n && n->count == c.failed_logins_per_user) {
+      LogLine(LogLevel::kWarn, "user locked after failed logins")
+          .Str("app", app)
+          .Str("user", username)
+          .Emit();
+    }
+  }
+  if (c.failed_logins_per_address_per_hour > 0 && !Exempt(address)) {
+    (void)store_.CountEvent(Key("login-address", app, address), kHour);
+  }
+}
+
+void Limiter::LoginSucceeded(std::string_view app, std::string_view username) {
+  (void)store_.ResetCount(Key("login-user", app, username));
+}
+
+Status Limiter::Token(std::string_view app, std::string_view device, const LimitsConfig& c) {
+  if (c.tokens_per_device_per_minute <= 0) {
+    return {};
+  }
+  std::int64_t now = NowSeconds(clock_);
+  std::lock_guard lock(mu_);
+  if (tokens_.size() > kMaxTrackedDevices) {
+    std::erase_if(tokens_, [now](const auto& kv) { return kv.second.end <= now; });
+  }
+  Window& w = tokens_[Key("token", app, device)];
+  if (w.end <= now) {
+    w = {now + kMinute.count(), 0};
+  }
+  if (++w.count > c.tokens_per_device_per_minute) {
+    return std::unexpected(Limited("too many token requests from this device", w.end - now));
+  }
+  return {};
+}
+
+}  // namespace vendo::server
