@@ -455,17 +455,17 @@ Result<std::int64_t> SqliteStore::CountUsers(std::string_view app) {
   return CountWhereApp("SELECT COUNT(*) FROM users WHERE app = ?", app);
 }
 
-Result<std::vector<DeviceRow>> SqliteStore::DevicesAfter(const RowKey& after, std::size_t limit) {
-  return WithReader([&](Connection& c) -> Result<std::vector<DeviceRow>> {
-    auto stmt = c.Prepare(
-        "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
-        "WHERE (app, uid) > (?, ?) ORDER BY app, uid LIMIT ?");
+template <class Row, class MakeRow>
+Result<std::vector<Row>> SqliteStore::ReadPage(const char* sql, const RowKey& after,
+                                               std::size_t limit, MakeRow&& make_row) {
+  return WithReader([&](Connection& c) -> Result<std::vector<Row>> {
+    auto stmt = c.Prepare(sql);
     if (!stmt) {
       return std::unexpected(stmt.error());
     }
     ScopedStatement s(*stmt);
     s->Bind(1, after.first).Bind(2, after.second).Bind(3, static_cast<std::int64_t>(limit));
-    std::vector<DeviceRow> rows;
+    std::vector<Row> rows;
     for (;;) {
       auto row = s->Step();
       if (!row) {
@@ -474,38 +474,32 @@ Result<std::vector<DeviceRow>> SqliteStore::DevicesAfter(const RowKey& after, st
       if (!*row) {
         return rows;
       }
-      std::optional<std::int64_t> revoked;
-      if (s->OptionalText(6)) {
-        revoked = s->Int(6);
-      }
-      rows.push_back(
-          {s->Text(0), s->Text(1), s->Text(2), s->OptionalText(3), s->Int(4), s->Int(5), revoked});
+      rows.push_back(make_row(**stmt));
     }
   });
 }
 
+Result<std::vector<DeviceRow>> SqliteStore::DevicesAfter(const RowKey& after, std::size_t limit) {
+  return ReadPage<DeviceRow>(
+      "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
+      "WHERE (app, uid) > (?, ?) ORDER BY app, uid LIMIT ?",
+      after, limit, [](Statement& s) {
+        std::optional<std::int64_t> revoked;
+        if (s.OptionalText(6)) {
+          revoked = s.Int(6);
+        }
+        return DeviceRow{s.Text(0), s.Text(1), s.Text(2), s.OptionalText(3),
+                         s.Int(4),  s.Int(5),  revoked};
+      });
+}
+
 Result<std::vector<UserRow>> SqliteStore::UsersAfter(const RowKey& after, std::size_t limit) {
-  return WithReader([&](Connection& c) -> Result<std::vector<UserRow>> {
-    auto stmt = c.Prepare(
-        "SELECT app, username, user_id, password_sealed, enabled, created_at FROM users "
-        "WHERE (app, username) > (?, ?) ORDER BY app, username LIMIT ?");
-    if (!stmt) {
-      return std::unexpected(stmt.error());
-    }
-    ScopedStatement s(*stmt);
-    s->Bind(1, after.first).Bind(2, after.second).Bind(3, static_cast<std::int64_t>(limit));
-    std::vector<UserRow> rows;
-    for (;;) {
-      auto row = s->Step();
-      if (!row) {
-        return std::unexpected(row.error());
-      }
-      if (!*row) {
-        return rows;
-      }
-      rows.push_back({s->Text(0), s->Text(1), s->Text(2), s->Text(3), s->Int(4) != 0, s->Int(5)});
-    }
-  });
+  return ReadPage<UserRow>(
+      "SELECT app, username, user_id, password_sealed, enabled, created_at FROM users "
+      "WHERE (app, username) > (?, ?) ORDER BY app, username LIMIT ?",
+      after, limit, [](Statement& s) {
+        return UserRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4) != 0, s.Int(5)};
+      });
 }
 
 Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows) {
