@@ -48,7 +48,7 @@ package: build
 # libFuzzer (clang 16) on each fuzz target for FUZZ_SECONDS, from its seed corpus
 # (tests/fuzz/corpus). New inputs go to build-fuzz/corpus; a crash stops with its input.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := legacy_query timestamp sts_xml policy_template
+FUZZ_TARGETS := legacy_query timestamp sts_xml policy_template v2_request
 fuzz:
 	@bash scripts/install-deps.sh --fuzz
 	@cmake --preset fuzz >/dev/null

@@ -1,5 +1,8 @@
 #include "protocol/v2.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "crypto/aes.h"
 #include "crypto/hkdf.h"
 #include "crypto/hmac.h"
@@ -65,36 +68,40 @@ std::string Signature(std::span<const std::uint8_t> device_secret, std::string_v
 }
 
 Result<Authorization> ParseAuthorization(std::string_view header) {
+  // Strict: the four fields in the order the spec gives, each once, each from its own small
+  // alphabet. One way to write a header means one way to read it.
   auto bad = [] { return Fail(ErrorCode::kUnauthenticated, "malformed Authorization header"); };
   if (!header.starts_with(kScheme) || header.size() <= kScheme.size() ||
       header[kScheme.size()] != ' ') {
     return bad();
   }
   header.remove_prefix(kScheme.size() + 1);
+  auto word = [](std::string_view v) {
+    return std::all_of(v.begin(), v.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_' || c == '-' || c == ':';
+    });
+  };
   Authorization a;
-  int seen = 0;
-  while (!header.empty()) {
-    auto comma = header.find(',');
-    std::string_view part = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
-    auto eq = part.find('=');
-    if (eq == std::string_view::npos) {
+  const std::pair<std::string_view, std::string*> fields[] = {{"Device=", &a.device_id},
+                                                              {"Timestamp=", &a.timestamp},
+                                                              {"Nonce=", &a.nonce},
+                                                              {"Signature=", &a.signature}};
+  for (std::size_t i = 0; i < std::size(fields); ++i) {
+    auto [name, field] = fields[i];
+    if (!header.starts_with(name)) {
       return bad();
     }
-    std::string_view key = part.substr(0, eq), value = part.substr(eq + 1);
-    std::string* field = key == "Device"      ? &a.device_id
-                         : key == "Timestamp" ? &a.timestamp
-                         : key == "Nonce"     ? &a.nonce
-                         : key == "Signature" ? &a.signature
-                                              : nullptr;
-    if (field == nullptr || !field->empty() || value.empty()) {
-      return bad();  // unknown, repeated or empty
+    header.remove_prefix(name.size());
+    auto end = i + 1 < std::size(fields) ? header.find(',') : header.size();
+    if (end == std::string_view::npos || end == 0 || !word(header.substr(0, end))) {
+      return bad();
     }
-    *field = std::string(value);
-    ++seen;
-  }
-  if (seen != 4) {
-    return bad();
+    *field = std::string(header.substr(0, end));
+    header.remove_prefix(std::min(end + 1, header.size()));
+    if (i + 1 == std::size(fields) && end != field->size()) {
+      return bad();
+    }
   }
   return a;
 }

@@ -66,7 +66,10 @@ TEST(ProtocolV2, RefusesMalformedAuthorization) {
        {"", "VENDO-HMAC-SHA256", "Bearer x", "VENDO-HMAC-SHA256 Device=a,Timestamp=b,Nonce=c",
         "VENDO-HMAC-SHA256 Device=a,Device=a,Nonce=c,Signature=d",
         "VENDO-HMAC-SHA256 Device=a,Timestamp=,Nonce=c,Signature=d",
-        "VENDO-HMAC-SHA256 Device=a,Timestamp=b,Nonce=c,Signature=d,Extra=e"}) {
+        "VENDO-HMAC-SHA256 Device=a,Timestamp=b,Nonce=c,Signature=d,Extra=e",
+        "VENDO-HMAC-SHA256 Timestamp=b,Device=a,Nonce=c,Signature=d",  // order is fixed
+        "VENDO-HMAC-SHA256 Device=a b,Timestamp=b,Nonce=c,Signature=d",
+        "VENDO-HMAC-SHA256 Device=a,Timestamp=b,Nonce=c,Signature=d,"}) {
     EXPECT_FALSE(ParseAuthorization(bad)) << bad;
   }
 }
