@@ -502,28 +502,14 @@ Result<std::vector<UserRow>> SqliteStore::UsersAfter(const RowKey& after, std::s
       });
 }
 
-Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows) {
+template <class Row, class Bind>
+Result<std::int64_t> SqliteStore::InsertAll(std::span<const Row> rows, const char* sql,
+                                            Bind&& bind) {
   std::int64_t inserted = 0;
   auto ok = writer_.Run([&](Connection& c) -> Status {
     inserted = 0;
-    for (const auto& d : rows) {
-      auto n = Run(c,
-                   "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, "
-                   "revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
-                   [&](Statement& st) {
-                     st.Bind(1, d.app).Bind(2, d.uid).Bind(3, d.key_sealed);
-                     if (d.user_id) {
-                       st.Bind(4, *d.user_id);
-                     } else {
-                       st.BindNull(4);
-                     }
-                     st.Bind(5, d.created_at).Bind(6, d.updated_at);
-                     if (d.revoked_at) {
-                       st.Bind(7, *d.revoked_at);
-                     } else {
-                       st.BindNull(7);
-                     }
-                   });
+    for (const Row& row : rows) {
+      auto n = Run(c, sql, [&](Statement& st) { bind(st, row); });
       if (!n) {
         return std::unexpected(n.error());
       }
@@ -537,30 +523,35 @@ Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows)
   return inserted;
 }
 
+Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows) {
+  return InsertAll(rows,
+                   "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, "
+                   "revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
+                   [](Statement& st, const DeviceRow& d) {
+                     st.Bind(1, d.app).Bind(2, d.uid).Bind(3, d.key_sealed);
+                     if (d.user_id) {
+                       st.Bind(4, *d.user_id);
+                     } else {
+                       st.BindNull(4);
+                     }
+                     st.Bind(5, d.created_at).Bind(6, d.updated_at);
+                     if (d.revoked_at) {
+                       st.Bind(7, *d.revoked_at);
+                     } else {
+                       st.BindNull(7);
+                     }
+                   });
+}
+
 Result<std::int64_t> SqliteStore::InsertUsers(std::span<const UserRow> rows) {
-  std::int64_t inserted = 0;
-  auto ok = writer_.Run([&](Connection& c) -> Status {
-    inserted = 0;
-    for (const auto& u : rows) {
-      auto n = Run(c,
+  return InsertAll(rows,
                    "INSERT INTO users (app, username, user_id, password_sealed, enabled, "
                    "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                   [&](Statement& st) {
+                   [](Statement& st, const UserRow& u) {
                      st.Bind(1, u.app).Bind(2, u.username).Bind(3, u.user_id);
                      st.Bind(4, u.password_sealed).Bind(5, std::int64_t{u.enabled ? 1 : 0});
                      st.Bind(6, u.created_at);
                    });
-      if (!n) {
-        return std::unexpected(n.error());
-      }
-      inserted += *n;
-    }
-    return {};
-  });
-  if (!ok) {
-    return std::unexpected(ok.error());
-  }
-  return inserted;
 }
 
 }  // namespace vendo::store

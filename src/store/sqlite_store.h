@@ -61,6 +61,9 @@ class SqliteStore final : public Store, public RowAccess {
   Result<UserRecord> ReadUser(Statement* stmt);
   Result<UserRecord> FindUserWhere(const char* sql, std::string_view app, std::string_view key);
   Result<std::int64_t> CountWhereApp(const char* sql, std::string_view app);
+  // Inserts each row with `sql` (bound by `bind`) in one transaction; returns rows added.
+  template <class Row, class Bind>
+  Result<std::int64_t> InsertAll(std::span<const Row> rows, const char* sql, Bind&& bind);
   // One page of rows after `after`, in key order, built by `make_row` from each result row.
   template <class Row, class MakeRow>
   Result<std::vector<Row>> ReadPage(const char* sql, const RowKey& after, std::size_t limit,
