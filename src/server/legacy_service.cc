@@ -10,6 +10,7 @@
 #include "protocol/legacy.h"
 #include "protocol/timestamp.h"
 #include "protocol/validate.h"
+#include "server/grant.h"
 
 namespace vendo::server {
 namespace {
@@ -102,57 +103,17 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
                                          signature)) {
     return std::unexpected(BadSignature());
   }
-  // Checked after the signature, so that only the device itself learns it is shut out. The
-  // 2012 clients handle 401 (they re-register or log in again, and are refused again).
-  if (device->revoked) {
-    return Fail(ErrorCode::kUnauthenticated, "the device is revoked");
-  }
-  if (app.config.max_device_age.count() > 0) {
-    auto age = clock_.Now() -
-               std::chrono::system_clock::time_point(std::chrono::seconds(device->created_at));
-    if (age > app.config.max_device_age) {
-      return Fail(ErrorCode::kUnauthenticated, "the device is older than max_device_age_days");
+  // The 2012 clients handle 401 for every refusal of a known device (revoked, too old, user
+  // disabled or deleted): they fail again later, as they should.
+  SecretString key = std::move(device->key);
+  auto request = GrantFor(app, *device, store_, clock_);
+  if (!request) {
+    if (request.error().code == ErrorCode::kPermissionDenied) {
+      return Fail(ErrorCode::kUnauthenticated, request.error().message);
     }
+    return std::unexpected(request.error());
   }
-  TokenGrant grant;
-  grant.device_key = std::move(device->key);
-  issuer::IssueRequest& req = grant.request;
-  req.app = app.config.name;
-  req.device_id = uid;
-  req.duration = app.config.duration;
-  if (app.config.mode == Mode::kIdentity) {
-    // 2012 answered 500 for a deleted user's device; a deleted or disabled user is simply
-    // no longer authorized, so vendo answers 401.
-    if (!device->user_id) {
-      return std::unexpected(BadSignature());
-    }
-    auto user = store_.FindUserById(app.config.name, *device->user_id);
-    if (!user) {
-      if (user.error().code == ErrorCode::kNotFound) {
-        return Fail(ErrorCode::kUnauthenticated, "the device's user no longer exists");
-      }
-      return std::unexpected(user.error());
-    }
-    if (!user->enabled) {
-      return Fail(ErrorCode::kUnauthenticated, "the device's user is disabled");
-    }
-    req.username = user->username;
-  }
-  auto raw_name = issuer::ExpandName(
-      app.config.SessionNameTemplate(),
-      {app.config.name, uid, req.username.value_or(""), device->user_id.value_or("")});
-  if (!raw_name) {
-    return std::unexpected(raw_name.error());  // config load checked the template
-  }
-  req.session_name = issuer::MakeSessionName(*raw_name, app.issuer->MaxSessionNameLength());
-  auto policy = app.policy.Render({app.config.name, uid, req.username.value_or(""),
-                                   device->user_id.value_or(""), app.config.aws.region,
-                                   app.config.aws.account_id});
-  if (!policy) {
-    return std::unexpected(policy.error());
-  }
-  req.policy = std::move(*policy);
-  return grant;
+  return TokenGrant{std::move(*request), std::move(key)};
 }
 
 Result<std::string> LegacyService::SealToken(const SecretString& device_key,

@@ -1,0 +1,56 @@
+#include "server/grant.h"
+
+#include "issuer/session_name.h"
+
+namespace vendo::server {
+
+Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord& device,
+                                      store::Store& store, const Clock& clock) {
+  if (device.revoked) {
+    return Fail(ErrorCode::kPermissionDenied, "the device is revoked");
+  }
+  if (app.config.max_device_age.count() > 0) {
+    auto age = clock.Now() -
+               std::chrono::system_clock::time_point(std::chrono::seconds(device.created_at));
+    if (age > app.config.max_device_age) {
+      return Fail(ErrorCode::kPermissionDenied, "the device is older than max_device_age_days");
+    }
+  }
+  issuer::IssueRequest req;
+  req.app = app.config.name;
+  req.device_id = device.uid;
+  req.duration = app.config.duration;
+  if (app.config.mode == protocol::legacy::Mode::kIdentity) {
+    if (!device.user_id) {
+      return Fail(ErrorCode::kPermissionDenied, "the device belongs to no user");
+    }
+    auto user = store.FindUserById(app.config.name, *device.user_id);
+    if (!user) {
+      if (user.error().code == ErrorCode::kNotFound) {
+        return Fail(ErrorCode::kPermissionDenied, "the device's user no longer exists");
+      }
+      return std::unexpected(user.error());
+    }
+    if (!user->enabled) {
+      return Fail(ErrorCode::kPermissionDenied, "the device's user is disabled");
+    }
+    req.username = user->username;
+  }
+  auto raw_name = issuer::ExpandName(
+      app.config.SessionNameTemplate(),
+      {app.config.name, device.uid, req.username.value_or(""), device.user_id.value_or("")});
+  if (!raw_name) {
+    return std::unexpected(raw_name.error());  // config load checked the template
+  }
+  req.session_name = issuer::MakeSessionName(*raw_name, app.issuer->MaxSessionNameLength());
+  auto policy = app.policy.Render({app.config.name, device.uid, req.username.value_or(""),
+                                   device.user_id.value_or(""), app.config.aws.region,
+                                   app.config.aws.account_id});
+  if (!policy) {
+    return std::unexpected(policy.error());
+  }
+  req.policy = std::move(*policy);
+  return req;
+}
+
+}  // namespace vendo::server
