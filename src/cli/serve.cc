@@ -18,6 +18,7 @@
 #include "server/legacy_service.h"
 #include "server/limits.h"
 #include "server/router.h"
+#include "server/v2_service.h"
 #include "store/caching_store.h"
 
 namespace vendo::cli {
@@ -150,9 +151,10 @@ int Serve(const ServeOptions& options) {
   }
   server::AuditLog audit(**audit_sink, clock);
   server::LegacyService service(cached_store, clock, random);
+  server::V2Service v2(cached_store, clock, random);
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
   server::Limiter limiter(cached_store, clock);
-  server::Router router(apps, default_app, service, cached_store, *blocking, audit, limiter);
+  server::Router router(apps, default_app, service, v2, cached_store, *blocking, audit, limiter);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http = cfg.server.http;

@@ -392,6 +392,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     request.origin = std::string(msg[http::field::origin]);
     request.referer = std::string(msg[http::field::referer]);
     request.cookie = std::string(msg[http::field::cookie]);
+    request.authorization = std::string(msg[http::field::authorization]);
     request.request_id = NextRequestId();
     request.client =
         proxies.empty() ? remote : proxies.ClientAddress(remote, msg["X-Forwarded-For"]);

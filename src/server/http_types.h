@@ -22,6 +22,7 @@ struct HttpRequest {
   std::string origin;
   std::string referer;
   std::string cookie;
+  std::string authorization;  // protocol v2
 };
 
 struct HttpResponse {

@@ -1,5 +1,7 @@
 #include "server/router.h"
 
+#include <boost/json.hpp>
+
 #include "common/log.h"
 #include "crypto/hmac.h"
 #include "server/error_mapping.h"
@@ -178,6 +180,10 @@ void Router::Handle(HttpRequest request, Responder respond) {
       }
       respond(problems.empty() ? Text(200, "ready\n") : Text(503, problems));
     });
+    return;
+  }
+  if (path.starts_with("/v2/")) {
+    HandleV2(std::move(request), std::move(respond));
     return;
   }
   if (request.method != "GET" && request.method != "POST") {
@@ -427,6 +433,142 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
         LogFailure(request, app, st.error());
         respond(WithApp(Html(500, pages::ServerError(app.display_name)), app));
     }
+  });
+}
+
+void Router::HandleV2(HttpRequest request, Responder respond) {
+  auto fail = [&respond](V2Code code, std::string message, const App* app = nullptr) {
+    HttpResponse r = V2ErrorResponse({code, std::move(message)}, "");
+    if (app != nullptr) {
+      r.app = app->config.name;
+    }
+    respond(std::move(r));
+  };
+  std::string_view target = request.target;
+  std::string_view path = target.substr(0, target.find('?'));
+  constexpr std::string_view kPrefix = "/v2/apps/";
+  if (!path.starts_with(kPrefix)) {
+    fail(V2Code::kNotFound, "no such endpoint");
+    return;
+  }
+  std::string_view tail = path.substr(kPrefix.size());
+  std::string_view name = tail.substr(0, tail.find('/'));
+  std::string_view rest = tail.substr(name.size());
+  const App* app = nullptr;
+  for (const auto& a : apps_) {
+    if (a->config.name == name) {
+      app = a.get();
+    }
+  }
+  if (app == nullptr) {
+    fail(V2Code::kNotFound, "no such app");
+    return;
+  }
+  if (!request.tls && !app->config.allow_insecure_legacy) {
+    fail(V2Code::kInvalidRequest, "HTTPS required", app);
+    return;
+  }
+  if (request.method != "POST") {
+    fail(V2Code::kNotFound, "v2 endpoints take POST", app);
+    return;
+  }
+  if (rest == "/devices") {
+    blocking_.Post([this, app, request = std::move(request), respond = std::move(respond)] {
+      auto limited = limiter_.Registration(app->config.name, request.client, app->config.limits);
+      V2Result<V2Registration> reg = std::unexpected(V2Failure{V2Code::kInternalError, ""});
+      if (!limited) {
+        reg = std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
+                                        RetryAfterSeconds(limited.error())});
+      } else {
+        reg = v2_.RegisterDevice(*app);
+      }
+      (void)Audit(*app, request,
+                  {.action = "register_device",
+                   .outcome = reg ? std::string_view("ok") : V2CodeName(reg.error().code),
+                   .device = reg ? std::string_view(reg->device_id) : std::string_view()});
+      if (!reg) {
+        HttpResponse r = V2ErrorResponse(reg.error(), "");
+        r.app = app->config.name;
+        respond(std::move(r));
+        return;
+      }
+      HttpResponse r;
+      r.status = 201;
+      r.content_type = "application/json";
+      r.body = boost::json::serialize(boost::json::object{{"device_id", reg->device_id},
+                                                          {"device_secret", reg->device_secret}});
+      r.app = app->config.name;
+      respond(std::move(r));
+    });
+    return;
+  }
+  if (rest == "/token") {
+    V2Token(*app, std::move(request), std::move(respond));
+    return;
+  }
+  fail(V2Code::kNotFound, "no such endpoint", app);
+}
+
+void Router::V2Token(const App& app, HttpRequest request, Responder respond) {
+  // Checking the nonce writes to the store: off the network threads.
+  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+    std::string path = request.target.substr(0, request.target.find('?'));
+    auto grant = v2_.AuthorizeToken(app, request.method, path, request.body, request.authorization);
+    if (grant) {
+      if (auto limited =
+              limiter_.Token(app.config.name, grant->request.device_id, app.config.limits);
+          !limited) {
+        grant = std::unexpected(V2Failure{V2Code::kRateLimited, "too many token requests", 0,
+                                          RetryAfterSeconds(limited.error())});
+      }
+    }
+    if (!grant) {
+      (void)Audit(app, request,
+                  {.action = "vend",
+                   .outcome = V2CodeName(grant.error().code),
+                   .issuer = app.issuer->Kind()});
+      HttpResponse r = V2ErrorResponse(grant.error(), Rfc3339(std::chrono::system_clock::now()));
+      r.app = app.config.name;
+      respond(std::move(r));
+      return;
+    }
+    auto shared = std::make_shared<V2Grant>(std::move(*grant));
+    auto event = std::make_shared<std::pair<std::string, std::string>>(
+        PolicyHash(shared->request.policy), shared->request.username.value_or(""));
+    app.issuer->Issue(
+        shared->request, [this, &app, shared, event, request_id = request.request_id,
+                          client = request.client, respond](Result<Credentials> creds) {
+          HttpRequest who;
+          who.request_id = request_id;
+          who.client = client;
+          auto audited =
+              Audit(app, who,
+                    {.action = "vend",
+                     .outcome = creds ? std::string_view("ok") : ErrorCodeName(creds.error().code),
+                     .device = shared->request.device_id,
+                     .user = event->second,
+                     .issuer = app.issuer->Kind(),
+                     .policy_sha256 = event->first,
+                     .duration_seconds = shared->request.duration.count()});
+          V2Result<std::string> body = std::unexpected(V2Failure{V2Code::kInternalError, ""});
+          if (!creds) {
+            body = std::unexpected(
+                V2Failure{V2Code::kIssuerUnavailable, "credentials cannot be had right now", 0, 5});
+          } else if (!audited) {
+            body = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+          } else {
+            body = v2_.CredentialsBody(*shared, *creds, app.config.aws.region);
+          }
+          HttpResponse r;
+          if (body) {
+            r.content_type = "application/json";
+            r.body = std::move(*body);
+          } else {
+            r = V2ErrorResponse(body.error(), "");
+          }
+          r.app = app.config.name;
+          respond(std::move(r));
+        });
   });
 }
 

@@ -15,17 +15,19 @@
 #include "server/http_types.h"
 #include "server/legacy_service.h"
 #include "server/limits.h"
+#include "server/v2_service.h"
 
 namespace vendo::server {
 
 class Router final : public Handler {
  public:
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
-         LegacyService& service, store::Store& store, TaskRunner& blocking, AuditLog& audit,
-         Limiter& limiter)
+         LegacyService& service, V2Service& v2, store::Store& store, TaskRunner& blocking,
+         AuditLog& audit, Limiter& limiter)
       : apps_(apps),
         default_app_(default_app),
         service_(service),
+        v2_(v2),
         store_(store),
         blocking_(blocking),
         audit_(audit),
@@ -41,12 +43,16 @@ class Router final : public Handler {
   void Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Responder respond);
   void GetToken(const App& app, const HttpRequest& request, Responder respond);
   void RegisterUser(const App& app, const HttpRequest& request, Responder respond);
+  // /v2/apps/NAME/...: protocol v2 (docs/protocol-v2.md).
+  void HandleV2(HttpRequest request, Responder respond);
+  void V2Token(const App& app, HttpRequest request, Responder respond);
   // Records one audit event for `request` (its id, client and app filled in).
   Status Audit(const App& app, const HttpRequest& request, AuditEvent event);
 
   const std::vector<std::unique_ptr<App>>& apps_;
   const App* default_app_;
   LegacyService& service_;
+  V2Service& v2_;
   store::Store& store_;
   TaskRunner& blocking_;
   AuditLog& audit_;

@@ -1,0 +1,251 @@
+#include "server/v2_service.h"
+
+#include <boost/json.hpp>
+#include <ctime>
+
+#include "crypto/hmac.h"
+#include "protocol/timestamp.h"
+#include "protocol/v2.h"
+#include "server/grant.h"
+
+namespace vendo::server {
+namespace {
+
+namespace v2 = protocol::v2;
+
+V2Failure Failure(V2Code code, std::string message) { return V2Failure{code, std::move(message)}; }
+
+V2Failure Internal(const Error& e) {
+  if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kDeadlineExceeded) {
+    return V2Failure{V2Code::kIssuerUnavailable, "the service is unavailable", 0, 5};
+  }
+  return Failure(V2Code::kInternalError, "internal error");
+}
+
+}  // namespace
+
+std::string_view V2CodeName(V2Code code) {
+  switch (code) {
+    case V2Code::kInvalidRequest:
+      return "invalid_request";
+    case V2Code::kInvalidSignature:
+      return "invalid_signature";
+    case V2Code::kExpiredTimestamp:
+      return "expired_timestamp";
+    case V2Code::kReplayedRequest:
+      return "replayed_request";
+    case V2Code::kDeviceRevoked:
+      return "device_revoked";
+    case V2Code::kUserDisabled:
+      return "user_disabled";
+    case V2Code::kNotFound:
+      return "not_found";
+    case V2Code::kWrongMode:
+      return "wrong_mode";
+    case V2Code::kRateLimited:
+      return "rate_limited";
+    case V2Code::kInternalError:
+      return "internal_error";
+    case V2Code::kIssuerUnavailable:
+      return "issuer_unavailable";
+  }
+  return "internal_error";
+}
+
+HttpResponse V2ErrorResponse(const V2Failure& f, std::string_view server_time) {
+  int status = 500;
+  switch (f.code) {
+    case V2Code::kInvalidRequest:
+      status = 400;
+      break;
+    case V2Code::kInvalidSignature:
+    case V2Code::kExpiredTimestamp:
+    case V2Code::kReplayedRequest:
+      status = 401;
+      break;
+    case V2Code::kDeviceRevoked:
+    case V2Code::kUserDisabled:
+      status = 403;
+      break;
+    case V2Code::kNotFound:
+      status = 404;
+      break;
+    case V2Code::kWrongMode:
+      status = 405;
+      break;
+    case V2Code::kRateLimited:
+      status = 429;
+      break;
+    case V2Code::kInternalError:
+      status = 500;
+      break;
+    case V2Code::kIssuerUnavailable:
+      status = 503;
+      break;
+  }
+  boost::json::object error{{"code", V2CodeName(f.code)}, {"message", f.message}};
+  if (f.code == V2Code::kExpiredTimestamp) {
+    error["server_time"] = server_time;
+    error["skew_seconds"] = f.skew_seconds;
+  }
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = boost::json::serialize(boost::json::object{{"error", error}});
+  if (f.retry_after > 0) {
+    r.headers.emplace_back("Retry-After", std::to_string(f.retry_after));
+  }
+  return r;
+}
+
+std::string Rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string NewDeviceId(Random& random) {
+  static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  auto bytes = random.Bytes(16);
+  std::string id = "d_";
+  unsigned buffer = 0;
+  int bits = 0;
+  for (std::uint8_t b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      id.push_back(kCrockford[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  id.push_back(kCrockford[(buffer << (5 - bits)) & 31]);  // the last 3 bits, padded
+  return id;
+}
+
+V2Result<V2Registration> V2Service::RegisterDevice(const App& app) {
+  if (app.config.mode != protocol::legacy::Mode::kAnonymous) {
+    return std::unexpected(Failure(V2Code::kWrongMode, "this app registers users, not devices"));
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string id = NewDeviceId(random_);
+    auto secret = random_.Bytes(v2::kSecretBytes);
+    std::string encoded = v2::Base64UrlEncode(secret);
+    auto created = store_.CreateDevice(app.config.name, id, SecretString(encoded));
+    if (created) {
+      return V2Registration{id, encoded};
+    }
+    if (created.error().code != ErrorCode::kAlreadyExists) {
+      return std::unexpected(Internal(created.error()));
+    }
+  }
+  return std::unexpected(Failure(V2Code::kInternalError, "internal error"));
+}
+
+V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view method,
+                                            std::string_view path, std::string_view body,
+                                            std::string_view authorization) {
+  auto bad_signature = [] {
+    return std::unexpected(
+        Failure(V2Code::kInvalidSignature, "the request's signature does not verify"));
+  };
+  auto auth = v2::ParseAuthorization(authorization);
+  if (!auth) {
+    return std::unexpected(Failure(V2Code::kInvalidSignature,
+                                   "Authorization must be VENDO-HMAC-SHA256 Device=...,"
+                                   "Timestamp=...,Nonce=...,Signature=..."));
+  }
+  auto when = protocol::ParseLegacyTimestamp(auth->timestamp);
+  if (!when) {
+    return std::unexpected(
+        Failure(V2Code::kInvalidRequest, "Timestamp must be like 2026-11-24T08:47:27Z"));
+  }
+  auto skew = std::chrono::duration_cast<std::chrono::seconds>(*when - clock_.Now());
+  if (skew > window_ || -skew > window_) {
+    V2Failure f = Failure(V2Code::kExpiredTimestamp,
+                          "the request's timestamp is too far from the server's clock");
+    f.skew_seconds = skew.count();
+    return std::unexpected(f);
+  }
+  auto nonce = v2::Base64UrlDecode(auth->nonce);
+  if (!nonce || nonce->size() != v2::kNonceBytes) {
+    return std::unexpected(Failure(V2Code::kInvalidRequest, "Nonce must be 16 bytes, base64url"));
+  }
+  auto device = store_.FindDevice(app.config.name, auth->device_id);
+  if (!device) {
+    if (device.error().code == ErrorCode::kNotFound) {
+      return bad_signature();  // unknown and wrong look the same
+    }
+    return std::unexpected(Internal(device.error()));
+  }
+  auto secret = v2::Base64UrlDecode(device->key.Reveal());
+  if (!secret || secret->size() != v2::kSecretBytes) {
+    return bad_signature();  // a 2012 device: it has no v2 secret
+  }
+  std::string expected = v2::Signature(
+      *secret,
+      v2::CanonicalRequest(method, path, body, auth->timestamp, auth->nonce, auth->device_id));
+  if (!crypto::ConstantTimeEquals(expected, auth->signature)) {
+    return bad_signature();
+  }
+  // Single use within the window, on every host: the nonce is counted in the store.
+  auto seen = store_.CountEvent(
+      "nonce:" + app.config.name + ":" + auth->device_id + ":" + auth->nonce, 2 * window_);
+  if (!seen) {
+    return std::unexpected(Internal(seen.error()));
+  }
+  if (seen->count > 1) {
+    return std::unexpected(Failure(V2Code::kReplayedRequest, "this nonce was already used"));
+  }
+  bool seal = false;
+  if (!body.empty()) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(body, ec);
+    if (ec || !doc.is_object()) {
+      return std::unexpected(Failure(V2Code::kInvalidRequest, "the body must be a JSON object"));
+    }
+    if (const auto* s = doc.as_object().if_contains("seal")) {
+      if (!s->is_bool()) {
+        return std::unexpected(Failure(V2Code::kInvalidRequest, "seal must be true or false"));
+      }
+      seal = s->as_bool();
+    }
+  }
+  auto request = GrantFor(app, *device, store_, clock_);
+  if (!request) {
+    if (request.error().code == ErrorCode::kPermissionDenied) {
+      bool user = request.error().message.find("user") != std::string::npos;
+      return std::unexpected(
+          Failure(user ? V2Code::kUserDisabled : V2Code::kDeviceRevoked, request.error().message));
+    }
+    return std::unexpected(Internal(request.error()));
+  }
+  return V2Grant{std::move(*request), SecretString(std::string(secret->begin(), secret->end())),
+                 auth->nonce, seal};
+}
+
+V2Result<std::string> V2Service::CredentialsBody(const V2Grant& grant, const Credentials& creds,
+                                                 std::string_view region) {
+  std::string json =
+      boost::json::serialize(boost::json::object{{"AccessKeyId", creds.access_key_id},
+                                                 {"SecretAccessKey", creds.secret_access_key},
+                                                 {"SessionToken", creds.session_token},
+                                                 {"Expiration", Rfc3339(creds.expiration)},
+                                                 {"Region", region}});
+  if (!grant.seal) {
+    return json;
+  }
+  auto iv = random_.Bytes(12);
+  std::string_view secret = grant.secret.Reveal();
+  auto sealed = v2::Seal(AsBytes(secret), grant.request.device_id, grant.nonce, iv, json);
+  OPENSSL_cleanse(json.data(), json.size());
+  if (!sealed) {
+    return std::unexpected(Failure(V2Code::kInternalError, "internal error"));
+  }
+  return boost::json::serialize(
+      boost::json::object{{"alg", "A256GCM-HKDF-SHA256"}, {"sealed", *sealed}});
+}
+
+}  // namespace vendo::server

@@ -1,0 +1,85 @@
+// Protocol v2 (docs/protocol-v2.md), free of HTTP: anonymous device registration with
+// server-made secrets, and signed token requests (timestamp window, single-use nonces in the
+// store, so replays are refused on every host). Identity sign-up and login come next.
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "issuer/issuer.h"
+#include "server/app.h"
+#include "server/http_types.h"
+#include "store/store.h"
+#include "vendo/credentials.h"
+
+namespace vendo::server {
+
+enum class V2Code {
+  kInvalidRequest,
+  kInvalidSignature,
+  kExpiredTimestamp,
+  kReplayedRequest,
+  kDeviceRevoked,
+  kUserDisabled,
+  kNotFound,
+  kWrongMode,
+  kRateLimited,
+  kInternalError,
+  kIssuerUnavailable,
+};
+
+struct V2Failure {
+  V2Code code;
+  std::string message;            // for the client: says what to fix, nothing more
+  std::int64_t skew_seconds = 0;  // kExpiredTimestamp: client clock minus server clock
+  std::int64_t retry_after = 0;   // kRateLimited, kIssuerUnavailable
+};
+
+template <class T>
+using V2Result = std::expected<T, V2Failure>;
+
+struct V2Registration {
+  std::string device_id;
+  std::string device_secret;  // base64url; returned once
+};
+
+struct V2Grant {
+  issuer::IssueRequest request;
+  SecretString secret;  // the device secret (raw bytes), for sealing
+  std::string nonce;
+  bool seal = false;
+};
+
+class V2Service {
+ public:
+  V2Service(store::Store& store, const Clock& clock, Random& random,
+            std::chrono::seconds window = std::chrono::seconds(300))
+      : store_(store), clock_(clock), random_(random), window_(window) {}
+
+  V2Result<V2Registration> RegisterDevice(const App& app);
+  V2Result<V2Grant> AuthorizeToken(const App& app, std::string_view method, std::string_view path,
+                                   std::string_view body, std::string_view authorization);
+  // The credentials as JSON, sealed when the request asked.
+  V2Result<std::string> CredentialsBody(const V2Grant& grant, const Credentials& creds,
+                                        std::string_view region);
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  Random& random_;
+  std::chrono::seconds window_;
+};
+
+// The one table from failures to HTTP: status, {"error": {"code", "message", ...}}, headers.
+HttpResponse V2ErrorResponse(const V2Failure& failure, std::string_view server_time);
+std::string_view V2CodeName(V2Code code);
+// RFC 3339 UTC with seconds.
+std::string Rfc3339(std::chrono::system_clock::time_point t);
+// "d_" and 26 characters of Crockford base32 from 16 random bytes.
+std::string NewDeviceId(Random& random);
+
+}  // namespace vendo::server

@@ -1,0 +1,182 @@
+"""Protocol v2 (docs/protocol-v2.md) against the real server, with a client written here from
+the spec (hmac, hashlib, cryptography): registration with a server-made secret, signed token
+requests, sealed responses, and the attacks the protocol exists to stop: replays, tampered
+bodies and paths, stale timestamps (the error says how far off the clock is), unknown and
+revoked devices."""
+import base64
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from vendo_harness import VENDO, Vendo, write_config
+
+POLICY = "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/${uid}/*\"}]}'"
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def unb64url(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+class V2Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="vendo-v2-")
+        cls.audit = os.path.join(cls.dir, "audit.log")
+        cls.cfg = write_config(cls.dir, f"""
+[audit]
+file = "{cls.audit}"
+[apps.sensors]
+mode = "anonymous"
+allow_insecure_legacy = true
+duration_seconds = 3600
+policy = {POLICY}
+[apps.ident]
+mode = "identity"
+allow_insecure_legacy = true
+public_endpoint = "https://tvm.example.com/apps/ident"
+policy = {POLICY}
+""")
+        cls.v = Vendo(data_dir=cls.dir, config=cls.cfg).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.v.cleanup()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def post(self, path, body=b"", headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.v.port, timeout=10)
+        try:
+            c.request("POST", path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            return r.status, json.loads(data) if data else None, {k.lower(): v for k, v in
+                                                                  r.getheaders()}
+        finally:
+            c.close()
+
+    def register(self):
+        status, body, _ = self.post("/v2/apps/sensors/devices", b"{}")
+        self.assertEqual(status, 201, body)
+        return body["device_id"], unb64url(body["device_secret"])
+
+    def sign(self, device, secret, path, body, skew=0, nonce=None, signed_path=None,
+             signed_body=None):
+        ts = (datetime.datetime.now(datetime.timezone.utc) +
+              datetime.timedelta(seconds=skew)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        nonce = nonce or b64url(os.urandom(16))
+        canonical = "\n".join(["VENDO-HMAC-SHA256", "POST", signed_path or path,
+                               hashlib.sha256(signed_body if signed_body is not None
+                                              else body).hexdigest(), ts, nonce, device])
+        sig = hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
+        return {"Authorization": f"VENDO-HMAC-SHA256 Device={device},Timestamp={ts},"
+                                 f"Nonce={nonce},Signature={sig}",
+                "Content-Type": "application/json"}, nonce
+
+    def token(self, device, secret, body=b"{}", **kw):
+        headers, nonce = self.sign(device, secret, "/v2/apps/sensors/token", body, **kw)
+        status, reply, hdrs = self.post("/v2/apps/sensors/token", body, headers)
+        return status, reply, hdrs, headers, nonce
+
+    def test_register_then_get_credentials(self):
+        device, secret = self.register()
+        self.assertRegex(device, r"^d_[0-9A-HJKMNP-TV-Z]{26}$")
+        self.assertEqual(len(secret), 32)
+        status, creds, headers, _, _ = self.token(device, secret)
+        self.assertEqual(status, 200, creds)
+        self.assertTrue(creds["AccessKeyId"].startswith("VDEV"))
+        self.assertEqual(set(creds), {"AccessKeyId", "SecretAccessKey", "SessionToken",
+                                      "Expiration", "Region"})
+        expires = datetime.datetime.strptime(creds["Expiration"], "%Y-%m-%dT%H:%M:%SZ")
+        self.assertIn("date", headers)
+
+    def test_sealed_credentials_open_only_with_the_device_secret(self):
+        device, secret = self.register()
+        status, reply, _, _, nonce = self.token(device, secret, b'{"seal":true}')
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(reply["alg"], "A256GCM-HKDF-SHA256")
+        raw = unb64url(reply["sealed"])
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=unb64url(nonce),
+                   info=b"vendo-v2-seal\n" + device.encode()).derive(secret)
+        plain = AESGCM(key).decrypt(raw[:12], raw[12:], (device + "\n" + nonce).encode())
+        self.assertTrue(json.loads(plain)["AccessKeyId"].startswith("VDEV"))
+
+    def test_a_replayed_request_is_refused(self):
+        device, secret = self.register()
+        body = b"{}"
+        headers, _ = self.sign(device, secret, "/v2/apps/sensors/token", body)
+        self.assertEqual(self.post("/v2/apps/sensors/token", body, headers)[0], 200)
+        status, reply, _ = self.post("/v2/apps/sensors/token", body, headers)
+        self.assertEqual((status, reply["error"]["code"]), (401, "replayed_request"))
+
+    def test_tampered_body_or_path_is_refused(self):
+        device, secret = self.register()
+        headers, _ = self.sign(device, secret, "/v2/apps/sensors/token", b'{"seal":true}',
+                               signed_body=b"{}")
+        status, reply, _ = self.post("/v2/apps/sensors/token", b'{"seal":true}', headers)
+        self.assertEqual((status, reply["error"]["code"]), (401, "invalid_signature"))
+        headers, _ = self.sign(device, secret, "/v2/apps/sensors/token", b"{}",
+                               signed_path="/v2/apps/other/token")
+        status, reply, _ = self.post("/v2/apps/sensors/token", b"{}", headers)
+        self.assertEqual((status, reply["error"]["code"]), (401, "invalid_signature"))
+
+    def test_a_stale_timestamp_says_how_far_off_the_clock_is(self):
+        device, secret = self.register()
+        status, reply, _, _, _ = self.token(device, secret, skew=-600)
+        self.assertEqual((status, reply["error"]["code"]), (401, "expired_timestamp"))
+        self.assertAlmostEqual(reply["error"]["skew_seconds"], -600, delta=5)
+        self.assertIn("server_time", reply["error"])
+
+    def test_unknown_wrong_and_revoked_devices_get_nothing(self):
+        device, secret = self.register()
+        status, reply, _, _, _ = self.token("d_" + "0" * 26, secret)
+        self.assertEqual((status, reply["error"]["code"]), (401, "invalid_signature"))
+        status, reply, _, _, _ = self.token(device, os.urandom(32))
+        self.assertEqual((status, reply["error"]["code"]), (401, "invalid_signature"))
+        status, reply, _ = self.post("/v2/apps/sensors/token", b"{}",
+                                     {"Authorization": "Bearer nonsense"})
+        self.assertEqual(status, 401)
+        r = subprocess.run([VENDO, "device", "revoke", "--config", self.cfg, "--app", "sensors",
+                            "--uid", device], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        import time
+        time.sleep(1.2)  # the server's record cache
+        status, reply, _, _, _ = self.token(device, secret)
+        self.assertEqual((status, reply["error"]["code"]), (403, "device_revoked"))
+
+    def test_wrong_mode_and_unknown_app(self):
+        status, reply, _ = self.post("/v2/apps/ident/devices", b"{}")
+        self.assertEqual((status, reply["error"]["code"]), (405, "wrong_mode"))
+        status, reply, _ = self.post("/v2/apps/nope/devices", b"{}")
+        self.assertEqual((status, reply["error"]["code"]), (404, "not_found"))
+
+    def test_zz_the_audit_log_has_the_events_and_no_secret(self):
+        device, secret = self.register()
+        status, creds, _, _, _ = self.token(device, secret)
+        self.assertEqual(status, 200)
+        with open(self.audit) as f:
+            text = f.read()
+        events = [json.loads(l) for l in text.splitlines()]
+        self.assertIn(("register_device", "ok", device),
+                      [(e["audit"], e["outcome"], e.get("device")) for e in events])
+        self.assertIn(("vend", "replayed_request"), [(e["audit"], e["outcome"]) for e in events])
+        for secret_text in (b64url(secret), creds["SecretAccessKey"], creds["SessionToken"]):
+            self.assertNotIn(secret_text, text + self.v.logs())
+
+
+if __name__ == "__main__":
+    unittest.main()
