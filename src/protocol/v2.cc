@@ -1,6 +1,7 @@
 #include "protocol/v2.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <utility>
 
 #include "crypto/aes.h"
@@ -109,6 +110,25 @@ Result<Authorization> ParseAuthorization(std::string_view header) {
 std::string FormatAuthorization(const Authorization& a) {
   return std::string(kScheme) + " Device=" + a.device_id + ",Timestamp=" + a.timestamp +
          ",Nonce=" + a.nonce + ",Signature=" + a.signature;
+}
+
+Result<bool> ParseTokenBody(std::string_view body) {
+  if (body.empty()) {
+    return false;
+  }
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(body, ec);
+  if (ec || !doc.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, "the body must be a JSON object");
+  }
+  const auto* seal = doc.as_object().if_contains("seal");
+  if (seal == nullptr) {
+    return false;
+  }
+  if (!seal->is_bool()) {
+    return Fail(ErrorCode::kInvalidArgument, "seal must be true or false");
+  }
+  return seal->as_bool();
 }
 
 Result<std::string> Seal(std::span<const std::uint8_t> device_secret, std::string_view device_id,

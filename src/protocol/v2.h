@@ -35,6 +35,10 @@ struct Authorization {
 Result<Authorization> ParseAuthorization(std::string_view header);
 std::string FormatAuthorization(const Authorization& a);
 
+// The body of POST token: empty or a JSON object, with an optional boolean "seal". Returns
+// whether to seal; kInvalidArgument (with what is wrong) otherwise.
+Result<bool> ParseTokenBody(std::string_view body);
+
 // Seals a response for the device (AES-256-GCM under HKDF(secret, nonce, device id));
 // `iv` is 12 random bytes. Returns base64url(iv || ciphertext || tag).
 Result<std::string> Seal(std::span<const std::uint8_t> device_secret, std::string_view device_id,

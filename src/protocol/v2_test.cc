@@ -74,6 +74,15 @@ TEST(ProtocolV2, RefusesMalformedAuthorization) {
   }
 }
 
+TEST(ProtocolV2, TokenBodies) {
+  EXPECT_FALSE(*ParseTokenBody(""));
+  EXPECT_FALSE(*ParseTokenBody("{}"));
+  EXPECT_TRUE(*ParseTokenBody(R"({"seal":true})"));
+  for (const char* bad : {"[]", "{", R"({"seal":"yes"})", "null", "1"}) {
+    EXPECT_FALSE(ParseTokenBody(bad)) << bad;
+  }
+}
+
 TEST(ProtocolV2, Base64UrlRoundTripsAndIsStrict) {
   Bytes b = {0xfb, 0xff, 0xfe, 0x00};
   EXPECT_EQ(Base64UrlEncode(b), "-__-AA");

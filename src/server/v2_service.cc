@@ -199,19 +199,9 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
   if (seen->count > 1) {
     return std::unexpected(Failure(V2Code::kReplayedRequest, "this nonce was already used"));
   }
-  bool seal = false;
-  if (!body.empty()) {
-    boost::system::error_code ec;
-    auto doc = boost::json::parse(body, ec);
-    if (ec || !doc.is_object()) {
-      return std::unexpected(Failure(V2Code::kInvalidRequest, "the body must be a JSON object"));
-    }
-    if (const auto* s = doc.as_object().if_contains("seal")) {
-      if (!s->is_bool()) {
-        return std::unexpected(Failure(V2Code::kInvalidRequest, "seal must be true or false"));
-      }
-      seal = s->as_bool();
-    }
+  auto seal = v2::ParseTokenBody(body);
+  if (!seal) {
+    return std::unexpected(Failure(V2Code::kInvalidRequest, seal.error().message));
   }
   auto request = GrantFor(app, *device, store_, clock_);
   if (!request) {
@@ -223,7 +213,7 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
     return std::unexpected(Internal(request.error()));
   }
   return V2Grant{std::move(*request), SecretString(std::string(secret->begin(), secret->end())),
-                 auth->nonce, seal};
+                 auth->nonce, *seal};
 }
 
 V2Result<std::string> V2Service::CredentialsBody(const V2Grant& grant, const Credentials& creds,

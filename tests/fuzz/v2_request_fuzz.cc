@@ -21,5 +21,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)Unseal(secret, auth->device_id, auth->nonce, auth->signature);
   }
   (void)Base64UrlDecode(in);
+  (void)ParseTokenBody(in);  // the JSON body of POST token
   return 0;
 }
