@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Protocol v2 token requests next to 2012 ones, same server, same run.
+
+A v2 request is signed over a fresh nonce, and the nonce is recorded in the store (the
+replay cache every host shares), so each one costs a durable write that a 2012 /gettoken
+does not. The requests are signed ahead of time (each nonce once) and replayed by wrk.
+
+Run by `make bench`; numbers are printed, not asserted.
+"""
+import argparse
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import sys
+import tempfile
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run_bench import Server, free_port, wrk  # noqa: E402
+
+LUA = """
+local lines = {}
+for line in io.lines("%s") do lines[#lines + 1] = line end
+local i = 0
+local threads = 0
+function setup(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+function init(args) i = offset end
+function request()
+  i = i + %d
+  local auth = lines[(i %% #lines) + 1]
+  return wrk.format("POST", "/v2/apps/bench/token",
+                    {["Authorization"] = auth, ["Content-Type"] = "application/json"}, "{}")
+end
+"""
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vendo", default="./build/vendo")
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=32)
+    args = ap.parse_args()
+    vendo = os.path.abspath(args.vendo)
+    workdir = tempfile.mkdtemp(prefix="vendo-v2bench-")
+    try:
+        key = os.path.join(workdir, "master.key")
+        with open(key, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        os.chmod(key, 0o600)
+        port = free_port()
+        cfg = os.path.join(workdir, "vendo.toml")
+        with open(cfg, "w") as f:
+            f.write(f"""default_app = "bench"
+[server]
+listen = "127.0.0.1:{port}"
+log_level = "warn"
+[store]
+path = "{workdir}/v.db"
+master_key_file = "{key}"
+[audit]
+file = "{workdir}/audit.log"
+[apps.bench]
+mode = "anonymous"
+allow_insecure_legacy = true
+policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${{uid}}/*"}}]}}'
+[apps.bench.limits]
+tokens_per_device_per_minute = 0  # one device, on purpose
+""")
+        srv = Server([vendo, "serve", "--config", cfg], os.path.join(workdir, "vendo.log"))
+        srv.wait_port(port)
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/v2/apps/bench/devices", data=b"{}",
+                                     method="POST")
+        reg = json.loads(urllib.request.urlopen(req).read())
+        device = reg["device_id"]
+        secret = base64.urlsafe_b64decode(reg["device_secret"] + "=")
+        n = 40000 * args.seconds  # more than the run can use: no nonce is sent twice
+        ts = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body_hash = hashlib.sha256(b"{}").hexdigest()
+        lines = []
+        for _ in range(n):
+            nonce = b64url(os.urandom(16))
+            canonical = "\n".join(["VENDO-HMAC-SHA256", "POST", "/v2/apps/bench/token",
+                                   body_hash, ts, nonce, device])
+            sig = hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
+            lines.append(f"VENDO-HMAC-SHA256 Device={device},Timestamp={ts},Nonce={nonce},"
+                         f"Signature={sig}")
+        data = os.path.join(workdir, "auth.txt")
+        with open(data, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        script = os.path.join(workdir, "v2.lua")
+        with open(script, "w") as f:
+            f.write(LUA % (data, 2))
+        print(f"v2 token requests vs 2012 /gettoken, {args.connections} connections, "
+              f"{args.seconds}s each", flush=True)
+        v2 = wrk(f"http://127.0.0.1:{port}/", 2, args.connections, args.seconds, script)
+        # The 2012 path, on the same server: register a 2012 device and sign its /gettoken.
+        from run_bench import KEY, UID, signed_gettoken_url
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/registerdevice?uid={UID}&key={KEY}")
+        legacy = wrk(signed_gettoken_url(port), 2, args.connections, args.seconds)
+        srv.stop()
+        print(f"  2012 /gettoken   {legacy['rps']:>9.0f} req/s   p99 {legacy['p99_ms']:6.2f} ms   "
+              f"non-2xx {legacy['non2xx']}")
+        print(f"  v2 POST token    {v2['rps']:>9.0f} req/s   p99 {v2['p99_ms']:6.2f} ms   "
+              f"non-2xx {v2['non2xx']}   (each nonce written to the store)")
+        print(f"  ratio v2/2012: {v2['rps'] / legacy['rps']:.2f}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
