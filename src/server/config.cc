@@ -301,10 +301,22 @@ void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std:
 void ParseApp(Checker& c, const std::string& name, const toml::table& t,
               const std::string& base_dir, AppConfig& app) {
   std::string p = "apps." + name + ".";
-  CheckUnknownKeys(c, t, p,
-                   {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name",
-                    "duration_seconds", "policy", "policy_file", "timestamp_window_seconds",
-                    "allow_insecure_legacy", "max_device_age_days", "limits"});
+  CheckUnknownKeys(
+      c, t, p,
+      {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name", "duration_seconds",
+       "policy", "policy_file", "timestamp_window_seconds", "allow_insecure_legacy",
+       "max_device_age_days", "limits", "argon2_memory_kib", "argon2_passes", "argon2_lanes"});
+  for (auto [key, field, min, max] :
+       {std::tuple{"argon2_memory_kib", &crypto::Argon2Params::memory_kib, 8192, 4194304},
+        std::tuple{"argon2_passes", &crypto::Argon2Params::passes, 1, 16},
+        std::tuple{"argon2_lanes", &crypto::Argon2Params::lanes, 1, 16}}) {
+    std::int64_t v = app.argon2.*field;
+    c.Read(t, key, p + key, v);
+    if (v < min || v > max) {
+      c.Problem(p + key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    app.argon2.*field = static_cast<std::uint32_t>(v);
+  }
   if (const auto* limits = t["limits"].as_table()) {
     std::string lp = p + "limits.";
     CheckUnknownKeys(c, *limits, lp,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/password.h"
 #include "protocol/legacy.h"
 #include "server/http_server.h"
 #include "server/limits.h"
@@ -59,7 +60,8 @@ struct AppConfig {
   // Devices older than this get no more tokens (anonymous: register a new uid; identity: an
   // admin revokes and the user logs in on a new one). 0 = no limit.
   std::chrono::seconds max_device_age{0};
-  LimitsConfig limits;  // [apps.NAME.limits]
+  LimitsConfig limits;          // [apps.NAME.limits]
+  crypto::Argon2Params argon2;  // protocol v2 password hashing
 };
 
 struct ServerConfig {

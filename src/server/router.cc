@@ -506,6 +506,59 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
     V2Token(*app, std::move(request), std::move(respond));
     return;
   }
+  if (rest == "/users" || rest == "/login") {
+    bool login = rest == "/login";
+    blocking_.Post([this, app, login, request = std::move(request), respond = std::move(respond)] {
+      HttpResponse r;
+      r.content_type = "application/json";
+      r.app = app->config.name;
+      if (!login) {
+        auto limited = limiter_.Registration(app->config.name, request.client, app->config.limits);
+        V2Result<std::string> user_id =
+            limited ? v2_.SignUp(*app, request.body)
+                    : std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
+                                                RetryAfterSeconds(limited.error())});
+        (void)Audit(
+            *app, request,
+            {.action = "register_user",
+             .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code)});
+        if (!user_id) {
+          r = V2ErrorResponse(user_id.error(), "");
+          r.app = app->config.name;
+        } else {
+          r.status = 201;
+          r.body = boost::json::serialize(boost::json::object{{"user_id", *user_id}});
+        }
+        respond(std::move(r));
+        return;
+      }
+      std::string username;
+      auto result = v2_.Login(*app, request.body, username, [&](std::string_view name) {
+        return limiter_.LoginAllowed(app->config.name, name, request.client, app->config.limits);
+      });
+      if (!result && result.error().code == V2Code::kInvalidCredentials) {
+        limiter_.LoginFailed(app->config.name, username, request.client, app->config.limits);
+      } else if (result) {
+        limiter_.LoginSucceeded(app->config.name, username);
+      }
+      (void)Audit(*app, request,
+                  {.action = "login",
+                   .outcome = result ? std::string_view("ok") : V2CodeName(result.error().code),
+                   .device = result ? std::string_view(result->device_id) : std::string_view(),
+                   .user = username});
+      if (!result) {
+        r = V2ErrorResponse(result.error(), "");
+        r.app = app->config.name;
+      } else {
+        r.body =
+            boost::json::serialize(boost::json::object{{"device_id", result->device_id},
+                                                       {"device_secret", result->device_secret},
+                                                       {"user_id", result->user_id}});
+      }
+      respond(std::move(r));
+    });
+    return;
+  }
   fail(V2Code::kNotFound, "no such endpoint", app);
 }
 

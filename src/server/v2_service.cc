@@ -4,9 +4,12 @@
 #include <ctime>
 
 #include "crypto/hmac.h"
+#include "crypto/password.h"
 #include "protocol/timestamp.h"
 #include "protocol/v2.h"
+#include "protocol/validate.h"
 #include "server/grant.h"
+#include "server/limits.h"
 
 namespace vendo::server {
 namespace {
@@ -30,6 +33,10 @@ std::string_view V2CodeName(V2Code code) {
       return "invalid_request";
     case V2Code::kInvalidSignature:
       return "invalid_signature";
+    case V2Code::kInvalidCredentials:
+      return "invalid_credentials";
+    case V2Code::kUsernameTaken:
+      return "username_taken";
     case V2Code::kExpiredTimestamp:
       return "expired_timestamp";
     case V2Code::kReplayedRequest:
@@ -59,6 +66,7 @@ HttpResponse V2ErrorResponse(const V2Failure& f, std::string_view server_time) {
       status = 400;
       break;
     case V2Code::kInvalidSignature:
+    case V2Code::kInvalidCredentials:
     case V2Code::kExpiredTimestamp:
     case V2Code::kReplayedRequest:
       status = 401;
@@ -72,6 +80,9 @@ HttpResponse V2ErrorResponse(const V2Failure& f, std::string_view server_time) {
       break;
     case V2Code::kWrongMode:
       status = 405;
+      break;
+    case V2Code::kUsernameTaken:
+      status = 409;
       break;
     case V2Code::kRateLimited:
       status = 429;
@@ -139,6 +150,101 @@ V2Result<V2Registration> V2Service::RegisterDevice(const App& app) {
     }
     if (created.error().code != ErrorCode::kAlreadyExists) {
       return std::unexpected(Internal(created.error()));
+    }
+  }
+  return std::unexpected(Failure(V2Code::kInternalError, "internal error"));
+}
+
+namespace {
+
+// {"username": "...", "password": "..."}: usernames as on the 2012 registration page,
+// passwords 8 to 1024 bytes of UTF-8 (docs/protocol-v2.md).
+V2Result<std::pair<std::string, std::string>> UserAndPassword(std::string_view body) {
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(body, ec);
+  const auto* obj = ec ? nullptr : doc.if_object();
+  const auto* user = obj != nullptr ? obj->if_contains("username") : nullptr;
+  const auto* pass = obj != nullptr ? obj->if_contains("password") : nullptr;
+  if (user == nullptr || pass == nullptr || !user->is_string() || !pass->is_string()) {
+    return std::unexpected(Failure(V2Code::kInvalidRequest,
+                                   "the body must be {\"username\": ..., \"password\": ...}"));
+  }
+  std::string username(user->as_string()), password(pass->as_string());
+  if (!protocol::IsValidUsername(username)) {
+    return std::unexpected(
+        Failure(V2Code::kInvalidRequest, "usernames are 3-128 letters, digits, _ . or @"));
+  }
+  if (password.size() < 8 || password.size() > 1024 || !IsValidUtf8(password)) {
+    return std::unexpected(
+        Failure(V2Code::kInvalidRequest, "passwords are 8 to 1024 bytes of UTF-8"));
+  }
+  return std::pair{std::move(username), std::move(password)};
+}
+
+}  // namespace
+
+V2Result<std::string> V2Service::SignUp(const App& app, std::string_view body) {
+  if (app.config.mode != protocol::legacy::Mode::kIdentity) {
+    return std::unexpected(Failure(V2Code::kWrongMode, "this app registers devices, not users"));
+  }
+  auto creds = UserAndPassword(body);
+  if (!creds) {
+    return std::unexpected(creds.error());
+  }
+  auto hash = crypto::HashPassword(creds->second, app.config.argon2, random_);
+  OPENSSL_cleanse(creds->second.data(), creds->second.size());
+  if (!hash) {
+    return std::unexpected(Internal(hash.error()));
+  }
+  std::string user_id = random_.Hex(16);
+  auto created = store_.CreateUser(app.config.name, creds->first, user_id, SecretString(*hash));
+  if (!created) {
+    if (created.error().code == ErrorCode::kAlreadyExists) {
+      return std::unexpected(Failure(V2Code::kUsernameTaken, "that username is taken"));
+    }
+    return std::unexpected(Internal(created.error()));
+  }
+  return user_id;
+}
+
+V2Result<V2Login> V2Service::Login(
+    const App& app, std::string_view body, std::string& username_out,
+    const std::function<Status(std::string_view username)>& allowed) {
+  if (app.config.mode != protocol::legacy::Mode::kIdentity) {
+    return std::unexpected(Failure(V2Code::kWrongMode, "this app registers devices, not users"));
+  }
+  auto creds = UserAndPassword(body);
+  if (!creds) {
+    return std::unexpected(creds.error());
+  }
+  username_out = creds->first;
+  if (auto ok = allowed(creds->first); !ok) {
+    OPENSSL_cleanse(creds->second.data(), creds->second.size());
+    return std::unexpected(V2Failure{V2Code::kRateLimited, "too many failed logins", 0,
+                                     RetryAfterSeconds(ok.error())});
+  }
+  auto user = store_.FindUser(app.config.name, creds->first);
+  if (!user && user.error().code != ErrorCode::kNotFound) {
+    OPENSSL_cleanse(creds->second.data(), creds->second.size());
+    return std::unexpected(Internal(user.error()));
+  }
+  bool ok = user && crypto::VerifyPassword(user->password_hash.Reveal(), creds->second);
+  OPENSSL_cleanse(creds->second.data(), creds->second.size());
+  if (!ok) {
+    return std::unexpected(Failure(V2Code::kInvalidCredentials, "wrong username or password"));
+  }
+  if (!user->enabled) {
+    return std::unexpected(Failure(V2Code::kUserDisabled, "this user is disabled"));
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string id = NewDeviceId(random_);
+    std::string secret = v2::Base64UrlEncode(random_.Bytes(v2::kSecretBytes));
+    auto bound = store_.BindDevice(app.config.name, id, user->user_id, SecretString(secret));
+    if (bound) {
+      return V2Login{id, secret, user->user_id};
+    }
+    if (bound.error().code != ErrorCode::kFailedPrecondition) {
+      return std::unexpected(Internal(bound.error()));
     }
   }
   return std::unexpected(Failure(V2Code::kInternalError, "internal error"));

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <expected>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,8 @@ namespace vendo::server {
 enum class V2Code {
   kInvalidRequest,
   kInvalidSignature,
+  kInvalidCredentials,
+  kUsernameTaken,
   kExpiredTimestamp,
   kReplayedRequest,
   kDeviceRevoked,
@@ -47,6 +50,12 @@ struct V2Registration {
   std::string device_secret;  // base64url; returned once
 };
 
+struct V2Login {
+  std::string device_id;
+  std::string device_secret;  // base64url; returned once
+  std::string user_id;
+};
+
 struct V2Grant {
   issuer::IssueRequest request;
   SecretString secret;  // the device secret (raw bytes), for sealing
@@ -61,6 +70,12 @@ class V2Service {
       : store_(store), clock_(clock), random_(random), window_(window) {}
 
   V2Result<V2Registration> RegisterDevice(const App& app);
+  // Identity apps: a new user (argon2id), and a login that binds a new device to the user.
+  // `username_out` names the user a login was for (for limits and the audit log); `allowed`
+  // runs before the password is checked (lockouts).
+  V2Result<std::string> SignUp(const App& app, std::string_view body);  // the user id
+  V2Result<V2Login> Login(const App& app, std::string_view body, std::string& username_out,
+                          const std::function<Status(std::string_view username)>& allowed);
   V2Result<V2Grant> AuthorizeToken(const App& app, std::string_view method, std::string_view path,
                                    std::string_view body, std::string_view authorization);
   // The credentials as JSON, sealed when the request asked.

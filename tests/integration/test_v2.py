@@ -48,8 +48,11 @@ policy = {POLICY}
 [apps.ident]
 mode = "identity"
 allow_insecure_legacy = true
+app_name = "V2App"
 public_endpoint = "https://tvm.example.com/apps/ident"
 policy = {POLICY}
+[apps.ident.limits]
+failed_logins_per_user = 3
 """)
         cls.v = Vendo(data_dir=cls.dir, config=cls.cfg).start()
 
@@ -161,8 +164,67 @@ policy = {POLICY}
     def test_wrong_mode_and_unknown_app(self):
         status, reply, _ = self.post("/v2/apps/ident/devices", b"{}")
         self.assertEqual((status, reply["error"]["code"]), (405, "wrong_mode"))
+        status, reply, _ = self.post("/v2/apps/sensors/users", b"{}")
+        self.assertEqual((status, reply["error"]["code"]), (405, "wrong_mode"))
         status, reply, _ = self.post("/v2/apps/nope/devices", b"{}")
         self.assertEqual((status, reply["error"]["code"]), (404, "not_found"))
+
+    def ident_token(self, device, secret):
+        body = b"{}"
+        headers, _ = self.sign(device, secret, "/v2/apps/ident/token", body)
+        return self.post("/v2/apps/ident/token", body, headers)
+
+    def test_sign_up_log_in_and_get_credentials_for_the_user(self):
+        creds = json.dumps({"username": "grace", "password": "long enough pw"}).encode()
+        status, reply, _ = self.post("/v2/apps/ident/users", creds)
+        self.assertEqual(status, 201, reply)
+        self.assertRegex(reply["user_id"], r"^[0-9a-f]{32}$")
+        self.assertEqual(self.post("/v2/apps/ident/users", creds)[1]["error"]["code"],
+                         "username_taken")
+        short = json.dumps({"username": "hal", "password": "short"}).encode()
+        self.assertEqual(self.post("/v2/apps/ident/users", short)[0], 400)
+        wrong = json.dumps({"username": "grace", "password": "not the password"}).encode()
+        status, reply, _ = self.post("/v2/apps/ident/login", wrong)
+        self.assertEqual((status, reply["error"]["code"]), (401, "invalid_credentials"))
+        status, login, _ = self.post("/v2/apps/ident/login", creds)
+        self.assertEqual(status, 200, login)
+        device, secret = login["device_id"], unb64url(login["device_secret"])
+        status, token, _ = self.ident_token(device, secret)
+        self.assertEqual(status, 200, token)
+        self.assertTrue(token["AccessKeyId"].startswith("VDEV"))
+        # The 2012 login cannot use a v2 user's password: its hash is argon2id, not the salt.
+        import hashlib as _h, hmac as _m
+        from vendo_harness import now_ts, salted_hash, sign_hex
+        h = salted_hash("long enough pw", "grace", "V2App", "https://tvm.example.com/apps/ident")
+        ts = now_ts(False)
+        self.assertEqual(self.v.request("GET", "/apps/ident/login", {
+            "uid": "x" * 32, "username": "grace", "timestamp": ts,
+            "signature": sign_hex(h, ts)})[0], 401)
+
+    def test_a_login_brute_force_locks_the_user(self):
+        creds = {"username": "ivan", "password": "correct password"}
+        self.assertEqual(self.post("/v2/apps/ident/users", json.dumps(creds).encode())[0], 201)
+        for guess in ("a1234567", "b1234567", "c1234567"):
+            bad = json.dumps({"username": "ivan", "password": guess}).encode()
+            self.assertEqual(self.post("/v2/apps/ident/login", bad)[0], 401)
+        status, reply, headers = self.post("/v2/apps/ident/login", json.dumps(creds).encode())
+        self.assertEqual((status, reply["error"]["code"]), (429, "rate_limited"))
+        self.assertGreater(int(headers["retry-after"]), 0)
+
+    def test_a_disabled_user_gets_nothing(self):
+        creds = json.dumps({"username": "judy", "password": "correct password"}).encode()
+        self.assertEqual(self.post("/v2/apps/ident/users", creds)[0], 201)
+        status, login, _ = self.post("/v2/apps/ident/login", creds)
+        device, secret = login["device_id"], unb64url(login["device_secret"])
+        r = subprocess.run([VENDO, "user", "disable", "--config", self.cfg, "--app", "ident",
+                            "--user", "judy"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        import time
+        time.sleep(1.2)
+        status, reply, _ = self.ident_token(device, secret)
+        self.assertEqual((status, reply["error"]["code"]), (403, "user_disabled"))
+        status, reply, _ = self.post("/v2/apps/ident/login", creds)
+        self.assertEqual((status, reply["error"]["code"]), (403, "user_disabled"))
 
     def test_zz_the_audit_log_has_the_events_and_no_secret(self):
         device, secret = self.register()
@@ -174,7 +236,8 @@ policy = {POLICY}
         self.assertIn(("register_device", "ok", device),
                       [(e["audit"], e["outcome"], e.get("device")) for e in events])
         self.assertIn(("vend", "replayed_request"), [(e["audit"], e["outcome"]) for e in events])
-        for secret_text in (b64url(secret), creds["SecretAccessKey"], creds["SessionToken"]):
+        for secret_text in (b64url(secret), creds["SecretAccessKey"], creds["SessionToken"],
+                            "long enough pw", "correct password"):
             self.assertNotIn(secret_text, text + self.v.logs())
 
 
