@@ -468,6 +468,51 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
     fail(V2Code::kInvalidRequest, "HTTPS required", app);
     return;
   }
+  if (rest == "/devices/self" || rest == "/devices/self/rotate") {
+    bool rotate = rest == "/devices/self/rotate";
+    if (request.method != (rotate ? "POST" : "DELETE")) {
+      fail(V2Code::kNotFound, rotate ? "rotate takes POST" : "revoke with DELETE", app);
+      return;
+    }
+    // Both write to the store (the nonce, then the key or the revocation).
+    blocking_.Post([this, app, rotate, request = std::move(request), respond = std::move(respond)] {
+      std::string path = request.target.substr(0, request.target.find('?'));
+      HttpResponse r;
+      r.app = app->config.name;
+      r.content_type = "application/json";
+      if (rotate) {
+        auto rotated =
+            v2_.RotateSecret(*app, request.method, path, request.body, request.authorization);
+        (void)Audit(
+            *app, request,
+            {.action = "rotate_device_secret",
+             .outcome = rotated ? std::string_view("ok") : V2CodeName(rotated.error().code),
+             .device = rotated ? std::string_view(rotated->device_id) : std::string_view()});
+        if (rotated) {
+          r.body = boost::json::serialize(boost::json::object{
+              {"device_id", rotated->device_id}, {"device_secret", rotated->device_secret}});
+        } else {
+          r = V2ErrorResponse(rotated.error(), "");
+          r.app = app->config.name;
+        }
+      } else {
+        auto revoked =
+            v2_.RevokeSelf(*app, request.method, path, request.body, request.authorization);
+        (void)Audit(*app, request,
+                    {.action = "revoke_device",
+                     .outcome = revoked ? std::string_view("ok") : V2CodeName(revoked.error().code),
+                     .device = revoked ? std::string_view(*revoked) : std::string_view()});
+        if (revoked) {
+          r.status = 204;
+        } else {
+          r = V2ErrorResponse(revoked.error(), "");
+          r.app = app->config.name;
+        }
+      }
+      respond(std::move(r));
+    });
+    return;
+  }
   if (request.method != "POST") {
     fail(V2Code::kNotFound, "v2 endpoints take POST", app);
     return;

@@ -250,9 +250,9 @@ V2Result<V2Login> V2Service::Login(
   return std::unexpected(Failure(V2Code::kInternalError, "internal error"));
 }
 
-V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view method,
-                                            std::string_view path, std::string_view body,
-                                            std::string_view authorization) {
+V2Result<V2Service::Verified> V2Service::Verify(const App& app, std::string_view method,
+                                                std::string_view path, std::string_view body,
+                                                std::string_view authorization) {
   auto bad_signature = [] {
     return std::unexpected(
         Failure(V2Code::kInvalidSignature, "the request's signature does not verify"));
@@ -305,11 +305,23 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
   if (seen->count > 1) {
     return std::unexpected(Failure(V2Code::kReplayedRequest, "this nonce was already used"));
   }
+  return Verified{std::move(*device), std::move(*secret), auth->nonce};
+}
+
+V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view method,
+                                            std::string_view path, std::string_view body,
+                                            std::string_view authorization) {
+  auto verified = Verify(app, method, path, body, authorization);
+  if (!verified) {
+    return std::unexpected(verified.error());
+  }
+  auto& device = verified->device;
+  auto& secret = verified->secret;
   auto seal = v2::ParseTokenBody(body);
   if (!seal) {
     return std::unexpected(Failure(V2Code::kInvalidRequest, seal.error().message));
   }
-  auto request = GrantFor(app, *device, store_, clock_);
+  auto request = GrantFor(app, device, store_, clock_);
   if (!request) {
     if (request.error().code == ErrorCode::kPermissionDenied) {
       bool user = request.error().message.find("user") != std::string::npos;
@@ -318,8 +330,42 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
     }
     return std::unexpected(Internal(request.error()));
   }
-  return V2Grant{std::move(*request), SecretString(std::string(secret->begin(), secret->end())),
-                 auth->nonce, *seal};
+  return V2Grant{std::move(*request), SecretString(std::string(secret.begin(), secret.end())),
+                 verified->nonce, *seal};
+}
+
+V2Result<V2Registration> V2Service::RotateSecret(const App& app, std::string_view method,
+                                                 std::string_view path, std::string_view body,
+                                                 std::string_view authorization) {
+  auto verified = Verify(app, method, path, body, authorization);
+  if (!verified) {
+    return std::unexpected(verified.error());
+  }
+  if (verified->device.revoked) {
+    return std::unexpected(Failure(V2Code::kDeviceRevoked, "the device is revoked"));
+  }
+  std::string secret = v2::Base64UrlEncode(random_.Bytes(v2::kSecretBytes));
+  auto set = store_.SetDeviceKey(app.config.name, verified->device.uid, SecretString(secret));
+  if (!set) {
+    return std::unexpected(set.error().code == ErrorCode::kNotFound
+                               ? Failure(V2Code::kDeviceRevoked, "the device is revoked")
+                               : Internal(set.error()));
+  }
+  return V2Registration{verified->device.uid, secret};
+}
+
+V2Result<std::string> V2Service::RevokeSelf(const App& app, std::string_view method,
+                                            std::string_view path, std::string_view body,
+                                            std::string_view authorization) {
+  auto verified = Verify(app, method, path, body, authorization);
+  if (!verified) {
+    return std::unexpected(verified.error());
+  }
+  auto revoked = store_.RevokeDevice(app.config.name, verified->device.uid);
+  if (!revoked) {
+    return std::unexpected(Internal(revoked.error()));
+  }
+  return verified->device.uid;
 }
 
 V2Result<std::string> V2Service::CredentialsBody(const V2Grant& grant, const Credentials& creds,

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/encoding.h"
 #include "common/random.h"
 #include "issuer/issuer.h"
 #include "server/app.h"
@@ -78,11 +79,27 @@ class V2Service {
                           const std::function<Status(std::string_view username)>& allowed);
   V2Result<V2Grant> AuthorizeToken(const App& app, std::string_view method, std::string_view path,
                                    std::string_view body, std::string_view authorization);
+  // Signed requests about the device itself: a new secret (the old one stops working), or
+  // revocation (returns the device id).
+  V2Result<V2Registration> RotateSecret(const App& app, std::string_view method,
+                                        std::string_view path, std::string_view body,
+                                        std::string_view authorization);
+  V2Result<std::string> RevokeSelf(const App& app, std::string_view method, std::string_view path,
+                                   std::string_view body, std::string_view authorization);
   // The credentials as JSON, sealed when the request asked.
   V2Result<std::string> CredentialsBody(const V2Grant& grant, const Credentials& creds,
                                         std::string_view region);
 
  private:
+  struct Verified {
+    store::DeviceRecord device;
+    Bytes secret;
+    std::string nonce;
+  };
+  // Checks the signature, the timestamp window and the nonce (recording it) of a request.
+  V2Result<Verified> Verify(const App& app, std::string_view method, std::string_view path,
+                            std::string_view body, std::string_view authorization);
+
   store::Store& store_;
   const Clock& clock_;
   Random& random_;

@@ -109,6 +109,14 @@ Status CachingStore::BindDevice(std::string_view app, std::string_view uid,
   return st;
 }
 
+Status CachingStore::SetDeviceKey(std::string_view app, std::string_view uid,
+                                  const SecretString& key) {
+  auto st = inner_.SetDeviceKey(app, uid, key);
+  generation_.fetch_add(1);
+  devices_.Erase(Key(app, uid));
+  return st;
+}
+
 Status CachingStore::RevokeDevice(std::string_view app, std::string_view uid) {
   auto st = inner_.RevokeDevice(app, uid);
   generation_.fetch_add(1);

@@ -48,6 +48,9 @@ const PgStatement kInsertDevice{
 const PgStatement kFindDevice{
     "find_device",
     "SELECT key_sealed, user_id, created_at, revoked_at FROM devices WHERE app = $1 AND uid = $2"};
+const PgStatement kSetDeviceKey{"set_device_key",
+                                "UPDATE devices SET key_sealed = $3, updated_at = $4 "
+                                "WHERE app = $1 AND uid = $2 AND revoked_at IS NULL"};
 const PgStatement kRevokeDevice{
     "revoke_device",
     "UPDATE devices SET revoked_at = COALESCE(revoked_at, $3), updated_at = $3 "
@@ -275,6 +278,19 @@ Status PostgresStore::BindDevice(std::string_view app, std::string_view uid,
   return WithConnection(false, [&](PgConnection& c) -> Status {
     return Changed(c.Query(kBindDevice, {app, uid, *sealed, user_id, now}),
                    ErrorCode::kFailedPrecondition, "device belongs to another user or is revoked");
+  });
+}
+
+Status PostgresStore::SetDeviceKey(std::string_view app, std::string_view uid,
+                                   const SecretString& key) {
+  auto sealed = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
+  }
+  std::string now = Now();
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(c.Query(kSetDeviceKey, {app, uid, *sealed, now}), ErrorCode::kNotFound,
+                   "no such device");
   });
 }
 

@@ -262,6 +262,23 @@ Status SqliteStore::BindDevice(std::string_view app, std::string_view uid, std::
   });
 }
 
+Status SqliteStore::SetDeviceKey(std::string_view app, std::string_view uid,
+                                 const SecretString& key) {
+  auto sealed = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed) {
+    return std::unexpected(sealed.error());
+  }
+  std::int64_t now = NowSeconds();
+  return writer_.Run([&](Connection& c) -> Status {
+    return Changed(
+        Run(c,
+            "UPDATE devices SET key_sealed = ?, updated_at = ? "
+            "WHERE app = ? AND uid = ? AND revoked_at IS NULL",
+            [&](Statement& st) { st.Bind(1, *sealed).Bind(2, now).Bind(3, app).Bind(4, uid); }),
+        ErrorCode::kNotFound, "no such device");
+  });
+}
+
 Status SqliteStore::RevokeDevice(std::string_view app, std::string_view uid) {
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {

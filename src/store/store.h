@@ -52,6 +52,11 @@ class Store {
   virtual Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                             const SecretString& key) = 0;
 
+  // Replaces a device's key (protocol v2 secret rotation). kNotFound if there is no such
+  // device, or it is revoked.
+  virtual Status SetDeviceKey(std::string_view app, std::string_view uid,
+                              const SecretString& key) = 0;
+
   // Revokes a device: it gets no more tokens and its uid cannot register or log in again.
   // kNotFound if there is no such device.
   virtual Status RevokeDevice(std::string_view app, std::string_view uid) = 0;

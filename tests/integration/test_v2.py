@@ -161,6 +161,44 @@ failed_logins_per_user = 3
         status, reply, _, _, _ = self.token(device, secret)
         self.assertEqual((status, reply["error"]["code"]), (403, "device_revoked"))
 
+    def signed(self, method, path, device, secret, body=b""):
+        ts = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        nonce = b64url(os.urandom(16))
+        canonical = "\n".join(["VENDO-HMAC-SHA256", method, path, hashlib.sha256(body).hexdigest(),
+                               ts, nonce, device])
+        sig = hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
+        c = http.client.HTTPConnection("127.0.0.1", self.v.port, timeout=10)
+        try:
+            c.request(method, path, body=body, headers={
+                "Authorization": f"VENDO-HMAC-SHA256 Device={device},Timestamp={ts},"
+                                 f"Nonce={nonce},Signature={sig}"})
+            r = c.getresponse()
+            data = r.read()
+            return r.status, json.loads(data) if data else None
+        finally:
+            c.close()
+
+    def test_a_device_rotates_its_secret_and_revokes_itself(self):
+        device, old = self.register()
+        status, reply = self.signed("POST", "/v2/apps/sensors/devices/self/rotate", device, old,
+                                    b"{}")
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(reply["device_id"], device)
+        new = unb64url(reply["device_secret"])
+        self.assertNotEqual(new, old)
+        import time
+        time.sleep(1.2)  # the record cache
+        self.assertEqual(self.token(device, old)[0], 401)  # the old secret stopped working
+        self.assertEqual(self.token(device, new)[0], 200)
+        status, _ = self.signed("DELETE", "/v2/apps/sensors/devices/self", device, new)
+        self.assertEqual(status, 204)
+        time.sleep(1.2)
+        status, reply, _, _, _ = self.token(device, new)
+        self.assertEqual((status, reply["error"]["code"]), (403, "device_revoked"))
+        status, reply = self.signed("POST", "/v2/apps/sensors/devices/self/rotate", device, new,
+                                    b"{}")
+        self.assertEqual((status, reply["error"]["code"]), (403, "device_revoked"))
+
     def test_wrong_mode_and_unknown_app(self):
         status, reply, _ = self.post("/v2/apps/ident/devices", b"{}")
         self.assertEqual((status, reply["error"]["code"]), (405, "wrong_mode"))

@@ -246,6 +246,17 @@ TEST_P(StoreConformance, CountersCountWithinAWindowShared) {
   EXPECT_EQ(store_->PeekCount("flood")->count, 80);
 }
 
+TEST_P(StoreConformance, DeviceKeysRotateUnlessRevoked) {
+  ASSERT_TRUE(store_->CreateDevice("app", "d_1", SecretString("old")));
+  ASSERT_TRUE(store_->SetDeviceKey("app", "d_1", SecretString("new")));
+  EXPECT_EQ(store_->FindDevice("app", "d_1")->key.Reveal(), "new");
+  EXPECT_EQ(store_->SetDeviceKey("app", "nope", SecretString("x")).error().code,
+            ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->RevokeDevice("app", "d_1"));
+  EXPECT_EQ(store_->SetDeviceKey("app", "d_1", SecretString("again")).error().code,
+            ErrorCode::kNotFound);
+}
+
 TEST_P(StoreConformance, ReopenKeepsData) {
   ASSERT_TRUE(store_->CreateDevice("app", "uid-z", SecretString(std::string(32, 'c'))));
   ASSERT_TRUE(store_->CreateUser("app", "carol", "u-c", SecretString("hash")));
