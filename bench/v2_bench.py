@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Protocol v2 token requests next to 2012 ones, same server, same run.
 
+Also v2 logins per second with the default argon2id parameters.
+
 A v2 request is signed over a fresh nonce, and the nonce is recorded in the store (the
 replay cache every host shares), so each one costs a durable write that a 2012 /gettoken
 does not. The requests are signed ahead of time (each nonce once) and replayed by wrk.
@@ -78,6 +80,11 @@ allow_insecure_legacy = true
 policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${{uid}}/*"}}]}}'
 [apps.bench.limits]
 tokens_per_device_per_minute = 0  # one device, on purpose
+[apps.people]
+mode = "identity"
+allow_insecure_legacy = true
+public_endpoint = "http://127.0.0.1:{port}/apps/people"
+policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${{username}}/*"}}]}}'
 """)
         srv = Server([vendo, "serve", "--config", cfg], os.path.join(workdir, "vendo.log"))
         srv.wait_port(port)
@@ -110,12 +117,28 @@ tokens_per_device_per_minute = 0  # one device, on purpose
         from run_bench import KEY, UID, signed_gettoken_url
         urllib.request.urlopen(f"http://127.0.0.1:{port}/registerdevice?uid={UID}&key={KEY}")
         legacy = wrk(signed_gettoken_url(port), 2, args.connections, args.seconds)
+        # Logins: argon2id with the default parameters (19 MiB, 2 passes), one user, many
+        # devices. Each login also binds a new device (a durable write).
+        signup = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v2/apps/people/users", method="POST",
+            data=json.dumps({"username": "bench_user", "password": "bench password"}).encode())
+        urllib.request.urlopen(signup).read()
+        login_lua = os.path.join(workdir, "login.lua")
+        with open(login_lua, "w") as f:
+            f.write('wrk.method = "POST"\n'
+                    'wrk.body = \'{"username":"bench_user","password":"bench password"}\'\n'
+                    'wrk.headers["Content-Type"] = "application/json"\n')
+        logins = wrk(f"http://127.0.0.1:{port}/v2/apps/people/login", 2, 4, args.seconds,
+                     login_lua)
         srv.stop()
         print(f"  2012 /gettoken   {legacy['rps']:>9.0f} req/s   p99 {legacy['p99_ms']:6.2f} ms   "
               f"non-2xx {legacy['non2xx']}")
         print(f"  v2 POST token    {v2['rps']:>9.0f} req/s   p99 {v2['p99_ms']:6.2f} ms   "
               f"non-2xx {v2['non2xx']}   (each nonce written to the store)")
         print(f"  ratio v2/2012: {v2['rps'] / legacy['rps']:.2f}")
+        print(f"  v2 logins (argon2id m=19456 KiB, t=2, p=1): {logins['rps']:.0f}/s   "
+              f"p99 {logins['p99_ms']:.1f} ms   non-2xx {logins['non2xx']}   "
+              f"(each costs one argon2id verification)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
