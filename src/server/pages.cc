@@ -57,12 +57,13 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
-std::string Register(std::string_view app_display, bool tls, std::string_view csrf_token) {
+std::string Register(std::string_view app_display, bool tls, std::string_view csrf_token,
+                     std::string_view action, int min_password) {
   std::string warning =
       tls ? "" : "<p class=\"warn\" role=\"alert\">Warning: You are not running SSL.</p>\n";
   return Page(app_display, "Register",
               fmt::format("<h1>Create an account for {}</h1>\n{}"
-                          "<form id=\"register\" name=\"register\" action=\"registeruser\" "
+                          "<form id=\"register\" name=\"register\" action=\"{}\" "
                           "method=\"POST\">\n"
                           "<label for=\"username\">Username</label>\n"
                           "<input type=\"text\" id=\"username\" name=\"username\" required "
@@ -70,11 +71,12 @@ std::string Register(std::string_view app_display, bool tls, std::string_view cs
                           "<p class=\"hint\">3 to 128 letters, digits, _ . or @</p>\n"
                           "<label for=\"password\">Password</label>\n"
                           "<input type=\"password\" id=\"password\" name=\"password\" required "
-                          "minlength=\"6\" maxlength=\"128\" autocomplete=\"new-password\">\n"
-                          "<p class=\"hint\">6 to 128 characters</p>\n"
+                          "minlength=\"{}\" maxlength=\"128\" autocomplete=\"new-password\">\n"
+                          "<p class=\"hint\">{} to 128 characters</p>\n"
                           "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n"
                           "<input type=\"submit\" value=\"Register\">\n</form>\n",
-                          HtmlEscape(app_display), warning, HtmlEscape(csrf_token)));
+                          HtmlEscape(app_display), warning, HtmlEscape(action), min_password,
+                          min_password, HtmlEscape(csrf_token)));
 }
 
 std::string Success(std::string_view app_display, std::string_view username) {

@@ -8,7 +8,9 @@
 namespace vendo::server::pages {
 
 // `csrf_token`: goes in a hidden field, matched against the page's cookie on submit.
-std::string Register(std::string_view app_display, bool tls, std::string_view csrf_token);
+// `action`: where the form posts ("registeruser" for 2012, "users" for v2).
+std::string Register(std::string_view app_display, bool tls, std::string_view csrf_token,
+                     std::string_view action = "registeruser", int min_password = 6);
 std::string Success(std::string_view app_display, std::string_view username);
 // `reason` is shown to the user; it must not contain secrets.
 std::string Failure(std::string_view app_display, std::string_view reason);

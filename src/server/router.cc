@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/log.h"
+#include "common/secret.h"
 #include "crypto/hmac.h"
 #include "server/error_mapping.h"
 #include "server/pages.h"
@@ -129,6 +130,18 @@ std::string_view Outcome(const Error* error) {
 
 }  // namespace
 
+HttpResponse Router::RegisterPage(const App& app, const HttpRequest& request,
+                                  std::string_view action, int min_password) {
+  // A fresh token for the form, in the page and in a cookie only this site can read.
+  std::string token = token_random_.Hex(16);
+  HttpResponse page =
+      Html(200, pages::Register(app.display_name, request.tls, token, action, min_password));
+  page.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + token +
+                                              "; Path=/; HttpOnly; SameSite=Strict" +
+                                              (request.tls ? "; Secure" : ""));
+  return WithApp(Secure(std::move(page), request), app);
+}
+
 Status Router::Audit(const App& app, const HttpRequest& request, AuditEvent event) {
   event.app = app.config.name;
   event.request_id = request.request_id;
@@ -233,16 +246,9 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
                  request),
           app));
       return;
-    case Endpoint::kRegisterPage: {
-      // A fresh token for the form, in the page and in a cookie only this site can read.
-      std::string token = token_random_.Hex(16);
-      HttpResponse page = Html(200, pages::Register(app.display_name, request.tls, token));
-      page.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + token +
-                                                  "; Path=/; HttpOnly; SameSite=Strict" +
-                                                  (request.tls ? "; Secure" : ""));
-      respond(WithApp(Secure(std::move(page), request), app));
+    case Endpoint::kRegisterPage:
+      respond(RegisterPage(app, request, "registeruser", 6));
       return;
-    }
     case Endpoint::kGetToken:
       GetToken(app, request, std::move(respond));
       return;
@@ -468,6 +474,14 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
     fail(V2Code::kInvalidRequest, "HTTPS required", app);
     return;
   }
+  if (rest == "/register" && request.method == "GET") {
+    if (app->config.mode != Mode::kIdentity) {
+      fail(V2Code::kWrongMode, "this app registers devices, not users", app);
+      return;
+    }
+    respond(RegisterPage(*app, request, "users", 8));
+    return;
+  }
   if (rest == "/devices/self" || rest == "/devices/self/rotate") {
     bool rotate = rest == "/devices/self/rotate";
     if (request.method != (rotate ? "POST" : "DELETE")) {
@@ -557,6 +571,10 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       HttpResponse r;
       r.content_type = "application/json";
       r.app = app->config.name;
+      if (!login && request.content_type.starts_with("application/x-www-form-urlencoded")) {
+        respond(V2SignUpForm(*app, request));
+        return;
+      }
       if (!login) {
         auto limited = limiter_.Registration(app->config.name, request.client, app->config.limits);
         V2Result<std::string> user_id =
@@ -605,6 +623,56 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
     return;
   }
   fail(V2Code::kNotFound, "no such endpoint", app);
+}
+
+HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
+  // The page at /v2/apps/NAME/register posts here: the same checks as the JSON sign-up,
+  // answered with pages instead of JSON.
+  auto params = ParamsOf(request);
+  if (params && CrossSite(request, *params)) {
+    (void)Audit(app, request, {.action = "register_user", .outcome = "cross_site_request"});
+    return WithApp(
+        Html(403, pages::Failure(app.display_name, "The form must be sent from this site.")), app);
+  }
+  auto username = params ? params->Get("username") : std::nullopt;
+  auto password = params ? params->Get("password") : std::nullopt;
+  if (!username || !password) {
+    return WithApp(Html(400, pages::MissingParameters(app.display_name)), app);
+  }
+  V2Result<std::string> user_id;
+  if (auto limited = limiter_.Registration(app.config.name, request.client, app.config.limits);
+      !limited) {
+    user_id = std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
+                                        RetryAfterSeconds(limited.error())});
+  } else {
+    SecretString body(boost::json::serialize(
+        boost::json::object{{"username", *username}, {"password", *password}}));
+    user_id = v2_.SignUp(app, body.Reveal());
+  }
+  (void)Audit(app, request,
+              {.action = "register_user",
+               .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code),
+               .user = *username});
+  if (user_id) {
+    return WithApp(Html(200, pages::Success(app.display_name, *username)), app);
+  }
+  const V2Failure& failure = user_id.error();
+  switch (failure.code) {
+    case V2Code::kUsernameTaken:
+      return WithApp(Html(409, pages::Failure(app.display_name, "That username is already taken.")),
+                     app);
+    case V2Code::kRateLimited: {
+      HttpResponse busy = Html(429, pages::Failure(app.display_name,
+                                                   "Too many registrations from your address. "
+                                                   "Please try again later."));
+      busy.headers.emplace_back("Retry-After", std::to_string(failure.retry_after));
+      return WithApp(std::move(busy), app);
+    }
+    case V2Code::kInvalidRequest:
+      return WithApp(Html(400, pages::Failure(app.display_name, failure.message)), app);
+    default:
+      return WithApp(Html(500, pages::ServerError(app.display_name)), app);
+  }
 }
 
 void Router::V2Token(const App& app, HttpRequest request, Responder respond) {

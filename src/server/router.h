@@ -45,6 +45,11 @@ class Router final : public Handler {
   void RegisterUser(const App& app, const HttpRequest& request, Responder respond);
   // /v2/apps/NAME/...: protocol v2 (docs/protocol-v2.md).
   void HandleV2(HttpRequest request, Responder respond);
+  // The registration page; its form posts to `action`.
+  HttpResponse RegisterPage(const App& app, const HttpRequest& request, std::string_view action,
+                            int min_password);
+  // The v2 sign-up sent from the HTML form (answers with pages, not JSON).
+  HttpResponse V2SignUpForm(const App& app, const HttpRequest& request);
   void V2Token(const App& app, HttpRequest request, Responder respond);
   // Records one audit event for `request` (its id, client and app filled in).
   Status Audit(const App& app, const HttpRequest& request, AuditEvent event);

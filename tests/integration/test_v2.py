@@ -239,6 +239,45 @@ failed_logins_per_user = 3
             "uid": "x" * 32, "username": "grace", "timestamp": ts,
             "signature": sign_hex(h, ts)})[0], 401)
 
+    def test_sign_up_through_the_html_form(self):
+        status, page, headers = self.v.request("GET", "/v2/apps/ident/register")
+        self.assertEqual(status, 200)
+        self.assertIn(b'action="users"', page)
+        self.assertIn(b'minlength="8"', page)
+        self.assertEqual(headers["x-frame-options"], "DENY")
+        cookie = headers["set-cookie"].split(";")[0]
+        token = cookie.split("=", 1)[1]
+        origin = {"Cookie": cookie, "Origin": f"http://127.0.0.1:{self.v.port}"}
+        form = {"username": "ivy", "password": "form password", "csrf": token}
+        status, page, _ = self.v.request("POST", "/v2/apps/ident/users", form, headers=origin)
+        self.assertEqual(status, 200, page)
+        self.assertIn(b"ivy", page)
+        # The account works for a JSON login.
+        status, login, _ = self.post("/v2/apps/ident/login", json.dumps(
+            {"username": "ivy", "password": "form password"}).encode())
+        self.assertEqual(status, 200, login)
+        # Errors come back as pages a person can read.
+        status, page, _ = self.v.request("POST", "/v2/apps/ident/users", form, headers=origin)
+        self.assertEqual(status, 409)
+        self.assertIn(b"already taken", page)
+        status, page, _ = self.v.request("POST", "/v2/apps/ident/users",
+                                         dict(form, username="ivy2", password="short"),
+                                         headers=origin)
+        self.assertEqual(status, 400)
+        self.assertIn(b"8 to 1024", page)
+        self.assertEqual(self.v.request("POST", "/v2/apps/ident/users", {"username": "ivy3", "csrf": token},
+                                        headers=origin)[0], 400)
+        # Another site cannot post it, and a browser holding the cookie must send the token.
+        self.assertEqual(self.v.request("POST", "/v2/apps/ident/users",
+                                        dict(form, username="ivy4"),
+                                        headers={"Origin": "https://evil.example"})[0], 403)
+        self.assertEqual(self.v.request("POST", "/v2/apps/ident/users",
+                                        dict(form, username="ivy5", csrf="x"),
+                                        headers={"Cookie": cookie})[0], 403)
+        # Anonymous apps have no sign-up page.
+        status, body, _ = self.v.request("GET", "/v2/apps/sensors/register")
+        self.assertEqual((status, json.loads(body)["error"]["code"]), (405, "wrong_mode"))
+
     def test_a_login_brute_force_locks_the_user(self):
         creds = {"username": "ivan", "password": "correct password"}
         self.assertEqual(self.post("/v2/apps/ident/users", json.dumps(creds).encode())[0], 201)
