@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <iterator>
 
+#include "cli/client_commands.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -18,7 +19,9 @@ int main(int argc, char** argv) {
       "  vendo config check /etc/vendo/vendo.toml\n"
       "  vendo policy render --config /etc/vendo/vendo.toml --app photos --user alice\n"
       "  vendo store copy --from sqlite:///var/lib/vendo/vendo.db --to "
-      "postgres://vendo@db/vendo\n\n"
+      "postgres://vendo@db/vendo\n"
+      "  vendo client register --endpoint https://tvm.example.com --app sensors\n"
+      "  vendo credential-process                (for credential_process in ~/.aws/config)\n\n"
       "Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.\n"
       "Documentation: docs/configuration.md, docs/compatibility.md");
 
@@ -206,6 +209,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--user", admin.username, "The username")->required();
   }
 
+  auto client_cli = vendo::cli::AddClientCommands(app);
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -266,6 +270,9 @@ int main(int argc, char** argv) {
     if (*cmd) {
       return vendo::cli::UserChange(admin, what);
     }
+  }
+  if (auto code = vendo::cli::RunClientCommand(*client_cli)) {
+    return *code;
   }
   if (*version_cmd) {
     std::printf("vendo %s\n", VENDO_VERSION);
