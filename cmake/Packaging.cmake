@@ -14,6 +14,8 @@ install(FILES README.md docs/configuration.md docs/issuers.md docs/compatibility
         DESTINATION share/doc/vendo)
 
 set(CPACK_GENERATOR DEB)
+# The server package only: the client library (component "client") is installed on its own.
+set(CPACK_INSTALL_CMAKE_PROJECTS "${PROJECT_BINARY_DIR};vendo;Unspecified;/")
 set(CPACK_PACKAGE_NAME vendo)
 set(CPACK_PACKAGE_VENDOR "vendo")
 set(CPACK_PACKAGE_CONTACT "vendo developers <vendo@localhost>")

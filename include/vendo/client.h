@@ -89,6 +89,8 @@ struct HttpRequest {
   std::string url{};  // absolute: http://… or https://…
   std::vector<std::pair<std::string, std::string>> headers{};
   std::string body{};
+  // The first header named `name` (case-insensitive), or "".
+  std::string Header(std::string_view name) const;
 };
 struct HttpResponse {
   int status = 0;
@@ -162,6 +164,14 @@ class Client {
   // Server clock minus this device's clock, as last seen in a `Date` header.
   virtual std::chrono::seconds ClockSkew() const = 0;
 };
+
+// Signs `request` for an AWS service with Signature Version 4, so that apps without an AWS
+// SDK can use the credentials: adds Host, X-Amz-Date, X-Amz-Content-Sha256,
+// X-Amz-Security-Token and Authorization headers. The URL's path and query must already be
+// percent-encoded as they will be sent; paths are signed as given (as S3 wants).
+Status SignAwsRequest(HttpRequest& request, const Credentials& credentials,
+                      std::string_view region, std::string_view service,
+                      std::chrono::system_clock::time_point now);
 
 // Formats credentials as the JSON an AWS `credential_process` must print.
 std::string CredentialProcessJson(const Credentials& credentials);

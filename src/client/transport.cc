@@ -55,7 +55,9 @@ class RealTime final : public TimeSource {
 
 }  // namespace
 
-std::string HttpResponse::Header(std::string_view name) const {
+namespace {
+std::string FindHeader(const std::vector<std::pair<std::string, std::string>>& headers,
+                       std::string_view name) {
   for (const auto& [k, v] : headers) {
     if (EqualsIgnoreCase(k, name)) {
       return v;
@@ -63,6 +65,10 @@ std::string HttpResponse::Header(std::string_view name) const {
   }
   return {};
 }
+}  // namespace
+
+std::string HttpRequest::Header(std::string_view name) const { return FindHeader(headers, name); }
+std::string HttpResponse::Header(std::string_view name) const { return FindHeader(headers, name); }
 
 Result<std::unique_ptr<Transport>> DefaultTransport(const std::string& ca_file) {
   net::HttpClientOptions options;
