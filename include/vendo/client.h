@@ -159,6 +159,8 @@ class Client {
   // Forgets the device and its credentials (logout). The next call starts afresh.
   virtual Status Forget() = 0;
 
+  // This device's id on the server ("" before it registers or logs in); not a secret.
+  virtual std::string DeviceId() const = 0;
   // The region of the last credentials, if the server named it (v2).
   virtual std::string Region() const = 0;
   // Server clock minus this device's clock, as last seen in a `Date` header.
@@ -169,9 +171,8 @@ class Client {
 // SDK can use the credentials: adds Host, X-Amz-Date, X-Amz-Content-Sha256,
 // X-Amz-Security-Token and Authorization headers. The URL's path and query must already be
 // percent-encoded as they will be sent; paths are signed as given (as S3 wants).
-Status SignAwsRequest(HttpRequest& request, const Credentials& credentials,
-                      std::string_view region, std::string_view service,
-                      std::chrono::system_clock::time_point now);
+Status SignAwsRequest(HttpRequest& request, const Credentials& credentials, std::string_view region,
+                      std::string_view service, std::chrono::system_clock::time_point now);
 
 // Formats credentials as the JSON an AWS `credential_process` must print.
 std::string CredentialProcessJson(const Credentials& credentials);

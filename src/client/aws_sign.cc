@@ -6,9 +6,8 @@
 
 namespace vendo::client {
 
-Status SignAwsRequest(HttpRequest& request, const Credentials& credentials,
-                      std::string_view region, std::string_view service,
-                      std::chrono::system_clock::time_point now) {
+Status SignAwsRequest(HttpRequest& request, const Credentials& credentials, std::string_view region,
+                      std::string_view service, std::chrono::system_clock::time_point now) {
   auto url = net::ParseHttpUrl(request.url);
   if (!url) {
     return std::unexpected(url.error());

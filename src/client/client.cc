@@ -92,6 +92,11 @@ class ClientImpl final : public Client {
     });
   }
 
+  std::string DeviceId() const override {
+    std::lock_guard lock(mu_);
+    return state_.device_id;
+  }
+
   std::string Region() const override {
     std::lock_guard lock(mu_);
     return state_.region;

@@ -1,7 +1,9 @@
 """End to end against a real S3 + STS server that enforces session policies: Ceph RGW,
 started by ../shared/ceph-rgw-sts/start.sh on loopback. vendo's aws-assume-role issuer vends
 credentials with the shipped per-user S3 template; alice's work under BUCKET/alice/ and are
-refused under BUCKET/bob/."""
+refused under BUCKET/bob/. The sample app (samples/s3_upload, on libvendo-client and protocol
+v2) shows the same from a device."""
+import json
 import os
 import shutil
 import subprocess
@@ -46,6 +48,20 @@ class RgwEndToEndTest(unittest.TestCase):
         with open(os.path.join(cls.dir, "policy.json"), "w") as f:
             f.write(policy)  # pretty-printed on purpose: vendo must send it compact to RGW
         cls.config = write_config(cls.dir, f"""
+[apps.photos]
+allow_insecure_legacy = true
+mode = "identity"
+app_name = "Photos"
+public_endpoint = "https://files.example.com/apps/photos"
+issuer = "aws-assume-role"
+duration_seconds = 900
+policy_file = "policy.json"
+[apps.photos.aws]
+endpoint = "{cls.rgw['RGW_ENDPOINT']}"
+region = "{cls.rgw['RGW_REGION']}"
+role_arn = "{cls.rgw['RGW_ROLE_ARN']}"
+access_key_id = "{cls.rgw['TVM_ACCESS_KEY_ID']}"
+secret_access_key_file = "secret"
 [apps.files]
 allow_insecure_legacy = true
 mode = "identity"
@@ -105,6 +121,49 @@ secret_access_key_file = "secret"
             self.assertEqual(sorted(o["Key"] for o in listed["Contents"]),
                              [f"{me}/from-vendo.txt", f"{me}/seed.txt"])
             self.assertDenied(s3.list_objects_v2, Bucket=bucket, Prefix=f"{other}/")
+
+    def test_the_sample_app_uploads_under_its_own_prefix_only(self):
+        sample = os.environ.get("VENDO_SAMPLE",
+                                os.path.join(REPO, "build/samples/s3_upload/vendo-s3-upload"))
+        bucket = self.rgw["RGW_BUCKET"]
+        status, body, _ = self.v.request(
+            "POST", "/v2/apps/photos/users",
+            body=b'{"username": "alice", "password": "alice-pw-123"}',
+            headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 201, body)
+        pw = write_secret(self.dir, "alice-pw", "alice-pw-123")
+        photo = os.path.join(self.dir, "holiday.txt")
+        with open(photo, "w") as f:
+            f.write("a photo, honestly\n")
+        state = os.path.join(self.dir, "device", "vendo.json")
+        common = [sample, "--endpoint", f"http://127.0.0.1:{self.v.port}", "--app", "photos",
+                  "--state", state, "--username", "alice", "--password-file", pw,
+                  "--s3", self.rgw["RGW_ENDPOINT"], "--region", self.rgw["RGW_REGION"],
+                  "--bucket", bucket, "--file", photo]
+        run = subprocess.run(common, capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn(f"uploaded s3://{bucket}/alice/holiday.txt", run.stdout)
+        self.assertIn("  alice/holiday.txt", run.stdout.splitlines())
+        self.assertEqual(os.stat(state).st_mode & 0o777, 0o600)
+        # It really is in the bucket: read it back with boto3 (an independent signer) using
+        # the credentials the device cached in its state file.
+        import boto3
+        from botocore.config import Config
+        with open(state) as f:
+            cached = json.load(f)["credentials"]
+        s3 = boto3.client("s3", endpoint_url=self.rgw["RGW_ENDPOINT"],
+                          region_name=self.rgw["RGW_REGION"],
+                          aws_access_key_id=cached["AccessKeyId"],
+                          aws_secret_access_key=cached["SecretAccessKey"],
+                          aws_session_token=cached["SessionToken"],
+                          config=Config(s3={"addressing_style": "path"}))
+        self.assertEqual(s3.get_object(Bucket=bucket, Key="alice/holiday.txt")["Body"].read(),
+                         b"a photo, honestly\n")
+        # The same device's credentials are refused under another user's prefix.
+        refused = subprocess.run(common + ["--prefix", "bob/"], capture_output=True, text=True,
+                                 timeout=60)
+        self.assertEqual(refused.returncode, 3, refused.stderr)
+        self.assertIn("AccessDenied", refused.stderr)
 
 
 if __name__ == "__main__":
