@@ -26,6 +26,10 @@ foreach(kind SHARED STATIC)
                                              ARCHIVE_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/lib
                                              LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/lib)
 endforeach()
+if(VENDO_SANITIZE)
+  # A sanitizer build's library needs the sanitizer runtime in whatever links it.
+  target_link_options(vendo_client_static INTERFACE -fsanitize=${VENDO_SANITIZE})
+endif()
 set_target_properties(vendo_client_shared PROPERTIES EXPORT_NAME client
                                                      VERSION ${PROJECT_VERSION}
                                                      SOVERSION ${PROJECT_VERSION_MAJOR})
