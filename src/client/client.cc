@@ -251,27 +251,32 @@ class ClientImpl final : public Client {
 
   // --- Registration and login ---
 
+  // POSTs a v2 registration or login; keeps the device id and secret the server answers with.
+  Status V2DeviceGrant(std::string_view what, const std::string& body, int expected, State& s) {
+    auto r = Call([&] { return Json(V2Url(what), body); });
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    if (r->status != expected) {
+      return std::unexpected(wire::V2Error(r->status, r->body));
+    }
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(r->body, ec);
+    const auto* obj = ec ? nullptr : doc.if_object();
+    const auto* id = obj ? obj->if_contains("device_id") : nullptr;
+    const auto* secret = obj ? obj->if_contains("device_secret") : nullptr;
+    if (!id || !secret || !id->is_string() || !secret->is_string()) {
+      return Fail(ErrorCode::kInternal, "the server's answer lacks the device id or secret");
+    }
+    s.device_id = id->as_string();
+    s.device_secret = secret->as_string();
+    return {};
+  }
+
   Status RegisterDevice(State& s) {
     s = State{.endpoint = s.endpoint, .app = s.app, .protocol = s.protocol, .mode = s.mode};
     if (opt_.protocol == Protocol::kV2) {
-      auto r = Call([&] { return Json(V2Url("devices"), "{}"); });
-      if (!r) {
-        return std::unexpected(r.error());
-      }
-      if (r->status != 201) {
-        return std::unexpected(wire::V2Error(r->status, r->body));
-      }
-      boost::system::error_code ec;
-      auto doc = boost::json::parse(r->body, ec);
-      const auto* obj = ec ? nullptr : doc.if_object();
-      const auto* id = obj ? obj->if_contains("device_id") : nullptr;
-      const auto* secret = obj ? obj->if_contains("device_secret") : nullptr;
-      if (!id || !secret || !id->is_string() || !secret->is_string()) {
-        return Fail(ErrorCode::kInternal, "the server's registration answer lacks a field");
-      }
-      s.device_id = id->as_string();
-      s.device_secret = secret->as_string();
-      return {};
+      return V2DeviceGrant("devices", "{}", 201, s);
     }
     // 2012: the device makes its uid and key and sends them (in the URL: that protocol's flaw).
     for (int tries = 0; tries < 2; ++tries) {
@@ -301,26 +306,12 @@ class ClientImpl final : public Client {
     if (opt_.protocol == Protocol::kV2) {
       std::string body = boost::json::serialize(
           boost::json::object{{"username", username}, {"password", password}});
-      auto r = Call([&] { return Json(V2Url("login"), body); });
+      Status st = V2DeviceGrant("login", body, 200, s);
       OPENSSL_cleanse(body.data(), body.size());
-      if (!r) {
-        return std::unexpected(r.error());
+      if (st) {
+        s.username = username;
       }
-      if (r->status != 200) {
-        return std::unexpected(wire::V2Error(r->status, r->body));
-      }
-      boost::system::error_code ec;
-      auto doc = boost::json::parse(r->body, ec);
-      const auto* obj = ec ? nullptr : doc.if_object();
-      const auto* id = obj ? obj->if_contains("device_id") : nullptr;
-      const auto* secret = obj ? obj->if_contains("device_secret") : nullptr;
-      if (!id || !secret || !id->is_string() || !secret->is_string()) {
-        return Fail(ErrorCode::kInternal, "the server's login answer lacks a field");
-      }
-      s.device_id = id->as_string();
-      s.device_secret = secret->as_string();
-      s.username = username;
-      return {};
+      return st;
     }
     if (opt_.legacy_app_name.empty()) {
       return Fail(ErrorCode::kInvalidArgument,
