@@ -7,11 +7,12 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libssl-dev libsqlite3-dev libpq-dev libpugixml-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libargon2-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
 )
 test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl procps ca-certificates
            ceph-mon ceph-osd radosgw  # Ceph RGW: the real S3 + STS peer of the e2e test
-           postgresql haproxy)        # the shared store and the load balancer of the scale-out tests
+           postgresql haproxy         # the shared store and the load balancer of the scale-out tests
+           chromium chromium-driver)  # the browser test of the sign-up pages
 bench_pkgs=(wrk nginx-light)
 fuzz_pkgs=(clang-16 libclang-rt-16-dev)  # libFuzzer; clang 16 reads libstdc++ 12's <expected>
 
