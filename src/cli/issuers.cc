@@ -124,6 +124,26 @@ Result<std::unique_ptr<IssuerSet>> IssuerSet::Build(const server::Config& cfg, c
   return set;
 }
 
+void IssuerSet::ExportTo(metrics::PromRecorder& recorder) const {
+  for (const auto& [name, entry] : by_app_) {
+    recorder.AddIssuer(name, std::string(entry.issuer->Kind()), [entry] {
+      metrics::IssuerCounters out;
+      if (entry.cache != nullptr) {
+        auto c = entry.cache->Stats();
+        out.cache_hits = c.hits + c.shared;
+        out.cache_misses = c.misses;
+      }
+      if (entry.sts_client != nullptr) {
+        auto s = entry.sts_client->Stats();
+        out.sts_calls = s.attempts;
+        out.sts_errors = s.failures;
+        out.sts_throttles = s.throttled;
+      }
+      return out;
+    });
+  }
+}
+
 void IssuerSet::LogStats() const {
   for (const auto& [name, entry] : by_app_) {
     LogLine line(LogLevel::kInfo, "issuer stats");

@@ -12,6 +12,7 @@
 #include "common/random.h"
 #include "issuer/caching_issuer.h"
 #include "issuer/issuer.h"
+#include "metrics/prom_recorder.h"
 #include "net/http_client.h"
 #include "server/config.h"
 #include "sts/credential_provider.h"
@@ -28,6 +29,8 @@ class IssuerSet {
   issuer::Issuer* For(const std::string& app) const { return by_app_.at(app).issuer; }
   // One log line per app with its credential cache and STS counters.
   void LogStats() const;
+  // The same counters for /metrics, read at each scrape.
+  void ExportTo(metrics::PromRecorder& recorder) const;
 
  private:
   IssuerSet() = default;

@@ -11,7 +11,10 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/secret_file.h"
 #include "crypto/secret_box.h"
+#include "metrics/prom_recorder.h"
+#include "server/admin.h"
 #include "server/audit.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -20,6 +23,7 @@
 #include "server/router.h"
 #include "server/v2_service.h"
 #include "store/caching_store.h"
+#include "store/timed_store.h"
 
 namespace vendo::cli {
 namespace {
@@ -81,6 +85,66 @@ void RaiseFileLimit(int max_connections) {
   }
 }
 
+// The admin listener (/metrics, /healthz, /readyz, the status page) on its own thread.
+struct AdminListener {
+  std::unique_ptr<server::AdminHandler> handler;
+  std::unique_ptr<server::HttpServer> server;
+  std::thread thread;
+  std::string url;
+  bool token = false;
+
+  ~AdminListener() { Stop(); }
+  void Stop() {
+    if (server) {
+      server->Stop();
+      thread.join();
+      server.reset();
+    }
+  }
+};
+
+Result<std::unique_ptr<AdminListener>> StartAdmin(const Config& cfg,
+                                                  const std::vector<std::unique_ptr<App>>& apps,
+                                                  store::Store& store, server::TaskRunner& blocking,
+                                                  const metrics::PromRecorder& recorder,
+                                                  const Clock& clock) {
+  auto admin = std::make_unique<AdminListener>();
+  if (cfg.admin.listen.empty()) {
+    return admin;
+  }
+  std::string token;
+  if (!cfg.admin.token_file.empty()) {
+    auto read = ReadSecretFile(cfg.admin.token_file);
+    if (!read) {
+      return Fail(ErrorCode::kInvalidArgument, "admin.token_file: " + read.error().message);
+    }
+    token = std::string(read->Reveal());
+    admin->token = true;
+  }
+  admin->handler = std::make_unique<server::AdminHandler>(apps, store, blocking, recorder, clock,
+                                                          token, VENDO_VERSION);
+  auto [host, port] = *server::SplitHostPort(cfg.admin.listen);
+  server::HttpServerOptions options;
+  options.host = host;
+  options.port = port;
+  options.threads = 1;
+  options.max_connections = 64;
+  auto made = server::HttpServer::Create(options, *admin->handler);
+  if (!made) {
+    return Fail(made.error().code,
+                "admin.listen " + cfg.admin.listen + ": " + made.error().message);
+  }
+  admin->server = std::move(*made);
+  admin->url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+               std::to_string(admin->server->port());
+  LogLine(LogLevel::kInfo, "admin listening")
+      .Str("address", admin->url)
+      .Bool("bearer_token_required", admin->token)
+      .Emit();
+  admin->thread = std::thread([s = admin->server.get()] { s->Run(); });
+  return admin;
+}
+
 }  // namespace
 
 int Serve(const ServeOptions& options) {
@@ -123,12 +187,17 @@ int Serve(const ServeOptions& options) {
   if (!store) {
     return fail("store " + cfg.store.location.Display() + ": " + store.error().message);
   }
-  store::CachingStore cached_store(*store->store, clock,
+  metrics::PromRecorder recorder(clock);
+  store::TimedStore timed_store(*store->store, [&recorder](std::string_view op, auto latency) {
+    recorder.StoreCall(op, latency);
+  });
+  store::CachingStore cached_store(timed_store, clock,
                                    {cfg.store.cache_ttl, cfg.store.cache_max_entries});
   auto issuers = IssuerSet::Build(cfg, clock, random);
   if (!issuers) {
     return fail(issuers.error().message);
   }
+  (*issuers)->ExportTo(recorder);
 
   std::vector<std::unique_ptr<App>> apps;
   const App* default_app = nullptr;
@@ -154,12 +223,14 @@ int Serve(const ServeOptions& options) {
   server::V2Service v2(cached_store, clock, random);
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
   server::Limiter limiter(cached_store, clock);
-  server::Router router(apps, default_app, service, v2, cached_store, *blocking, audit, limiter);
+  server::Router router(apps, default_app, service, v2, cached_store, *blocking, audit, limiter,
+                        recorder);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http = cfg.server.http;
   http.host = host;
   http.port = port;
+  http.recorder = &recorder;
   if (http.threads <= 0) {
     http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
@@ -186,7 +257,17 @@ int Serve(const ServeOptions& options) {
           .Emit();
     }
   }
+  auto started_admin = StartAdmin(cfg, apps, cached_store, *blocking, recorder, clock);
+  if (!started_admin) {
+    return fail(started_admin.error().message);
+  }
+  std::unique_ptr<AdminListener> admin = std::move(*started_admin);
   PrintBanner(cfg, apps, base_url);
+  if (admin->server) {
+    std::printf("  admin %s (/metrics, /readyz, status page)%s\n", admin->url.c_str(),
+                admin->token ? "  bearer token required" : "");
+    std::fflush(stdout);
+  }
   LogLine(LogLevel::kInfo, "listening")
       .Str("address", authority)
       .Int("port", (*server)->port())
@@ -197,6 +278,7 @@ int Serve(const ServeOptions& options) {
   FlushLogs();
 
   (*server)->Run();
+  admin->Stop();
 
   blocking.reset();  // finish queued store writes while the server's executors still exist
   (*issuers)->LogStats();

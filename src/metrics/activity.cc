@@ -24,8 +24,8 @@ void Activity::Event(std::string_view app, std::string_view action, std::string_
   MinuteCounts& slot = Slot(MinuteOf(now));
   if (!ok) {
     ++slot.errors;
-    recent_.push_front(RecentError{now, std::string(app), std::string(action),
-                                   std::string(outcome)});
+    recent_.push_front(
+        RecentError{now, std::string(app), std::string(action), std::string(outcome)});
     if (recent_.size() > kRecentErrors) {
       recent_.pop_back();
     }

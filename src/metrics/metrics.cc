@@ -9,10 +9,13 @@ std::string_view EndpointOf(std::string_view path) {
       "registerdevice", "gettoken", "login", "registeruser", "register.jsp", "", "/"};
   static constexpr std::array<std::string_view, 7> kV2 = {
       "devices", "users", "login", "token", "register", "devices/self", "devices/self/rotate"};
-  static constexpr std::array<std::string_view, 7> kV2Labels = {
-      "v2/devices",  "v2/users",        "v2/login",
-      "v2/token",    "v2/register",     "v2/devices/self",
-      "v2/devices/self/rotate"};
+  static constexpr std::array<std::string_view, 7> kV2Labels = {"v2/devices",
+                                                                "v2/users",
+                                                                "v2/login",
+                                                                "v2/token",
+                                                                "v2/register",
+                                                                "v2/devices/self",
+                                                                "v2/devices/self/rotate"};
   if (path.empty()) return "other";
   if (path == "/healthz") return "healthz";
   if (path == "/readyz") return "readyz";

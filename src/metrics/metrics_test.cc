@@ -57,12 +57,12 @@ TEST(PromRecorder, ScrapesWhatWasRecorded) {
   r.Event("photos", "login", "rate_limited");
   r.Event("photos", "register_user", "ok");
   r.StoreCall("find_device", 2ms);
-  r.AddIssuer("photos", "aws-assume-role", [] {
-    return IssuerCounters{.cache_hits = 7, .cache_misses = 2, .sts_calls = 3};
-  });
+  r.AddIssuer("photos", "aws-assume-role",
+              [] { return IssuerCounters{.cache_hits = 7, .cache_misses = 2, .sts_calls = 3}; });
   std::string text = r.Scrape();
-  EXPECT_NE(text.find(R"(vendo_http_requests_total{app="photos",endpoint="gettoken",status="200"} 2)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(R"(vendo_http_requests_total{app="photos",endpoint="gettoken",status="200"} 2)"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find(R"(endpoint="other",status="401"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(vendo_lockouts_total{app="photos"} 1)"), std::string::npos);

@@ -160,8 +160,7 @@ void PromRecorder::Request(std::string_view app, std::string_view path, int stat
   s.second->Observe(Seconds(latency));
 }
 
-void PromRecorder::Event(std::string_view app, std::string_view action,
-                         std::string_view outcome) {
+void PromRecorder::Event(std::string_view app, std::string_view action, std::string_view outcome) {
   std::string a(app), o(outcome);
   impl_->events.Add({{"app", a}, {"action", std::string(action)}, {"outcome", o}}).Increment();
   if (action == "register_device" || action == "register_user") {

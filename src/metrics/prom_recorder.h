@@ -1,11 +1,12 @@
 // PromRecorder: the Recorder behind /metrics, on prometheus-cpp (Prometheus text format).
 //
 // Families (every counter ends in _total):
-//   vendo_http_requests_total{app,endpoint,status}, vendo_http_request_duration_seconds{app,endpoint}
-//   vendo_registrations_total{app,outcome}, vendo_logins_total{app,outcome},
-//   vendo_lockouts_total{app}, vendo_vends_total{app,outcome}, vendo_events_total{app,action,outcome}
-//   vendo_store_call_duration_seconds{operation}
-//   vendo_credential_cache_{hits,misses}_total{app}, vendo_sts_{calls,errors,throttles}_total{app,issuer}
+//   vendo_http_requests_total{app,endpoint,status},
+//   vendo_http_request_duration_seconds{app,endpoint} vendo_registrations_total{app,outcome},
+//   vendo_logins_total{app,outcome}, vendo_lockouts_total{app}, vendo_vends_total{app,outcome},
+//   vendo_events_total{app,action,outcome} vendo_store_call_duration_seconds{operation}
+//   vendo_credential_cache_{hits,misses}_total{app},
+//   vendo_sts_{calls,errors,throttles}_total{app,issuer}
 // The last two come from the issuers' own counters, read at each scrape (AddIssuer).
 #pragma once
 

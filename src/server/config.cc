@@ -458,8 +458,27 @@ std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
   }
   Checker c;
   Config cfg;
-  CheckUnknownKeys(c, root, "",
-                   {"server", "store", "credential_cache", "audit", "default_app", "apps"});
+  CheckUnknownKeys(
+      c, root, "",
+      {"server", "admin", "store", "credential_cache", "audit", "default_app", "apps"});
+  if (const auto* a = root["admin"].as_table()) {
+    CheckUnknownKeys(c, *a, "admin.", {"listen", "token_file"});
+    c.Read(*a, "listen", "admin.listen", cfg.admin.listen);
+    c.Read(*a, "token_file", "admin.token_file", cfg.admin.token_file);
+    if (!cfg.admin.token_file.empty()) {
+      cfg.admin.token_file = Resolve(base_dir, cfg.admin.token_file);
+    }
+  }
+  if (!cfg.admin.listen.empty()) {
+    auto hp = SplitHostPort(cfg.admin.listen);
+    if (!hp) {
+      c.Problem("admin.listen", "must be HOST:PORT, e.g. 127.0.0.1:9090, or \"\" for none");
+    } else if (!net::IsLoopbackHost(hp->first) && cfg.admin.token_file.empty()) {
+      c.Problem("admin.token_file",
+                "required when admin.listen is not on loopback: metrics and the status page "
+                "must not be open to the network");
+    }
+  }
   if (const auto* a = root["audit"].as_table()) {
     CheckUnknownKeys(c, *a, "audit.", {"file"});
     c.Read(*a, "file", "audit.file", cfg.audit.file);
@@ -516,6 +535,7 @@ Config DevConfig(const std::string& listen, const std::string& data_dir) {
   Config cfg;
   cfg.dev = true;
   cfg.server.listen = listen;
+  cfg.admin.listen = "127.0.0.1:0";  // a free port, shown in the banner
   cfg.store.path = data_dir + "/vendo.db";
   cfg.store.location.sqlite_path = cfg.store.path;
   cfg.store.master_key_file = data_dir + "/master.key";

@@ -96,8 +96,17 @@ struct AuditConfig {
   std::string file;  // JSON lines appended here (0600); empty = stderr
 };
 
+// The admin listener: /metrics, /healthz, /readyz and the status page.
+struct AdminConfig {
+  std::string listen = "127.0.0.1:9090";  // "" turns it off
+  // A file holding the bearer token requests must carry. Required when `listen` is not on
+  // loopback; optional (but honoured) on loopback.
+  std::string token_file;
+};
+
 struct Config {
   ServerConfig server;
+  AdminConfig admin;
   AuditConfig audit;
   StoreConfig store;
   CredentialCacheConfig credential_cache;

@@ -375,6 +375,9 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
             r, {http::obsolete_reason(*status), HttpDate(), request_id, false, false});
         (void)co_await asio::async_write(stream, asio::buffer(wire), kTuple);
         AccessLog(request_id, "-", "-", r.status, started, wire.size(), "", remote);
+        if (options.recorder != nullptr) {
+          options.recorder->Request("", "", r.status, std::chrono::steady_clock::now() - started);
+        }
       }
       co_return;
     }
@@ -427,6 +430,10 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
       sent += an;
     }
     AccessLog(request_id, method, path, response.status, started, sent, response.app, client);
+    if (options.recorder != nullptr) {
+      options.recorder->Request(response.app, path, response.status,
+                                std::chrono::steady_clock::now() - started);
+    }
     state.busy = false;
     if (wec || !keep_alive) {
       co_return;

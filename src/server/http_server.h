@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/metrics.h"
 #include "server/http_types.h"
 #include "vendo/result.h"
 
@@ -35,6 +36,8 @@ struct HttpServerOptions {
   std::string tls_key_file;
   // Peers (load balancers) whose X-Forwarded-For names the client; see trusted_proxies.h.
   std::vector<std::string> trusted_proxies;
+  // Counts each request (by app, endpoint and status) with its latency; may be null.
+  metrics::Recorder* recorder = nullptr;
 };
 
 class HttpServer {

@@ -2,6 +2,26 @@
 
 #include <fmt/format.h>
 
+namespace vendo::server {
+
+HttpResponse Html(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=UTF-8";
+  r.body = std::move(body);
+  r.expires_now = true;
+  // The pages are static text and one form that posts to this origin.
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                         "frame-ancestors 'none'; base-uri 'none'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return r;
+}
+
+}  // namespace vendo::server
+
 namespace vendo::server::pages {
 namespace {
 

@@ -5,6 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include "server/http_types.h"
+
+namespace vendo::server {
+
+// An HTML response with the security headers every page carries (a strict CSP: no scripts,
+// no external assets; no framing; no sniffing; no referrer).
+HttpResponse Html(int status, std::string body);
+
+}  // namespace vendo::server
+
 namespace vendo::server::pages {
 
 // `csrf_token`: goes in a hidden field, matched against the page's cookie on submit.

@@ -13,22 +13,6 @@ namespace {
 
 using protocol::legacy::Mode;
 
-HttpResponse Html(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "text/html; charset=UTF-8";
-  r.body = std::move(body);
-  r.expires_now = true;
-  // The pages are static text and one form that posts to this origin.
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                         "frame-ancestors 'none'; base-uri 'none'");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("X-Frame-Options", "DENY");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
-  return r;
-}
-
 // HSTS on pages served over TLS: browsers then refuse plain HTTP to this host for a year.
 HttpResponse Secure(HttpResponse r, const HttpRequest& request) {
   if (request.tls) {
@@ -130,6 +114,19 @@ std::string_view Outcome(const Error* error) {
 
 }  // namespace
 
+std::string ReadinessProblems(const std::vector<std::unique_ptr<App>>& apps, store::Store& store) {
+  std::string problems;
+  if (auto ping = store.Ping(); !ping) {
+    problems += "store unavailable\n";
+  }
+  for (const auto& app : apps) {
+    if (auto ready = app->issuer->Ready(); !ready) {
+      problems += "app " + app->config.name + ": " + ready.error().message + "\n";
+    }
+  }
+  return problems;
+}
+
 HttpResponse Router::RegisterPage(const App& app, const HttpRequest& request,
                                   std::string_view action, int min_password) {
   // A fresh token for the form, in the page and in a cookie only this site can read.
@@ -146,6 +143,7 @@ Status Router::Audit(const App& app, const HttpRequest& request, AuditEvent even
   event.app = app.config.name;
   event.request_id = request.request_id;
   event.client = request.client;
+  recorder_.Event(event.app, event.action, event.outcome);
   return audit_.Record(event);
 }
 
@@ -182,15 +180,7 @@ void Router::Handle(HttpRequest request, Responder respond) {
     // Ready when the store answers and every app's issuer holds credentials. The store ping
     // may wait on the network (PostgreSQL), so it runs off the network threads.
     blocking_.Post([this, respond = std::move(respond)] {
-      std::string problems;
-      if (auto ping = store_.Ping(); !ping) {
-        problems += "store unavailable\n";
-      }
-      for (const auto& app : apps_) {
-        if (auto ready = app->issuer->Ready(); !ready) {
-          problems += "app " + app->config.name + ": " + ready.error().message + "\n";
-        }
-      }
+      std::string problems = ReadinessProblems(apps_, store_);
       respond(problems.empty() ? Text(200, "ready\n") : Text(503, problems));
     });
     return;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/random.h"
+#include "metrics/metrics.h"
 #include "server/app.h"
 #include "server/audit.h"
 #include "server/http_types.h"
@@ -19,11 +20,15 @@
 
 namespace vendo::server {
 
+// Why the server is not ready ("" when it is): the store must answer and every app's issuer
+// must hold credentials. May wait on the network: call it off the network threads.
+std::string ReadinessProblems(const std::vector<std::unique_ptr<App>>& apps, store::Store& store);
+
 class Router final : public Handler {
  public:
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
          LegacyService& service, V2Service& v2, store::Store& store, TaskRunner& blocking,
-         AuditLog& audit, Limiter& limiter)
+         AuditLog& audit, Limiter& limiter, metrics::Recorder& recorder)
       : apps_(apps),
         default_app_(default_app),
         service_(service),
@@ -31,7 +36,8 @@ class Router final : public Handler {
         store_(store),
         blocking_(blocking),
         audit_(audit),
-        limiter_(limiter) {}
+        limiter_(limiter),
+        recorder_(recorder) {}
 
   void Handle(HttpRequest request, Responder respond) override;
 
@@ -62,6 +68,7 @@ class Router final : public Handler {
   TaskRunner& blocking_;
   AuditLog& audit_;
   Limiter& limiter_;
+  metrics::Recorder& recorder_;
   OsRandom token_random_;  // CSRF tokens
 };
 

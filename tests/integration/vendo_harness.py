@@ -80,6 +80,7 @@ class Vendo:
         self.binary = binary or VENDO
         self.proc = None
         self.port = None
+        self.admin_url = None  # the admin listener (/metrics, status page), when there is one
         self.stderr_path = os.path.join(self.data_dir, "stderr.log")
 
     def start(self):
@@ -102,6 +103,8 @@ class Vendo:
                 for line in f.read().decode(errors="replace").splitlines():
                     if '"msg":"listening"' in line:
                         self.port = json.loads(line)["port"]
+                    if '"msg":"admin listening"' in line:
+                        self.admin_url = json.loads(line)["address"]
             if self.port and self._pid_alive():
                 return self
             if self.proc.poll() is not None:
@@ -163,7 +166,7 @@ def new_device():
 
 
 def write_config(directory, apps_toml, log_level="info", listen="127.0.0.1:0", store=None,
-                 server_extra="", name="vendo.toml", key_file=None):
+                 server_extra="", name="vendo.toml", key_file=None, admin='listen = "127.0.0.1:0"'):
     """A config file in `directory` with a master key (fresh unless `key_file` is given), a
     loopback listener (a free port by default) and the given [apps.*] tables. `store` replaces
     the SQLite location with other [store] keys. Returns its path."""
@@ -182,6 +185,8 @@ def write_config(directory, apps_toml, log_level="info", listen="127.0.0.1:0", s
 listen = "{listen}"
 log_level = "{log_level}"
 {server_extra}
+[admin]
+{admin}
 [store]
 {store}
 master_key_file = "{key_file}"

@@ -1,0 +1,52 @@
+// TimedStore: times every call to another Store and reports it (operation name and latency),
+// for the store latency metrics. Put it between the database and the record cache, so that it
+// times what the database does.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string_view>
+
+#include "store/store.h"
+
+namespace vendo::store {
+
+class TimedStore final : public Store {
+ public:
+  using Report =
+      std::function<void(std::string_view operation, std::chrono::steady_clock::duration latency)>;
+  TimedStore(Store& inner, Report report) : inner_(inner), report_(std::move(report)) {}
+
+  Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
+  Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
+  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
+                    const SecretString& key) override;
+  Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
+  Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
+                    const SecretString& password_hash) override;
+  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;
+  Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
+  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
+  Status DeleteUser(std::string_view app, std::string_view username) override;
+  Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override;
+  Result<WindowCount> PeekCount(std::string_view key) override;
+  Status ResetCount(std::string_view key) override;
+  Status Ping() override;
+  Result<std::int64_t> CountDevices(std::string_view app) override;
+  Result<std::int64_t> CountUsers(std::string_view app) override;
+
+ private:
+  template <class F>
+  auto Timed(std::string_view operation, F&& call) {
+    auto start = std::chrono::steady_clock::now();
+    auto result = call();
+    report_(operation, std::chrono::steady_clock::now() - start);
+    return result;
+  }
+
+  Store& inner_;
+  Report report_;
+};
+
+}  // namespace vendo::store
