@@ -167,7 +167,7 @@ void PromRecorder::Event(std::string_view app, std::string_view action, std::str
     impl_->registrations.Add({{"app", a}, {"outcome", o}}).Increment();
   } else if (action == "login") {
     impl_->logins.Add({{"app", a}, {"outcome", o}}).Increment();
-    if (outcome == "rate_limited" || outcome == "resource_exhausted") {
+    if (outcome == "locked" || outcome == "rate_limited" || outcome == "resource_exhausted") {
       impl_->lockouts.Add({{"app", a}}).Increment();
     }
   } else if (action == "vend") {
