@@ -55,6 +55,12 @@ class CachingStore final : public Store {
     return inner_.CountDevices(app);
   }
   Result<std::int64_t> CountUsers(std::string_view app) override { return inner_.CountUsers(app); }
+  Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override {
+    return inner_.AddActivity(app, minute, add);
+  }
+  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override {
+    return inner_.ActivitySince(app, since_minute);
+  }
 
   std::size_t CachedDevicesForTest() { return devices_.Size(); }
 

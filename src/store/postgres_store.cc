@@ -11,7 +11,7 @@ constexpr std::int64_t kMigrationLock = 0x76656e646f;  // "vendo": one advisory 
 
 // Versioned migrations, in step with SQLite's (same version numbers, same meaning): append
 // only; never edit one that has shipped. Keys compare bytewise (COLLATE "C"), as in SQLite.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE devices (
   app        TEXT COLLATE "C" NOT NULL,
@@ -39,6 +39,9 @@ CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
     // 3: abuse-limit counters.
     "CREATE TABLE counters (key TEXT COLLATE \"C\" PRIMARY KEY, window_end BIGINT NOT NULL, "
     "count BIGINT NOT NULL);",
+    // 4: registrations and vends per app and minute (vendo stats).
+    "CREATE TABLE activity (app TEXT COLLATE \"C\" NOT NULL, minute BIGINT NOT NULL, "
+    "registrations BIGINT NOT NULL, vends BIGINT NOT NULL, PRIMARY KEY (app, minute));",
 };
 
 const PgStatement kInsertDevice{
@@ -87,6 +90,17 @@ const PgStatement kCountEvent{
 const PgStatement kPeekCount{
     "peek_count", "SELECT count, window_end FROM counters WHERE key = $1 AND window_end > $2"};
 const PgStatement kResetCount{"reset_count", "DELETE FROM counters WHERE key = $1"};
+const PgStatement kAddActivity{
+    "add_activity",
+    "WITH added AS (INSERT INTO activity (app, minute, registrations, vends) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (app, minute) DO UPDATE SET "
+    "registrations = activity.registrations + excluded.registrations, "
+    "vends = activity.vends + excluded.vends RETURNING 1) "
+    "DELETE FROM activity WHERE app = $1 AND minute < $5"};
+const PgStatement kActivitySince{
+    "activity_since",
+    "SELECT COALESCE(SUM(registrations), 0), COALESCE(SUM(vends), 0) FROM activity "
+    "WHERE app = $1 AND minute >= $2"};
 const PgStatement kCountDevices{"count_devices", "SELECT COUNT(*) FROM devices WHERE app = $1"};
 const PgStatement kCountUsers{"count_users", "SELECT COUNT(*) FROM users WHERE app = $1"};
 
@@ -410,6 +424,31 @@ Result<std::int64_t> PostgresStore::Count(const PgStatement& stmt, std::string_v
       return std::unexpected(r.error());
     }
     return r->Int(0, 0);
+  });
+}
+
+Status PostgresStore::AddActivity(std::string_view app, std::int64_t minute,
+                                  ActivityCounts add) {
+  std::string m = std::to_string(minute), r = std::to_string(add.registrations),
+              v = std::to_string(add.vends), old = std::to_string(minute - kActivityKeptMinutes);
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    auto result = c.Query(kAddActivity, {app, m, r, v, old});
+    if (!result) {
+      return std::unexpected(result.error());
+    }
+    return {};
+  });
+}
+
+Result<Store::ActivityCounts> PostgresStore::ActivitySince(std::string_view app,
+                                                           std::int64_t since_minute) {
+  std::string since = std::to_string(since_minute);
+  return WithConnection(true, [&](PgConnection& c) -> Result<ActivityCounts> {
+    auto r = c.Query(kActivitySince, {app, since});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return ActivityCounts{r->Int(0, 0), r->Int(0, 1)};
   });
 }
 

@@ -7,7 +7,7 @@ namespace vendo::store {
 namespace {
 
 // Versioned migrations: append only; never edit one that has shipped.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE devices (
   app        TEXT NOT NULL,
@@ -35,6 +35,10 @@ CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
     // 3: abuse-limit counters.
     "CREATE TABLE counters (key TEXT PRIMARY KEY, window_end INTEGER NOT NULL, "
     "count INTEGER NOT NULL) WITHOUT ROWID;",
+    // 4: registrations and vends per app and minute (vendo stats).
+    "CREATE TABLE activity (app TEXT NOT NULL, minute INTEGER NOT NULL, "
+    "registrations INTEGER NOT NULL, vends INTEGER NOT NULL, PRIMARY KEY (app, minute)) "
+    "WITHOUT ROWID;",
 };
 
 Status Migrate(Connection& conn, std::int64_t now) {
@@ -470,6 +474,47 @@ Result<std::int64_t> SqliteStore::CountDevices(std::string_view app) {
 
 Result<std::int64_t> SqliteStore::CountUsers(std::string_view app) {
   return CountWhereApp("SELECT COUNT(*) FROM users WHERE app = ?", app);
+}
+
+Status SqliteStore::AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) {
+  return writer_.Run([&](Connection& c) -> Status {
+    auto n = Run(c,
+                 "INSERT INTO activity (app, minute, registrations, vends) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT (app, minute) DO UPDATE SET "
+                 "registrations = registrations + excluded.registrations, "
+                 "vends = vends + excluded.vends",
+                 [&](Statement& st) {
+                   st.Bind(1, app).Bind(2, minute).Bind(3, add.registrations).Bind(4, add.vends);
+                 });
+    if (!n) {
+      return std::unexpected(n.error());
+    }
+    n = Run(c, "DELETE FROM activity WHERE app = ? AND minute < ?",
+            [&](Statement& st) { st.Bind(1, app).Bind(2, minute - kActivityKeptMinutes); });
+    if (!n) {
+      return std::unexpected(n.error());
+    }
+    return {};
+  });
+}
+
+Result<Store::ActivityCounts> SqliteStore::ActivitySince(std::string_view app,
+                                                         std::int64_t since_minute) {
+  return WithReader([&](Connection& c) -> Result<ActivityCounts> {
+    auto stmt = c.Prepare(
+        "SELECT COALESCE(SUM(registrations), 0), COALESCE(SUM(vends), 0) FROM activity "
+        "WHERE app = ? AND minute >= ?");
+    if (!stmt) {
+      return std::unexpected(stmt.error());
+    }
+    ScopedStatement s(*stmt);
+    s->Bind(1, app).Bind(2, since_minute);
+    auto row = s->Step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    return ActivityCounts{s->Int(0), s->Int(1)};
+  });
 }
 
 template <class Row, class MakeRow>

@@ -43,6 +43,8 @@ class SqliteStore final : public Store, public RowAccess {
   Status Ping() override;
   Result<std::int64_t> CountDevices(std::string_view app) override;
   Result<std::int64_t> CountUsers(std::string_view app) override;
+  Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override;
+  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override;
 
   Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) override;
   Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) override;

@@ -58,7 +58,7 @@ TEST_F(SqliteStoreTest, ReopenWithAnotherBatchSizeKeepsDataAndMigratesOnce) {
   ASSERT_TRUE(store_->CreateDevice("app", "uid-z", SecretString(std::string(32, 'c'))));
   Reopen(1);
   EXPECT_TRUE(store_->FindDevice("app", "uid-z").has_value());
-  EXPECT_EQ(SqliteStore::LatestSchemaVersion(), 3);
+  EXPECT_EQ(SqliteStore::LatestSchemaVersion(), 4);
 }
 
 }  // namespace

@@ -37,6 +37,9 @@ struct UserRecord {
   bool enabled = true;
 };
 
+// How long `activity` keeps its minutes.
+inline constexpr std::int64_t kActivityKeptMinutes = 7 * 24 * 60;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -86,6 +89,17 @@ class Store {
 
   virtual Result<std::int64_t> CountDevices(std::string_view app) = 0;
   virtual Result<std::int64_t> CountUsers(std::string_view app) = 0;
+
+  // What the hosts did, per app and minute, for `vendo stats`: each host adds its own counts
+  // (a few writes a minute, not one per request), so the sums cover every host.
+  struct ActivityCounts {
+    std::int64_t registrations = 0;
+    std::int64_t vends = 0;
+  };
+  // Adds to the counts of `minute` (minutes since the epoch); forgets minutes older than a week.
+  virtual Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) = 0;
+  // The sums over minutes >= `since_minute`.
+  virtual Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) = 0;
 };
 
 }  // namespace vendo::store

@@ -72,4 +72,13 @@ Result<std::int64_t> TimedStore::CountUsers(std::string_view app) {
   return Timed("count_users", [&] { return inner_.CountUsers(app); });
 }
 
+Status TimedStore::AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) {
+  return Timed("add_activity", [&] { return inner_.AddActivity(app, minute, add); });
+}
+
+Result<Store::ActivityCounts> TimedStore::ActivitySince(std::string_view app,
+                                                        std::int64_t since_minute) {
+  return Timed("activity_since", [&] { return inner_.ActivitySince(app, since_minute); });
+}
+
 }  // namespace vendo::store

@@ -35,6 +35,8 @@ class TimedStore final : public Store {
   Status Ping() override;
   Result<std::int64_t> CountDevices(std::string_view app) override;
   Result<std::int64_t> CountUsers(std::string_view app) override;
+  Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override;
+  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override;
 
  private:
   template <class F>

@@ -246,6 +246,26 @@ TEST_P(StoreConformance, CountersCountWithinAWindowShared) {
   EXPECT_EQ(store_->PeekCount("flood")->count, 80);
 }
 
+TEST_P(StoreConformance, ActivityAddsUpAcrossHostsAndForgetsOldMinutes) {
+  const std::int64_t now = 28'000'000;
+  ASSERT_TRUE(store_->AddActivity("app", now, {.registrations = 2, .vends = 10}));
+  ASSERT_TRUE(store_->AddActivity("app", now, {.registrations = 1, .vends = 5}));  // another host
+  ASSERT_TRUE(store_->AddActivity("app", now - 90, {.registrations = 4, .vends = 40}));
+  ASSERT_TRUE(store_->AddActivity("other", now, {.registrations = 100, .vends = 100}));
+  Reopen();
+  auto hour = store_->ActivitySince("app", now - 59);
+  ASSERT_TRUE(hour) << hour.error().message;
+  EXPECT_EQ(hour->registrations, 3);
+  EXPECT_EQ(hour->vends, 15);
+  auto day = store_->ActivitySince("app", now - 24 * 60 + 1);
+  EXPECT_EQ(day->registrations, 7);
+  EXPECT_EQ(day->vends, 55);
+  EXPECT_EQ(store_->ActivitySince("nobody", 0)->vends, 0);
+  // A week on, adding forgets what is older than a week.
+  ASSERT_TRUE(store_->AddActivity("app", now + store::kActivityKeptMinutes, {.vends = 1}));
+  EXPECT_EQ(store_->ActivitySince("app", 0)->vends, 16);
+}
+
 TEST_P(StoreConformance, DeviceKeysRotateUnlessRevoked) {
   ASSERT_TRUE(store_->CreateDevice("app", "d_1", SecretString("old")));
   ASSERT_TRUE(store_->SetDeviceKey("app", "d_1", SecretString("new")));
