@@ -14,6 +14,7 @@
 #include "common/secret_file.h"
 #include "crypto/secret_box.h"
 #include "metrics/prom_recorder.h"
+#include "server/activity_tally.h"
 #include "server/admin.h"
 #include "server/audit.h"
 #include "server/config.h"
@@ -223,8 +224,13 @@ int Serve(const ServeOptions& options) {
   server::V2Service v2(cached_store, clock, random);
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
   server::Limiter limiter(cached_store, clock);
+  std::vector<std::string> app_names;
+  for (const auto& app : apps) {
+    app_names.push_back(app->config.name);
+  }
+  server::ActivityTally tally(app_names, recorder);
   server::Router router(apps, default_app, service, v2, cached_store, *blocking, audit, limiter,
-                        recorder);
+                        tally);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http = cfg.server.http;
@@ -262,6 +268,8 @@ int Serve(const ServeOptions& options) {
     return fail(started_admin.error().message);
   }
   std::unique_ptr<AdminListener> admin = std::move(*started_admin);
+  auto flusher = std::make_unique<server::ActivityFlusher>(tally, cached_store, clock,
+                                                           std::chrono::seconds(10));
   PrintBanner(cfg, apps, base_url);
   if (admin->server) {
     std::printf("  admin %s (/metrics, /readyz, status page)%s\n", admin->url.c_str(),
@@ -281,6 +289,7 @@ int Serve(const ServeOptions& options) {
   admin->Stop();
 
   blocking.reset();  // finish queued store writes while the server's executors still exist
+  flusher.reset();   // the last activity counts
   (*issuers)->LogStats();
   issuers->reset();  // stop STS calls still in flight before the server they answer goes
   LogLine(LogLevel::kInfo, "stopped").Emit();

@@ -1,0 +1,80 @@
+#include "server/activity_tally.h"
+
+#include "common/log.h"
+
+namespace vendo::server {
+
+ActivityTally::ActivityTally(const std::vector<std::string>& apps, metrics::Recorder& next)
+    : next_(next) {
+  for (const auto& app : apps) {
+    by_app_.emplace(app, std::make_unique<Counts>());
+  }
+}
+
+void ActivityTally::Event(std::string_view app, std::string_view action, std::string_view outcome) {
+  next_.Event(app, action, outcome);
+  if (outcome != "ok") {
+    return;
+  }
+  auto it = by_app_.find(app);
+  if (it == by_app_.end()) {
+    return;
+  }
+  if (action == "vend") {
+    it->second->vends.fetch_add(1, std::memory_order_relaxed);
+  } else if (action == "register_device" || action == "register_user") {
+    it->second->registrations.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+Status ActivityTally::Flush(store::Store& store, const Clock& clock) {
+  std::int64_t minute =
+      std::chrono::duration_cast<std::chrono::minutes>(clock.Now().time_since_epoch()).count();
+  Status result;
+  for (auto& [app, counts] : by_app_) {
+    store::Store::ActivityCounts add{
+        .registrations = counts->registrations.exchange(0, std::memory_order_relaxed),
+        .vends = counts->vends.exchange(0, std::memory_order_relaxed)};
+    if (add.registrations == 0 && add.vends == 0) {
+      continue;
+    }
+    if (auto st = store.AddActivity(app, minute, add); !st) {
+      counts->registrations.fetch_add(add.registrations, std::memory_order_relaxed);
+      counts->vends.fetch_add(add.vends, std::memory_order_relaxed);
+      result = st;
+    }
+  }
+  return result;
+}
+
+ActivityFlusher::ActivityFlusher(ActivityTally& tally, store::Store& store, const Clock& clock,
+                                 std::chrono::milliseconds period)
+    : tally_(tally), store_(store), clock_(clock), period_(period), thread_([this] { Loop(); }) {}
+
+ActivityFlusher::~ActivityFlusher() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void ActivityFlusher::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    bool stopping = cv_.wait_for(lock, period_, [this] { return stop_; });
+    lock.unlock();
+    if (auto st = tally_.Flush(store_, clock_); !st) {
+      LogLine(LogLevel::kWarn, "activity counts not written; kept for the next try")
+          .Str("error", st.error().message)
+          .Emit();
+    }
+    lock.lock();
+    if (stopping) {
+      return;
+    }
+  }
+}
+
+}  // namespace vendo::server
