@@ -49,19 +49,29 @@ struct DeployOptions {
 
 struct AdminOptions {
   std::string config_file;
-  std::string app;
+  std::string app;       // "" for every app (app list, stats)
   std::string uid;       // device commands
   std::string username;  // user commands
   std::size_t limit = 1000;
+  std::string after;  // lists: start after this uid or username
+  bool json = false;
+  std::string password_file;    // user add ("" = standard input)
+  std::string protocol = "v2";  // user add: v2 (argon2id) or 2012 (the 2012 salted hash)
 };
 
 int Serve(const ServeOptions& options);
 // `vendo device list|revoke`, `vendo user list|disable|enable|delete`: on the configured store,
 // audited.
 int DeviceList(const AdminOptions& options);
+int DeviceShow(const AdminOptions& options);
 int DeviceRevoke(const AdminOptions& options);
+int UserAdd(const AdminOptions& options);
 int UserList(const AdminOptions& options);
+int UserShow(const AdminOptions& options);
 int UserChange(const AdminOptions& options, std::string_view what);  // disable, enable, delete
+int AppList(const AdminOptions& options);
+// Counts per app, and registrations and vends in the last hour and day (every host's).
+int Stats(const AdminOptions& options);
 // Creates or updates the stack, waits with progress, prints the URL.
 int Deploy(const DeployOptions& options);
 int DeployStatus(const DeployOptions& options);

@@ -175,39 +175,70 @@ int main(int argc, char** argv) {
       "Example: vendo deploy --data-bucket my-app-data --artifact-bucket my-artifacts \\\n"
       "           --issuer assume-role --instance-count 2 --certificate-arn arn:aws:acm:...");
 
-  // vendo device ... / vendo user ...: operators' changes, on the configured store.
+  // vendo device|user|app ... and vendo stats: operators' views and changes, on the store.
   vendo::cli::AdminOptions admin;
   auto* device_cmd =
-      app.add_subcommand("device", "List or revoke devices (on the configured store)");
+      app.add_subcommand("device", "List, show or revoke devices (on the configured store)");
   device_cmd->require_subcommand(1);
-  auto* user_cmd = app.add_subcommand("user", "List, disable, enable or delete users");
+  auto* user_cmd = app.add_subcommand("user", "Add, list, show, disable, enable or delete users");
   user_cmd->require_subcommand(1);
+  auto* app_cmd = app.add_subcommand("app", "The configured apps");
+  app_cmd->require_subcommand(1);
   auto* device_list = device_cmd->add_subcommand("list", "List an app's devices");
+  auto* device_show = device_cmd->add_subcommand("show", "Show one device");
   auto* device_revoke = device_cmd->add_subcommand(
       "revoke", "Revoke a device: no more tokens, and its uid cannot register or log in again");
+  auto* user_add = user_cmd->add_subcommand(
+      "add", "Add a user (the password is read from --password-file or standard input)");
   auto* user_list = user_cmd->add_subcommand("list", "List an app's users");
+  auto* user_show = user_cmd->add_subcommand("show", "Show one user and their devices");
   auto* user_disable = user_cmd->add_subcommand(
       "disable", "Disable a user: no logins, and their devices get no more tokens");
   auto* user_enable = user_cmd->add_subcommand("enable", "Enable a disabled user again");
   auto* user_delete =
       user_cmd->add_subcommand("delete", "Delete a user: their devices get no more tokens");
-  for (CLI::App* cmd :
-       {device_list, device_revoke, user_list, user_disable, user_enable, user_delete}) {
+  auto* app_list =
+      app_cmd->add_subcommand("list", "List the apps with their device and user counts");
+  auto* stats_cmd = app.add_subcommand(
+      "stats", "Counts per app, and registrations and vends in the last hour and day");
+  std::vector<CLI::App*> per_app = {device_list, device_show,  device_revoke, user_add,   user_list,
+                                    user_show,   user_disable, user_enable,   user_delete};
+  for (CLI::App* cmd : per_app) {
+    cmd->add_option("--app", admin.app, "App name ([apps.NAME])")->required();
+  }
+  for (CLI::App* cmd : {device_list, device_show, device_revoke, user_add, user_list, user_show,
+                        user_disable, user_enable, user_delete, app_list, stats_cmd}) {
     cmd->add_option("-c,--config", admin.config_file, "TOML configuration file")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd->add_option("--app", admin.app, "App name ([apps.NAME])")->required();
+    cmd->add_flag("--json", admin.json, "JSON instead of a table");
+  }
+  for (CLI::App* cmd : {device_revoke, user_add, user_disable, user_enable, user_delete}) {
     cmd->footer(
         "Recorded in the audit log. Running servers see the change within "
         "store.cache_ttl_ms.");
   }
+  stats_cmd->add_option("--app", admin.app, "Only this app");
+  stats_cmd->footer(
+      "Registrations and vends are every host's, as each host writes them to the store\n"
+      "every 10 seconds.");
   for (CLI::App* cmd : {device_list, user_list}) {
     cmd->add_option("--limit", admin.limit, "Show at most this many")->capture_default_str();
+    cmd->add_option("--after", admin.after, "Start after this uid or username (the next page)");
   }
-  device_revoke->add_option("--uid", admin.uid, "The device's uid")->required();
-  for (CLI::App* cmd : {user_disable, user_enable, user_delete}) {
+  for (CLI::App* cmd : {device_show, device_revoke}) {
+    cmd->add_option("--uid", admin.uid, "The device's uid")->required();
+  }
+  for (CLI::App* cmd : {user_add, user_show, user_disable, user_enable, user_delete}) {
     cmd->add_option("--user", admin.username, "The username")->required();
   }
+  user_add->add_option("--password-file", admin.password_file,
+                       "File holding the password (default: one line on standard input)");
+  user_add
+      ->add_option("--protocol", admin.protocol,
+                   "v2 (argon2id; logs in with protocol v2) or 2012 (the 2012 salted hash)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"v2", "2012"}));
 
   auto client_cli = vendo::cli::AddClientCommands(app);
   auto* version_cmd = app.add_subcommand("version", "Print the version");
@@ -256,14 +287,18 @@ int main(int argc, char** argv) {
     }
     return vendo::cli::Deploy(deploy);
   }
-  if (*device_list) {
-    return vendo::cli::DeviceList(admin);
-  }
-  if (*device_revoke) {
-    return vendo::cli::DeviceRevoke(admin);
-  }
-  if (*user_list) {
-    return vendo::cli::UserList(admin);
+  using AdminCommand = int (*)(const vendo::cli::AdminOptions&);
+  for (auto [cmd, run] : {std::pair<CLI::App*, AdminCommand>{device_list, vendo::cli::DeviceList},
+                          {device_show, vendo::cli::DeviceShow},
+                          {device_revoke, vendo::cli::DeviceRevoke},
+                          {user_add, vendo::cli::UserAdd},
+                          {user_list, vendo::cli::UserList},
+                          {user_show, vendo::cli::UserShow},
+                          {app_list, vendo::cli::AppList},
+                          {stats_cmd, vendo::cli::Stats}}) {
+    if (*cmd) {
+      return run(admin);
+    }
   }
   for (auto [cmd, what] : {std::pair{user_disable, "disable"}, std::pair{user_enable, "enable"},
                            std::pair{user_delete, "delete"}}) {

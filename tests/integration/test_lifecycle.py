@@ -61,7 +61,7 @@ policy = {POLICY}
         self.assertEqual(status, 409)
         code, out, _ = self.admin("device", "list", "--app", "anon")
         self.assertEqual(code, 0)
-        self.assertRegex(out, rf"{uid}\s+-\s+\S+\s+revoked ")
+        self.assertRegex(out, rf"{uid}\s+-\s+\S+\s+revoked")
         self.assertEqual(self.admin("device", "revoke", "--app", "anon", "--uid", "nope" * 8)[0],
                          1)
         self.assertEqual(self.admin("device", "revoke", "--app", "ghost", "--uid", uid)[0], 2)
