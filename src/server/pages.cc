@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "common/encoding.h"
+#include "crypto/hmac.h"
+
 namespace vendo::server {
 
 HttpResponse Html(int status, std::string body) {
@@ -77,26 +80,60 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
-std::string Register(std::string_view app_display, bool tls, std::string_view csrf_token,
-                     std::string_view action, int min_password) {
+namespace {
+
+// Checks the confirmation as the user types; the server checks it again.
+constexpr std::string_view kConfirmScript =
+    "document.getElementById('register').addEventListener('input',function(){"
+    "var p=document.getElementById('password'),c=document.getElementById('confirm');"
+    "c.setCustomValidity(c.value&&c.value!==p.value?'The passwords do not match.':'');});";
+
+}  // namespace
+
+std::string_view ModernRegisterCsp() {
+  static const std::string csp = [] {
+    auto digest = crypto::Sha256(AsBytes(kConfirmScript));
+    return "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-" +
+           Base64Encode(digest) + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  }();
+  return csp;
+}
+
+std::string Register(const RegisterForm& f) {
   std::string warning =
-      tls ? "" : "<p class=\"warn\" role=\"alert\">Warning: You are not running SSL.</p>\n";
-  return Page(app_display, "Register",
-              fmt::format("<h1>Create an account for {}</h1>\n{}"
-                          "<form id=\"register\" name=\"register\" action=\"{}\" "
-                          "method=\"POST\">\n"
-                          "<label for=\"username\">Username</label>\n"
-                          "<input type=\"text\" id=\"username\" name=\"username\" required "
-                          "minlength=\"3\" maxlength=\"128\" autocomplete=\"username\">\n"
-                          "<p class=\"hint\">3 to 128 letters, digits, _ . or @</p>\n"
-                          "<label for=\"password\">Password</label>\n"
-                          "<input type=\"password\" id=\"password\" name=\"password\" required "
-                          "minlength=\"{}\" maxlength=\"128\" autocomplete=\"new-password\">\n"
-                          "<p class=\"hint\">{} to 128 characters</p>\n"
-                          "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n"
-                          "<input type=\"submit\" value=\"Register\">\n</form>\n",
-                          HtmlEscape(app_display), warning, HtmlEscape(action), min_password,
-                          min_password, HtmlEscape(csrf_token)));
+      f.tls ? "" : "<p class=\"warn\" role=\"alert\">Warning: You are not running SSL.</p>\n";
+  std::string error =
+      f.error.empty() ? ""
+                      : fmt::format("<p class=\"err\" role=\"alert\" id=\"form-error\">{}</p>\n",
+                                    HtmlEscape(f.error));
+  std::string confirm =
+      f.modern ? fmt::format(
+                     "<label for=\"confirm\">Confirm password</label>\n"
+                     "<input type=\"password\" id=\"confirm\" name=\"confirm\" required "
+                     "minlength=\"{}\" maxlength=\"128\" autocomplete=\"new-password\">\n",
+                     f.min_password)
+               : "";
+  std::string script = f.modern ? fmt::format("<script>{}</script>\n", kConfirmScript) : "";
+  return Page(
+      f.app_display, "Register",
+      fmt::format(
+          "<h1>Create an account for {}</h1>\n{}{}"
+          "<form id=\"register\" name=\"register\" action=\"{}\" method=\"POST\">\n"
+          "<label for=\"username\">Username</label>\n"
+          "<input type=\"text\" id=\"username\" name=\"username\" required minlength=\"3\" "
+          "maxlength=\"128\" pattern=\"[\\p{{L}}\\p{{N}}_.@\\-]+\" "
+          "title=\"3 to 128 letters, digits, _ . @ or -\" autocomplete=\"username\" "
+          "aria-describedby=\"username-hint\" value=\"{}\">\n"
+          "<p class=\"hint\" id=\"username-hint\">3 to 128 letters, digits, _ . @ or -</p>\n"
+          "<label for=\"password\">Password</label>\n"
+          "<input type=\"password\" id=\"password\" name=\"password\" required "
+          "minlength=\"{}\" maxlength=\"128\" autocomplete=\"new-password\" "
+          "aria-describedby=\"password-hint\">\n"
+          "<p class=\"hint\" id=\"password-hint\">{} to 128 characters</p>\n{}"
+          "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n"
+          "<input type=\"submit\" value=\"Register\">\n</form>\n{}",
+          HtmlEscape(f.app_display), warning, error, HtmlEscape(f.action), HtmlEscape(f.username),
+          f.min_password, f.min_password, confirm, HtmlEscape(f.csrf_token), script));
 }
 
 std::string Success(std::string_view app_display, std::string_view username) {
@@ -106,11 +143,11 @@ std::string Success(std::string_view app_display, std::string_view username) {
                           HtmlEscape(username)));
 }
 
-std::string Failure(std::string_view app_display, std::string_view reason) {
+std::string Failure(std::string_view app_display, std::string_view reason, std::string_view back) {
   return Page(app_display, "Error",
-              fmt::format("<h1>Registration failed</h1>\n<p class=\"err\">{}</p>\n"
-                          "<p><a href=\"register.jsp\">Try again</a></p>\n",
-                          HtmlEscape(reason)));
+              fmt::format("<h1>Registration failed</h1>\n<p class=\"err\" role=\"alert\">{}</p>\n"
+                          "<p><a href=\"{}\">Try again</a></p>\n",
+                          HtmlEscape(reason), HtmlEscape(back)));
 }
 
 std::string MissingParameters(std::string_view app_display) {

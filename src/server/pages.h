@@ -17,13 +17,29 @@ HttpResponse Html(int status, std::string body);
 
 namespace vendo::server::pages {
 
-// `csrf_token`: goes in a hidden field, matched against the page's cookie on submit.
-// `action`: where the form posts ("registeruser" for 2012, "users" for v2).
-std::string Register(std::string_view app_display, bool tls, std::string_view csrf_token,
-                     std::string_view action = "registeruser", int min_password = 6);
+// The sign-up form. The 2012 page (register.jsp) keeps the 2012 contract: its title, its
+// form's name and fields. The modern page (protocol v2) adds a password confirmation checked
+// as the user types (a script the CSP allows by its hash), shows errors above the form, and
+// keeps what the user typed.
+struct RegisterForm {
+  std::string_view app_display = {};
+  bool tls = false;
+  std::string_view csrf_token = {};  // a hidden field, matched against the page's cookie on submit
+  std::string_view action = "registeruser";  // where the form posts
+  int min_password = 6;
+  bool modern = false;
+  std::string_view error = {};     // shown above the form (modern page)
+  std::string_view username = {};  // kept in the form after an error
+};
+std::string Register(const RegisterForm& form);
+// The Content-Security-Policy of the modern page: the page's own script, by its hash.
+std::string_view ModernRegisterCsp();
+
 std::string Success(std::string_view app_display, std::string_view username);
 // `reason` is shown to the user; it must not contain secrets.
-std::string Failure(std::string_view app_display, std::string_view reason);
+// `back`: the page to try again from.
+std::string Failure(std::string_view app_display, std::string_view reason,
+                    std::string_view back = "register.jsp");
 std::string MissingParameters(std::string_view app_display);
 std::string ServerError(std::string_view app_display);
 std::string Home(std::string_view app_display, bool identity);

@@ -128,11 +128,20 @@ std::string ReadinessProblems(const std::vector<std::unique_ptr<App>>& apps, sto
 }
 
 HttpResponse Router::RegisterPage(const App& app, const HttpRequest& request,
-                                  std::string_view action, int min_password) {
+                                  pages::RegisterForm form, int status) {
   // A fresh token for the form, in the page and in a cookie only this site can read.
   std::string token = token_random_.Hex(16);
-  HttpResponse page =
-      Html(200, pages::Register(app.display_name, request.tls, token, action, min_password));
+  form.app_display = app.display_name;
+  form.tls = request.tls;
+  form.csrf_token = token;
+  HttpResponse page = Html(status, pages::Register(form));
+  if (form.modern) {
+    for (auto& [name, value] : page.headers) {
+      if (name == "Content-Security-Policy") {
+        value = std::string(pages::ModernRegisterCsp());
+      }
+    }
+  }
   page.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + token +
                                               "; Path=/; HttpOnly; SameSite=Strict" +
                                               (request.tls ? "; Secure" : ""));
@@ -237,7 +246,7 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
           app));
       return;
     case Endpoint::kRegisterPage:
-      respond(RegisterPage(app, request, "registeruser", 6));
+      respond(RegisterPage(app, request, {.action = "registeruser", .min_password = 6}));
       return;
     case Endpoint::kGetToken:
       GetToken(app, request, std::move(respond));
@@ -469,7 +478,7 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       fail(V2Code::kWrongMode, "this app registers devices, not users", app);
       return;
     }
-    respond(RegisterPage(*app, request, "users", 8));
+    respond(RegisterPage(*app, request, {.action = "users", .min_password = 8, .modern = true}));
     return;
   }
   if (rest == "/devices/self" || rest == "/devices/self/rotate") {
@@ -617,17 +626,31 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
 
 HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
   // The page at /v2/apps/NAME/register posts here: the same checks as the JSON sign-up,
-  // answered with pages instead of JSON.
+  // answered with the page again (the error above the form, the username kept) or a
+  // success page.
   auto params = ParamsOf(request);
   if (params && CrossSite(request, *params)) {
     (void)Audit(app, request, {.action = "register_user", .outcome = "cross_site_request"});
-    return WithApp(
-        Html(403, pages::Failure(app.display_name, "The form must be sent from this site.")), app);
+    return WithApp(Html(403, pages::Failure(app.display_name,
+                                            "The form must be sent from this site.", "register")),
+                   app);
   }
   auto username = params ? params->Get("username") : std::nullopt;
   auto password = params ? params->Get("password") : std::nullopt;
-  if (!username || !password) {
-    return WithApp(Html(400, pages::MissingParameters(app.display_name)), app);
+  auto again = [&](int status, std::string_view error) {
+    return RegisterPage(app, request,
+                        {.action = "users",
+                         .min_password = 8,
+                         .modern = true,
+                         .error = error,
+                         .username = username.value_or("")},
+                        status);
+  };
+  if (!username || !password || username->empty() || password->empty()) {
+    return again(400, "Please enter both a username and a password.");
+  }
+  if (auto confirm = params->Get("confirm"); confirm && *confirm != *password) {
+    return again(400, "The passwords do not match.");
   }
   V2Result<std::string> user_id;
   if (auto limited = limiter_.Registration(app.config.name, request.client, app.config.limits);
@@ -649,17 +672,17 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
   const V2Failure& failure = user_id.error();
   switch (failure.code) {
     case V2Code::kUsernameTaken:
-      return WithApp(Html(409, pages::Failure(app.display_name, "That username is already taken.")),
-                     app);
+      return again(409, "That username is already taken. Please choose another.");
     case V2Code::kRateLimited: {
-      HttpResponse busy = Html(429, pages::Failure(app.display_name,
-                                                   "Too many registrations from your address. "
-                                                   "Please try again later."));
+      HttpResponse busy =
+          again(429, "Too many registrations from your address. Please try again later.");
       busy.headers.emplace_back("Retry-After", std::to_string(failure.retry_after));
-      return WithApp(std::move(busy), app);
+      return busy;
     }
     case V2Code::kInvalidRequest:
-      return WithApp(Html(400, pages::Failure(app.display_name, failure.message)), app);
+      return again(400, failure.message == "passwords are 8 to 1024 bytes of UTF-8"
+                            ? "The password must be at least 8 characters long."
+                            : "The username may only have 3 to 128 letters, digits, _ . @ or -.");
     default:
       return WithApp(Html(500, pages::ServerError(app.display_name)), app);
   }

@@ -16,6 +16,7 @@
 #include "server/http_types.h"
 #include "server/legacy_service.h"
 #include "server/limits.h"
+#include "server/pages.h"
 #include "server/v2_service.h"
 
 namespace vendo::server {
@@ -52,8 +53,8 @@ class Router final : public Handler {
   // /v2/apps/NAME/...: protocol v2 (docs/protocol-v2.md).
   void HandleV2(HttpRequest request, Responder respond);
   // The registration page; its form posts to `action`.
-  HttpResponse RegisterPage(const App& app, const HttpRequest& request, std::string_view action,
-                            int min_password);
+  HttpResponse RegisterPage(const App& app, const HttpRequest& request, pages::RegisterForm form,
+                            int status = 200);
   // The v2 sign-up sent from the HTML form (answers with pages, not JSON).
   HttpResponse V2SignUpForm(const App& app, const HttpRequest& request);
   void V2Token(const App& app, HttpRequest request, Responder respond);
