@@ -19,7 +19,9 @@ HttpResponse Html(int status, std::string body) {
                          "frame-ancestors 'none'; base-uri 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("X-Frame-Options", "DENY");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  // Not "no-referrer": with it, browsers send "Origin: null" on the form's own POST, which
+  // the CSRF check must refuse (found by the browser test).
+  r.headers.emplace_back("Referrer-Policy", "same-origin");
   return r;
 }
 
@@ -38,7 +40,8 @@ constexpr std::string_view kStyle =
     "input[type=submit]{margin-top:1.2rem;padding:.6rem 1.4rem;border:0;border-radius:6px;"
     "background:#2456d3;color:#fff;font-size:1rem;cursor:pointer}"
     ".warn{background:#fff4d6;border:1px solid #e9c46a;padding:.6rem;border-radius:6px}"
-    ".err{color:#a4161a}.hint{color:#5b6373;font-size:.9rem}";
+    ".err{color:#a4161a}.hint{color:#5b6373;font-size:.9rem}"
+    "#form-error{background:#fdecee;border:1px solid #f5c2c7;padding:.6rem;border-radius:6px}";
 
 std::string Page(std::string_view app_display, std::string_view title_suffix,
                  std::string_view body) {

@@ -10,7 +10,7 @@
 namespace vendo::server {
 
 // An HTML response with the security headers every page carries (a strict CSP: no scripts,
-// no external assets; no framing; no sniffing; no referrer).
+// no external assets; no framing; no sniffing; referrers only to this site).
 HttpResponse Html(int status, std::string body);
 
 }  // namespace vendo::server
