@@ -1,4 +1,7 @@
 // `vendo store migrate` and `vendo store copy`.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -78,7 +81,20 @@ int StoreCopy(const StoreCopyOptions& options) {
     std::fprintf(stderr, "vendo: --to: %s\n", to.error().message.c_str());
     return to.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
   }
-  auto report = store::CopyRows(*from->rows, *to->rows);
+  // Progress on stderr: one line per step; on a terminal, updated in place as it goes.
+  bool tty = ::isatty(STDERR_FILENO) != 0;
+  auto started = std::chrono::steady_clock::now();
+  auto progress = [&](std::string_view step, std::int64_t rows, bool done) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (done || tty) {
+      std::fprintf(stderr, "%s%-26.*s %12lld rows  %7.1f s%s", tty ? "\r" : "",
+                   static_cast<int>(step.size()), step.data(), static_cast<long long>(rows),
+                   seconds, done ? "\n" : "");
+      std::fflush(stderr);
+    }
+  };
+  auto report = store::CopyRows(*from->rows, *to->rows, 1000, progress);
   if (!report) {
     std::fprintf(stderr,
                  "vendo: copy failed: %s\nNothing copied so far is lost: run the same "

@@ -97,9 +97,16 @@ Result<TableDigest> DigestUsers(RowAccess& store, std::size_t batch) {
   return Digest([&](const RowKey& a, std::size_t n) { return store.UsersAfter(a, n); }, batch);
 }
 
-Result<CopyReport> CopyRows(RowAccess& from, RowAccess& to, std::size_t batch) {
+Result<CopyReport> CopyRows(RowAccess& from, RowAccess& to, std::size_t batch,
+                            const CopyProgress& progress) {
+  auto tell = [&](std::string_view step, std::int64_t rows, bool done) {
+    if (progress) {
+      progress(step, rows, done);
+    }
+  };
   CopyReport report;
   // Users first: a device row names its user.
+  std::int64_t read = 0;
   VENDO_RETURN_IF_ERROR(
       ForEachPage([&](const RowKey& a, std::size_t n) { return from.UsersAfter(a, n); }, batch,
                   [&](const std::vector<UserRow>& page) -> Status {
@@ -108,8 +115,12 @@ Result<CopyReport> CopyRows(RowAccess& from, RowAccess& to, std::size_t batch) {
                       return std::unexpected(n.error());
                     }
                     report.users_copied += *n;
+                    read += static_cast<std::int64_t>(page.size());
+                    tell("copying users", read, false);
                     return {};
                   }));
+  tell("copying users", read, true);
+  read = 0;
   VENDO_RETURN_IF_ERROR(
       ForEachPage([&](const RowKey& a, std::size_t n) { return from.DevicesAfter(a, n); }, batch,
                   [&](const std::vector<DeviceRow>& page) -> Status {
@@ -118,17 +129,29 @@ Result<CopyReport> CopyRows(RowAccess& from, RowAccess& to, std::size_t batch) {
                       return std::unexpected(n.error());
                     }
                     report.devices_copied += *n;
+                    read += static_cast<std::int64_t>(page.size());
+                    tell("copying devices", read, false);
                     return {};
                   }));
-  for (auto [digest, out] : {std::pair{&DigestDevices, std::pair{&from, &report.source_devices}},
-                             std::pair{&DigestDevices, std::pair{&to, &report.target_devices}},
-                             std::pair{&DigestUsers, std::pair{&from, &report.source_users}},
-                             std::pair{&DigestUsers, std::pair{&to, &report.target_users}}}) {
-    auto d = digest(*out.first, batch);
+  tell("copying devices", read, true);
+  struct Check {
+    const char* step;
+    Result<TableDigest> (*digest)(RowAccess&, std::size_t);
+    RowAccess* store;
+    TableDigest* out;
+  };
+  for (const Check& c :
+       {Check{"verifying source devices", &DigestDevices, &from, &report.source_devices},
+        Check{"verifying target devices", &DigestDevices, &to, &report.target_devices},
+        Check{"verifying source users", &DigestUsers, &from, &report.source_users},
+        Check{"verifying target users", &DigestUsers, &to, &report.target_users}}) {
+    tell(c.step, 0, false);
+    auto d = c.digest(*c.store, batch);
     if (!d) {
       return std::unexpected(d.error());
     }
-    *out.second = *d;
+    *c.out = *d;
+    tell(c.step, d->rows, true);
   }
   return report;
 }

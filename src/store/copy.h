@@ -4,7 +4,9 @@
 // run again; a target row that differs from the source's makes the verification fail.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "store/rows.h"
 
@@ -23,7 +25,13 @@ struct CopyReport {
   bool verified() const { return source_devices == target_devices && source_users == target_users; }
 };
 
-Result<CopyReport> CopyRows(RowAccess& from, RowAccess& to, std::size_t batch = 1000);
+// Told what the copy is doing ("copying users", "copying devices", "verifying source
+// devices", ...) and how many rows that step has done so far: after every batch, and once
+// when the step ends (`done`).
+using CopyProgress = std::function<void(std::string_view step, std::int64_t rows, bool done)>;
+
+Result<CopyReport> CopyRows(RowAccess& from, RowAccess& to, std::size_t batch = 1000,
+                            const CopyProgress& progress = {});
 
 Result<TableDigest> DigestDevices(RowAccess& store, std::size_t batch = 1000);
 Result<TableDigest> DigestUsers(RowAccess& store, std::size_t batch = 1000);

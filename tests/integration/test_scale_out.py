@@ -213,6 +213,9 @@ class StoreCopyTest(unittest.TestCase):
         self.assertEqual(first.returncode, 0, first.stderr)
         self.assertIn("copied 50 devices and 0 users", first.stdout)
         self.assertIn("verified", first.stdout)
+        # Progress: each step with how far it came.
+        self.assertRegex(first.stderr, r"copying devices\s+50 rows")
+        self.assertRegex(first.stderr, r"verifying target devices\s+50 rows")
         again = copy()
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertIn("copied 0 devices", again.stdout)
