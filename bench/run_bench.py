@@ -28,6 +28,9 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chart import bar_chart  # noqa: E402
+
 UID = "bench0123456789abcdef0123456789a"  # 32 characters, as stock clients send
 KEY = "000102030405060708090a0b0c0d0e0f"
 
@@ -42,6 +45,8 @@ def write_config(workdir, port, threads, max_batch):
     path = os.path.join(workdir, f"vendo-{max_batch}.toml")
     with open(path, "w") as f:
         f.write(f"""default_app = "bench"
+[admin]
+listen = "127.0.0.1:0"
 [server]
 listen = "127.0.0.1:{port}"
 threads = {threads}
@@ -260,6 +265,11 @@ def main():
             json.dump({"results": results, "rss_kib": {"gettoken": rss_gettoken, **peak}}, f,
                       indent=2)
         print("results written to bench/results/latest.json")
+        bar_chart("gettoken", "/gettoken: vendo vs nginx serving a static body (req/s)",
+                  [("nginx static", n["rps"]), ("vendo /gettoken", v["rps"]),
+                   ("vendo /healthz", h["rps"])], "req/s")
+        bar_chart("register", "Durable /registerdevice (registrations/s)",
+                  [(label, r["rps"]) for label, r in reg_results.items()], "/s")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

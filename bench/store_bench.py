@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "../tests/integration"))
 from peers import Haproxy, PostgresServer  # noqa: E402
 from run_bench import REGISTER_LUA, Server, free_port, wrk  # noqa: E402
 from sts_bench import devices, lua_for, signed_path  # noqa: E402
+from chart import bar_chart  # noqa: E402
 
 SEED = 1_000_000
 POLICY = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",'
@@ -33,6 +34,8 @@ def config(workdir, name, port, store):
     path = os.path.join(workdir, name + ".toml")
     with open(path, "w") as f:
         f.write(f"""default_app = "bench"
+[admin]
+listen = "127.0.0.1:0"
 [server]
 listen = "127.0.0.1:{port}"
 log_level = "warn"
@@ -142,6 +145,8 @@ def main():
             print(f"  {label:<22}{get['rps']:>16.0f}{get['p99_ms']:>9.2f}"
                   f"{get['rps'] / base_get['rps']:>7.2f}{reg['rps']:>18.0f}{reg['p99_ms']:>9.2f}"
                   f"{reg['rps'] / base_reg['rps']:>7.2f}   non-2xx {get['non2xx'] + reg['non2xx']}")
+        bar_chart("store", "/gettoken by store and hosts (req/s)",
+                  [(label, get["rps"]) for label, (get, _) in results.items()], "req/s")
     finally:
         for srv in servers:
             srv.stop()

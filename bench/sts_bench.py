@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../tests/integration"))
 from fake_sts import FakeSts  # noqa: E402
 from run_bench import Server, free_port, wrk  # noqa: E402
+from chart import bar_chart  # noqa: E402
 
 PATHS_LUA = """
 local paths = {}
@@ -46,7 +47,9 @@ def config(workdir, port, sts_url, cache):
     with open(os.path.join(workdir, "secret"), "w") as f:
         f.write("bench-secret\n")
     with open(path, "w") as f:
-        f.write(f"""[server]
+        f.write(f"""[admin]
+listen = "127.0.0.1:0"
+[server]
 listen = "127.0.0.1:{port}"
 log_level = "warn"
 [store]
@@ -175,6 +178,9 @@ def main():
             ok = sum(pool.map(lambda d: get(port, [signed_path(*d)] * 100), devs))
         srv.stop()
         print(f"  {ok} of 10000 answered 200; STS calls: {fake.calls} (target: 100)")
+        bar_chart("sts", "/gettoken through an STS issuer (req/s)",
+                  [("STS stand-in direct", direct["rps"])]
+                  + [(f"vendo, {label}", r["rps"]) for label, r in results.items()], "req/s")
     finally:
         fake.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -24,6 +24,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from run_bench import Server, free_port, wrk  # noqa: E402
+from chart import bar_chart  # noqa: E402
 
 LUA = """
 local lines = {}
@@ -66,6 +67,8 @@ def main():
         cfg = os.path.join(workdir, "vendo.toml")
         with open(cfg, "w") as f:
             f.write(f"""default_app = "bench"
+[admin]
+listen = "127.0.0.1:0"
 [server]
 listen = "127.0.0.1:{port}"
 log_level = "warn"
@@ -139,6 +142,9 @@ policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:
         print(f"  v2 logins (argon2id m=19456 KiB, t=2, p=1): {logins['rps']:.0f}/s   "
               f"p99 {logins['p99_ms']:.1f} ms   non-2xx {logins['non2xx']}   "
               f"(each costs one argon2id verification)")
+        bar_chart("v2", "v2 token requests and logins next to 2012 /gettoken (per second)",
+                  [("2012 /gettoken", legacy["rps"]), ("v2 POST token", v2["rps"]),
+                   ("v2 login (argon2id)", logins["rps"])], "/s")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

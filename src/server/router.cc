@@ -570,7 +570,10 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       HttpResponse r;
       r.content_type = "application/json";
       r.app = app->config.name;
-      if (!login && request.content_type.starts_with("application/x-www-form-urlencoded")) {
+      // The page's form posts here too. A JSON body sent with the form content type (as curl
+      // -d and urllib do by default) is still JSON.
+      if (!login && request.content_type.starts_with("application/x-www-form-urlencoded") &&
+          !request.body.starts_with('{')) {
         respond(V2SignUpForm(*app, request));
         return;
       }

@@ -275,6 +275,11 @@ failed_logins_per_user = 3
         self.assertEqual(self.v.request("POST", "/v2/apps/ident/users",
                                         dict(form, username="ivy5", csrf="x"),
                                         headers={"Cookie": cookie})[0], 403)
+        # JSON sent with the form content type (curl -d, urllib) is still JSON.
+        status, body, _ = self.post("/v2/apps/ident/users", json.dumps(
+            {"username": "ivy6", "password": "json password"}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 201, body)
         # Anonymous apps have no sign-up page.
         status, body, _ = self.v.request("GET", "/v2/apps/sensors/register")
         self.assertEqual((status, json.loads(body)["error"]["code"]), (405, "wrong_mode"))
