@@ -46,7 +46,8 @@ class Workdir:
                 .replace("/var/lib/vendo/vendo.db", os.path.join(self.dir, name + ".db"))
                 .replace("/etc/vendo/tls/fullchain.pem", self.cert)
                 .replace("/etc/vendo/tls/privkey.pem", self.tls_key)
-                .replace('listen = "0.0.0.0:8443"', 'listen = "127.0.0.1:0"'))
+                .replace('listen = "0.0.0.0:8443"', 'listen = "127.0.0.1:0"')
+                .replace('listen = "127.0.0.1:9090"', 'listen = "127.0.0.1:0"'))
         for key, value in overrides.items():
             text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
             assert n == 1, key

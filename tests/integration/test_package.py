@@ -106,7 +106,8 @@ class PackageTest(unittest.TestCase):
         text = (text.replace("/usr/share/vendo", self.path("/usr/share/vendo"))
                 .replace("/etc/vendo/master.key", key)
                 .replace("/var/lib/vendo", state)
-                .replace('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:0"'))
+                .replace('listen = "127.0.0.1:8080"', 'listen = "127.0.0.1:0"')
+                .replace('listen = "127.0.0.1:9090"', 'listen = "127.0.0.1:0"'))
         cfg = os.path.join(state, "vendo.toml")
         with open(cfg, "w") as f:
             f.write(text)
