@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "metrics/activity.h"
 #include "metrics/prom_recorder.h"
 
@@ -74,6 +78,64 @@ TEST(PromRecorder, ScrapesWhatWasRecorded) {
   EXPECT_NE(text.find(R"(vendo_store_call_duration_seconds_count{operation="find_device"} 1)"),
             std::string::npos);
   EXPECT_EQ(text.find("secret"), std::string::npos);
+}
+
+// Each thread caches the series it used; the cache must never mix two recorders' series.
+TEST(PromRecorder, RecordersInOneThreadKeepTheirOwnCounts) {
+  FixedClock clock(std::chrono::system_clock::time_point(std::chrono::hours(500'000)));
+  auto first = std::make_unique<PromRecorder>(clock);
+  PromRecorder second(clock);
+  for (int i = 0; i < 3; ++i) {
+    first->Request("a", "/gettoken", 200, 1ms);
+    first->Event("a", "vend", "ok");
+    second.Request("a", "/gettoken", 200, 1ms);
+  }
+  EXPECT_NE(first->Scrape().find(R"(endpoint="gettoken",status="200"} 3)"), std::string::npos);
+  EXPECT_NE(second.Scrape().find(R"(endpoint="gettoken",status="200"} 3)"), std::string::npos);
+  EXPECT_EQ(second.Scrape().find(R"(vendo_vends_total{app="a")"), std::string::npos);
+  first.reset();  // a recorder made after another is gone starts from nothing
+  PromRecorder third(clock);
+  third.Event("a", "vend", "ok");
+  EXPECT_NE(third.Scrape().find(R"(vendo_vends_total{app="a",outcome="ok"} 1)"), std::string::npos);
+}
+
+TEST(PromRecorder, CountsEveryCallFromManyThreads) {
+  FixedClock clock(std::chrono::system_clock::time_point(std::chrono::hours(500'000)));
+  PromRecorder r(clock);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&r] {
+      for (int i = 0; i < 1000; ++i) {
+        r.Request("a", "/gettoken", i % 2 == 0 ? 200 : 403, 1ms);
+        r.Event("a", "login", i % 2 == 0 ? "ok" : "locked");
+        r.StoreCall("find_device", 1ms);
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  std::string text = r.Scrape();
+  EXPECT_NE(text.find(R"(status="200"} 2000)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(status="403"} 2000)"), std::string::npos);
+  EXPECT_NE(text.find(R"(vendo_logins_total{app="a",outcome="locked"} 2000)"), std::string::npos);
+  EXPECT_NE(text.find(R"(vendo_lockouts_total{app="a"} 2000)"), std::string::npos);
+  EXPECT_NE(text.find(R"(vendo_store_call_duration_seconds_count{operation="find_device"} 4000)"),
+            std::string::npos);
+}
+
+// More series than a thread caches are still counted (looked up each time).
+TEST(PromRecorder, CountsSeriesBeyondTheThreadCache) {
+  FixedClock clock(std::chrono::system_clock::time_point(std::chrono::hours(500'000)));
+  PromRecorder r(clock);
+  for (int round = 0; round < 2; ++round) {
+    for (int app = 0; app < 600; ++app) {
+      r.Event("app" + std::to_string(app), "vend", "ok");
+    }
+  }
+  std::string text = r.Scrape();
+  EXPECT_NE(text.find(R"(vendo_vends_total{app="app0",outcome="ok"} 2)"), std::string::npos);
+  EXPECT_NE(text.find(R"(vendo_vends_total{app="app599",outcome="ok"} 2)"), std::string::npos);
 }
 
 }  // namespace

@@ -6,10 +6,9 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include <map>
+#include <atomic>
 #include <mutex>
 #include <sstream>
-#include <tuple>
 #include <vector>
 
 namespace vendo::metrics {
@@ -23,6 +22,11 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries b = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   return b;
+}
+
+std::uint64_t NextRecorderId() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 double Seconds(std::chrono::steady_clock::duration d) {
@@ -129,10 +133,61 @@ struct PromRecorder::Impl {
                                  .Help("Database calls (behind the record cache)")
                                  .Register(*registry);
 
-  // Family::Add locks the family; requests look their series up here first.
-  std::mutex mu;
-  std::map<std::tuple<std::string, std::string_view, int>, std::pair<Counter*, Histogram*>> series;
+  // Family::Add locks the family and builds a label map, so each thread keeps the series it
+  // has used before (labels are bounded: configured apps, fixed endpoints and error codes).
+  const std::uint64_t id = NextRecorderId();
 };
+
+namespace {
+
+struct RequestSeries {
+  std::string app;
+  std::string_view endpoint;  // one of EndpointOf's literals
+  int status = 0;
+  Counter* count = nullptr;
+  Histogram* latency = nullptr;
+};
+
+struct EventSeries {
+  std::string app, action, outcome;
+  std::vector<Counter*> counters = {};  // every family the event counts in
+};
+
+struct StoreSeries {
+  std::string operation;
+  Histogram* latency = nullptr;
+};
+
+// One thread's series for one recorder; dropped when the thread records into another.
+struct ThreadCache {
+  static constexpr std::size_t kMaxEntries = 512;  // beyond this, look up without caching
+  std::uint64_t owner = 0;
+  std::vector<RequestSeries> requests = {};
+  std::vector<EventSeries> events = {};
+  std::vector<StoreSeries> store = {};
+
+  static ThreadCache& For(std::uint64_t recorder) {
+    thread_local ThreadCache cache;
+    if (cache.owner != recorder) {
+      cache = ThreadCache{.owner = recorder};
+    }
+    return cache;
+  }
+};
+
+template <typename Entry, typename Match, typename Make>
+const Entry& Find(std::vector<Entry>& entries, Match match, Make make, Entry& spare) {
+  for (const Entry& e : entries) {
+    if (match(e)) return e;
+  }
+  if (entries.size() >= ThreadCache::kMaxEntries) {
+    spare = make();
+    return spare;
+  }
+  return entries.emplace_back(make());
+}
+
+}  // namespace
 
 PromRecorder::PromRecorder(const Clock& clock)
     : impl_(std::make_unique<Impl>()), activity_(clock) {}
@@ -142,44 +197,71 @@ PromRecorder::~PromRecorder() = default;
 void PromRecorder::Request(std::string_view app, std::string_view path, int status,
                            std::chrono::steady_clock::duration latency) {
   std::string_view endpoint = EndpointOf(path);
-  std::pair<Counter*, Histogram*> s;
-  {
-    std::lock_guard lock(impl_->mu);
-    auto key = std::tuple{std::string(app), endpoint, status};
-    auto it = impl_->series.find(key);
-    if (it == impl_->series.end()) {
-      std::string a(app), e(endpoint);
-      s = {&impl_->requests.Add({{"app", a}, {"endpoint", e}, {"status", std::to_string(status)}}),
-           &impl_->latency.Add({{"app", a}, {"endpoint", e}}, LatencyBuckets())};
-      impl_->series.emplace(std::move(key), s);
-    } else {
-      s = it->second;
-    }
-  }
-  s.first->Increment();
-  s.second->Observe(Seconds(latency));
+  RequestSeries spare;
+  const RequestSeries& s = Find(
+      ThreadCache::For(impl_->id).requests,
+      [&](const RequestSeries& e) {
+        return e.status == status && e.endpoint == endpoint && e.app == app;
+      },
+      [&] {
+        std::string a(app), e(endpoint);
+        return RequestSeries{
+            .app = a,
+            .endpoint = endpoint,
+            .status = status,
+            .count = &impl_->requests.Add(
+                {{"app", a}, {"endpoint", e}, {"status", std::to_string(status)}}),
+            .latency = &impl_->latency.Add({{"app", a}, {"endpoint", e}}, LatencyBuckets())};
+      },
+      spare);
+  s.count->Increment();
+  s.latency->Observe(Seconds(latency));
 }
 
 void PromRecorder::Event(std::string_view app, std::string_view action, std::string_view outcome) {
-  std::string a(app), o(outcome);
-  impl_->events.Add({{"app", a}, {"action", std::string(action)}, {"outcome", o}}).Increment();
-  if (action == "register_device" || action == "register_user") {
-    impl_->registrations.Add({{"app", a}, {"outcome", o}}).Increment();
-  } else if (action == "login") {
-    impl_->logins.Add({{"app", a}, {"outcome", o}}).Increment();
-    if (outcome == "locked" || outcome == "rate_limited" || outcome == "resource_exhausted") {
-      impl_->lockouts.Add({{"app", a}}).Increment();
-    }
-  } else if (action == "vend") {
-    impl_->vends.Add({{"app", a}, {"outcome", o}}).Increment();
+  EventSeries spare;
+  const EventSeries& s = Find(
+      ThreadCache::For(impl_->id).events,
+      [&](const EventSeries& e) {
+        return e.outcome == outcome && e.action == action && e.app == app;
+      },
+      [&] {
+        std::string a(app), o(outcome);
+        EventSeries made{.app = a, .action = std::string(action), .outcome = o};
+        made.counters.push_back(
+            &impl_->events.Add({{"app", a}, {"action", made.action}, {"outcome", o}}));
+        if (action == "register_device" || action == "register_user") {
+          made.counters.push_back(&impl_->registrations.Add({{"app", a}, {"outcome", o}}));
+        } else if (action == "login") {
+          made.counters.push_back(&impl_->logins.Add({{"app", a}, {"outcome", o}}));
+          if (outcome == "locked" || outcome == "rate_limited" || outcome == "resource_exhausted") {
+            made.counters.push_back(&impl_->lockouts.Add({{"app", a}}));
+          }
+        } else if (action == "vend") {
+          made.counters.push_back(&impl_->vends.Add({{"app", a}, {"outcome", o}}));
+        }
+        return made;
+      },
+      spare);
+  for (Counter* c : s.counters) {
+    c->Increment();
   }
   activity_.Event(app, action, outcome);
 }
 
 void PromRecorder::StoreCall(std::string_view operation,
                              std::chrono::steady_clock::duration latency) {
-  impl_->store.Add({{"operation", std::string(operation)}}, LatencyBuckets())
-      .Observe(Seconds(latency));
+  StoreSeries spare;
+  const StoreSeries& s = Find(
+      ThreadCache::For(impl_->id).store,
+      [&](const StoreSeries& e) { return e.operation == operation; },
+      [&] {
+        std::string op(operation);
+        return StoreSeries{.operation = op,
+                           .latency = &impl_->store.Add({{"operation", op}}, LatencyBuckets())};
+      },
+      spare);
+  s.latency->Observe(Seconds(latency));
 }
 
 void PromRecorder::AddIssuer(std::string app, std::string issuer,
