@@ -10,7 +10,7 @@ install(FILES deploy/policies/per-user-s3.json deploy/policies/per-user-dynamodb
 install(DIRECTORY deploy/cloudformation/ DESTINATION share/vendo/cloudformation
         FILES_MATCHING PATTERN "*.yaml")
 install(FILES README.md docs/configuration.md docs/issuers.md docs/compatibility.md
-              docs/deploy.md LICENSE
+              docs/deploy.md docs/operating.md docs/protocol-v2.md docs/threat-model.md LICENSE
         DESTINATION share/doc/vendo)
 
 set(CPACK_GENERATOR DEB)

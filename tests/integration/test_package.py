@@ -45,7 +45,8 @@ class PackageTest(unittest.TestCase):
                   "/etc/vendo/vendo.toml", "/usr/share/vendo/policies/per-user-s3.json",
                   "/usr/share/vendo/policies/per-device-s3.json",
                   "/usr/share/vendo/cloudformation/vendo.yaml",
-                  "/usr/share/doc/vendo/configuration.md", "/usr/share/doc/vendo/LICENSE"):
+                  "/usr/share/doc/vendo/configuration.md", "/usr/share/doc/vendo/operating.md",
+                  "/usr/share/doc/vendo/LICENSE"):
             self.assertIn(f, files)
         self.assertNotIn("/etc/vendo/master.key", files, "the key is made on the host")
         for f, mode in (("/usr/bin/vendo", 0o755), ("/etc/vendo/vendo.toml", 0o644),
