@@ -9,23 +9,12 @@ import tempfile
 import unittest
 
 from peers import PostgresServer
-from vendo_harness import (VENDO, Vendo, anonymous_token, identity_token, new_device, now_ts,
-                           salted_hash, sign_hex, write_config, write_secret)
+from vendo_harness import (IDENT_ENDPOINT, VENDO, Vendo, anonymous_token, identity_token,
+                           new_device, now_ts, salted_hash, sign_hex, two_apps, write_config,
+                           write_secret)
 
-POLICY = "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/${uid}/*\"}]}'"
-ENDPOINT = "https://tvm.example.com/apps/ident"
-APPS = f"""
-[apps.anon]
-mode = "anonymous"
-allow_insecure_legacy = true
-policy = {POLICY}
-[apps.ident]
-mode = "identity"
-allow_insecure_legacy = true
-app_name = "IdentApp"
-public_endpoint = "{ENDPOINT}"
-policy = {POLICY}
-"""
+ENDPOINT = IDENT_ENDPOINT
+APPS = two_apps("IdentApp")
 
 
 class AdminCommandsBase:

@@ -9,11 +9,12 @@ import unittest
 import urllib.error
 import urllib.request
 
-from vendo_harness import (Vendo, anonymous_token, identity_token, new_device, now_ts,
-                           salted_hash, sign_hex, write_config, write_secret)
+from vendo_harness import (IDENT_ENDPOINT, Vendo, anonymous_token, identity_token, new_device,
+                           now_ts, s3_policy, salted_hash, sign_hex, two_apps, write_config,
+                           write_secret)
 
-POLICY = "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/${uid}/*\"}]}'"
-ENDPOINT = "https://tvm.example.com/apps/ident"
+POLICY = s3_policy()
+ENDPOINT = IDENT_ENDPOINT
 
 
 def get(url, token=None):
@@ -44,17 +45,7 @@ class MetricsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="vendo-admin-")
-        cls.cfg = write_config(cls.dir, f"""
-[apps.anon]
-mode = "anonymous"
-allow_insecure_legacy = true
-policy = {POLICY}
-[apps.ident]
-mode = "identity"
-allow_insecure_legacy = true
-app_name = "IdentApp"
-public_endpoint = "{ENDPOINT}"
-policy = {POLICY}
+        cls.cfg = write_config(cls.dir, two_apps("IdentApp") + """
 [apps.ident.limits]
 failed_logins_per_user = 2
 """)

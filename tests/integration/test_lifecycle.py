@@ -9,10 +9,10 @@ import tempfile
 import time
 import unittest
 
-from vendo_harness import (VENDO, Vendo, anonymous_token, fetch_token, identity_token,
-                           new_device, sign_hex, write_config)
+from vendo_harness import (IDENT_ENDPOINT, VENDO, Vendo, anonymous_token, fetch_token,
+                           identity_token, new_device, sign_hex, two_apps, write_config)
 
-ENDPOINT = "https://tvm.example.com/apps/ident"
+ENDPOINT = IDENT_ENDPOINT
 POLICY = "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/x/*\"}]}'"
 
 
@@ -24,16 +24,7 @@ class LifecycleTest(unittest.TestCase):
         self.cfg = write_config(self.dir, f"""
 [audit]
 file = "{self.audit}"
-[apps.anon]
-mode = "anonymous"
-allow_insecure_legacy = true
-policy = {POLICY}
-[apps.ident]
-mode = "identity"
-allow_insecure_legacy = true
-app_name = "LifeApp"
-public_endpoint = "{ENDPOINT}"
-policy = {POLICY}
+""" + two_apps("LifeApp", POLICY) + """
 """)
         self.v = Vendo(data_dir=self.dir, config=self.cfg).start()
         self.addCleanup(self.v.cleanup)

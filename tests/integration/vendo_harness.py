@@ -195,6 +195,33 @@ master_key_file = "{key_file}"
     return path
 
 
+# An S3 policy for tests, as a TOML literal string, scoped by one template variable.
+def s3_policy(variable="uid"):
+    return ("'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+            "\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/${" + variable + "}/*\"}]}'")
+
+
+IDENT_ENDPOINT = "https://tvm.example.com/apps/ident"
+
+
+def two_apps(app_name, policy=None):
+    """[apps.*] tables for an anonymous app "anon" and an identity app "ident" (its 2012 app
+    name `app_name`, its public URL IDENT_ENDPOINT), both over plain HTTP on loopback."""
+    policy = policy or s3_policy()
+    return f"""
+[apps.anon]
+mode = "anonymous"
+allow_insecure_legacy = true
+policy = {policy}
+[apps.ident]
+mode = "identity"
+allow_insecure_legacy = true
+app_name = "{app_name}"
+public_endpoint = "{IDENT_ENDPOINT}"
+policy = {policy}
+"""
+
+
 def parse_token(plain):
     """The credentials in a decrypted /gettoken body, as a dict of the 2012 field names."""
     return {name: extract(plain, name)
