@@ -3,11 +3,10 @@
 // (1 s). Lists page through the store (1000 rows at a time) and print as they read.
 #include <cstdio>
 #include <ctime>
-#include <fstream>
-#include <iostream>
 
 #include "cli/admin_output.h"
 #include "cli/commands.h"
+#include "cli/password_input.h"
 #include "cli/store_open.h"
 #include "common/clock.h"
 #include "common/random.h"
@@ -183,22 +182,6 @@ bool ForEachUser(AdminSession& s, const std::string& app, const std::string& aft
     at = {page->back().app, page->back().username};
   }
   return true;
-}
-
-// Reads a password from a file or standard input (its first line).
-std::optional<std::string> ReadPassword(const std::string& file) {
-  std::string password;
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in || !std::getline(in, password)) {
-      return std::nullopt;
-    }
-    return password;
-  }
-  if (!std::getline(std::cin, password)) {
-    return std::nullopt;
-  }
-  return password;
 }
 
 std::int64_t NowMinute(const Clock& clock) {

@@ -2,15 +2,11 @@
 // on libvendo-client. They never touch a server's store (that is `vendo device|user`).
 #include "cli/client_commands.h"
 
-#include <termios.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iostream>
 
+#include "cli/password_input.h"
 #include "client/wire.h"
 #include "vendo/client.h"
 
@@ -35,33 +31,6 @@ int Report(std::string_view command, const Error& e) {
   std::fprintf(stderr, "vendo %.*s: %s\n", static_cast<int>(command.size()), command.data(),
                e.message.c_str());
   return 1;
-}
-
-// Reads the password from a file, or from standard input (without echo on a terminal).
-std::optional<std::string> ReadPassword(const std::string& file) {
-  std::string password;
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in || !std::getline(in, password)) {
-      return std::nullopt;
-    }
-    return password;
-  }
-  bool tty = ::isatty(STDIN_FILENO) != 0;
-  termios saved{};
-  if (tty) {
-    std::fprintf(stderr, "Password: ");
-    ::tcgetattr(STDIN_FILENO, &saved);
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  bool ok = static_cast<bool>(std::getline(std::cin, password));
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    std::fprintf(stderr, "\n");
-  }
-  return ok ? std::optional(password) : std::nullopt;
 }
 
 // A value in single quotes for a POSIX shell.
