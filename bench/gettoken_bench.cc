@@ -38,19 +38,20 @@ std::string Now() {
 std::string Query() {
   std::string ts = Now();
   std::string sig = protocol::legacy::Sign(protocol::legacy::Mode::kAnonymous, kKey, ts);
-  auto enc = [](std::string s) {
+  auto enc = [](const std::string& s) {
     std::string out;
     for (char c : s) {
-      if (c == '+')
+      if (c == '+') {
         out += "%2B";
-      else if (c == '/')
+      } else if (c == '/') {
         out += "%2F";
-      else if (c == '=')
+      } else if (c == '=') {
         out += "%3D";
-      else if (c == ':')
+      } else if (c == ':') {
         out += "%3A";
-      else
+      } else {
         out += c;
+      }
     }
     return out;
   };

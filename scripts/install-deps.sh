@@ -15,10 +15,12 @@ test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl pr
            chromium chromium-driver)  # the browser test of the sign-up pages
 bench_pkgs=(wrk nginx-light)
 fuzz_pkgs=(clang-16 libclang-rt-16-dev)  # libFuzzer; clang 16 reads libstdc++ 12's <expected>
+tidy_pkgs=(clang-tidy-16)                 # the same reason: clang-tidy 14 cannot
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
 if [[ "${1:-}" == "--fuzz" ]]; then want+=("${fuzz_pkgs[@]}"); fi
+if [[ "${1:-}" == "--tidy" ]]; then want+=("${tidy_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do

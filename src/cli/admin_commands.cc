@@ -404,7 +404,7 @@ int Stats(const AdminOptions& o) {
     auto devices = s->store.store->CountDevices(app.name);
     auto users = identity ? s->store.store->CountUsers(app.name) : Result<std::int64_t>(0);
     auto hour = s->store.store->ActivitySince(app.name, now - 59);
-    auto day = s->store.store->ActivitySince(app.name, now - 24 * 60 + 1);
+    auto day = s->store.store->ActivitySince(app.name, now - std::int64_t{24} * 60 + 1);
     for (const Error* e : {devices ? nullptr : &devices.error(), users ? nullptr : &users.error(),
                            hour ? nullptr : &hour.error(), day ? nullptr : &day.error()}) {
       if (e != nullptr) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <ranges>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -104,11 +105,11 @@ Result<std::optional<deploy::StackInfo>> Wait(deploy::CloudFormation& cfn, const
     }
     if (*stack) {
       if (auto events = cfn.Events(name)) {
-        for (auto it = events->rbegin(); it != events->rend(); ++it) {  // oldest first
-          if (seen.insert(it->id).second) {
-            std::printf("  %-20s %-30s %-28s %s%s%s\n", it->timestamp.c_str(), it->status.c_str(),
-                        it->resource_type.c_str(), it->logical_id.c_str(),
-                        it->reason.empty() ? "" : "  ", it->reason.c_str());
+        for (auto& it : std::ranges::reverse_view(*events)) {  // oldest first
+          if (seen.insert(it.id).second) {
+            std::printf("  %-20s %-30s %-28s %s%s%s\n", it.timestamp.c_str(), it.status.c_str(),
+                        it.resource_type.c_str(), it.logical_id.c_str(),
+                        it.reason.empty() ? "" : "  ", it.reason.c_str());
           }
         }
         std::fflush(stdout);

@@ -2,12 +2,15 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <iterator>
 
 #include "cli/client_commands.h"
 #include "cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   CLI::App app{
       "vendo: a self-hosted token vending machine. Devices get short-lived AWS "
       "credentials scoped to the device or user, over the 2012 TVM protocol."};
@@ -314,4 +317,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   return 2;
+}
+
+}  // namespace
+
+// Commands report their errors as values; an exception that still gets here (out of memory, a
+// library's surprise) ends the command with a message and exit code 1, not an abort.
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vendo: unexpected error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "vendo: unexpected error\n");
+  }
+  return 1;
 }

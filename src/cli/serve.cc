@@ -35,9 +35,15 @@ using server::Config;
 constexpr std::size_t kBlockingThreads = 32;  // concurrent store writers feed group commit
 
 LogLevel ParseLevel(const std::string& s) {
-  if (s == "debug") return LogLevel::kDebug;
-  if (s == "warn") return LogLevel::kWarn;
-  if (s == "error") return LogLevel::kError;
+  if (s == "debug") {
+    return LogLevel::kDebug;
+  }
+  if (s == "warn") {
+    return LogLevel::kWarn;
+  }
+  if (s == "error") {
+    return LogLevel::kError;
+  }
   return LogLevel::kInfo;
 }
 
@@ -225,6 +231,7 @@ int Serve(const ServeOptions& options) {
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
   server::Limiter limiter(cached_store, clock);
   std::vector<std::string> app_names;
+  app_names.reserve(apps.size());
   for (const auto& app : apps) {
     app_names.push_back(app->config.name);
   }

@@ -2,6 +2,7 @@
 // credentials when the server is down) around the two protocols' exchanges.
 #include "vendo/client.h"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -282,8 +283,9 @@ class ClientImpl final : public Client {
     for (int tries = 0; tries < 2; ++tries) {
       std::string uid = random_.Hex(16), key = random_.Hex(16);
       auto r = Call([&] {
-        return HttpRequest{.method = "GET",
-                           .url = LegacyBase() + "/registerdevice?uid=" + uid + "&key=" + key};
+        return HttpRequest{
+            .method = "GET",
+            .url = fmt::format("{}/registerdevice?uid={}&key={}", LegacyBase(), uid, key)};
       });
       if (!r) {
         return std::unexpected(r.error());

@@ -183,6 +183,7 @@ TEST_F(ClientTest, ManyThreadsInTheMarginMakeOneRefreshAndNobodyWaits) {
   server_->token_delay = 200ms;
   std::atomic<int> old_keys{0}, new_keys{0};
   std::vector<std::thread> threads;
+  threads.reserve(16);
   for (int i = 0; i < 16; ++i) {
     threads.emplace_back([&] {
       auto c = client->GetCredentials();
@@ -226,6 +227,7 @@ TEST_F(ClientTest, WaitersShareTheRefreshersFailureInsteadOfRetryingEach) {
   server_->down = true;
   std::vector<std::thread> threads;
   std::atomic<int> errors{0};
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] { errors += client->GetCredentials().has_value() ? 0 : 1; });
   }
@@ -343,7 +345,7 @@ TEST_F(FileStateStoreTest, RefusesAFileOthersCanRead) {
 TEST_F(FileStateStoreTest, RefusesADamagedFile) {
   std::filesystem::create_directories(dir_);
   std::string path = (dir_ / "state.json").string();
-  std::ofstream(path) << "{\"version\": 1, \"protocol\": \"v9\"";
+  std::ofstream(path) << R"({"version": 1, "protocol": "v9")";
   ::chmod(path.c_str(), 0600);
   EXPECT_FALSE(FileStateStore(path)->Load().has_value());
 }

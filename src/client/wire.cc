@@ -2,7 +2,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <time.h>
+#include <ctime>
 
 #include <boost/json.hpp>
 #include <charconv>

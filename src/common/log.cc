@@ -23,7 +23,7 @@ std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 // the hot path makes no syscall and wakes no thread.
 class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  static constexpr std::size_t kCapacity = 64 * 1024;
+  static constexpr std::size_t kCapacity = std::size_t{64} * 1024;
   BufferedStderrSink() { buffer_.reserve(kCapacity); }
   ~BufferedStderrSink() override { WriteOut(); }
 
@@ -106,7 +106,7 @@ std::string_view SecondPrefix(std::chrono::system_clock::time_point now) {
   thread_local char text[32];
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   if (secs != cached_second) {
-    std::time_t t = static_cast<std::time_t>(secs);
+    auto t = static_cast<std::time_t>(secs);
     std::tm tm{};
     gmtime_r(&t, &tm);
     std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S.", &tm);

@@ -85,7 +85,7 @@ Result<Bytes> RunCbc(bool encrypt, std::span<const std::uint8_t> key,
     return Fail(encrypt ? ErrorCode::kInternal : ErrorCode::kInvalidArgument,
                 encrypt ? "AES-CBC encryption failed" : "AES-CBC decryption failed");
   }
-  out.resize(static_cast<std::size_t>(n1 + n2));
+  out.resize(static_cast<std::size_t>(n1) + static_cast<std::size_t>(n2));
   return out;
 }
 

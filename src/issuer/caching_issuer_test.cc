@@ -16,7 +16,7 @@ class FakeIssuer final : public Issuer {
   void Issue(IssueRequest request, IssueCallback done) override {
     std::lock_guard lock(mu_);
     requests_.push_back(request);
-    pending_.push_back({std::move(request), std::move(done)});
+    pending_.emplace_back(std::move(request), std::move(done));
   }
   std::string_view Kind() const override { return "fake"; }
   std::size_t MaxSessionNameLength() const override { return 32; }
@@ -122,6 +122,7 @@ TEST_F(CachingIssuerTest, ConcurrentRequestsShareOneCall) {
   constexpr int kCallers = 200;
   std::atomic<int> answered{0};
   std::vector<std::thread> threads;
+  threads.reserve(kCallers);
   for (int i = 0; i < kCallers; ++i) {
     threads.emplace_back([&] {
       big.Issue(Req("busy-device"), [&](Result<Credentials> c) {

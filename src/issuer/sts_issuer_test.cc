@@ -80,7 +80,7 @@ class StsIssuerTest : public ::testing::Test {
 };
 
 TEST_F(StsIssuerTest, FederationSendsNamePolicyAndDuration) {
-  transport_.script.push_back(testing::Reply(200, kFederationOk));
+  transport_.script.emplace_back(testing::Reply(200, kFederationOk));
   StsIssuer issuer = Make(StsIssuerOptions::Action::kGetFederationToken);
   EXPECT_EQ(issuer.Kind(), "aws-federation");
   EXPECT_EQ(issuer.MaxSessionNameLength(), 32u);
@@ -98,7 +98,7 @@ TEST_F(StsIssuerTest, FederationSendsNamePolicyAndDuration) {
 }
 
 TEST_F(StsIssuerTest, AssumeRoleSendsTagsSourceIdentityAndExternalId) {
-  transport_.script.push_back(testing::Reply(200, kAssumeOk));
+  transport_.script.emplace_back(testing::Reply(200, kAssumeOk));
   StsIssuer issuer = Make(StsIssuerOptions::Action::kAssumeRole);
   EXPECT_EQ(issuer.MaxSessionNameLength(), 64u);
   EXPECT_TRUE(issuer.BindsDevice());
@@ -141,7 +141,7 @@ TEST_F(StsIssuerTest, NoCallerCredentialsIsAClearErrorAndNoStsCall) {
 }
 
 TEST_F(StsIssuerTest, AnStsRefusalIsNotRetried) {
-  transport_.script.push_back(testing::Reply(
+  transport_.script.emplace_back(testing::Reply(
       403,
       "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>bad</Message>"
       "</Error><RequestId>r-9</RequestId></ErrorResponse>"));

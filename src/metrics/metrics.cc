@@ -16,9 +16,15 @@ std::string_view EndpointOf(std::string_view path) {
                                                                 "v2/register",
                                                                 "v2/devices/self",
                                                                 "v2/devices/self/rotate"};
-  if (path.empty()) return "other";
-  if (path == "/healthz") return "healthz";
-  if (path == "/readyz") return "readyz";
+  if (path.empty()) {
+    return "other";
+  }
+  if (path == "/healthz") {
+    return "healthz";
+  }
+  if (path == "/readyz") {
+    return "readyz";
+  }
   auto after_app = [](std::string_view p, std::string_view prefix) -> std::string_view {
     p.remove_prefix(prefix.size());
     auto slash = p.find('/');
@@ -27,13 +33,17 @@ std::string_view EndpointOf(std::string_view path) {
   if (path.starts_with("/v2/apps/")) {
     std::string_view rest = after_app(path, "/v2/apps/");
     for (std::size_t i = 0; i < kV2.size(); ++i) {
-      if (rest == kV2[i]) return kV2Labels[i];
+      if (rest == kV2[i]) {
+        return kV2Labels[i];
+      }
     }
     return "other";
   }
   std::string_view rest = path.starts_with("/apps/") ? after_app(path, "/apps/") : path.substr(1);
   for (std::string_view e : kLegacy) {
-    if (rest == e) return e.empty() || e == "/" ? "home" : e;
+    if (rest == e) {
+      return e.empty() || e == "/" ? "home" : e;
+    }
   }
   return "other";
 }

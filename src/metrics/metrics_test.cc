@@ -103,6 +103,7 @@ TEST(PromRecorder, CountsEveryCallFromManyThreads) {
   FixedClock clock(std::chrono::system_clock::time_point(std::chrono::hours(500'000)));
   PromRecorder r(clock);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&r] {
       for (int i = 0; i < 1000; ++i) {

@@ -70,6 +70,7 @@ class IssuerCollector final : public prometheus::Collectable {
     };
     std::lock_guard lock(mu_);
     std::vector<IssuerCounters> values;
+    values.reserve(sources_.size());
     for (const auto& s : sources_) {
       values.push_back(s.read());
     }
@@ -178,7 +179,9 @@ struct ThreadCache {
 template <typename Entry, typename Match, typename Make>
 const Entry& Find(std::vector<Entry>& entries, Match match, Make make, Entry& spare) {
   for (const Entry& e : entries) {
-    if (match(e)) return e;
+    if (match(e)) {
+      return e;
+    }
   }
   if (entries.size() >= ThreadCache::kMaxEntries) {
     spare = make();

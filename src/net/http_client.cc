@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "common/log.h"
 
@@ -77,8 +78,8 @@ bool IsStale(const boost::system::error_code& ec) {
 }  // namespace
 
 struct HttpClient::Impl {
-  explicit Impl(const HttpClientOptions& o)
-      : options(o), tls_context(ssl::context::tls_client), work(ioc.get_executor()) {}
+  explicit Impl(HttpClientOptions o)
+      : options(std::move(o)), tls_context(ssl::context::tls_client), work(ioc.get_executor()) {}
 
   HttpClientOptions options;
   ssl::context tls_context;

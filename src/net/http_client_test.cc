@@ -131,7 +131,7 @@ Result<HttpReply> SendAndWait(HttpClient& client, HttpCall call) {
   return future.get();
 }
 
-std::unique_ptr<HttpClient> MakeClient(HttpClientOptions options = {}) {
+std::unique_ptr<HttpClient> MakeClient(const HttpClientOptions& options = {}) {
   auto client = HttpClient::Create(options);
   EXPECT_TRUE(client.has_value());
   return std::move(*client);

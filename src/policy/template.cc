@@ -100,7 +100,7 @@ std::string Join(const std::vector<Template::Segment>& segments, const Vars& var
 // The longest values the protocol lets through, each character chosen to need escaping where
 // that makes it longer (a username of 128 four-byte characters is 512 bytes).
 Vars LongestVars() {
-  return Vars{std::string(64, 'a'), std::string(128, '"'), std::string(128 * 4, 'x'),
+  return Vars{std::string(64, 'a'), std::string(128, '"'), std::string(std::size_t{128} * 4, 'x'),
               std::string(32, 'f'), std::string(32, 'r'),  std::string(12, '1')};
 }
 

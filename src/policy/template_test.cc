@@ -24,7 +24,7 @@ TEST(PolicyTemplate, EscapesValuesSoTheyCannotBreakOut) {
   auto t = Template::Parse(R"({"Resource":"${username}"})");
   ASSERT_TRUE(t.has_value());
   Vars v = Sample();
-  v.username = "x\",\"Effect\":\"Allow";
+  v.username = R"(x","Effect":"Allow)";
   EXPECT_EQ(*t->Render(v), R"({"Resource":"x\",\"Effect\":\"Allow"})");
 }
 

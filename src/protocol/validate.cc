@@ -1,7 +1,7 @@
 #include "protocol/validate.h"
 
-#include <locale.h>
-#include <wctype.h>
+#include <clocale>
+#include <cwctype>
 
 #include <cstdint>
 

@@ -77,8 +77,8 @@ std::string AuditLog::Format(const AuditEvent& e) const {
   char ts[40];
   std::size_t n = std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
   std::snprintf(ts + n, sizeof ts - n, ".%03dZ", static_cast<int>(millis));
-  std::string out = "{\"ts\":\"";
-  out.append(ts).append("\",\"audit\":\"");
+  std::string out = R"({"ts":")";
+  out.append(ts).append(R"(","audit":")");
   AppendJsonEscaped(out, e.action);
   out.push_back('"');
   Field(out, "outcome", e.outcome);

@@ -19,7 +19,7 @@ using protocol::legacy::Mode;
 
 class Checker {
  public:
-  void Problem(std::string key, std::string what) { problems_.push_back(key + ": " + what); }
+  void Problem(const std::string& key, const std::string& what) { problems_.push_back(key + ": " + what); }
   bool ok() const { return problems_.empty(); }
   std::vector<std::string> Take() { return std::move(problems_); }
 
@@ -102,8 +102,8 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
                3600000);
   ReadDuration(c, t, "drain_timeout_ms", "server.drain_timeout_ms", s.http.drain_timeout, 0,
                600000);
-  std::int64_t header = static_cast<std::int64_t>(s.http.max_header_bytes);
-  std::int64_t body = static_cast<std::int64_t>(s.http.max_body_bytes);
+  auto header = static_cast<std::int64_t>(s.http.max_header_bytes);
+  auto body = static_cast<std::int64_t>(s.http.max_body_bytes);
   c.Read(t, "max_header_bytes", "server.max_header_bytes", header);
   c.Read(t, "max_body_bytes", "server.max_body_bytes", body);
   if (header < 1024 || header > 8192) {
@@ -156,21 +156,21 @@ void ParseStore(Checker& c, const toml::table& t, const std::string& base_dir, S
   c.Read(t, "url", "store.url", s.url);
   c.Read(t, "path", "store.path", s.path);
   c.Read(t, "password_file", "store.password_file", s.password_file);
-  std::int64_t conns = static_cast<std::int64_t>(s.max_connections);
+  auto conns = static_cast<std::int64_t>(s.max_connections);
   c.Read(t, "max_connections", "store.max_connections", conns);
   if (conns < 1 || conns > 1000) {
     c.Problem("store.max_connections", "must be between 1 and 1000");
   }
   s.max_connections = static_cast<std::size_t>(conns);
   c.Read(t, "master_key_file", "store.master_key_file", s.master_key_file);
-  std::int64_t batch = static_cast<std::int64_t>(s.group_commit_max_batch);
+  auto batch = static_cast<std::int64_t>(s.group_commit_max_batch);
   c.Read(t, "group_commit_max_batch", "store.group_commit_max_batch", batch);
   if (batch < 1 || batch > 10000) {
     c.Problem("store.group_commit_max_batch", "must be between 1 and 10000");
   }
   s.group_commit_max_batch = static_cast<std::size_t>(batch);
   ReadDuration(c, t, "cache_ttl_ms", "store.cache_ttl_ms", s.cache_ttl, 0, 60000);
-  std::int64_t entries = static_cast<std::int64_t>(s.cache_max_entries);
+  auto entries = static_cast<std::int64_t>(s.cache_max_entries);
   c.Read(t, "cache_max_entries", "store.cache_max_entries", entries);
   if (entries < 16 || entries > 100'000'000) {
     c.Problem("store.cache_max_entries", "must be between 16 and 100000000");
@@ -206,7 +206,7 @@ void ParseStore(Checker& c, const toml::table& t, const std::string& base_dir, S
 void ParseCredentialCache(Checker& c, const toml::table& t, CredentialCacheConfig& cc) {
   CheckUnknownKeys(c, t, "credential_cache.", {"enabled", "max_entries"});
   c.Read(t, "enabled", "credential_cache.enabled", cc.enabled);
-  std::int64_t entries = static_cast<std::int64_t>(cc.max_entries);
+  auto entries = static_cast<std::int64_t>(cc.max_entries);
   c.Read(t, "max_entries", "credential_cache.max_entries", entries);
   if (entries < 1 || entries > 100'000'000) {
     c.Problem("credential_cache.max_entries", "must be between 1 and 100000000");

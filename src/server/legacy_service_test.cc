@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <utility>
 
 #include "common/encoding.h"
 #include "issuer/dev_issuer.h"
@@ -32,9 +33,10 @@ class LegacyServiceTest : public ::testing::Test {
     service_.reset();
     store_.reset();
   }
-  App MakeApp(std::string name, Mode mode, std::string app_name, std::string endpoint) {
+  App MakeApp(std::string name, Mode mode, const std::string& app_name,
+              const std::string& endpoint) {
     AppConfig c;
-    c.name = name;
+    c.name = std::move(name);
     c.mode = mode;
     c.app_name = app_name;
     c.public_endpoint = endpoint;
@@ -42,7 +44,7 @@ class LegacyServiceTest : public ::testing::Test {
     return App{c, *policy::Template::Parse(c.policy), &issuer_,
                protocol::legacy::NormalizeEndpoint(endpoint), AsciiLower(app_name)};
   }
-  Params P(std::string query) { return *Params::Parse(query, "", ""); }
+  Params P(const std::string& query) { return *Params::Parse(query, "", ""); }
   void SetNow(std::string_view ts) { clock_.Set(*protocol::ParseLegacyTimestamp(ts)); }
 
   testing::TempDir dir_;
@@ -110,7 +112,7 @@ TEST_F(LegacyServiceTest, RevokedAndExpiredDevicesGetNothing) {
 }
 
 TEST_F(LegacyServiceTest, AnonymousBadInputs) {
-  auto code = [&](std::string q) {
+  auto code = [&](const std::string& q) {
     auto r = service_->RegisterDevice(*anon_, P(q));
     return r ? std::optional<ErrorCode>() : r.error().code;
   };
@@ -130,7 +132,7 @@ TEST_F(LegacyServiceTest, AnonymousBadInputs) {
 
   ASSERT_TRUE(service_->RegisterDevice(
       *anon_, P("uid=0123456789abcdef0123456789abcdef&key=000102030405060708090a0b0c0d0e0f")));
-  auto token = [&](std::string q) {
+  auto token = [&](const std::string& q) {
     auto r = service_->AuthorizeToken(*anon_, P(q));
     return r ? std::optional<ErrorCode>() : r.error().code;
   };
@@ -199,7 +201,7 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
   std::string bob_hash(store_->FindUser("ident", "bob")->password_hash.Reveal());
   SetNow("2013-08-08T12:34:56Z");
   std::string ts = "2013-08-08T12:34:56Z";
-  auto login = [&](std::string user, const std::string& hash, std::string uid) {
+  auto login = [&](const std::string& user, const std::string& hash, const std::string& uid) {
     return service_->Login(*ident_,
                            P("uid=" + uid + "&username=" + user + "&timestamp=" + ts +
                              "&signature=" + protocol::legacy::Sign(Mode::kIdentity, hash, ts)));
@@ -241,7 +243,7 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
 }
 
 TEST_F(LegacyServiceTest, RegisterUserValidation) {
-  auto code = [&](std::string q) {
+  auto code = [&](const std::string& q) {
     auto r = service_->RegisterUser(*ident_, P(q));
     return r ? std::optional<ErrorCode>() : r.error().code;
   };

@@ -166,8 +166,8 @@ V2Result<std::pair<std::string, std::string>> UserAndPassword(std::string_view b
   const auto* user = obj != nullptr ? obj->if_contains("username") : nullptr;
   const auto* pass = obj != nullptr ? obj->if_contains("password") : nullptr;
   if (user == nullptr || pass == nullptr || !user->is_string() || !pass->is_string()) {
-    return std::unexpected(Failure(V2Code::kInvalidRequest,
-                                   "the body must be {\"username\": ..., \"password\": ...}"));
+    return std::unexpected(
+        Failure(V2Code::kInvalidRequest, R"(the body must be {"username": ..., "password": ...})"));
   }
   std::string username(user->as_string()), password(pass->as_string());
   if (!protocol::IsValidUsername(username)) {

@@ -427,8 +427,7 @@ Result<std::int64_t> PostgresStore::Count(const PgStatement& stmt, std::string_v
   });
 }
 
-Status PostgresStore::AddActivity(std::string_view app, std::int64_t minute,
-                                  ActivityCounts add) {
+Status PostgresStore::AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) {
   std::string m = std::to_string(minute), r = std::to_string(add.registrations),
               v = std::to_string(add.vends), old = std::to_string(minute - kActivityKeptMinutes);
   return WithConnection(false, [&](PgConnection& c) -> Status {
@@ -488,6 +487,7 @@ Result<std::vector<UserRow>> PostgresStore::UsersAfter(const RowKey& after, std:
       return std::unexpected(r.error());
     }
     std::vector<UserRow> rows;
+    rows.reserve(static_cast<std::size_t>(r->Rows()));
     for (int i = 0; i < r->Rows(); ++i) {
       rows.push_back({r->Text(i, 0), r->Text(i, 1), r->Text(i, 2), r->Text(i, 3),
                       r->Text(i, 4) == "t", r->Int(i, 5)});

@@ -38,7 +38,7 @@ struct UserRecord {
 };
 
 // How long `activity` keeps its minutes.
-inline constexpr std::int64_t kActivityKeptMinutes = 7 * 24 * 60;
+inline constexpr std::int64_t kActivityKeptMinutes = std::int64_t{7} * 24 * 60;
 
 class Store {
  public:

@@ -258,7 +258,7 @@ struct ImdsFetch {
     return call;
   }
 
-  static void Start(std::shared_ptr<ImdsFetch> self) {
+  static void Start(const std::shared_ptr<ImdsFetch>& self) {
     auto call = self->Call("PUT", "/latest/api/token");
     call.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
     self->transport->Send(std::move(call), [self](Result<net::HttpReply> reply) {
@@ -278,7 +278,7 @@ struct ImdsFetch {
     });
   }
 
-  static void ListRoles(std::shared_ptr<ImdsFetch> self) {
+  static void ListRoles(const std::shared_ptr<ImdsFetch>& self) {
     auto call = self->Call("GET", "/latest/meta-data/iam/security-credentials/");
     self->transport->Send(std::move(call), [self](Result<net::HttpReply> reply) {
       if (!reply || reply->status != 200) {
@@ -297,7 +297,7 @@ struct ImdsFetch {
     });
   }
 
-  static void FetchRole(std::shared_ptr<ImdsFetch> self, const std::string& role) {
+  static void FetchRole(const std::shared_ptr<ImdsFetch>& self, const std::string& role) {
     auto call = self->Call("GET", "/latest/meta-data/iam/security-credentials/" + role);
     self->transport->Send(std::move(call), [self, role](Result<net::HttpReply> reply) {
       if (!reply || reply->status != 200) {
@@ -325,7 +325,7 @@ void InstanceMetadataProvider::Fetch(CallerCallback done) {
     return;
   }
   auto fetch = std::make_shared<ImdsFetch>(ImdsFetch{&transport_, *base, "", std::move(done)});
-  ImdsFetch::Start(std::move(fetch));
+  ImdsFetch::Start(fetch);
 }
 
 struct ProviderChain::Walk {
@@ -337,10 +337,10 @@ struct ProviderChain::Walk {
 void ProviderChain::Fetch(CallerCallback done) {
   auto walk = std::make_shared<Walk>();
   walk->done = std::move(done);
-  Next(std::move(walk));
+  Next(walk);
 }
 
-void ProviderChain::Next(std::shared_ptr<Walk> walk) {
+void ProviderChain::Next(const std::shared_ptr<Walk>& walk) {
   if (walk->index == providers_.size()) {
     walk->done(Fail(ErrorCode::kUnavailable, "no AWS credentials found: " + walk->tried));
     return;
@@ -360,8 +360,8 @@ void ProviderChain::Next(std::shared_ptr<Walk> walk) {
   });
 }
 
-std::unique_ptr<CredentialProvider> DefaultChain(net::HttpTransport& transport, EnvLookup env,
-                                                 std::string profile) {
+std::unique_ptr<CredentialProvider> DefaultChain(net::HttpTransport& transport,
+                                                 const EnvLookup& env, const std::string& profile) {
   std::vector<std::unique_ptr<CredentialProvider>> providers;
   if (profile.empty()) {
     providers.push_back(std::make_unique<EnvironmentProvider>(env));

@@ -112,13 +112,13 @@ class ProviderChain final : public CredentialProvider {
 
  private:
   struct Walk;
-  void Next(std::shared_ptr<Walk> walk);
+  void Next(const std::shared_ptr<Walk>& walk);
   std::vector<std::unique_ptr<CredentialProvider>> providers_;
 };
 
 // The default chain, without the explicit-config step.
-std::unique_ptr<CredentialProvider> DefaultChain(net::HttpTransport& transport, EnvLookup env,
-                                                 std::string profile);
+std::unique_ptr<CredentialProvider> DefaultChain(net::HttpTransport& transport,
+                                                 const EnvLookup& env, const std::string& profile);
 
 // Caches what `inner` returns. Temporary credentials are fetched again once they are within
 // `margin` of expiring; one fetch at a time (callers arriving meanwhile wait for it), and

@@ -44,7 +44,7 @@ Error StsClient::ToError(const StsFailure& f) {
 }
 
 void StsClient::GetFederationToken(const StsEndpoint& endpoint, const SigningCredentials& caller,
-                                   std::string name, std::string policy,
+                                   const std::string& name, const std::string& policy,
                                    std::chrono::seconds duration, CredentialsCallback done) {
   AssumeRole(endpoint, caller, GetFederationTokenForm(name, policy, duration), std::move(done));
 }
@@ -70,19 +70,19 @@ void StsClient::Post(const StsEndpoint& endpoint, const SigningCredentials& call
   call->body = std::move(form_body);
   call->done = std::move(done);
   call->deadline = clock_.Now() + policy_.deadline;
-  Attempt(std::move(call));
+  Attempt(call);
 }
 
 StsClientStats StsClient::Stats() const {
   return StsClientStats{attempts_.load(), retries_.load(), throttled_.load(), failures_.load()};
 }
 
-void StsClient::GiveUp(std::shared_ptr<Call> call, Error error) {
+void StsClient::GiveUp(const std::shared_ptr<Call>& call, Error error) {
   failures_.fetch_add(1, std::memory_order_relaxed);
   call->done(std::unexpected(std::move(error)));
 }
 
-void StsClient::Attempt(std::shared_ptr<Call> call) {
+void StsClient::Attempt(const std::shared_ptr<Call>& call) {
   ++call->attempts;
   attempts_.fetch_add(1, std::memory_order_relaxed);
   const StsEndpoint& ep = call->endpoint;
@@ -100,7 +100,7 @@ void StsClient::Attempt(std::shared_ptr<Call> call) {
   options.time = clock_.Now();  // signed afresh on every attempt
   auto signed_request = Sign(request, call->caller, options);
   if (!signed_request) {
-    GiveUp(std::move(call), signed_request.error());
+    GiveUp(call, signed_request.error());
     return;
   }
   HttpCall http;
@@ -119,10 +119,9 @@ void StsClient::Attempt(std::shared_ptr<Call> call) {
                   [this, call](Result<HttpReply> reply) { OnReply(call, std::move(reply)); });
 }
 
-void StsClient::OnReply(std::shared_ptr<Call> call, Result<HttpReply> reply) {
+void StsClient::OnReply(const std::shared_ptr<Call>& call, Result<HttpReply> reply) {
   if (!reply) {
-    RetryOrFail(std::move(call),
-                Error{ErrorCode::kUnavailable, "STS unreachable: " + reply.error().message});
+    RetryOrFail(call, Error{ErrorCode::kUnavailable, "STS unreachable: " + reply.error().message});
     return;
   }
   if (reply->status == 200) {
@@ -135,16 +134,16 @@ void StsClient::OnReply(std::shared_ptr<Call> call, Result<HttpReply> reply) {
     throttled_.fetch_add(1, std::memory_order_relaxed);
   }
   if (failure.retryable) {
-    RetryOrFail(std::move(call), ToError(failure));
+    RetryOrFail(call, ToError(failure));
     return;
   }
-  GiveUp(std::move(call), ToError(failure));
+  GiveUp(call, ToError(failure));
 }
 
-void StsClient::RetryOrFail(std::shared_ptr<Call> call, Error error) {
+void StsClient::RetryOrFail(const std::shared_ptr<Call>& call, Error error) {
   if (call->attempts >= policy_.max_attempts) {
     error.message += " (gave up after " + std::to_string(call->attempts) + " attempts)";
-    GiveUp(std::move(call), std::move(error));
+    GiveUp(call, std::move(error));
     return;
   }
   // Full jitter: a uniform delay in [0, min(max, base * 2^(attempts-1))].
@@ -157,7 +156,7 @@ void StsClient::RetryOrFail(std::shared_ptr<Call> call, Error error) {
   std::chrono::milliseconds delay(static_cast<std::int64_t>(r % (cap.count() + 1)));
   if (clock_.Now() + delay >= call->deadline) {
     error.message += " (deadline reached after " + std::to_string(call->attempts) + " attempts)";
-    GiveUp(std::move(call), std::move(error));
+    GiveUp(call, std::move(error));
     return;
   }
   retries_.fetch_add(1, std::memory_order_relaxed);

@@ -65,8 +65,8 @@ class StsClient {
         policy_(policy) {}
 
   void GetFederationToken(const StsEndpoint& endpoint, const SigningCredentials& caller,
-                          std::string name, std::string policy, std::chrono::seconds duration,
-                          CredentialsCallback done);
+                          const std::string& name, const std::string& policy,
+                          std::chrono::seconds duration, CredentialsCallback done);
   void AssumeRole(const StsEndpoint& endpoint, const SigningCredentials& caller,
                   std::string form_body, CredentialsCallback done);
   // Any Query API action of any service (STS, CloudFormation for `vendo deploy`): signed for
@@ -82,10 +82,10 @@ class StsClient {
 
  private:
   struct Call;
-  void Attempt(std::shared_ptr<Call> call);
-  void OnReply(std::shared_ptr<Call> call, Result<HttpReply> reply);
-  void RetryOrFail(std::shared_ptr<Call> call, Error error);
-  void GiveUp(std::shared_ptr<Call> call, Error error);
+  void Attempt(const std::shared_ptr<Call>& call);
+  void OnReply(const std::shared_ptr<Call>& call, Result<HttpReply> reply);
+  void RetryOrFail(const std::shared_ptr<Call>& call, Error error);
+  void GiveUp(const std::shared_ptr<Call>& call, Error error);
 
   HttpTransport& transport_;
   Scheduler& scheduler_;

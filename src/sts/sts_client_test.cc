@@ -42,7 +42,7 @@ class StsClientTest : public ::testing::Test {
 };
 
 TEST_F(StsClientTest, SignsAPostToTheRegionalEndpoint) {
-  transport_.script.push_back(Reply(200, kOk));
+  transport_.script.emplace_back(Reply(200, kOk));
   auto got = Run();
   ASSERT_TRUE(got.has_value() && got->has_value()) << (got ? got->error().message : "no answer");
   EXPECT_EQ((*got)->access_key_id, "ASIAEXAMPLE");
@@ -115,7 +115,7 @@ TEST_F(StsClientTest, GivesUpAfterMaxAttemptsOrTheDeadline) {
 }
 
 TEST_F(StsClientTest, CustomEndpointsKeepTheirPortInTheSignedHost) {
-  transport_.script.push_back(Reply(200, kOk));
+  transport_.script.emplace_back(Reply(200, kOk));
   StsEndpoint rgw{"127.0.0.1", 8000, false, "default"};
   auto got = Run(rgw);
   ASSERT_TRUE(got && *got);

@@ -120,6 +120,7 @@ TEST_P(StoreConformance, ConcurrentRegistrationsAllCommitAndDuplicatesFailAlone)
   constexpr int kThreads = 16, kPerThread = 40;
   std::atomic<int> ok{0}, dup{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
@@ -233,6 +234,7 @@ TEST_P(StoreConformance, CountersCountWithinAWindowShared) {
   EXPECT_EQ(store_->PeekCount("login:alice")->count, 0);
   // Concurrent events are all counted.
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       for (int j = 0; j < 10; ++j) {
@@ -257,7 +259,7 @@ TEST_P(StoreConformance, ActivityAddsUpAcrossHostsAndForgetsOldMinutes) {
   ASSERT_TRUE(hour) << hour.error().message;
   EXPECT_EQ(hour->registrations, 3);
   EXPECT_EQ(hour->vends, 15);
-  auto day = store_->ActivitySince("app", now - 24 * 60 + 1);
+  auto day = store_->ActivitySince("app", now - std::int64_t{24} * 60 + 1);
   EXPECT_EQ(day->registrations, 7);
   EXPECT_EQ(day->vends, 55);
   EXPECT_EQ(store_->ActivitySince("nobody", 0)->vends, 0);
@@ -313,6 +315,7 @@ class PostgresStoreTest : public ::testing::Test {
 TEST_F(PostgresStoreTest, HostsStartingAtOnceMigrateOnce) {
   std::vector<std::thread> hosts;
   std::atomic<int> opened{0};
+  hosts.reserve(6);
   for (int i = 0; i < 6; ++i) {
     hosts.emplace_back([&] {
       auto s = PostgresStore::Open(PgOptions(), box_, clock_);
