@@ -6,8 +6,10 @@ import os
 import shutil
 import tempfile
 import unittest
+import urllib.error
+import urllib.request
 
-from vendo_harness import Vendo, write_config
+from vendo_harness import Vendo, now_ts, write_config
 from webdriver import Browser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,6 +114,23 @@ policy = {POLICY}
         b.click("input[type=submit]")
         self.assertTrue(b.script("return document.getElementById('password').validity.tooShort"))
         self.shot("2012-4-short-password")
+
+
+    def test_status_page_draws_its_chart(self):
+        # A failed 2012 login: an error for the chart and the recent-errors table.
+        q = f"uid=0123456789abcdef0123456789abcdef&username=nobody&timestamp={now_ts()}&signature=x"
+        with self.assertRaises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{self.v.base()}/apps/photos/login?{q}")
+        b = self.browser
+        b.go(self.v.admin_url + "/")
+        self.assertEqual(b.title(), "vendo status")
+        # The inline SVG is laid out by the browser: it has a size on screen.
+        width = b.script("const s = document.querySelector('svg');"
+                         "return s ? s.getBoundingClientRect().width : 0;")
+        self.assertGreater(width, 300)
+        self.assertIn("photos", b.text("#apps + table"))
+        self.assertIn("login", b.text("#errors + table"))
+        self.shot("status-page")
 
 
 if __name__ == "__main__":
