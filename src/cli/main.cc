@@ -15,18 +15,6 @@ int Run(int argc, char** argv) {
       "vendo: a self-hosted token vending machine. Devices get short-lived AWS "
       "credentials scoped to the device or user, over the 2012 TVM protocol."};
   app.require_subcommand(1);
-  app.footer(
-      "Examples:\n"
-      "  vendo serve --dev                      development server on 127.0.0.1:8080\n"
-      "  vendo serve --config /etc/vendo/vendo.toml\n"
-      "  vendo config check /etc/vendo/vendo.toml\n"
-      "  vendo policy render --config /etc/vendo/vendo.toml --app photos --user alice\n"
-      "  vendo store copy --from sqlite:///var/lib/vendo/vendo.db --to "
-      "postgres://vendo@db/vendo\n"
-      "  vendo client register --endpoint https://tvm.example.com --app sensors\n"
-      "  vendo credential-process                (for credential_process in ~/.aws/config)\n\n"
-      "Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.\n"
-      "Documentation: docs/configuration.md, docs/compatibility.md");
 
   vendo::cli::ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the token vending machine server");
@@ -245,6 +233,31 @@ int Run(int argc, char** argv) {
 
   auto client_cli = vendo::cli::AddClientCommands(app);
   auto* version_cmd = app.add_subcommand("version", "Print the version");
+  device_cmd->footer(
+      "Examples:\n"
+      "  vendo device list --config /etc/vendo/vendo.toml --app sensors --limit 100\n"
+      "  vendo device list --config /etc/vendo/vendo.toml --app sensors --after LAST_UID  (next "
+      "page)\n"
+      "  vendo device revoke --config /etc/vendo/vendo.toml --app sensors --uid UID");
+  user_cmd->footer(
+      "Examples:\n"
+      "  vendo user add --config /etc/vendo/vendo.toml --app photos --user alice "
+      "--password-file pw.txt\n"
+      "  vendo user list --config /etc/vendo/vendo.toml --app photos --json\n"
+      "  vendo user disable --config /etc/vendo/vendo.toml --app photos --user alice");
+  // Set last, so that subcommands do not inherit it in place of their own help.
+  app.footer(
+      "Examples:\n"
+      "  vendo serve --dev                      development server on 127.0.0.1:8080\n"
+      "  vendo serve --config /etc/vendo/vendo.toml\n"
+      "  vendo config check /etc/vendo/vendo.toml\n"
+      "  vendo policy render --config /etc/vendo/vendo.toml --app photos --user alice\n"
+      "  vendo store copy --from sqlite:///var/lib/vendo/vendo.db --to "
+      "postgres://vendo@db/vendo\n"
+      "  vendo client register --endpoint https://tvm.example.com --app sensors\n"
+      "  vendo credential-process                (for credential_process in ~/.aws/config)\n\n"
+      "Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.\n"
+      "Documentation: docs/configuration.md, docs/operating.md, docs/compatibility.md");
 
   try {
     app.parse(argc, argv);

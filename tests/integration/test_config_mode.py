@@ -306,6 +306,17 @@ class CliTest(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertRegex(out, r"^vendo \d+\.\d+\.\d+\n$")
 
+    def test_admin_help_has_its_own_examples(self):
+        # Subcommands show their own examples, not a copy of the top-level ones.
+        for group in ("user", "device"):
+            code, out, _ = run(group, "--help")
+            self.assertEqual(code, 0)
+            self.assertIn(f"vendo {group} list --config", out)
+            self.assertNotIn("vendo serve --dev", out)
+        code, out, _ = run("user", "list", "--help")
+        self.assertIn("--after", out)
+        self.assertNotIn("vendo serve --dev", out)
+
     def test_usage_errors_exit_2(self):
         self.assertEqual(run("serve")[0], 2)
         self.assertEqual(run()[0], 2)
