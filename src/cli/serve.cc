@@ -14,6 +14,7 @@
 #include "common/secret_file.h"
 #include "crypto/secret_box.h"
 #include "metrics/prom_recorder.h"
+#include "net/url.h"
 #include "server/activity_tally.h"
 #include "server/admin.h"
 #include "server/audit.h"
@@ -99,6 +100,7 @@ struct AdminListener {
   std::thread thread;
   std::string url;
   bool token = false;
+  bool client_cert = false;
 
   ~AdminListener() { Stop(); }
   void Stop() {
@@ -136,18 +138,31 @@ Result<std::unique_ptr<AdminListener>> StartAdmin(const Config& cfg,
   options.port = port;
   options.threads = 1;
   options.max_connections = 64;
+  options.tls_cert_file = cfg.admin.tls_cert_file;
+  options.tls_key_file = cfg.admin.tls_key_file;
+  options.tls_client_ca_file = cfg.admin.client_ca_file;
+  admin->client_cert = !cfg.admin.client_ca_file.empty();
   auto made = server::HttpServer::Create(options, *admin->handler);
   if (!made) {
     return Fail(made.error().code,
                 "admin.listen " + cfg.admin.listen + ": " + made.error().message);
   }
   admin->server = std::move(*made);
-  admin->url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+  admin->url = std::string(admin->server->tls() ? "https://" : "http://") +
+               (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                std::to_string(admin->server->port());
   LogLine(LogLevel::kInfo, "admin listening")
       .Str("address", admin->url)
       .Bool("bearer_token_required", admin->token)
+      .Bool("client_certificate_required", admin->client_cert)
       .Emit();
+  if (admin->token && !admin->server->tls() && !net::IsLoopbackHost(host)) {
+    LogLine(LogLevel::kWarn,
+            "the admin bearer token crosses the network in the clear: set admin.tls_cert_file "
+            "and admin.tls_key_file")
+        .Str("address", admin->url)
+        .Emit();
+  }
   admin->thread = std::thread([s = admin->server.get()] { s->Run(); });
   return admin;
 }
@@ -279,8 +294,9 @@ int Serve(const ServeOptions& options) {
                                                            std::chrono::seconds(10));
   PrintBanner(cfg, apps, base_url);
   if (admin->server) {
-    std::printf("  admin %s (/metrics, /readyz, status page)%s\n", admin->url.c_str(),
-                admin->token ? "  bearer token required" : "");
+    std::printf("  admin %s (/metrics, /readyz, status page)%s%s\n", admin->url.c_str(),
+                admin->token ? "  bearer token required" : "",
+                admin->client_cert ? "  client certificate required" : "");
     std::fflush(stdout);
   }
   LogLine(LogLevel::kInfo, "listening")

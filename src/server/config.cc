@@ -19,7 +19,9 @@ using protocol::legacy::Mode;
 
 class Checker {
  public:
-  void Problem(const std::string& key, const std::string& what) { problems_.push_back(key + ": " + what); }
+  void Problem(const std::string& key, const std::string& what) {
+    problems_.push_back(key + ": " + what);
+  }
   bool ok() const { return problems_.empty(); }
   std::vector<std::string> Take() { return std::move(problems_); }
 
@@ -462,9 +464,24 @@ std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
       c, root, "",
       {"server", "admin", "store", "credential_cache", "audit", "default_app", "apps"});
   if (const auto* a = root["admin"].as_table()) {
-    CheckUnknownKeys(c, *a, "admin.", {"listen", "token_file"});
+    CheckUnknownKeys(c, *a, "admin.",
+                     {"listen", "token_file", "tls_cert_file", "tls_key_file", "client_ca_file"});
     c.Read(*a, "listen", "admin.listen", cfg.admin.listen);
     c.Read(*a, "token_file", "admin.token_file", cfg.admin.token_file);
+    for (auto [key, value] : {std::pair{"tls_cert_file", &cfg.admin.tls_cert_file},
+                              std::pair{"tls_key_file", &cfg.admin.tls_key_file},
+                              std::pair{"client_ca_file", &cfg.admin.client_ca_file}}) {
+      c.Read(*a, key, std::string("admin.") + key, *value);
+      if (!value->empty()) {
+        *value = Resolve(base_dir, *value);
+      }
+    }
+    if (cfg.admin.tls_cert_file.empty() != cfg.admin.tls_key_file.empty()) {
+      c.Problem("admin.tls_cert_file", "tls_cert_file and tls_key_file must be set together");
+    }
+    if (!cfg.admin.client_ca_file.empty() && cfg.admin.tls_cert_file.empty()) {
+      c.Problem("admin.client_ca_file", "client certificates need TLS: set admin.tls_cert_file");
+    }
     if (!cfg.admin.token_file.empty()) {
       cfg.admin.token_file = Resolve(base_dir, cfg.admin.token_file);
     }
@@ -473,10 +490,11 @@ std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
     auto hp = SplitHostPort(cfg.admin.listen);
     if (!hp) {
       c.Problem("admin.listen", "must be HOST:PORT, e.g. 127.0.0.1:9090, or \"\" for none");
-    } else if (!net::IsLoopbackHost(hp->first) && cfg.admin.token_file.empty()) {
+    } else if (!net::IsLoopbackHost(hp->first) && cfg.admin.token_file.empty() &&
+               cfg.admin.client_ca_file.empty()) {
       c.Problem("admin.token_file",
-                "required when admin.listen is not on loopback: metrics and the status page "
-                "must not be open to the network");
+                "required (or admin.client_ca_file) when admin.listen is not on loopback: "
+                "metrics and the status page must not be open to the network");
     }
   }
   if (const auto* a = root["audit"].as_table()) {

@@ -102,6 +102,11 @@ struct AdminConfig {
   // A file holding the bearer token requests must carry. Required when `listen` is not on
   // loopback; optional (but honoured) on loopback.
   std::string token_file;
+  // TLS for the admin listener (both or neither), and a CA whose client certificates it
+  // requires (needs TLS). A client CA stands in for the token beyond loopback.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string client_ca_file;
 };
 
 struct Config {

@@ -205,6 +205,32 @@ TEST(Config, DevConfigServesBothDemoApps) {
   EXPECT_EQ(cfg.store.master_key_file, "/tmp/x/master.key");
 }
 
+TEST(Config, AdminBeyondLoopbackNeedsATokenOrClientCertificates) {
+  constexpr std::string_view kApp = R"(
+[apps.a]
+mode = "anonymous"
+policy = '{"Statement":[]}'
+)";
+  auto admin = [&](std::string_view keys) {
+    return ProblemsOf(std::string("[admin]\n") + std::string(keys) + std::string(kApp));
+  };
+  EXPECT_TRUE(Mentions(admin(R"(listen = "0.0.0.0:9090")"), "admin.token_file"));
+  EXPECT_TRUE(admin("listen = \"0.0.0.0:9090\"\ntoken_file = \"t\"").empty());
+  EXPECT_TRUE(admin(R"(listen = "0.0.0.0:9090"
+tls_cert_file = "c.pem"
+tls_key_file = "c.key"
+client_ca_file = "ca.pem")")
+                  .empty());
+  EXPECT_TRUE(Mentions(admin(R"(client_ca_file = "ca.pem")"), "admin.client_ca_file"));
+  EXPECT_TRUE(Mentions(admin(R"(tls_cert_file = "c.pem")"), "admin.tls_cert_file"));
+  auto cfg = ParseConfig(std::string(kStore) + "[admin]\ntls_cert_file = \"c.pem\"\n" +
+                             "tls_key_file = \"/etc/c.key\"\n" + std::string(kApp),
+                         "/tmp/x");
+  ASSERT_TRUE(cfg.has_value());
+  EXPECT_EQ(cfg->admin.tls_cert_file, "/tmp/x/c.pem");  // relative to the config file
+  EXPECT_EQ(cfg->admin.tls_key_file, "/etc/c.key");
+}
+
 TEST(Config, SplitHostPort) {
   EXPECT_EQ(SplitHostPort("127.0.0.1:8080")->second, 8080);
   EXPECT_EQ(SplitHostPort("[::1]:0")->first, "::1");

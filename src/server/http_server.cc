@@ -47,8 +47,7 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const std::string& cert,
-                                                           const std::string& key) {
+Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const HttpServerOptions& o) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
@@ -57,12 +56,19 @@ Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const std::string& ce
     return Fail(ErrorCode::kInternal, "TLS: cipher list rejected");
   }
   boost::system::error_code ec;
-  ctx->use_certificate_chain_file(cert, ec);
+  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
   if (!ec) {
-    ctx->use_private_key_file(key, asio::ssl::context::pem, ec);
+    ctx->use_private_key_file(o.tls_key_file, asio::ssl::context::pem, ec);
   }
   if (ec) {
     return Fail(ErrorCode::kInvalidArgument, "TLS certificate or key: " + ec.message());
+  }
+  if (!o.tls_client_ca_file.empty()) {
+    ctx->load_verify_file(o.tls_client_ca_file, ec);
+    if (ec) {
+      return Fail(ErrorCode::kInvalidArgument, "TLS client CA: " + ec.message());
+    }
+    ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
   }
   return ctx;
 }
@@ -529,7 +535,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& 
                                              std::to_string(options.port) + ": " + ec.message());
   }
   if (!options.tls_cert_file.empty()) {
-    auto ctx = MakeTlsContext(options.tls_cert_file, options.tls_key_file);
+    auto ctx = MakeTlsContext(options);
     if (!ctx) {
       return std::unexpected(ctx.error());
     }
@@ -543,7 +549,7 @@ void HttpServer::Impl::WaitForReload() {
     if (ec) {
       return;  // draining
     }
-    auto fresh = MakeTlsContext(options.tls_cert_file, options.tls_key_file);
+    auto fresh = MakeTlsContext(options);
     if (!fresh) {
       LogLine(LogLevel::kError, "TLS reload failed; keeping the current certificate")
           .Str("error", fresh.error().message)

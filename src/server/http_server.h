@@ -34,6 +34,8 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 65536;
   std::string tls_cert_file;  // TLS when both are set
   std::string tls_key_file;
+  // With TLS: every client must present a certificate that this CA (PEM) signed.
+  std::string tls_client_ca_file;
   // Peers (load balancers) whose X-Forwarded-For names the client; see trusted_proxies.h.
   std::vector<std::string> trusted_proxies;
   // Counts each request (by app, endpoint and status) with its latency; may be null.

@@ -1,9 +1,12 @@
 """The admin listener: a scripted workload, then /metrics scraped and every counter checked
-against it; the status page; the bearer token that guards the listener."""
+against it; the status page; the bearer token and the client certificates that guard it."""
+import http.client
 import json
 import os
 import re
 import shutil
+import ssl
+import subprocess
 import tempfile
 import unittest
 import urllib.error
@@ -17,15 +20,25 @@ POLICY = s3_policy()
 ENDPOINT = IDENT_ENDPOINT
 
 
-def get(url, token=None):
+def get(url, token=None, context=None):
     req = urllib.request.Request(url)
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10, context=context) as r:
             return r.status, r.read().decode(), dict(r.headers)
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(), dict(e.headers)
+
+
+def make_cert(directory, name):
+    """A self-signed P-256 certificate for 127.0.0.1 (it is its own CA): (cert, key) paths."""
+    cert, key = os.path.join(directory, name + ".pem"), os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=" + name,
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 def parse_metrics(text):
@@ -145,6 +158,58 @@ class TokenTest(unittest.TestCase):
         self.assertEqual(get(url + "/metrics", token="s3cret-admin-token")[0], 200)
         self.assertIn('"bearer_token_required":true', v.logs())
         self.assertNotIn("s3cret-admin-token", v.logs())
+
+
+    def test_client_certificates_guard_the_listener_instead_of_a_token(self):
+        d = tempfile.mkdtemp(prefix="vendo-admin-mtls-")
+        self.addCleanup(shutil.rmtree, d, True)
+        server_cert, server_key = make_cert(d, "server")
+        ca_cert, _ = make_cert(d, "operators")  # the CA whose certificates may connect
+        client_cert, client_key = ca_cert, os.path.join(d, "operators.key")
+        stranger_cert, stranger_key = make_cert(d, "stranger")
+        apps = f'[apps.a]\nmode = "anonymous"\nallow_insecure_legacy = true\npolicy = {POLICY}\n'
+        # Client certificates need TLS: refused at start, with the key named.
+        cfg = write_config(d, apps, admin=f'listen = "0.0.0.0:0"\nclient_ca_file = "{ca_cert}"')
+        with self.assertRaises(RuntimeError) as caught:
+            Vendo(data_dir=d, config=cfg).start()
+        self.assertIn("admin.client_ca_file", str(caught.exception))
+        # Beyond loopback, client certificates stand in for the token.
+        cfg = write_config(d, apps, admin=f"""listen = "0.0.0.0:0"
+tls_cert_file = "{server_cert}"
+tls_key_file = "{server_key}"
+client_ca_file = "{ca_cert}"
+""")
+        v = Vendo(data_dir=d, config=cfg).start()
+        self.addCleanup(v.stop)
+        self.assertTrue(v.admin_url.startswith("https://"), v.admin_url)
+        self.assertIn('"client_certificate_required":true', v.logs())
+        url = v.admin_url.replace("0.0.0.0", "127.0.0.1") + "/metrics"
+
+        def context(cert=None, key=None):
+            ctx = ssl.create_default_context(cafile=server_cert)
+            if cert:
+                ctx.load_cert_chain(cert, key)
+            return ctx
+
+        status, body, _ = get(url, context=context(client_cert, client_key))
+        self.assertEqual(status, 200)
+        self.assertIn("vendo_sts_calls_total", body)
+        for who in ((None, None), (stranger_cert, stranger_key)):
+            with self.assertRaises((ssl.SSLError, ConnectionError, urllib.error.URLError)):
+                get(url, context=context(*who))
+        # Plain HTTP to a TLS listener gets nothing either.
+        with self.assertRaises((ConnectionError, urllib.error.URLError, http.client.HTTPException)):
+            get(url.replace("https://", "http://"))
+
+    def test_a_token_over_plain_http_beyond_loopback_is_warned_about(self):
+        d = tempfile.mkdtemp(prefix="vendo-admin-warn-")
+        self.addCleanup(shutil.rmtree, d, True)
+        token = write_secret(d, "admin-token", "t0ken")
+        apps = f'[apps.a]\nmode = "anonymous"\nallow_insecure_legacy = true\npolicy = {POLICY}\n'
+        cfg = write_config(d, apps, admin=f'listen = "0.0.0.0:0"\ntoken_file = "{token}"')
+        v = Vendo(data_dir=d, config=cfg).start()
+        self.addCleanup(v.stop)
+        self.assertIn("admin bearer token crosses the network in the clear", v.logs())
 
 
 if __name__ == "__main__":
