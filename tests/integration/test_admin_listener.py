@@ -6,15 +6,14 @@ import os
 import re
 import shutil
 import ssl
-import subprocess
 import tempfile
 import unittest
 import urllib.error
 import urllib.request
 
-from vendo_harness import (IDENT_ENDPOINT, Vendo, anonymous_token, identity_token, new_device,
-                           now_ts, s3_policy, salted_hash, sign_hex, two_apps, write_config,
-                           write_secret)
+from vendo_harness import (IDENT_ENDPOINT, Vendo, anonymous_token, identity_token, make_cert,
+                           new_device, now_ts, s3_policy, salted_hash, sign_hex, two_apps,
+                           write_config, write_secret)
 
 POLICY = s3_policy()
 ENDPOINT = IDENT_ENDPOINT
@@ -29,16 +28,6 @@ def get(url, token=None, context=None):
             return r.status, r.read().decode(), dict(r.headers)
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(), dict(e.headers)
-
-
-def make_cert(directory, name):
-    """A self-signed P-256 certificate for 127.0.0.1 (it is its own CA): (cert, key) paths."""
-    cert, key = os.path.join(directory, name + ".pem"), os.path.join(directory, name + ".key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=" + name,
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True)
-    return cert, key
 
 
 def parse_metrics(text):

@@ -266,6 +266,16 @@ def identity_token(v, prefix, username, password, app_name, endpoint, uid=None):
     return fetch_token(v, prefix, uid, key, sign_hex)
 
 
+def make_cert(directory, name):
+    """A self-signed P-256 certificate for 127.0.0.1 (so also its own CA): (cert, key) paths."""
+    cert, key = os.path.join(directory, name + ".pem"), os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=" + name,
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 def write_secret(directory, name, value):
     """A file holding one secret, mode 0600; returns its path."""
     path = os.path.join(directory, name)
