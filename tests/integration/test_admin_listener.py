@@ -1,7 +1,6 @@
 """The admin listener: a scripted workload, then /metrics scraped and every counter checked
 against it; the status page; the bearer token and the client certificates that guard it."""
 import http.client
-import json
 import os
 import re
 import shutil

@@ -3,7 +3,6 @@
 reloaded on SIGHUP without dropping connections, security headers and HSTS on the pages, and
 the registration form protected against cross-site requests."""
 import hashlib
-import http.client
 import os
 import shutil
 import signal
