@@ -320,15 +320,23 @@ int UserShow(const AdminOptions& o) {
     std::fprintf(stderr, "vendo: user %s: %s\n", o.username.c_str(), user.error().message.c_str());
     return 1;
   }
+  // The user's devices only, a page at a time, through the devices_by_user index.
   boost::json::array devices;
-  bool ok =
-      ForEachDevice(*s, o.app, "", static_cast<std::size_t>(-1), [&](const store::DeviceRow& d) {
-        if (d.user_id == user->user_id) {
-          devices.push_back(boost::json::value(d.uid + (d.revoked_at ? " (revoked)" : "")));
-        }
-      });
-  if (!ok) {
-    return 1;
+  std::string after;
+  for (;;) {
+    constexpr std::size_t kPage = 1000;
+    auto page = s->store.rows->UserDevicesAfter(o.app, user->user_id, after, kPage);
+    if (!page) {
+      std::fprintf(stderr, "vendo: %s\n", page.error().message.c_str());
+      return 1;
+    }
+    for (const auto& d : *page) {
+      devices.push_back(boost::json::value(d.uid + (d.revoked_at ? " (revoked)" : "")));
+    }
+    if (page->size() < kPage) {
+      break;
+    }
+    after = page->back().uid;
   }
   PrintRecord(o.json, {{"app", o.app},
                        {"username", user->username},

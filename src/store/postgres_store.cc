@@ -108,6 +108,10 @@ const PgStatement kDevicesAfter{
     "devices_after",
     "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
     "WHERE (app, uid) > ($1, $2) ORDER BY app, uid LIMIT $3"};
+const PgStatement kUserDevicesAfter{
+    "user_devices_after",
+    "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
+    "WHERE app = $1 AND user_id = $2 AND uid > $3 ORDER BY uid LIMIT $4"};
 const PgStatement kUsersAfter{
     "users_after",
     "SELECT app, username, user_id, password_sealed, enabled, created_at FROM users "
@@ -459,6 +463,26 @@ Result<std::int64_t> PostgresStore::CountUsers(std::string_view app) {
   return Count(kCountUsers, app);
 }
 
+namespace {
+
+// Device rows from the columns app, uid, key_sealed, user_id, created_at, updated_at,
+// revoked_at.
+std::vector<DeviceRow> DeviceRowsOf(const PgResult& r) {
+  std::vector<DeviceRow> rows;
+  rows.reserve(static_cast<std::size_t>(r.Rows()));
+  for (int i = 0; i < r.Rows(); ++i) {
+    std::optional<std::int64_t> revoked;
+    if (!r.IsNull(i, 6)) {
+      revoked = r.Int(i, 6);
+    }
+    rows.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.OptionalText(i, 3), r.Int(i, 4),
+                    r.Int(i, 5), revoked});
+  }
+  return rows;
+}
+
+}  // namespace
+
 Result<std::vector<DeviceRow>> PostgresStore::DevicesAfter(const RowKey& after, std::size_t limit) {
   std::string n = std::to_string(limit);
   return WithConnection(true, [&](PgConnection& c) -> Result<std::vector<DeviceRow>> {
@@ -466,16 +490,21 @@ Result<std::vector<DeviceRow>> PostgresStore::DevicesAfter(const RowKey& after, 
     if (!r) {
       return std::unexpected(r.error());
     }
-    std::vector<DeviceRow> rows;
-    for (int i = 0; i < r->Rows(); ++i) {
-      std::optional<std::int64_t> revoked;
-      if (!r->IsNull(i, 6)) {
-        revoked = r->Int(i, 6);
-      }
-      rows.push_back({r->Text(i, 0), r->Text(i, 1), r->Text(i, 2), r->OptionalText(i, 3),
-                      r->Int(i, 4), r->Int(i, 5), revoked});
+    return DeviceRowsOf(*r);
+  });
+}
+
+Result<std::vector<DeviceRow>> PostgresStore::UserDevicesAfter(std::string_view app,
+                                                               std::string_view user_id,
+                                                               std::string_view after_uid,
+                                                               std::size_t limit) {
+  std::string n = std::to_string(limit);
+  return WithConnection(true, [&](PgConnection& c) -> Result<std::vector<DeviceRow>> {
+    auto r = c.Query(kUserDevicesAfter, {app, user_id, after_uid, n});
+    if (!r) {
+      return std::unexpected(r.error());
     }
-    return rows;
+    return DeviceRowsOf(*r);
   });
 }
 

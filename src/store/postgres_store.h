@@ -63,6 +63,9 @@ class PostgresStore final : public Store, public RowAccess {
 
   Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) override;
   Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) override;
+  Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app, std::string_view user_id,
+                                                  std::string_view after_uid,
+                                                  std::size_t limit) override;
   Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
   Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) override;
 

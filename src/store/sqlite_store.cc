@@ -518,7 +518,8 @@ Result<Store::ActivityCounts> SqliteStore::ActivitySince(std::string_view app,
 }
 
 template <class Row, class MakeRow>
-Result<std::vector<Row>> SqliteStore::ReadPage(const char* sql, const RowKey& after,
+Result<std::vector<Row>> SqliteStore::ReadPage(const char* sql,
+                                               std::initializer_list<std::string_view> keys,
                                                std::size_t limit, MakeRow&& make_row) {
   return WithReader([&](Connection& c) -> Result<std::vector<Row>> {
     auto stmt = c.Prepare(sql);
@@ -526,7 +527,11 @@ Result<std::vector<Row>> SqliteStore::ReadPage(const char* sql, const RowKey& af
       return std::unexpected(stmt.error());
     }
     ScopedStatement s(*stmt);
-    s->Bind(1, after.first).Bind(2, after.second).Bind(3, static_cast<std::int64_t>(limit));
+    int at = 1;
+    for (std::string_view key : keys) {
+      s->Bind(at++, key);
+    }
+    s->Bind(at, static_cast<std::int64_t>(limit));
     std::vector<Row> rows;
     for (;;) {
       auto row = s->Step();
@@ -541,25 +546,42 @@ Result<std::vector<Row>> SqliteStore::ReadPage(const char* sql, const RowKey& af
   });
 }
 
+namespace {
+
+// A device row from the columns app, uid, key_sealed, user_id, created_at, updated_at,
+// revoked_at.
+DeviceRow DeviceRowOf(Statement& s) {
+  std::optional<std::int64_t> revoked;
+  if (s.OptionalText(6)) {
+    revoked = s.Int(6);
+  }
+  return DeviceRow{s.Text(0), s.Text(1), s.Text(2), s.OptionalText(3), s.Int(4), s.Int(5), revoked};
+}
+
+}  // namespace
+
 Result<std::vector<DeviceRow>> SqliteStore::DevicesAfter(const RowKey& after, std::size_t limit) {
   return ReadPage<DeviceRow>(
       "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
       "WHERE (app, uid) > (?, ?) ORDER BY app, uid LIMIT ?",
-      after, limit, [](Statement& s) {
-        std::optional<std::int64_t> revoked;
-        if (s.OptionalText(6)) {
-          revoked = s.Int(6);
-        }
-        return DeviceRow{s.Text(0), s.Text(1), s.Text(2), s.OptionalText(3),
-                         s.Int(4),  s.Int(5),  revoked};
-      });
+      {after.first, after.second}, limit, DeviceRowOf);
+}
+
+Result<std::vector<DeviceRow>> SqliteStore::UserDevicesAfter(std::string_view app,
+                                                             std::string_view user_id,
+                                                             std::string_view after_uid,
+                                                             std::size_t limit) {
+  return ReadPage<DeviceRow>(
+      "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
+      "WHERE app = ? AND user_id = ? AND uid > ? ORDER BY uid LIMIT ?",
+      {app, user_id, after_uid}, limit, DeviceRowOf);
 }
 
 Result<std::vector<UserRow>> SqliteStore::UsersAfter(const RowKey& after, std::size_t limit) {
   return ReadPage<UserRow>(
       "SELECT app, username, user_id, password_sealed, enabled, created_at FROM users "
       "WHERE (app, username) > (?, ?) ORDER BY app, username LIMIT ?",
-      after, limit, [](Statement& s) {
+      {after.first, after.second}, limit, [](Statement& s) {
         return UserRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4) != 0, s.Int(5)};
       });
 }

@@ -48,6 +48,9 @@ class SqliteStore final : public Store, public RowAccess {
 
   Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) override;
   Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) override;
+  Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app, std::string_view user_id,
+                                                  std::string_view after_uid,
+                                                  std::size_t limit) override;
   Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
   Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) override;
 
@@ -67,10 +70,11 @@ class SqliteStore final : public Store, public RowAccess {
   // Inserts each row with `sql` (bound by `bind`) in one transaction; returns rows added.
   template <class Row, class Bind>
   Result<std::int64_t> InsertAll(std::span<const Row> rows, const char* sql, Bind&& bind);
-  // One page of rows after `after`, in key order, built by `make_row` from each result row.
+  // One page of rows, built by `make_row` from each result row: `sql` takes `keys` as its
+  // first parameters and the limit as its last.
   template <class Row, class MakeRow>
-  Result<std::vector<Row>> ReadPage(const char* sql, const RowKey& after, std::size_t limit,
-                                    MakeRow&& make_row);
+  Result<std::vector<Row>> ReadPage(const char* sql, std::initializer_list<std::string_view> keys,
+                                    std::size_t limit, MakeRow&& make_row);
   std::int64_t NowSeconds() const;
 
   SqliteOptions options_;

@@ -179,6 +179,33 @@ TEST_P(StoreConformance, UsersAndDeviceBinding) {
   EXPECT_EQ(store_->DeleteUser("id", "bob").error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(StoreConformance, UserDevicesArePagedByUidForThatUserOnly) {
+  auto* rows = dynamic_cast<RowAccess*>(store_.get());
+  ASSERT_NE(rows, nullptr);
+  for (std::string uid : {"c", "a", "b"}) {
+    ASSERT_TRUE(store_->BindDevice("id", uid, "u-alice", SecretString("k")));
+  }
+  ASSERT_TRUE(store_->BindDevice("id", "d", "u-bob", SecretString("k")));
+  ASSERT_TRUE(store_->BindDevice("other", "e", "u-alice", SecretString("k")));
+  ASSERT_TRUE(store_->CreateDevice("id", "anon", SecretString("k")));
+  auto uids = [&](std::string_view after, std::size_t limit) {
+    std::vector<std::string> out;
+    auto page = rows->UserDevicesAfter("id", "u-alice", after, limit);
+    EXPECT_TRUE(page.has_value());
+    for (const auto& d : page.value_or(std::vector<DeviceRow>{})) {
+      EXPECT_EQ(d.app, "id");
+      EXPECT_EQ(d.user_id, "u-alice");
+      out.push_back(d.uid);
+    }
+    return out;
+  };
+  EXPECT_EQ(uids("", 10), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(uids("", 2), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(uids("b", 2), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(uids("c", 2).empty());
+  EXPECT_TRUE(rows->UserDevicesAfter("id", "u-nobody", "", 10)->empty());
+}
+
 TEST_P(StoreConformance, RacingLoginsOnOneDeviceHaveOneOwner) {
   ASSERT_TRUE(store_->CreateUser("id", "alice", "u-alice", SecretString("a")));
   ASSERT_TRUE(store_->CreateUser("id", "bob", "u-bob", SecretString("b")));
