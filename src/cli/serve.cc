@@ -209,7 +209,7 @@ int Serve(const ServeOptions& options) {
   if (!store) {
     return fail("store " + cfg.store.location.Display() + ": " + store.error().message);
   }
-  metrics::PromRecorder recorder(clock);
+  metrics::PromRecorder recorder(clock, VENDO_VERSION);
   store::TimedStore timed_store(*store->store, [&recorder](std::string_view op, auto latency) {
     recorder.StoreCall(op, latency);
   });

@@ -80,6 +80,21 @@ TEST(PromRecorder, ScrapesWhatWasRecorded) {
   EXPECT_EQ(text.find("secret"), std::string::npos);
 }
 
+TEST(PromRecorder, ExportsProcessFamiliesAndTheVersion) {
+  FixedClock clock(std::chrono::system_clock::time_point(std::chrono::hours(500'000)));
+  PromRecorder r(clock, "1.2.3");
+  std::string text = r.Scrape();
+  EXPECT_NE(text.find(R"(vendo_build_info{version="1.2.3"} 1)"), std::string::npos) << text;
+  for (const char* name :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds "}) {
+    auto at = text.find(std::string("\n") + name);
+    ASSERT_NE(at, std::string::npos) << name;
+    double value = std::stod(text.substr(at + 1 + std::string(name).size()));
+    EXPECT_GT(value, 0) << name;
+  }
+}
+
 // Each thread caches the series it used; the cache must never mix two recorders' series.
 TEST(PromRecorder, RecordersInOneThreadKeepTheirOwnCounts) {
   FixedClock clock(std::chrono::system_clock::time_point(std::chrono::hours(500'000)));

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <vector>
 
+#include "metrics/process_metrics.h"
+
 namespace vendo::metrics {
 namespace {
 
@@ -192,8 +194,8 @@ const Entry& Find(std::vector<Entry>& entries, Match match, Make make, Entry& sp
 
 }  // namespace
 
-PromRecorder::PromRecorder(const Clock& clock)
-    : impl_(std::make_unique<Impl>()), activity_(clock) {}
+PromRecorder::PromRecorder(const Clock& clock, std::string version)
+    : impl_(std::make_unique<Impl>()), activity_(clock), version_(std::move(version)) {}
 
 PromRecorder::~PromRecorder() = default;
 
@@ -276,6 +278,9 @@ std::string PromRecorder::Scrape() const {
   std::ostringstream out;
   auto families = impl_->registry->Collect();
   for (auto& family : impl_->issuers->Collect()) {
+    families.push_back(std::move(family));
+  }
+  for (auto& family : ProcessFamilies(version_)) {
     families.push_back(std::move(family));
   }
   prometheus::TextSerializer().Serialize(out, families);

@@ -7,7 +7,8 @@
 //   vendo_events_total{app,action,outcome} vendo_store_call_duration_seconds{operation}
 //   vendo_credential_cache_{hits,misses}_total{app},
 //   vendo_sts_{calls,errors,throttles}_total{app,issuer}
-// The last two come from the issuers' own counters, read at each scrape (AddIssuer).
+// The last two come from the issuers' own counters, read at each scrape (AddIssuer). Then the
+// process_* families and vendo_build_info{version} (process_metrics.h).
 #pragma once
 
 #include <functional>
@@ -30,7 +31,8 @@ struct IssuerCounters {
 
 class PromRecorder final : public Recorder {
  public:
-  explicit PromRecorder(const Clock& clock);
+  // `version` labels vendo_build_info.
+  explicit PromRecorder(const Clock& clock, std::string version = "");
   ~PromRecorder() override;
 
   void Request(std::string_view app, std::string_view path, int status,
@@ -49,6 +51,7 @@ class PromRecorder final : public Recorder {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   Activity activity_;
+  std::string version_;
 };
 
 }  // namespace vendo::metrics
