@@ -1,9 +1,8 @@
 #include "protocol/validate.h"
 
 #include <clocale>
-#include <cwctype>
-
 #include <cstdint>
+#include <cwctype>
 
 #include "common/encoding.h"
 

@@ -1,10 +1,10 @@
 // Input rules of the 2012 protocol, plus the limits vendo adds (docs/compatibility.md).
 #pragma once
 
-#include "common/encoding.h"
-
 #include <cstddef>
 #include <string_view>
+
+#include "common/encoding.h"
 
 namespace vendo::protocol {
 
