@@ -2,7 +2,6 @@
 // Changes are recorded in the audit log; running servers see them within store.cache_ttl_ms
 // (1 s). Lists page through the store (1000 rows at a time) and print as they read.
 #include <cstdio>
-#include <ctime>
 
 #include "cli/admin_output.h"
 #include "cli/commands.h"
@@ -13,6 +12,7 @@
 #include "crypto/password.h"
 #include "crypto/secret_box.h"
 #include "protocol/legacy.h"
+#include "protocol/timestamp.h"
 #include "protocol/validate.h"
 #include "server/audit.h"
 
@@ -71,13 +71,9 @@ std::unique_ptr<AdminSession> Open(const AdminOptions& o, int& exit_code) {
   return s;
 }
 
+// A store timestamp (seconds since the epoch), as RFC 3339 UTC.
 std::string Date(std::int64_t seconds) {
-  std::time_t t = seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return protocol::IsoSeconds(protocol::TimePoint(std::chrono::seconds(seconds)));
 }
 
 // Runs `change`, audits it as `action` on behalf of the operator, and reports.

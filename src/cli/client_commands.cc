@@ -8,6 +8,7 @@
 
 #include "cli/password_input.h"
 #include "client/wire.h"
+#include "protocol/timestamp.h"
 #include "vendo/client.h"
 
 namespace vendo::cli {
@@ -196,7 +197,7 @@ std::optional<int> RunClientCommand(const ClientCli& cli) {
     return 0;
   }
   std::string region = c.Region();
-  std::string expiration = client::wire::IsoSeconds(creds->expiration);
+  std::string expiration = protocol::IsoSeconds(creds->expiration);
   if (cli.format == "env") {
     std::printf(
         "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"

@@ -17,6 +17,7 @@
 #include "common/random.h"
 #include "net/url.h"
 #include "protocol/legacy.h"
+#include "protocol/timestamp.h"
 #include "protocol/v2.h"
 
 namespace vendo::client {
@@ -327,7 +328,7 @@ class ClientImpl final : public Client {
     Result<std::string> key = Fail(ErrorCode::kInternal, "no answer");
     for (int tries = 0; tries < 2; ++tries) {
       auto r = Call([&] {
-        std::string ts = wire::IsoMillis(ServerNow());
+        std::string ts = protocol::IsoMillis(ServerNow());
         return HttpRequest{.method = "GET",
                            .url = LegacyBase() + "/login?uid=" + uid +
                                   "&username=" + wire::QueryEscape(username) +
@@ -405,7 +406,7 @@ class ClientImpl final : public Client {
     std::string nonce;
     auto r = Call([&] {
       nonce = v2::Base64UrlEncode(random_.Bytes(v2::kNonceBytes));
-      std::string ts = wire::IsoSeconds(ServerNow());
+      std::string ts = protocol::IsoSeconds(ServerNow());
       std::string sig =
           v2::Signature(*secret, v2::CanonicalRequest("POST", path, body, ts, nonce, s.device_id));
       HttpRequest req = Json(V2Url("token"), body);
@@ -449,7 +450,7 @@ class ClientImpl final : public Client {
     legacy::Mode mode =
         opt_.mode == Mode::kAnonymous ? legacy::Mode::kAnonymous : legacy::Mode::kIdentity;
     auto r = Call([&] {
-      std::string ts = wire::IsoMillis(ServerNow());
+      std::string ts = protocol::IsoMillis(ServerNow());
       return HttpRequest{.method = "GET",
                          .url = LegacyBase() + "/gettoken?uid=" + wire::QueryEscape(s.device_id) +
                                 "&timestamp=" + wire::QueryEscape(ts) + "&signature=" +

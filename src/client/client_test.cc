@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "client/wire.h"
+#include "protocol/timestamp.h"
 #include "protocol/v2.h"
 
 namespace vendo::client {
@@ -51,9 +52,9 @@ class FakeServer final : public Transport {
     std::string_view url = request.url;
     TimePoint server_now = time_->Now() + server_ahead;
     HttpResponse r;
-    r.headers.emplace_back("Date",
-                           fmt::format("{:%a, %d %b %Y %H:%M:%S GMT}",
-                                       std::chrono::floor<std::chrono::seconds>(server_now)));
+    r.headers.emplace_back(
+        "Date", fmt::format("{:%a, %d %b %Y %H:%M:%S GMT}",
+                            fmt::gmtime(std::chrono::system_clock::to_time_t(server_now))));
     if (url.ends_with("/devices")) {
       ++registrations;
       std::lock_guard lock(mu_);
@@ -100,7 +101,7 @@ class FakeServer final : public Transport {
           boost::json::object{{"AccessKeyId", "AKIA" + std::to_string(n)},
                               {"SecretAccessKey", "secret"},
                               {"SessionToken", "token"},
-                              {"Expiration", wire::IsoSeconds(server_now + 1h)},
+                              {"Expiration", protocol::IsoSeconds(server_now + 1h)},
                               {"Region", "eu-west-1"}});
       return r;
     }
@@ -250,7 +251,7 @@ TEST_F(ClientTest, SignsWithTheServersClock) {
   ASSERT_TRUE(client->GetCredentials());
   EXPECT_EQ(client->ClockSkew(), 2h);
   ASSERT_TRUE(client->Refresh());
-  EXPECT_EQ(server_->last_timestamp, wire::IsoSeconds(time_->Now() + 2h));
+  EXPECT_EQ(server_->last_timestamp, protocol::IsoSeconds(time_->Now() + 2h));
   // Expiry is judged by the server's clock too: the credentials expire 1 h after its now.
   time_->Advance(54min);
   EXPECT_EQ(client->GetCredentials()->access_key_id, "AKIA2");

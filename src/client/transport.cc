@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "net/http_client.h"
 #include "net/url.h"
+#include "protocol/timestamp.h"
 #include "vendo/client.h"
 
 namespace vendo::client {
@@ -93,7 +94,7 @@ std::string CredentialProcessJson(const Credentials& c) {
                           {"AccessKeyId", c.access_key_id},
                           {"SecretAccessKey", c.secret_access_key},
                           {"SessionToken", c.session_token},
-                          {"Expiration", wire::IsoSeconds(c.expiration)}};
+                          {"Expiration", protocol::IsoSeconds(c.expiration)}};
   return boost::json::serialize(obj);
 }
 

@@ -1,11 +1,10 @@
 #include "client/wire.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <ctime>
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <ctime>
 
 #include "protocol/timestamp.h"
 
@@ -41,16 +40,6 @@ std::optional<std::string> LegacyField(std::string_view text, std::string_view n
 }
 
 }  // namespace
-
-std::string IsoSeconds(TimePoint t) {
-  return fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(t));
-}
-
-std::string IsoMillis(TimePoint t) {
-  auto ms = std::chrono::floor<std::chrono::milliseconds>(t);
-  auto s = std::chrono::floor<std::chrono::seconds>(ms);
-  return fmt::format("{:%FT%T}.{:03}Z", s, (ms - s).count());
-}
 
 std::optional<TimePoint> ParseHttpDate(std::string_view text) {
   std::string copy(text);
@@ -173,10 +162,11 @@ std::string StateToJson(const State& s) {
                    {"username", s.username},
                    {"region", s.region}};
   if (s.credentials) {
-    obj["credentials"] = json::object{{"AccessKeyId", s.credentials->access_key_id},
-                                      {"SecretAccessKey", s.credentials->secret_access_key},
-                                      {"SessionToken", s.credentials->session_token},
-                                      {"Expiration", IsoSeconds(s.credentials->expiration)}};
+    obj["credentials"] =
+        json::object{{"AccessKeyId", s.credentials->access_key_id},
+                     {"SecretAccessKey", s.credentials->secret_access_key},
+                     {"SessionToken", s.credentials->session_token},
+                     {"Expiration", protocol::IsoSeconds(s.credentials->expiration)}};
   }
   return json::serialize(obj) + "\n";
 }

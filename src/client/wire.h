@@ -12,9 +12,6 @@ namespace vendo::client::wire {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
-// "2026-11-24T08:47:27Z" (v2) and "2026-11-24T08:47:27.123Z" (2012, as Android sent it).
-std::string IsoSeconds(TimePoint t);
-std::string IsoMillis(TimePoint t);
 // An HTTP date ("Tue, 24 Nov 2026 09:25:09 GMT"); nullopt when it is not one.
 std::optional<TimePoint> ParseHttpDate(std::string_view text);
 

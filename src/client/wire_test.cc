@@ -9,10 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(ClientWireTest, FormatsAndParsesTimes) {
-  TimePoint t = TimePoint(std::chrono::seconds(1'795'510'047)) + 123ms;
-  EXPECT_EQ(IsoSeconds(t), "2026-11-24T08:47:27Z");
-  EXPECT_EQ(IsoMillis(t), "2026-11-24T08:47:27.123Z");
+TEST(ClientWireTest, ParsesHttpDates) {
   EXPECT_EQ(ParseHttpDate("Tue, 24 Nov 2026 08:47:27 GMT"),
             TimePoint(std::chrono::seconds(1'795'510'047)));
   EXPECT_FALSE(ParseHttpDate("yesterday"));

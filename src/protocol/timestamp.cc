@@ -1,5 +1,8 @@
 #include "protocol/timestamp.h"
 
+#include <cstdio>
+#include <ctime>
+
 #include "common/encoding.h"
 
 namespace vendo::protocol {
@@ -7,7 +10,28 @@ namespace {
 
 bool Expect(std::string_view s, std::size_t pos, char c) { return pos < s.size() && s[pos] == c; }
 
+// "yyyy-MM-ddTHH:mm:ss" of the second `t` falls in, in UTC.
+std::string UtcSeconds(TimePoint t) {
+  std::time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return {buf, n};
+}
+
 }  // namespace
+
+std::string IsoSeconds(TimePoint t) { return UtcSeconds(t) + 'Z'; }
+
+std::string IsoMillis(TimePoint t) {
+  auto ms = std::chrono::floor<std::chrono::milliseconds>(t);
+  auto millis = (ms - std::chrono::floor<std::chrono::seconds>(ms)).count();
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(millis));
+  return UtcSeconds(t) + frac;
+}
 
 Result<TimePoint> ParseLegacyTimestamp(std::string_view s) {
   auto bad = [] { return Fail(ErrorCode::kStaleRequest, "timestamp is not in the 2012 format"); };

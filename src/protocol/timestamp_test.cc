@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/time_zone.h"
+
 namespace vendo::protocol {
 namespace {
 
@@ -38,6 +40,19 @@ TEST(ParseLegacyTimestamp, RefusesYearsTheClockCannotHold) {
   EXPECT_FALSE(ParseLegacyTimestamp("9999-12-31T23:59:59Z"));
   EXPECT_FALSE(ParseLegacyTimestamp("1969-12-31T23:59:59Z"));
   EXPECT_TRUE(ParseLegacyTimestamp("2200-01-01T00:00:00Z"));
+}
+
+// Regression: the client formatted these with fmt 9, which renders a system_clock time point
+// in the local time zone, so a device outside UTC signed requests (and wrote credential
+// expirations) hours off.
+TEST(IsoTimestamps, AreUtcWhateverTheLocalTimeZone) {
+  TimePoint t = TimePoint(seconds(1'795'510'047)) + milliseconds(5);
+  for (const char* zone : {"UTC0", "EST+5", "IST-5:30"}) {
+    testing::ScopedTimeZone tz(zone);
+    EXPECT_EQ(IsoSeconds(t), "2026-11-24T08:47:27Z") << zone;
+    EXPECT_EQ(IsoMillis(t), "2026-11-24T08:47:27.005Z") << zone;
+    EXPECT_EQ(*ParseLegacyTimestamp(IsoMillis(t)), t) << zone;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "crypto/hmac.h"
+#include "protocol/timestamp.h"
 #include "server/error_mapping.h"
 #include "server/pages.h"
 
@@ -709,7 +710,8 @@ void Router::V2Token(const App& app, HttpRequest request, Responder respond) {
                   {.action = "vend",
                    .outcome = V2CodeName(grant.error().code),
                    .issuer = app.issuer->Kind()});
-      HttpResponse r = V2ErrorResponse(grant.error(), Rfc3339(std::chrono::system_clock::now()));
+      HttpResponse r =
+          V2ErrorResponse(grant.error(), protocol::IsoSeconds(std::chrono::system_clock::now()));
       r.app = app.config.name;
       respond(std::move(r));
       return;

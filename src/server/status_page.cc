@@ -4,11 +4,18 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 
 #include "server/pages.h"
 
 namespace vendo::server {
 namespace {
+
+// The calendar time of `t` in UTC, for fmt's %H:%M:%S and %F %T (fmt 9 would format a
+// system_clock time point in the local time zone).
+std::tm Utc(std::chrono::system_clock::time_point t) {
+  return fmt::gmtime(std::chrono::system_clock::to_time_t(t));
+}
 
 using pages::HtmlEscape;
 
@@ -83,9 +90,9 @@ std::string StatusPage(const StatusData& d) {
   }
   std::string errors;
   for (const auto& e : d.recent_errors) {
-    errors += fmt::format("<tr><td>{:%H:%M:%S}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                          std::chrono::floor<std::chrono::seconds>(e.when), HtmlEscape(e.app),
-                          HtmlEscape(e.action), HtmlEscape(e.outcome));
+    errors +=
+        fmt::format("<tr><td>{:%H:%M:%S}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", Utc(e.when),
+                    HtmlEscape(e.app), HtmlEscape(e.action), HtmlEscape(e.outcome));
   }
   if (errors.empty()) {
     errors = "<tr><td colspan=\"4\">No errors since the server started.</td></tr>\n";
@@ -109,8 +116,7 @@ std::string StatusPage(const StatusData& d) {
       "<section aria-labelledby=\"errors\">\n<h2 id=\"errors\">Recent errors</h2>\n<table>\n"
       "<thead><tr><th>Time (UTC)</th><th>App</th><th>Action</th><th>Outcome</th></tr></thead>\n"
       "<tbody>\n{}</tbody>\n</table>\n</section>\n</main>\n</body>\n</html>\n",
-      kStyle, HtmlEscape(d.version), hours, minutes,
-      std::chrono::floor<std::chrono::seconds>(d.now), d.store_ok ? "ok" : "bad",
+      kStyle, HtmlEscape(d.version), hours, minutes, Utc(d.now), d.store_ok ? "ok" : "bad",
       d.store_ok ? "ok" : "unavailable", ActivityChart(d.last_hour), apps, errors);
 }
 

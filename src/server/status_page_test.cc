@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/time_zone.h"
+
 namespace vendo::server {
 namespace {
 
 TEST(StatusPage, ShowsAppsHealthTheChartAndErrorsEscaped) {
+  testing::ScopedTimeZone tz("EST+5");  // times say UTC, so they must be UTC (regression)
   StatusData d;
   d.version = "0.1.0";
   d.now = std::chrono::system_clock::time_point(std::chrono::hours(500'000));
@@ -36,6 +39,8 @@ TEST(StatusPage, ShowsAppsHealthTheChartAndErrorsEscaped) {
   EXPECT_NE(page.find("<td class=\"n\">?</td>"), std::string::npos);  // the store did not answer
   EXPECT_NE(page.find("no credentials"), std::string::npos);
   EXPECT_NE(page.find("up 2 h 5 min"), std::string::npos);
+  EXPECT_NE(page.find("2027-01-15 08:00:00 UTC"), std::string::npos);  // hour 500,000
+  EXPECT_NE(page.find("<td>08:00:00</td><td>photos</td>"), std::string::npos);
   EXPECT_NE(page.find("1770 vends, 60 errors"), std::string::npos);  // 0+1+...+59
   EXPECT_NE(page.find("<svg"), std::string::npos);
   EXPECT_NE(page.find("unauthenticated"), std::string::npos);

@@ -1,7 +1,6 @@
 #include "server/v2_service.h"
 
 #include <boost/json.hpp>
-#include <ctime>
 
 #include "crypto/hmac.h"
 #include "crypto/password.h"
@@ -107,15 +106,6 @@ HttpResponse V2ErrorResponse(const V2Failure& f, std::string_view server_time) {
     r.headers.emplace_back("Retry-After", std::to_string(f.retry_after));
   }
   return r;
-}
-
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string NewDeviceId(Random& random) {
@@ -370,12 +360,12 @@ V2Result<std::string> V2Service::RevokeSelf(const App& app, std::string_view met
 
 V2Result<std::string> V2Service::CredentialsBody(const V2Grant& grant, const Credentials& creds,
                                                  std::string_view region) {
-  std::string json =
-      boost::json::serialize(boost::json::object{{"AccessKeyId", creds.access_key_id},
-                                                 {"SecretAccessKey", creds.secret_access_key},
-                                                 {"SessionToken", creds.session_token},
-                                                 {"Expiration", Rfc3339(creds.expiration)},
-                                                 {"Region", region}});
+  std::string json = boost::json::serialize(
+      boost::json::object{{"AccessKeyId", creds.access_key_id},
+                          {"SecretAccessKey", creds.secret_access_key},
+                          {"SessionToken", creds.session_token},
+                          {"Expiration", protocol::IsoSeconds(creds.expiration)},
+                          {"Region", region}});
   if (!grant.seal) {
     return json;
   }

@@ -109,8 +109,6 @@ class V2Service {
 // The one table from failures to HTTP: status, {"error": {"code", "message", ...}}, headers.
 HttpResponse V2ErrorResponse(const V2Failure& failure, std::string_view server_time);
 std::string_view V2CodeName(V2Code code);
-// RFC 3339 UTC with seconds.
-std::string Rfc3339(std::chrono::system_clock::time_point t);
 // "d_" and 26 characters of Crockford base32 from 16 random bytes.
 std::string NewDeviceId(Random& random);
 
