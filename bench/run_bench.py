@@ -41,6 +41,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def write_master_key(workdir):
+    """A fresh master key in workdir/master.key (mode 0600); returns its path."""
+    path = os.path.join(workdir, "master.key")
+    with open(path, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def write_config(workdir, port, threads, max_batch):
     path = os.path.join(workdir, f"vendo-{max_batch}.toml")
     with open(path, "w") as f:
@@ -168,10 +177,7 @@ def main():
     os.chmod(workdir, 0o755)
     results = {}
     try:
-        key_file = os.path.join(workdir, "master.key")
-        with open(key_file, "w") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        os.chmod(key_file, 0o600)
+        write_master_key(workdir)
 
         # --- 1. /gettoken vs nginx ---------------------------------------------------------
         # Rounds alternate vendo and nginx and the medians are compared, because a single run

@@ -21,7 +21,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../tests/integration"))
 from peers import Haproxy, PostgresServer  # noqa: E402
-from run_bench import REGISTER_LUA, Server, free_port, wrk  # noqa: E402
+from run_bench import REGISTER_LUA, Server, free_port, write_master_key, wrk  # noqa: E402
 from sts_bench import devices, lua_for, signed_path  # noqa: E402
 from chart import bar_chart  # noqa: E402
 
@@ -82,9 +82,7 @@ def main():
     pg = None
     servers = []
     try:
-        with open(os.path.join(workdir, "master.key"), "w") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        os.chmod(os.path.join(workdir, "master.key"), 0o600)
+        write_master_key(workdir)
         print(f"[1/2] seeding {SEED:,} devices into SQLite and PostgreSQL", flush=True)
         db = os.path.join(workdir, "bench.db")
         port = free_port()

@@ -27,7 +27,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../tests/integration"))
 from fake_sts import FakeSts  # noqa: E402
-from run_bench import Server, free_port, wrk  # noqa: E402
+from run_bench import Server, free_port, write_master_key, wrk  # noqa: E402
 from chart import bar_chart  # noqa: E402
 
 PATHS_LUA = """
@@ -126,9 +126,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="vendo-stsbench-")
     fake = FakeSts()
     try:
-        with open(os.path.join(workdir, "master.key"), "w") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        os.chmod(os.path.join(workdir, "master.key"), 0o600)
+        write_master_key(workdir)
 
         print(f"[1/2] /gettoken through aws-federation, {args.connections} connections, "
               f"{args.seconds}s each", flush=True)

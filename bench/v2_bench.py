@@ -23,7 +23,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run_bench import Server, free_port, wrk  # noqa: E402
+from run_bench import Server, free_port, write_master_key, wrk  # noqa: E402
 from chart import bar_chart  # noqa: E402
 
 LUA = """
@@ -59,10 +59,7 @@ def main():
     vendo = os.path.abspath(args.vendo)
     workdir = tempfile.mkdtemp(prefix="vendo-v2bench-")
     try:
-        key = os.path.join(workdir, "master.key")
-        with open(key, "w") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        os.chmod(key, 0o600)
+        key = write_master_key(workdir)
         port = free_port()
         cfg = os.path.join(workdir, "vendo.toml")
         with open(cfg, "w") as f:
