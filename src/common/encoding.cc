@@ -48,10 +48,8 @@ bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
   return true;
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(std::string_view query,
-                                                                          bool plus_is_space,
-                                                                          std::size_t max_pairs) {
-  std::vector<std::pair<std::string, std::string>> pairs;
+Status AppendQueryPairs(std::string_view query, bool plus_is_space, std::size_t max_pairs,
+                        std::vector<std::pair<std::string, std::string>>& out) {
   while (!query.empty()) {
     std::size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -59,17 +57,25 @@ Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(std::s
     if (pair.empty()) {
       continue;
     }
-    if (pairs.size() >= max_pairs) {
+    if (out.size() >= max_pairs) {
       return Fail(ErrorCode::kInvalidArgument, "too many parameters");
     }
     std::size_t eq = pair.find('=');
-    auto& [key, value] = pairs.emplace_back();
+    auto& [key, value] = out.emplace_back();
     if (!PercentDecode(pair.substr(0, eq), key, plus_is_space) ||
         !PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
                        value, plus_is_space)) {
       return Fail(ErrorCode::kInvalidArgument, "malformed query or form encoding");
     }
   }
+  return {};
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(std::string_view query,
+                                                                          bool plus_is_space,
+                                                                          std::size_t max_pairs) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  VENDO_RETURN_IF_ERROR(AppendQueryPairs(query, plus_is_space, max_pairs, pairs));
   return pairs;
 }
 

@@ -33,6 +33,9 @@ bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);
 Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(std::string_view query,
                                                                           bool plus_is_space,
                                                                           std::size_t max_pairs);
+// The same, appending to `out`; `max_pairs` counts the pairs already there.
+Status AppendQueryPairs(std::string_view query, bool plus_is_space, std::size_t max_pairs,
+                        std::vector<std::pair<std::string, std::string>>& out);
 
 // Reads exactly `n` decimal digits at s[pos] into `out`; false if any is missing or not a digit.
 bool ReadDigits(std::string_view s, std::size_t pos, std::size_t n, int& out);

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -104,7 +105,7 @@ std::string_view LevelName(LogLevel level) {
 std::string_view SecondPrefix(std::chrono::system_clock::time_point now) {
   thread_local std::int64_t cached_second = -1;
   thread_local char text[32];
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  auto secs = std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
   if (secs != cached_second) {
     auto t = static_cast<std::time_t>(secs);
     std::tm tm{};
@@ -141,13 +142,19 @@ void FlushLogs() { Logger()->flush(); }  // the sink's flush takes its lock and 
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_min_level.load(); }
 
 void AppendJsonEscaped(std::string& out, std::string_view s) {
-  auto needs_escape = [](unsigned char c) {
-    return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
-  };
+  // Control characters, '"', '\\' and DEL need escaping; everything else is copied in runs.
+  static constexpr auto kEscape = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) {
+      t[c] = true;
+    }
+    t['"'] = t['\\'] = t[0x7f] = true;
+    return t;
+  }();
   std::size_t run = 0;  // start of the current run of characters that need no escaping
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (!needs_escape(c)) {
+    if (!kEscape[c]) {
       continue;
     }
     out.append(s.data() + run, i - run);
@@ -175,17 +182,21 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
   out.append(s.data() + run, s.size() - run);
 }
 
+void AppendUtcMillis(std::string& out, std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::floor<std::chrono::milliseconds>(t).time_since_epoch().count();
+  int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);  // before 1970 too
+  out += SecondPrefix(t);
+  char frac[4] = {static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
+                  static_cast<char>('0' + millis % 10), 'Z'};
+  out.append(frac, sizeof frac);
+}
+
 LogLine::LogLine(LogLevel level, std::string_view msg) : level_(level) {
   auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   buf_.reserve(256);
   buf_ += R"({"ts":")";
-  buf_ += SecondPrefix(now);
-  int millis = static_cast<int>(ms % 1000);
-  buf_.push_back(static_cast<char>('0' + millis / 100));
-  buf_.push_back(static_cast<char>('0' + millis / 10 % 10));
-  buf_.push_back(static_cast<char>('0' + millis % 10));
-  buf_ += R"(Z","level":")";
+  AppendUtcMillis(buf_, now);
+  buf_ += R"(","level":")";
   buf_ += LevelName(level);
   buf_ += R"(","msg":")";
   AppendJsonEscaped(buf_, msg);

@@ -9,6 +9,7 @@
 // Never pass a key, signature, password, session token or query string to a log line.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -47,5 +48,9 @@ class LogLine {
 
 // Appends `s` to `out` as the inside of a JSON string (quotes not included).
 void AppendJsonEscaped(std::string& out, std::string_view s);
+
+// Appends "2026-11-24T05:11:38.123Z" (UTC, milliseconds). The date and time up to the second
+// are formatted once per second per thread: log and audit lines pay for the milliseconds only.
+void AppendUtcMillis(std::string& out, std::chrono::system_clock::time_point t);
 
 }  // namespace vendo

@@ -65,8 +65,10 @@ const EVP_CIPHER* GcmCipher() {
   return aes256gcm;
 }
 
-Result<Bytes> RunCbc(bool encrypt, std::span<const std::uint8_t> key,
-                     std::span<const std::uint8_t> iv, std::span<const std::uint8_t> in) {
+// `out` holds at least in.size() + 16 bytes (the padding's room).
+Result<std::size_t> RunCbc(bool encrypt, std::span<const std::uint8_t> key,
+                           std::span<const std::uint8_t> iv, std::span<const std::uint8_t> in,
+                           std::span<std::uint8_t> out) {
   const EVP_CIPHER* cipher = CbcCipher(key.size());
   if (cipher == nullptr) {
     return Fail(ErrorCode::kInvalidArgument, "AES key must be 16, 24 or 32 bytes");
@@ -74,8 +76,10 @@ Result<Bytes> RunCbc(bool encrypt, std::span<const std::uint8_t> key,
   if (iv.size() != kAesBlock) {
     return Fail(ErrorCode::kInvalidArgument, "AES-CBC IV must be 16 bytes");
   }
+  if (out.size() < in.size() + kAesBlock) {
+    return Fail(ErrorCode::kInternal, "AES-CBC output buffer too small");
+  }
   EVP_CIPHER_CTX* ctx = ThreadContext(cipher, encrypt);
-  Bytes out(in.size() + kAesBlock);
   int n1 = 0;
   int n2 = 0;
   if (ctx == nullptr ||
@@ -85,7 +89,17 @@ Result<Bytes> RunCbc(bool encrypt, std::span<const std::uint8_t> key,
     return Fail(encrypt ? ErrorCode::kInternal : ErrorCode::kInvalidArgument,
                 encrypt ? "AES-CBC encryption failed" : "AES-CBC decryption failed");
   }
-  out.resize(static_cast<std::size_t>(n1) + static_cast<std::size_t>(n2));
+  return static_cast<std::size_t>(n1) + static_cast<std::size_t>(n2);
+}
+
+Result<Bytes> RunCbc(bool encrypt, std::span<const std::uint8_t> key,
+                     std::span<const std::uint8_t> iv, std::span<const std::uint8_t> in) {
+  Bytes out(in.size() + kAesBlock);
+  auto n = RunCbc(encrypt, key, iv, in, out);
+  if (!n) {
+    return std::unexpected(n.error());
+  }
+  out.resize(*n);
   return out;
 }
 
@@ -94,6 +108,13 @@ Result<Bytes> RunCbc(bool encrypt, std::span<const std::uint8_t> key,
 Result<Bytes> AesCbcEncrypt(std::span<const std::uint8_t> key, std::span<const std::uint8_t> iv,
                             std::span<const std::uint8_t> plaintext) {
   return RunCbc(true, key, iv, plaintext);
+}
+
+Result<std::size_t> AesCbcEncryptTo(std::span<const std::uint8_t> key,
+                                    std::span<const std::uint8_t> iv,
+                                    std::span<const std::uint8_t> plaintext,
+                                    std::span<std::uint8_t> out) {
+  return RunCbc(true, key, iv, plaintext, out);
 }
 
 Result<Bytes> AesCbcDecrypt(std::span<const std::uint8_t> key, std::span<const std::uint8_t> iv,

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
 
 #include "common/encoding.h"
 #include "crypto/aes.h"
@@ -16,7 +21,18 @@ std::string Sign(Mode mode, std::string_view key_text, std::string_view timestam
 
 bool VerifySignature(Mode mode, std::string_view key_text, std::string_view timestamp,
                      std::string_view signature) {
-  return crypto::ConstantTimeEquals(Sign(mode, key_text, timestamp), signature);
+  if (mode == Mode::kIdentity) {
+    return crypto::ConstantTimeEquals(Sign(mode, key_text, timestamp), signature);
+  }
+  // Anonymous: base64 into a buffer on the stack (this runs on every /gettoken).
+  crypto::Digest mac = crypto::HmacSha256(key_text, timestamp);
+  std::array<unsigned char, 4 * ((sizeof mac + 2) / 3) + 1> text{};
+  int n = EVP_EncodeBlock(text.data(), mac.data(), static_cast<int>(mac.size()));
+  bool equal = crypto::ConstantTimeEquals(
+      std::string_view(reinterpret_cast<const char*>(text.data()), static_cast<std::size_t>(n)),
+      signature);
+  OPENSSL_cleanse(mac.data(), mac.size());
+  return equal;
 }
 
 std::string NormalizeEndpoint(std::string_view url) {
@@ -45,10 +61,21 @@ std::string TokenPlaintext(const Credentials& creds) {
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(creds.expiration.time_since_epoch())
           .count();
-  return fmt::format(
-      "{{\taccessKey: \"{}\",\tsecretKey: \"{}\",\tsecurityToken: \"{}\",\texpirationDate: "
-      "\"{}\"}}",
-      creds.access_key_id, creds.secret_access_key, creds.session_token, ms);
+  char digits[24];
+  auto digits_end = std::to_chars(digits, digits + sizeof digits, ms).ptr;
+  std::string out;
+  out.reserve(96 + creds.access_key_id.size() + creds.secret_access_key.size() +
+              creds.session_token.size());
+  out.append("{\taccessKey: \"")
+      .append(creds.access_key_id)
+      .append("\",\tsecretKey: \"")
+      .append(creds.secret_access_key)
+      .append("\",\tsecurityToken: \"")
+      .append(creds.session_token)
+      .append("\",\texpirationDate: \"")
+      .append(digits, digits_end)
+      .append("\"}");
+  return out;
 }
 
 std::string KeyPlaintext(std::string_view device_key) {
@@ -61,18 +88,26 @@ bool IsUsableAesKey(std::string_view key_hex) {
 
 Result<std::string> Wrap(std::string_view plaintext, std::string_view key_hex,
                          std::span<const std::uint8_t> iv) {
-  if (!IsUsableAesKey(key_hex)) {
+  if (!IsUsableAesKey(key_hex) || iv.size() != crypto::kAesBlock) {
     return Fail(ErrorCode::kInternal, "key is not a usable AES key");
   }
-  Bytes key = *HexDecode(key_hex);
-  auto ct = crypto::AesCbcEncrypt(key, iv, AsBytes(plaintext));
-  OPENSSL_cleanse(key.data(), key.size());
-  if (!ct) {
-    return std::unexpected(ct.error());
+  std::array<std::uint8_t, 32> key{};
+  std::size_t key_len = key_hex.size() / 2;
+  for (std::size_t i = 0; i < key_len; ++i) {  // IsUsableAesKey checked the digits
+    key[i] = static_cast<std::uint8_t>((HexDigitValue(key_hex[2 * i]) << 4) |
+                                       HexDigitValue(key_hex[2 * i + 1]));
   }
-  Bytes out(iv.begin(), iv.end());
-  out.insert(out.end(), ct->begin(), ct->end());
-  return Base64Encode(out);
+  // IV || ciphertext in one buffer, then base64 of the whole.
+  Bytes raw(crypto::kAesBlock + plaintext.size() + crypto::kAesBlock);
+  std::copy(iv.begin(), iv.end(), raw.begin());
+  auto n = crypto::AesCbcEncryptTo(std::span(key).first(key_len), iv, AsBytes(plaintext),
+                                   std::span(raw).subspan(crypto::kAesBlock));
+  OPENSSL_cleanse(key.data(), key.size());
+  if (!n) {
+    return std::unexpected(n.error());
+  }
+  raw.resize(crypto::kAesBlock + *n);
+  return Base64Encode(raw);
 }
 
 Result<std::string> Unwrap(std::string_view body, std::string_view key_hex) {

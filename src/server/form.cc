@@ -15,19 +15,17 @@ std::string_view JavaTrim(std::string_view s) {
 }
 
 Status Params::Add(std::string_view encoded) {
-  auto pairs = DecodeQueryPairs(encoded, /*plus_is_space=*/true, kMaxParams - items_.size());
-  if (!pairs) {
-    return std::unexpected(pairs.error());
-  }
-  items_.insert(items_.end(), std::make_move_iterator(pairs->begin()),
-                std::make_move_iterator(pairs->end()));
-  return {};
+  return AppendQueryPairs(encoded, /*plus_is_space=*/true, kMaxParams, items_);
 }
 
 Result<Params> Params::Parse(std::string_view query, std::string_view body,
                              std::string_view content_type) {
   Params p;
+  p.items_.reserve(4);  // the 2012 requests carry 2-4 parameters
   VENDO_RETURN_IF_ERROR(p.Add(query));
+  if (content_type.empty()) {
+    return p;
+  }
   std::string type = AsciiLower(content_type.substr(0, content_type.find(';')));
   if (JavaTrim(type) == "application/x-www-form-urlencoded") {
     VENDO_RETURN_IF_ERROR(p.Add(body));
@@ -44,7 +42,7 @@ std::optional<std::string_view> Params::Get(std::string_view name) const {
   return std::nullopt;
 }
 
-std::optional<std::string> Params::Required(std::string_view name) const {
+std::optional<std::string_view> Params::Required(std::string_view name) const {
   auto v = Get(name);
   if (!v) {
     return std::nullopt;
@@ -53,7 +51,7 @@ std::optional<std::string> Params::Required(std::string_view name) const {
   if (t.empty()) {
     return std::nullopt;
   }
-  return std::string(t);
+  return t;
 }
 
 }  // namespace vendo::server

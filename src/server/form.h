@@ -23,8 +23,8 @@ class Params {
   // The raw (decoded, untrimmed) first value of `name`.
   std::optional<std::string_view> Get(std::string_view name) const;
   // The value trimmed as Java's String.trim() does (chars <= 0x20), or nullopt when the
-  // parameter is absent or blank: the 2012 servers' "missing" test.
-  std::optional<std::string> Required(std::string_view name) const;
+  // parameter is absent or blank: the 2012 servers' "missing" test. Valid while this lives.
+  std::optional<std::string_view> Required(std::string_view name) const;
 
  private:
   Status Add(std::string_view encoded);

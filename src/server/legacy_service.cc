@@ -21,11 +21,11 @@ Error Missing() { return Error{ErrorCode::kInvalidArgument, "missing parameter"}
 Error BadSignature() { return Error{ErrorCode::kUnauthenticated, "signature does not match"}; }
 
 // Reads the named parameters in the 2012 order; fails on the first missing one, or on one
-// longer than any legitimate value.
+// longer than any legitimate value. The values are views into `params`.
 template <std::size_t N>
-Result<std::array<std::string, N>> RequireAll(const Params& params,
-                                              const std::array<std::string_view, N>& names) {
-  std::array<std::string, N> out;
+Result<std::array<std::string_view, N>> RequireAll(const Params& params,
+                                                   const std::array<std::string_view, N>& names) {
+  std::array<std::string_view, N> out;
   for (std::size_t i = 0; i < N; ++i) {
     auto v = params.Required(names[i]);
     if (!v) {
@@ -34,7 +34,7 @@ Result<std::array<std::string, N>> RequireAll(const Params& params,
     if (v->size() > protocol::kMaxParamBytes) {
       return Fail(ErrorCode::kInvalidArgument, "parameter too long");
     }
-    out[i] = std::move(*v);
+    out[i] = *v;
   }
   return out;
 }
@@ -82,7 +82,7 @@ Status LegacyService::RegisterDevice(const App& app, const Params& params) {
   if (!protocol::legacy::IsUsableAesKey(key)) {
     return Fail(ErrorCode::kInvalidArgument, "key must be 32, 48 or 64 hex characters");
   }
-  return store_.CreateDevice(app.config.name, uid, SecretString(std::move(key)));
+  return store_.CreateDevice(app.config.name, uid, SecretString(std::string(key)));
 }
 
 Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& params) {
@@ -166,13 +166,11 @@ Status LegacyService::RegisterUser(const App& app, const Params& params) {
   }
   auto& [username, password] = *p;
   if (!protocol::IsValidUsername(username) || !protocol::IsValidPassword(password)) {
-    OPENSSL_cleanse(password.data(), password.size());
     return Fail(ErrorCode::kInvalidArgument,
                 "username: 3-128 letters, digits, '_', '.', '@'; password: 6-128 characters");
   }
   SecretString hash(protocol::legacy::SaltedPasswordHash(password, username, app.config.app_name,
                                                          app.salt_endpoint));
-  OPENSSL_cleanse(password.data(), password.size());
   return store_.CreateUser(app.config.name, username, random_.Hex(16), hash);
 }
 
