@@ -23,6 +23,20 @@ TEST(AppendJsonEscaped, EscapesOnlyWhatJsonRequires) {
 namespace vendo {
 namespace {
 
+TEST(AppendUtcMillis, FormatsUtcWithZeroPaddedMillisecondsAcrossSeconds) {
+  using std::chrono::milliseconds;
+  using TP = std::chrono::system_clock::time_point;
+  std::string out;
+  AppendUtcMillis(out, TP(milliseconds(1795500000007)));
+  EXPECT_EQ(out, "2026-11-24T06:00:00.007Z");
+  out.clear();
+  AppendUtcMillis(out, TP(milliseconds(1795500001999)));  // the next second: a new prefix
+  EXPECT_EQ(out, "2026-11-24T06:00:01.999Z");
+  out = "x";
+  AppendUtcMillis(out, TP(milliseconds(-1)));  // before 1970: floor, not truncation
+  EXPECT_EQ(out, "x1969-12-31T23:59:59.999Z");
+}
+
 TEST(LogLine, FieldsFormatAsOneJsonObject) {
   LogLine line(LogLevel::kInfo, "request \"x\"");
   line.Str("path", "/gettoken").Int("status", 401).Int("neg", -7).Num("latency_ms", 0.1235);

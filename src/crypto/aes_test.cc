@@ -32,6 +32,21 @@ TEST(AesCbc, RoundTripAndBadInputs) {
   EXPECT_TRUE(!bad.has_value() || AsChars(*bad) != "hello");
 }
 
+TEST(AesCbc, EncryptToWritesTheSameBytesAndRefusesAShortBuffer) {
+  Bytes key(32, 3), iv(16, 4);
+  std::string_view text = "sixteen bytes!!!and more";  // one full block and a partial one
+  auto ct = AesCbcEncrypt(key, iv, AsBytes(text));
+  ASSERT_TRUE(ct.has_value());
+  Bytes out(text.size() + kAesBlock, 0xee);
+  auto n = AesCbcEncryptTo(key, iv, AsBytes(text), out);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(Bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n)), *ct);
+  Bytes too_small(text.size() + kAesBlock - 1);
+  auto refused = AesCbcEncryptTo(key, iv, AsBytes(text), too_small);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
+}
+
 TEST(AesGcm, RoundTripDetectsTamperingAndWrongAad) {
   Bytes key(32, 1), nonce(12, 2);
   auto sealed = AesGcmSeal(key, nonce, AsBytes("row-1"), AsBytes("secret"));

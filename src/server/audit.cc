@@ -92,6 +92,53 @@ std::string AuditLog::Format(const AuditEvent& e) const {
   return out;
 }
 
+AuditLog::Batch& AuditLog::ThreadBatch() {
+  // One batch per (thread, log); a thread meets one or two logs, so a short list will do.
+  thread_local std::vector<std::pair<const AuditLog*, std::unique_ptr<Batch>>> batches;
+  for (auto& [log, batch] : batches) {
+    if (log == this) {
+      return *batch;
+    }
+  }
+  return *batches.emplace_back(this, std::make_unique<Batch>()).second;
+}
+
+void AuditLog::RecordThen(const AuditEvent& event, TaskRunner* later, Done done) {
+  if (later == nullptr) {
+    done(Record(event));
+    return;
+  }
+  Batch& batch = ThreadBatch();
+  bool first = batch.waiters.empty();
+  batch.lines += Format(event);
+  batch.waiters.push_back(std::move(done));
+  if (first) {
+    later->Post([this, &batch] { Flush(batch); });
+  } else if (batch.lines.size() >= kMaxBatchBytes) {
+    Flush(batch);  // the posted flush will find it empty
+  }
+}
+
+void AuditLog::Flush(Batch& batch) {
+  if (batch.waiters.empty()) {
+    return;
+  }
+  std::string lines = std::move(batch.lines);
+  std::vector<Done> waiters = std::move(batch.waiters);
+  batch.lines.clear();
+  batch.waiters.clear();
+  auto written = sink_.Write(lines);
+  if (!written) {
+    LogLine(LogLevel::kError, "audit log write failed")
+        .Int("lines", static_cast<std::int64_t>(waiters.size()))
+        .Str("error", written.error().message)
+        .Emit();
+  }
+  for (auto& done : waiters) {
+    done(written);
+  }
+}
+
 Status AuditLog::Record(const AuditEvent& event) {
   auto written = sink_.Write(Format(event));
   if (!written) {

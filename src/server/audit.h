@@ -3,17 +3,22 @@
 // the outcome and the request id. Never a secret: no keys, passwords, signatures or
 // credentials reach it.
 //
-// Lines are written synchronously, each with one write(2), so a line that was recorded is in
-// the file. If the sink cannot be written, Record fails and the server refuses to vend (as
-// Vault does): credentials are never handed out unaudited.
+// A line is in the file before the answer it audits leaves: Record writes it at once, and
+// RecordThen on a network thread writes the lines of one turn of the event loop with one
+// write(2) and only then lets their answers go. If the sink cannot be written, the record
+// fails and the server refuses to vend (as Vault does): credentials are never handed out
+// unaudited.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
+#include "server/http_types.h"
 #include "vendo/result.h"
 
 namespace vendo::server {
@@ -43,12 +48,29 @@ Result<std::unique_ptr<AuditSink>> OpenAuditSink(const std::string& path);
 
 class AuditLog {
  public:
+  using Done = std::function<void(Status)>;
+  static constexpr std::size_t kMaxBatchBytes = std::size_t{64} * 1024;
+
   AuditLog(AuditSink& sink, const Clock& clock) : sink_(sink), clock_(clock) {}
   Status Record(const AuditEvent& event);
+  // Records `event` and then calls `done` with the outcome. With a runner that runs its tasks
+  // on the calling thread (a network thread's, see CurrentNetworkThread), the line waits in
+  // this thread's batch: the first line of a batch posts its flush to `later`, which writes
+  // every line of the batch at once (or sooner, past kMaxBatchBytes) and then calls each
+  // `done` in order. Without a runner it is Record, then `done`. The event's fields are read
+  // before this returns.
+  void RecordThen(const AuditEvent& event, TaskRunner* later, Done done);
   // The line Record writes (for tests).
   std::string Format(const AuditEvent& event) const;
 
  private:
+  struct Batch {
+    std::string lines;
+    std::vector<Done> waiters;
+  };
+  Batch& ThreadBatch();
+  void Flush(Batch& batch);
+
   AuditSink& sink_;
   const Clock& clock_;
 };

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 #include "testing/temp_dir.h"
 
@@ -13,6 +16,34 @@ namespace {
 class FailingSink final : public AuditSink {
  public:
   Status Write(std::string_view) override { return Fail(ErrorCode::kUnavailable, "disk full"); }
+};
+
+// Remembers every write, and can be told to fail.
+class RecordingSink final : public AuditSink {
+ public:
+  Status Write(std::string_view line) override {
+    if (fail) {
+      return Fail(ErrorCode::kUnavailable, "disk full");
+    }
+    writes.emplace_back(line);
+    return {};
+  }
+  std::vector<std::string> writes;
+  bool fail = false;
+};
+
+// Holds posted tasks until told to run them, as a network thread's queue would.
+class QueueRunner final : public TaskRunner {
+ public:
+  void Post(std::function<void()> task) override { tasks.push_back(std::move(task)); }
+  void RunAll() {
+    while (!tasks.empty()) {
+      auto task = std::move(tasks.front());
+      tasks.erase(tasks.begin());
+      task();
+    }
+  }
+  std::vector<std::function<void()>> tasks;
 };
 
 FixedClock Clock() {
@@ -67,6 +98,85 @@ TEST(AuditLog, TheFileIsPrivateAndAFullDiskFails) {
   auto full = OpenAuditSink("/dev/full");
   ASSERT_TRUE(full);
   EXPECT_FALSE((*full)->Write("x\n"));
+}
+
+TEST(AuditLog, RecordThenWithoutARunnerWritesAtOnce) {
+  RecordingSink sink;
+  FixedClock clock = Clock();
+  AuditLog log(sink, clock);
+  std::optional<Status> outcome;
+  log.RecordThen({.action = "vend", .outcome = "ok"}, nullptr, [&](Status s) { outcome = s; });
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_TRUE(*outcome);
+  EXPECT_EQ(sink.writes.size(), 1u);
+}
+
+TEST(AuditLog, RecordThenWritesATurnsLinesTogetherBeforeAnyAnswer) {
+  RecordingSink sink;
+  FixedClock clock = Clock();
+  AuditLog log(sink, clock);
+  QueueRunner runner;
+  std::vector<std::string> done;
+  for (std::string device : {"d1", "d2", "d3"}) {
+    log.RecordThen({.action = "vend", .outcome = "ok", .device = device}, &runner,
+                   [&done, &sink, device](Status s) {
+                     EXPECT_TRUE(s);
+                     EXPECT_EQ(sink.writes.size(), 1u);  // written before anyone answers
+                     done.push_back(device);
+                   });
+  }
+  EXPECT_TRUE(sink.writes.empty());
+  EXPECT_TRUE(done.empty());
+  ASSERT_EQ(runner.tasks.size(), 1u);  // one flush for the turn
+  runner.RunAll();
+  ASSERT_EQ(sink.writes.size(), 1u);
+  EXPECT_EQ(std::count(sink.writes[0].begin(), sink.writes[0].end(), '\n'), 3);
+  EXPECT_NE(sink.writes[0].find("\"device\":\"d3\""), std::string::npos);
+  EXPECT_EQ(done, (std::vector<std::string>{"d1", "d2", "d3"}));
+
+  // The next turn starts a new batch.
+  log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [](Status) {});
+  ASSERT_EQ(runner.tasks.size(), 1u);
+  runner.RunAll();
+  EXPECT_EQ(sink.writes.size(), 2u);
+}
+
+TEST(AuditLog, RecordThenFailsEveryLineOfAFailedBatch) {
+  RecordingSink sink;
+  sink.fail = true;
+  FixedClock clock = Clock();
+  AuditLog log(sink, clock);
+  QueueRunner runner;
+  int failed = 0;
+  for (int i = 0; i < 2; ++i) {
+    log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [&failed](Status s) {
+      ASSERT_FALSE(s);
+      EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+      ++failed;
+    });
+  }
+  runner.RunAll();
+  EXPECT_EQ(failed, 2);
+}
+
+TEST(AuditLog, RecordThenWritesABigBatchWithoutWaitingForTheTurnToEnd) {
+  RecordingSink sink;
+  FixedClock clock = Clock();
+  AuditLog log(sink, clock);
+  QueueRunner runner;
+  std::string long_user(1000, 'u');
+  int done = 0;
+  std::size_t lines = 0;
+  while (sink.writes.empty()) {
+    log.RecordThen({.action = "vend", .outcome = "ok", .user = long_user}, &runner,
+                   [&done](Status) { ++done; });
+    ++lines;
+    ASSERT_LT(lines, 1000u);
+  }
+  EXPECT_GE(sink.writes[0].size(), AuditLog::kMaxBatchBytes);
+  EXPECT_EQ(done, static_cast<int>(lines));
+  runner.RunAll();  // the posted flush finds nothing left
+  EXPECT_EQ(sink.writes.size(), 1u);
 }
 
 TEST(PolicyHash, IsSha256Hex) {

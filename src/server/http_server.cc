@@ -73,6 +73,26 @@ Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const HttpServerOptio
   return ctx;
 }
 
+// Posts to one network thread's io_context.
+class IoContextRunner final : public TaskRunner {
+ public:
+  explicit IoContextRunner(asio::io_context& ctx) : ctx_(ctx) {}
+  void Post(std::function<void()> task) override { asio::post(ctx_, std::move(task)); }
+
+ private:
+  asio::io_context& ctx_;
+};
+
+thread_local TaskRunner* t_network_thread = nullptr;
+
+// Runs `ctx` on the calling thread, which is a network thread meanwhile.
+void RunNetworkThread(asio::io_context& ctx) {
+  IoContextRunner runner(ctx);
+  t_network_thread = &runner;
+  ctx.run();
+  t_network_thread = nullptr;
+}
+
 // An HTTP date for "Date" and "Expires", cached per thread per second.
 const std::string& HttpDate() {
   thread_local std::time_t cached_second = 0;
@@ -581,13 +601,15 @@ void HttpServer::Run() {
   asio::co_spawn(*s.contexts[0], s.AcceptLoop(), asio::detached);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.contexts.size(); ++i) {
-    threads.emplace_back([&s, i] { s.contexts[i]->run(); });
+    threads.emplace_back([&s, i] { RunNetworkThread(*s.contexts[i]); });
   }
-  s.contexts[0]->run();
+  RunNetworkThread(*s.contexts[0]);
   for (auto& t : threads) {
     t.join();
   }
 }
+
+TaskRunner* CurrentNetworkThread() { return t_network_thread; }
 
 void HttpServer::Stop() {
   asio::post(*impl_->contexts[0], [this] { impl_->BeginDrain(); });

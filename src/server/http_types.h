@@ -50,4 +50,9 @@ class TaskRunner {
   virtual void Post(std::function<void()> task) = 0;
 };
 
+// The network thread the caller runs on, as a runner whose tasks run once the work already
+// queued on that thread is done (so requests answered in one turn of its event loop can share
+// a system call); null on every other thread.
+TaskRunner* CurrentNetworkThread();
+
 }  // namespace vendo::server

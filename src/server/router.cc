@@ -149,12 +149,16 @@ HttpResponse Router::RegisterPage(const App& app, const HttpRequest& request,
   return WithApp(Secure(std::move(page), request), app);
 }
 
-Status Router::Audit(const App& app, const HttpRequest& request, AuditEvent event) {
+AuditEvent Router::Prepare(const App& app, const HttpRequest& request, AuditEvent event) {
   event.app = app.config.name;
   event.request_id = request.request_id;
   event.client = request.client;
   recorder_.Event(event.app, event.action, event.outcome);
-  return audit_.Record(event);
+  return event;
+}
+
+Status Router::Audit(const App& app, const HttpRequest& request, AuditEvent event) {
+  return audit_.Record(Prepare(app, request, std::move(event)));
 }
 
 bool Router::Matches(std::string_view rest, std::string_view endpoint) {
@@ -358,39 +362,43 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
   vend->duration = grant->request.duration.count();
   vend->request.request_id = request.request_id;
   vend->request.client = request.client;
-  app.issuer->Issue(std::move(grant->request),
-                    [this, &app, vend, respond = std::move(respond)](Result<Credentials> creds) {
-                      AuditEvent event{.action = "vend",
-                                       .outcome = Outcome(creds ? nullptr : &creds.error()),
-                                       .device = vend->device,
-                                       .user = vend->user,
-                                       .issuer = app.issuer->Kind(),
-                                       .policy_sha256 = vend->policy_sha256,
-                                       .duration_seconds = vend->duration};
-                      auto audited = Audit(app, vend->request, event);
-                      if (!creds) {
-                        LogLine(LogLevel::kWarn, "issuer failed")
-                            .Str("request_id", vend->request.request_id)
-                            .Str("app", app.config.name)
-                            .Str("issuer", app.issuer->Kind())
-                            .Str("code", ErrorCodeName(creds.error().code))
-                            .Str("error", creds.error().message)
-                            .Emit();
-                        respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-                        return;
-                      }
-                      if (!audited) {
-                        // Never hand out credentials that the audit log does not show.
-                        respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-                        return;
-                      }
-                      auto body = service_.SealToken(vend->device_key, *creds);
-                      if (!body) {
-                        respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-                        return;
-                      }
-                      respond(WithApp(LegacyOk(std::move(*body)), app));
-                    });
+  app.issuer->Issue(std::move(grant->request), [this, &app, vend, respond = std::move(respond)](
+                                                   Result<Credentials> creds) mutable {
+    AuditEvent event{.action = "vend",
+                     .outcome = Outcome(creds ? nullptr : &creds.error()),
+                     .device = vend->device,
+                     .user = vend->user,
+                     .issuer = app.issuer->Kind(),
+                     .policy_sha256 = vend->policy_sha256,
+                     .duration_seconds = vend->duration};
+    // On a network thread the line joins that turn's batch, and the answer waits for its write.
+    audit_.RecordThen(
+        Prepare(app, vend->request, event), CurrentNetworkThread(),
+        [this, &app, vend, respond = std::move(respond), creds = std::move(creds)](Status audited) {
+          if (!creds) {
+            LogLine(LogLevel::kWarn, "issuer failed")
+                .Str("request_id", vend->request.request_id)
+                .Str("app", app.config.name)
+                .Str("issuer", app.issuer->Kind())
+                .Str("code", ErrorCodeName(creds.error().code))
+                .Str("error", creds.error().message)
+                .Emit();
+            respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+            return;
+          }
+          if (!audited) {
+            // Never hand out credentials that the audit log does not show.
+            respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+            return;
+          }
+          auto body = service_.SealToken(vend->device_key, *creds);
+          if (!body) {
+            respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+            return;
+          }
+          respond(WithApp(LegacyOk(std::move(*body)), app));
+        });
+  });
 }
 
 void Router::RegisterUser(const App& app, const HttpRequest& request, Responder respond) {

@@ -58,7 +58,9 @@ class Router final : public Handler {
   // The v2 sign-up sent from the HTML form (answers with pages, not JSON).
   HttpResponse V2SignUpForm(const App& app, const HttpRequest& request);
   void V2Token(const App& app, HttpRequest request, Responder respond);
-  // Records one audit event for `request` (its id, client and app filled in).
+  // `event` with the request's id, client and app filled in, and counted in the metrics.
+  AuditEvent Prepare(const App& app, const HttpRequest& request, AuditEvent event);
+  // Records one audit event for `request` (Prepare, then the audit log).
   Status Audit(const App& app, const HttpRequest& request, AuditEvent event);
 
   const std::vector<std::unique_ptr<App>>& apps_;
