@@ -26,15 +26,14 @@ namespace {
 TEST(AppendUtcMillis, FormatsUtcWithZeroPaddedMillisecondsAcrossSeconds) {
   using std::chrono::milliseconds;
   using TP = std::chrono::system_clock::time_point;
-  std::string out;
-  AppendUtcMillis(out, TP(milliseconds(1795500000007)));
-  EXPECT_EQ(out, "2026-11-24T06:00:00.007Z");
-  out.clear();
-  AppendUtcMillis(out, TP(milliseconds(1795500001999)));  // the next second: a new prefix
-  EXPECT_EQ(out, "2026-11-24T06:00:01.999Z");
-  out = "x";
-  AppendUtcMillis(out, TP(milliseconds(-1)));  // before 1970: floor, not truncation
-  EXPECT_EQ(out, "x1969-12-31T23:59:59.999Z");
+  auto format = [](std::int64_t ms) {
+    std::string out("ts=");
+    AppendUtcMillis(out, TP(milliseconds(ms)));
+    return out;
+  };
+  EXPECT_EQ(format(1795500000007), "ts=2026-11-24T06:00:00.007Z");
+  EXPECT_EQ(format(1795500001999), "ts=2026-11-24T06:00:01.999Z");  // the next second
+  EXPECT_EQ(format(-1), "ts=1969-12-31T23:59:59.999Z");  // before 1970: floor, not truncation
 }
 
 TEST(LogLine, FieldsFormatAsOneJsonObject) {
