@@ -70,6 +70,11 @@ Result<std::unique_ptr<AuditSink>> OpenAuditSink(const std::string& path) {
 std::string AuditLog::Format(const AuditEvent& e) const {
   std::string out;
   out.reserve(384);  // a vend's line, without growing
+  AppendLine(out, e);
+  return out;
+}
+
+void AuditLog::AppendLine(std::string& out, const AuditEvent& e) const {
   out.append(R"({"ts":")");
   AppendUtcMillis(out, clock_.Now());
   out.append(R"(","audit":")");
@@ -89,7 +94,6 @@ std::string AuditLog::Format(const AuditEvent& e) const {
   }
   Field(out, "request_id", e.request_id);
   out.append("}\n");
-  return out;
 }
 
 AuditLog::Batch& AuditLog::ThreadBatch() {
@@ -110,7 +114,7 @@ void AuditLog::RecordThen(const AuditEvent& event, TaskRunner* later, Done done)
   }
   Batch& batch = ThreadBatch();
   bool first = batch.waiters.empty();
-  batch.lines += Format(event);
+  AppendLine(batch.lines, event);
   batch.waiters.push_back(std::move(done));
   if (first) {
     later->Post([this, &batch] { Flush(batch); });
@@ -123,10 +127,10 @@ void AuditLog::Flush(Batch& batch) {
   if (batch.waiters.empty()) {
     return;
   }
-  std::string lines = std::move(batch.lines);
-  std::vector<Done> waiters = std::move(batch.waiters);
-  batch.lines.clear();
-  batch.waiters.clear();
+  std::string lines;
+  std::vector<Done> waiters;
+  lines.swap(batch.lines);
+  waiters.swap(batch.waiters);
   auto written = sink_.Write(lines);
   if (!written) {
     LogLine(LogLevel::kError, "audit log write failed")
@@ -136,6 +140,13 @@ void AuditLog::Flush(Batch& batch) {
   }
   for (auto& done : waiters) {
     done(written);
+  }
+  if (batch.waiters.empty()) {
+    // Hand the buffers back, emptied: the next batch reuses them instead of growing new ones.
+    lines.clear();
+    waiters.clear();
+    batch.lines.swap(lines);
+    batch.waiters.swap(waiters);
   }
 }
 

@@ -69,6 +69,7 @@ class AuditLog {
     std::vector<Done> waiters;
   };
   Batch& ThreadBatch();
+  void AppendLine(std::string& out, const AuditEvent& event) const;
   void Flush(Batch& batch);
 
   AuditSink& sink_;

@@ -269,8 +269,8 @@ asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
 
 // Where a handler's response lands. Most handlers answer inside Handle() on the network
 // thread; then the session takes the response without suspending. A handler that answers
-// later, from any thread, finds the coroutine's completion handler here and posts it back to
-// the connection's executor (where it runs and is destroyed).
+// later finds the coroutine's completion handler here and hands it the response on the
+// connection's executor: inline when it already runs there, posted from any other thread.
 struct ResponseSlot {
   using Completion = std::function<void(HttpResponse)>;
   std::mutex mu;
@@ -290,10 +290,12 @@ asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request)
     }
     auto completion = std::move(slot->completion);
     lock.unlock();
-    asio::post(slot->executor,
-               [completion = std::move(completion), response = std::move(response)]() mutable {
-                 completion(std::move(response));
-               });
+    // On the connection's own thread (an audit batch answering its vends) the session resumes
+    // here and sends at once; from any other thread this posts.
+    asio::dispatch(slot->executor,
+                   [completion = std::move(completion), response = std::move(response)]() mutable {
+                     completion(std::move(response));
+                   });
   });
   {
     std::lock_guard lock(slot->mu);
