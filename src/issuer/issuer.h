@@ -23,6 +23,7 @@ struct IssueRequest {
   std::optional<std::string> username;  // identity mode only
   std::string session_name;             // already valid for the issuer (see session_name.h)
   std::string policy;                   // rendered session policy (JSON)
+  std::string policy_sha256;            // its hex SHA-256, for the audit log (may be empty)
   std::chrono::seconds duration{3600};
 };
 

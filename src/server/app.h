@@ -1,11 +1,13 @@
 // An app as the server runs it: its configuration plus what was built from it.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "issuer/issuer.h"
 #include "policy/template.h"
 #include "server/config.h"
+#include "server/principal_cache.h"
 
 namespace vendo::server {
 
@@ -15,6 +17,8 @@ struct App {
   issuer::Issuer* issuer = nullptr;
   std::string salt_endpoint;  // NormalizeEndpoint(config.public_endpoint)
   std::string display_name;   // lower(config.app_name), as the 2012 pages print it
+  // Session names and policies rendered for this app's principals (see GrantFor).
+  std::shared_ptr<PrincipalCache> rendered = std::make_shared<PrincipalCache>();
 };
 
 }  // namespace vendo::server

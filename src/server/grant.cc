@@ -1,6 +1,7 @@
 #include "server/grant.h"
 
 #include "issuer/session_name.h"
+#include "server/audit.h"
 
 namespace vendo::server {
 
@@ -36,20 +37,34 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
     }
     req.username = user->username;
   }
-  auto raw_name = issuer::ExpandName(
-      app.config.SessionNameTemplate(),
-      {app.config.name, device.uid, req.username.value_or(""), device.user_id.value_or("")});
-  if (!raw_name) {
-    return std::unexpected(raw_name.error());  // config load checked the template
+  // Keyed by every variable the templates may use; the rest is fixed per app.
+  std::string key = device.uid;
+  key.push_back('\0');
+  key.append(req.username.value_or("")).push_back('\0');
+  key.append(device.user_id.value_or(""));
+  auto rendered = app.rendered->GetOrMake(key, [&]() -> Result<RenderedGrant> {
+    auto raw_name = issuer::ExpandName(
+        app.config.SessionNameTemplate(),
+        {app.config.name, device.uid, req.username.value_or(""), device.user_id.value_or("")});
+    if (!raw_name) {
+      return std::unexpected(raw_name.error());  // config load checked the template
+    }
+    auto policy = app.policy.Render({app.config.name, device.uid, req.username.value_or(""),
+                                     device.user_id.value_or(""), app.config.aws.region,
+                                     app.config.aws.account_id});
+    if (!policy) {
+      return std::unexpected(policy.error());
+    }
+    std::string sha = PolicyHash(*policy);
+    return RenderedGrant{issuer::MakeSessionName(*raw_name, app.issuer->MaxSessionNameLength()),
+                         std::move(*policy), std::move(sha)};
+  });
+  if (!rendered) {
+    return std::unexpected(rendered.error());
   }
-  req.session_name = issuer::MakeSessionName(*raw_name, app.issuer->MaxSessionNameLength());
-  auto policy = app.policy.Render({app.config.name, device.uid, req.username.value_or(""),
-                                   device.user_id.value_or(""), app.config.aws.region,
-                                   app.config.aws.account_id});
-  if (!policy) {
-    return std::unexpected(policy.error());
-  }
-  req.policy = std::move(*policy);
+  req.session_name = std::move(rendered->session_name);
+  req.policy = std::move(rendered->policy);
+  req.policy_sha256 = std::move(rendered->policy_sha256);
   return req;
 }
 

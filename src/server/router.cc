@@ -358,7 +358,7 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
   vend->device_key = std::move(grant->device_key);
   vend->device = grant->request.device_id;
   vend->user = grant->request.username.value_or("");
-  vend->policy_sha256 = PolicyHash(grant->request.policy);
+  vend->policy_sha256 = grant->request.policy_sha256;
   vend->duration = grant->request.duration.count();
   vend->request.request_id = request.request_id;
   vend->request.client = request.client;
@@ -726,7 +726,7 @@ void Router::V2Token(const App& app, HttpRequest request, Responder respond) {
     }
     auto shared = std::make_shared<V2Grant>(std::move(*grant));
     auto event = std::make_shared<std::pair<std::string, std::string>>(
-        PolicyHash(shared->request.policy), shared->request.username.value_or(""));
+        shared->request.policy_sha256, shared->request.username.value_or(""));
     app.issuer->Issue(
         shared->request, [this, &app, shared, event, request_id = request.request_id,
                           client = request.client, respond](Result<Credentials> creds) {

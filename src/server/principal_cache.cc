@@ -1,0 +1,40 @@
+#include "server/principal_cache.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace vendo::server {
+
+PrincipalCache::PrincipalCache(std::size_t max_entries)
+    : max_per_shard_(std::max<std::size_t>(1, max_entries / kShards)) {}
+
+Result<RenderedGrant> PrincipalCache::GetOrMake(
+    const std::string& key, const std::function<Result<RenderedGrant>()>& make) {
+  Shard& shard = shards_[std::hash<std::string>{}(key) % kShards];
+  {
+    std::shared_lock lock(shard.mu);
+    if (auto it = shard.entries.find(key); it != shard.entries.end()) {
+      return it->second;
+    }
+  }
+  auto made = make();  // outside the lock: two threads may both make it, with equal results
+  if (made) {
+    std::unique_lock lock(shard.mu);
+    if (shard.entries.size() >= max_per_shard_) {
+      shard.entries.clear();
+    }
+    shard.entries.insert_or_assign(key, *made);
+  }
+  return made;
+}
+
+std::size_t PrincipalCache::Size() {
+  std::size_t n = 0;
+  for (Shard& shard : shards_) {
+    std::shared_lock lock(shard.mu);
+    n += shard.entries.size();
+  }
+  return n;
+}
+
+}  // namespace vendo::server
