@@ -19,8 +19,14 @@ std::string CachingIssuer::KeyOf(const IssueRequest& request, bool per_device) {
   }
   key.append(std::to_string(request.duration.count()));
   key.push_back('\0');
-  // The policy itself, not a digest of it: exact, and cheaper per request than hashing it.
-  key.append(request.policy);
+  // The policy's SHA-256 when the caller has it (GrantFor does, at no cost per request): a
+  // short key to hash and compare. Otherwise the policy itself. Tagged, so the two kinds of
+  // key never meet.
+  if (!request.policy_sha256.empty()) {
+    key.append("h:").append(request.policy_sha256);
+  } else {
+    key.append("p:").append(request.policy);
+  }
   return key;
 }
 

@@ -117,6 +117,20 @@ TEST_F(CachingIssuerTest, KeysSeparatePrincipalsPoliciesAndApps) {
   EXPECT_NE(CachingIssuer::KeyOf(user, true), CachingIssuer::KeyOf(same_user, true));
 }
 
+TEST_F(CachingIssuerTest, KeysUseThePolicyHashWhenGivenAndNeverMixTheTwoKinds) {
+  IssueRequest plain = Req("d1", R"({"x":1})");
+  IssueRequest hashed = plain;
+  hashed.policy_sha256 = "5d1b";
+  EXPECT_NE(CachingIssuer::KeyOf(plain, false), CachingIssuer::KeyOf(hashed, false));
+  EXPECT_EQ(CachingIssuer::KeyOf(hashed, false).find(hashed.policy), std::string::npos);
+  IssueRequest other_hash = hashed;
+  other_hash.policy_sha256 = "9e07";
+  EXPECT_NE(CachingIssuer::KeyOf(hashed, false), CachingIssuer::KeyOf(other_hash, false));
+  // A policy that spells a hash key cannot meet it.
+  IssueRequest lookalike = Req("d1", "h:5d1b");
+  EXPECT_NE(CachingIssuer::KeyOf(lookalike, false), CachingIssuer::KeyOf(hashed, false));
+}
+
 TEST_F(CachingIssuerTest, ConcurrentRequestsShareOneCall) {
   CachingIssuer big(fake_, clock_, 1000);
   constexpr int kCallers = 200;

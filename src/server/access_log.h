@@ -9,7 +9,7 @@
 namespace vendo::server {
 
 void AccessLog(std::string_view request_id, std::string_view method, std::string_view path,
-               int status, std::chrono::steady_clock::time_point started, std::size_t bytes,
+               int status, std::chrono::steady_clock::duration latency, std::size_t bytes,
                std::string_view app, std::string_view remote);
 
 }  // namespace vendo::server

@@ -40,6 +40,10 @@ struct SessionState {
   void ExpireIn(std::chrono::steady_clock::duration d) {
     deadline = std::chrono::steady_clock::now() + d;
   }
+  // The same, from a `now` the caller already read.
+  void ExpireIn(std::chrono::steady_clock::duration d, std::chrono::steady_clock::time_point now) {
+    deadline = now + d;
+  }
 };
 
 // TLS 1.2 and 1.3 only; for 1.2, forward-secret AEAD suites only (Mozilla's "intermediate").
@@ -329,10 +333,13 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
   constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
   beast::flat_buffer buffer;
   bool first = true;
+  // When the last response was done (one clock read serves its log line, its metrics and the
+  // idle deadline that follows).
+  auto finished = std::chrono::steady_clock::now();
   while (!draining.load() || buffer.size() > 0) {
     // Wait for the next request with the idle timeout, then give the request its own budget.
     if (buffer.size() == 0) {
-      state.ExpireIn(first ? options.header_timeout : options.idle_timeout);
+      state.ExpireIn(first ? options.header_timeout : options.idle_timeout, finished);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
       if (ec) {
         co_return;
@@ -341,8 +348,8 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     }
     first = false;
     state.busy = true;
-    state.ExpireIn(options.header_timeout);
     auto started = std::chrono::steady_clock::now();
+    state.ExpireIn(options.header_timeout, started);
 
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
@@ -402,9 +409,10 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
         std::string wire = SerializeResponse(
             r, {http::obsolete_reason(*status), HttpDate(), request_id, false, false});
         (void)co_await asio::async_write(stream, asio::buffer(wire), kTuple);
-        AccessLog(request_id, "-", "-", r.status, started, wire.size(), "", remote);
+        auto latency = std::chrono::steady_clock::now() - started;
+        AccessLog(request_id, "-", "-", r.status, latency, wire.size(), "", remote);
         if (options.recorder != nullptr) {
-          options.recorder->Request("", "", r.status, std::chrono::steady_clock::now() - started);
+          options.recorder->Request("", "", r.status, latency);
         }
       }
       co_return;
@@ -457,10 +465,11 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
       wec = aec;
       sent += an;
     }
-    AccessLog(request_id, method, path, response.status, started, sent, response.app, client);
+    finished = std::chrono::steady_clock::now();
+    AccessLog(request_id, method, path, response.status, finished - started, sent, response.app,
+              client);
     if (options.recorder != nullptr) {
-      options.recorder->Request(response.app, path, response.status,
-                                std::chrono::steady_clock::now() - started);
+      options.recorder->Request(response.app, path, response.status, finished - started);
     }
     state.busy = false;
     if (wec || !keep_alive) {
