@@ -332,6 +332,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
                                               SessionState& state, std::string remote) {
   constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
   beast::flat_buffer buffer;
+  std::string wire;  // the response on its way out
   bool first = true;
   // When the last response was done (one clock read serves its log line, its metrics and the
   // idle deadline that follows).
@@ -406,8 +407,9 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
         r.status = static_cast<int>(*status);
         r.body = std::string(http::obsolete_reason(*status)) + "\n";
         std::string request_id = NextRequestId();
-        std::string wire = SerializeResponse(
-            r, {http::obsolete_reason(*status), HttpDate(), request_id, false, false});
+        wire.clear();
+        AppendResponse(wire, r,
+                       {http::obsolete_reason(*status), HttpDate(), request_id, false, false});
         (void)co_await asio::async_write(stream, asio::buffer(wire), kTuple);
         auto latency = std::chrono::steady_clock::now() - started;
         AccessLog(request_id, "-", "-", r.status, latency, wire.size(), "", remote);
@@ -445,9 +447,10 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     HttpResponse response = co_await CallHandler(std::move(request));
 
     keep_alive = keep_alive && !draining.load();
-    std::string wire = SerializeResponse(
-        response, {http::obsolete_reason(static_cast<http::status>(response.status)), HttpDate(),
-                   request_id, keep_alive, http10});
+    wire.clear();  // keeps its capacity from the last response
+    AppendResponse(wire, response,
+                   {http::obsolete_reason(static_cast<http::status>(response.status)), HttpDate(),
+                    request_id, keep_alive, http10});
     state.ExpireIn(options.header_timeout);
     std::size_t sent = 0;
     boost::system::error_code wec;

@@ -1,6 +1,7 @@
 #include "server/http_wire.h"
 
-#include <fmt/format.h>
+#include <charconv>
+#include <cstdint>
 
 namespace vendo::server {
 namespace {
@@ -24,12 +25,24 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
   out.append("\r\n");
 }
 
+void AppendNumber(std::string& out, std::int64_t n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
 }  // namespace
 
 std::string SerializeResponse(const HttpResponse& response, const WireOptions& options) {
   std::string out;
-  out.reserve(256 + response.body.size());
-  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", response.status, options.reason);
+  AppendResponse(out, response, options);
+  return out;
+}
+
+void AppendResponse(std::string& out, const HttpResponse& response, const WireOptions& options) {
+  out.reserve(out.size() + 256 + response.body.size());
+  out.append("HTTP/1.1 ");
+  AppendNumber(out, response.status);
+  out.append(" ").append(options.reason).append("\r\n");
   AppendHeader(out, "Server", "vendo");
   AppendHeader(out, "Date", options.date);
   AppendHeader(out, "Content-Type", response.content_type);
@@ -40,14 +53,15 @@ std::string SerializeResponse(const HttpResponse& response, const WireOptions& o
   for (const auto& [name, value] : response.headers) {
     AppendHeader(out, name, value);
   }
-  fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", response.body.size());
+  out.append("Content-Length: ");
+  AppendNumber(out, static_cast<std::int64_t>(response.body.size()));
+  out.append("\r\n");
   if (!options.keep_alive) {
     out.append("Connection: close\r\n");
   } else if (options.http10) {
     out.append("Connection: keep-alive\r\n");
   }
   out.append("\r\n").append(response.body);
-  return out;
 }
 
 }  // namespace vendo::server

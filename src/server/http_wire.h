@@ -21,5 +21,7 @@ struct WireOptions {
 };
 
 std::string SerializeResponse(const HttpResponse& response, const WireOptions& options);
+// The same, appended to `out` (a session reuses one buffer for all its responses).
+void AppendResponse(std::string& out, const HttpResponse& response, const WireOptions& options);
 
 }  // namespace vendo::server
