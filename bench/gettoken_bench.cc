@@ -140,7 +140,7 @@ void BM_RouterGetToken(benchmark::State& state) {
     state.SkipWithError("no token was vended");
   }
 }
-BENCHMARK(BM_RouterGetToken);
+BENCHMARK(BM_RouterGetToken)->Threads(1)->Threads(2);
 
 void BM_ParseParams(benchmark::State& state) {
   std::string q = Query();

@@ -30,6 +30,11 @@ void FlushLogs();
 class LogLine {
  public:
   LogLine(LogLevel level, std::string_view msg);
+  ~LogLine();  // hands the buffer back for the thread's next line
+  LogLine(LogLine&&) = default;
+  LogLine& operator=(LogLine&&) = default;
+  LogLine(const LogLine&) = delete;
+  LogLine& operator=(const LogLine&) = delete;
   LogLine& Str(std::string_view key, std::string_view value);
   LogLine& Int(std::string_view key, std::int64_t value);
   LogLine& Num(std::string_view key, double value);
