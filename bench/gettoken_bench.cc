@@ -142,6 +142,17 @@ void BM_RouterGetToken(benchmark::State& state) {
 }
 BENCHMARK(BM_RouterGetToken)->Threads(1)->Threads(2);
 
+// What the metrics cost a /gettoken: the request series (count, latency histogram) and the
+// audited event (counters, the status page's activity, the store's tally), as serve wires it.
+void BM_RecordMetrics(benchmark::State& state) {
+  auto& f = F();
+  for (auto _ : state) {
+    f.recorder.Request("bench", "/gettoken", 200, std::chrono::microseconds(120));
+    f.tally->Event("bench", "vend", "ok");
+  }
+}
+BENCHMARK(BM_RecordMetrics)->Threads(1)->Threads(2);
+
 void BM_ParseParams(benchmark::State& state) {
   std::string q = Query();
   for (auto _ : state) {

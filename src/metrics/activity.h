@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/striped.h"
 
 namespace vendo::metrics {
 
@@ -44,11 +45,13 @@ class Activity {
   std::vector<RecentError> Recent() const;
 
  private:
-  MinuteCounts& Slot(std::int64_t minute);  // under mu_
+  using Ring = std::array<MinuteCounts, kMinutes>;
+  static MinuteCounts& Slot(Ring& ring, std::int64_t minute);
 
   const Clock& clock_;
-  mutable std::mutex mu_;
-  std::array<MinuteCounts, kMinutes> ring_{};
+  // Striped: every vend on every network thread lands here (see common/striped.h).
+  Striped<Ring> rings_;
+  mutable std::mutex recent_mu_;
   std::deque<RecentError> recent_;
 };
 

@@ -1,39 +1,24 @@
 #include "metrics/prom_recorder.h"
 
 #include <prometheus/collectable.h>
-#include <prometheus/counter.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include <atomic>
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <sstream>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
+#include "common/striped.h"
 #include "metrics/process_metrics.h"
 
 namespace vendo::metrics {
 namespace {
-
-using prometheus::Counter;
-using prometheus::Family;
-using prometheus::Histogram;
-
-const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
-  static const prometheus::Histogram::BucketBoundaries b = {
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-  return b;
-}
-
-std::uint64_t NextRecorderId() {
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
 
 // The issuers' counters, read when scraped.
 class IssuerCollector final : public prometheus::Collectable {
@@ -98,101 +83,204 @@ class IssuerCollector final : public prometheus::Collectable {
   std::vector<Source> sources_;
 };
 
-}  // namespace
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
 
-struct PromRecorder::Impl {
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-  std::shared_ptr<IssuerCollector> issuers = std::make_shared<IssuerCollector>();
-  Family<Counter>& requests = prometheus::BuildCounter()
-                                  .Name("vendo_http_requests_total")
-                                  .Help("HTTP requests by app, endpoint and status")
-                                  .Register(*registry);
-  Family<Histogram>& latency = prometheus::BuildHistogram()
-                                   .Name("vendo_http_request_duration_seconds")
-                                   .Help("Time from request to response")
-                                   .Register(*registry);
-  Family<Counter>& registrations = prometheus::BuildCounter()
-                                       .Name("vendo_registrations_total")
-                                       .Help("Device and user registrations by outcome")
-                                       .Register(*registry);
-  Family<Counter>& logins = prometheus::BuildCounter()
-                                .Name("vendo_logins_total")
-                                .Help("Logins by outcome")
-                                .Register(*registry);
-  Family<Counter>& lockouts = prometheus::BuildCounter()
-                                  .Name("vendo_lockouts_total")
-                                  .Help("Logins refused by the failed-login limits")
-                                  .Register(*registry);
-  Family<Counter>& vends = prometheus::BuildCounter()
-                               .Name("vendo_vends_total")
-                               .Help("Credential requests by outcome")
-                               .Register(*registry);
-  Family<Counter>& events = prometheus::BuildCounter()
-                                .Name("vendo_events_total")
-                                .Help("Every audited event by action and outcome")
-                                .Register(*registry);
-  Family<Histogram>& store = prometheus::BuildHistogram()
-                                 .Name("vendo_store_call_duration_seconds")
-                                 .Help("Database calls (behind the record cache)")
-                                 .Register(*registry);
+constexpr std::array<double, 14> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
-  // Family::Add locks the family and builds a label map, so each thread keeps the series it
-  // has used before (labels are bounded: configured apps, fixed endpoints and error codes).
-  const std::uint64_t id = NextRecorderId();
+// One histogram series' counts: bucket i holds observations <= kLatencyBounds[i] (and above
+// the bound before it); the last bucket the rest.
+struct HistogramCounts {
+  std::array<std::uint64_t, kLatencyBounds.size() + 1> buckets{};
+  std::uint64_t count = 0;
+  double sum = 0;
+
+  void Observe(double v) {
+    auto at = std::lower_bound(kLatencyBounds.begin(), kLatencyBounds.end(), v);
+    ++buckets[static_cast<std::size_t>(at - kLatencyBounds.begin())];
+    ++count;
+    sum += v;
+  }
+  void Add(const HistogramCounts& o) {
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      buckets[i] += o.buckets[i];
+    }
+    count += o.count;
+    sum += o.sum;
+  }
+  ClientMetric::Histogram ToClient() const {
+    ClientMetric::Histogram h{.sample_count = count, .sample_sum = sum, .bucket = {}};
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      cumulative += buckets[i];
+      h.bucket.push_back({cumulative, i < kLatencyBounds.size()
+                                          ? kLatencyBounds[i]
+                                          : std::numeric_limits<double>::infinity()});
+    }
+    return h;
+  }
 };
 
-namespace {
-
-struct RequestSeries {
-  std::string app;
-  std::string_view endpoint;  // one of EndpointOf's literals
-  int status = 0;
-  Counter* count = nullptr;
-  Histogram* latency = nullptr;
+struct RequestCounts {
+  std::string app, endpoint, status;
+  std::uint64_t count = 0;
+  HistogramCounts latency = {};
 };
 
-struct EventSeries {
+struct EventCounts {
   std::string app, action, outcome;
-  std::vector<Counter*> counters = {};  // every family the event counts in
+  std::uint64_t count = 0;
 };
 
-struct StoreSeries {
-  std::string operation;
-  Histogram* latency = nullptr;
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+// One stripe's series, keyed by their label values joined with NULs. Labels are bounded
+// (configured apps, EndpointOf's fixed set, status codes, error names), so these stay small.
+struct Series {
+  StringMap<RequestCounts> requests;
+  StringMap<EventCounts> events;
+  StringMap<HistogramCounts> store;
 };
 
-// One thread's series for one recorder; dropped when the thread records into another.
-struct ThreadCache {
-  static constexpr std::size_t kMaxEntries = 512;  // beyond this, look up without caching
-  std::uint64_t owner = 0;
-  std::vector<RequestSeries> requests = {};
-  std::vector<EventSeries> events = {};
-  std::vector<StoreSeries> store = {};
+// The key of a label tuple, built in a per-thread buffer so that a lookup allocates nothing.
+std::string_view JoinKey(std::initializer_list<std::string_view> parts) {
+  thread_local std::string key;
+  key.clear();
+  for (std::string_view p : parts) {
+    key.append(p).push_back('\0');
+  }
+  return key;
+}
 
-  static ThreadCache& For(std::uint64_t recorder) {
-    thread_local ThreadCache cache;
-    if (cache.owner != recorder) {
-      cache = ThreadCache{.owner = recorder};
-    }
-    return cache;
+template <typename V, typename Make>
+V& FindOrAdd(StringMap<V>& map, std::string_view key, Make make) {
+  if (auto it = map.find(key); it != map.end()) {
+    return it->second;
   }
-};
+  return map.emplace(std::string(key), make()).first->second;
+}
 
-template <typename Entry, typename Match, typename Make>
-const Entry& Find(std::vector<Entry>& entries, Match match, Make make, Entry& spare) {
-  for (const Entry& e : entries) {
-    if (match(e)) {
-      return e;
-    }
+ClientMetric Labelled(std::initializer_list<std::pair<const char*, std::string>> labels) {
+  ClientMetric m;
+  for (const auto& [name, value] : labels) {
+    m.label.push_back({name, value});
   }
-  if (entries.size() >= ThreadCache::kMaxEntries) {
-    spare = make();
-    return spare;
-  }
-  return entries.emplace_back(make());
+  return m;
+}
+
+ClientMetric CounterMetric(ClientMetric m, std::uint64_t value) {
+  m.counter.value = static_cast<double>(value);
+  return m;
+}
+
+bool IsLockout(std::string_view outcome) {
+  return outcome == "locked" || outcome == "rate_limited" || outcome == "resource_exhausted";
 }
 
 }  // namespace
+
+struct PromRecorder::Impl {
+  std::shared_ptr<IssuerCollector> issuers = std::make_shared<IssuerCollector>();
+  Striped<Series> series;
+
+  // Every stripe summed, as the recorder's families, in a stable (sorted) order.
+  std::vector<MetricFamily> Collect() const;
+};
+
+std::vector<MetricFamily> PromRecorder::Impl::Collect() const {
+  using Key2 = std::pair<std::string, std::string>;
+  using Key3 = std::tuple<std::string, std::string, std::string>;
+  std::map<Key3, std::uint64_t> requests;
+  std::map<Key2, HistogramCounts> latency;
+  std::map<Key3, std::uint64_t> events;
+  std::map<std::string, HistogramCounts> store;
+  series.ForEach([&](const Series& s) {
+    for (const auto& [_, r] : s.requests) {
+      requests[{r.app, r.endpoint, r.status}] += r.count;
+      latency[{r.app, r.endpoint}].Add(r.latency);
+    }
+    for (const auto& [_, e] : s.events) {
+      events[{e.app, e.action, e.outcome}] += e.count;
+    }
+    for (const auto& [op, h] : s.store) {
+      store[op].Add(h);
+    }
+  });
+
+  MetricFamily req{"vendo_http_requests_total",
+                   "HTTP requests by app, endpoint and status",
+                   MetricType::Counter,
+                   {}};
+  for (const auto& [k, n] : requests) {
+    const auto& [app, endpoint, status] = k;
+    req.metric.push_back(
+        CounterMetric(Labelled({{"app", app}, {"endpoint", endpoint}, {"status", status}}), n));
+  }
+  MetricFamily lat{"vendo_http_request_duration_seconds",
+                   "Time from request to response",
+                   MetricType::Histogram,
+                   {}};
+  for (const auto& [k, h] : latency) {
+    ClientMetric m = Labelled({{"app", k.first}, {"endpoint", k.second}});
+    m.histogram = h.ToClient();
+    lat.metric.push_back(std::move(m));
+  }
+  MetricFamily regs{"vendo_registrations_total",
+                    "Device and user registrations by outcome",
+                    MetricType::Counter,
+                    {}};
+  MetricFamily logins{"vendo_logins_total", "Logins by outcome", MetricType::Counter, {}};
+  MetricFamily lockouts{
+      "vendo_lockouts_total", "Logins refused by the failed-login limits", MetricType::Counter, {}};
+  MetricFamily vends{
+      "vendo_vends_total", "Credential requests by outcome", MetricType::Counter, {}};
+  MetricFamily all{
+      "vendo_events_total", "Every audited event by action and outcome", MetricType::Counter, {}};
+  std::map<Key2, std::uint64_t> reg_counts;  // register_device and register_user together
+  std::map<std::string, std::uint64_t> lockout_counts;
+  for (const auto& [k, n] : events) {
+    const auto& [app, action, outcome] = k;
+    all.metric.push_back(
+        CounterMetric(Labelled({{"app", app}, {"action", action}, {"outcome", outcome}}), n));
+    if (action == "register_device" || action == "register_user") {
+      reg_counts[{app, outcome}] += n;
+    } else if (action == "login") {
+      logins.metric.push_back(CounterMetric(Labelled({{"app", app}, {"outcome", outcome}}), n));
+      if (IsLockout(outcome)) {
+        lockout_counts[app] += n;
+      }
+    } else if (action == "vend") {
+      vends.metric.push_back(CounterMetric(Labelled({{"app", app}, {"outcome", outcome}}), n));
+    }
+  }
+  for (const auto& [k, n] : reg_counts) {
+    regs.metric.push_back(CounterMetric(Labelled({{"app", k.first}, {"outcome", k.second}}), n));
+  }
+  for (const auto& [app, n] : lockout_counts) {
+    lockouts.metric.push_back(CounterMetric(Labelled({{"app", app}}), n));
+  }
+  MetricFamily st{"vendo_store_call_duration_seconds",
+                  "Database calls (behind the record cache)",
+                  MetricType::Histogram,
+                  {}};
+  for (const auto& [op, h] : store) {
+    ClientMetric m = Labelled({{"operation", op}});
+    m.histogram = h.ToClient();
+    st.metric.push_back(std::move(m));
+  }
+  std::vector<MetricFamily> out;
+  for (MetricFamily* f : {&req, &lat, &regs, &logins, &lockouts, &vends, &all, &st}) {
+    out.push_back(std::move(*f));
+  }
+  return out;
+}
 
 PromRecorder::PromRecorder(const Clock& clock, std::string version)
     : impl_(std::make_unique<Impl>()), activity_(clock), version_(std::move(version)) {}
@@ -202,71 +290,37 @@ PromRecorder::~PromRecorder() = default;
 void PromRecorder::Request(std::string_view app, std::string_view path, int status,
                            std::chrono::steady_clock::duration latency) {
   std::string_view endpoint = EndpointOf(path);
-  RequestSeries spare;
-  const RequestSeries& s = Find(
-      ThreadCache::For(impl_->id).requests,
-      [&](const RequestSeries& e) {
-        return e.status == status && e.endpoint == endpoint && e.app == app;
-      },
-      [&] {
-        std::string a(app), e(endpoint);
-        return RequestSeries{
-            .app = a,
-            .endpoint = endpoint,
-            .status = status,
-            .count = &impl_->requests.Add(
-                {{"app", a}, {"endpoint", e}, {"status", std::to_string(status)}}),
-            .latency = &impl_->latency.Add({{"app", a}, {"endpoint", e}}, LatencyBuckets())};
-      },
-      spare);
-  s.count->Increment();
-  s.latency->Observe(Seconds(latency));
+  char digits[16];
+  auto end = std::to_chars(digits, digits + sizeof digits, status).ptr;
+  std::string_view code(digits, static_cast<std::size_t>(end - digits));
+  double seconds = std::chrono::duration<double>(latency).count();
+  impl_->series.Update([&](Series& s) {
+    RequestCounts& r = FindOrAdd(s.requests, JoinKey({app, endpoint, code}), [&] {
+      return RequestCounts{
+          .app = std::string(app), .endpoint = std::string(endpoint), .status = std::string(code)};
+    });
+    ++r.count;
+    r.latency.Observe(seconds);
+  });
 }
 
 void PromRecorder::Event(std::string_view app, std::string_view action, std::string_view outcome) {
-  EventSeries spare;
-  const EventSeries& s = Find(
-      ThreadCache::For(impl_->id).events,
-      [&](const EventSeries& e) {
-        return e.outcome == outcome && e.action == action && e.app == app;
-      },
-      [&] {
-        std::string a(app), o(outcome);
-        EventSeries made{.app = a, .action = std::string(action), .outcome = o};
-        made.counters.push_back(
-            &impl_->events.Add({{"app", a}, {"action", made.action}, {"outcome", o}}));
-        if (action == "register_device" || action == "register_user") {
-          made.counters.push_back(&impl_->registrations.Add({{"app", a}, {"outcome", o}}));
-        } else if (action == "login") {
-          made.counters.push_back(&impl_->logins.Add({{"app", a}, {"outcome", o}}));
-          if (outcome == "locked" || outcome == "rate_limited" || outcome == "resource_exhausted") {
-            made.counters.push_back(&impl_->lockouts.Add({{"app", a}}));
-          }
-        } else if (action == "vend") {
-          made.counters.push_back(&impl_->vends.Add({{"app", a}, {"outcome", o}}));
-        }
-        return made;
-      },
-      spare);
-  for (Counter* c : s.counters) {
-    c->Increment();
-  }
+  impl_->series.Update([&](Series& s) {
+    EventCounts& e = FindOrAdd(s.events, JoinKey({app, action, outcome}), [&] {
+      return EventCounts{
+          .app = std::string(app), .action = std::string(action), .outcome = std::string(outcome)};
+    });
+    ++e.count;
+  });
   activity_.Event(app, action, outcome);
 }
 
 void PromRecorder::StoreCall(std::string_view operation,
                              std::chrono::steady_clock::duration latency) {
-  StoreSeries spare;
-  const StoreSeries& s = Find(
-      ThreadCache::For(impl_->id).store,
-      [&](const StoreSeries& e) { return e.operation == operation; },
-      [&] {
-        std::string op(operation);
-        return StoreSeries{.operation = op,
-                           .latency = &impl_->store.Add({{"operation", op}}, LatencyBuckets())};
-      },
-      spare);
-  s.latency->Observe(Seconds(latency));
+  double seconds = std::chrono::duration<double>(latency).count();
+  impl_->series.Update([&](Series& s) {
+    FindOrAdd(s.store, operation, [] { return HistogramCounts{}; }).Observe(seconds);
+  });
 }
 
 void PromRecorder::AddIssuer(std::string app, std::string issuer,
@@ -276,7 +330,7 @@ void PromRecorder::AddIssuer(std::string app, std::string issuer,
 
 std::string PromRecorder::Scrape() const {
   std::ostringstream out;
-  auto families = impl_->registry->Collect();
+  auto families = impl_->Collect();
   for (auto& family : impl_->issuers->Collect()) {
     families.push_back(std::move(family));
   }

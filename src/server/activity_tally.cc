@@ -1,5 +1,7 @@
 #include "server/activity_tally.h"
 
+#include <utility>
+
 #include "common/log.h"
 
 namespace vendo::server {
@@ -7,7 +9,7 @@ namespace vendo::server {
 ActivityTally::ActivityTally(const std::vector<std::string>& apps, metrics::Recorder& next)
     : next_(next) {
   for (const auto& app : apps) {
-    by_app_.emplace(app, std::make_unique<Counts>());
+    by_app_.emplace(app, std::make_unique<Striped<Counts>>());
   }
 }
 
@@ -21,9 +23,9 @@ void ActivityTally::Event(std::string_view app, std::string_view action, std::st
     return;
   }
   if (action == "vend") {
-    it->second->vends.fetch_add(1, std::memory_order_relaxed);
+    it->second->Update([](Counts& c) { ++c.vends; });
   } else if (action == "register_device" || action == "register_user") {
-    it->second->registrations.fetch_add(1, std::memory_order_relaxed);
+    it->second->Update([](Counts& c) { ++c.registrations; });
   }
 }
 
@@ -32,15 +34,19 @@ Status ActivityTally::Flush(store::Store& store, const Clock& clock) {
       std::chrono::duration_cast<std::chrono::minutes>(clock.Now().time_since_epoch()).count();
   Status result;
   for (auto& [app, counts] : by_app_) {
-    store::Store::ActivityCounts add{
-        .registrations = counts->registrations.exchange(0, std::memory_order_relaxed),
-        .vends = counts->vends.exchange(0, std::memory_order_relaxed)};
+    store::Store::ActivityCounts add{};
+    counts->ForEachMutable([&](Counts& c) {
+      add.registrations += std::exchange(c.registrations, 0);
+      add.vends += std::exchange(c.vends, 0);
+    });
     if (add.registrations == 0 && add.vends == 0) {
       continue;
     }
     if (auto st = store.AddActivity(app, minute, add); !st) {
-      counts->registrations.fetch_add(add.registrations, std::memory_order_relaxed);
-      counts->vends.fetch_add(add.vends, std::memory_order_relaxed);
+      counts->Update([&](Counts& c) {
+        c.registrations += add.registrations;
+        c.vends += add.vends;
+      });
       result = st;
     }
   }

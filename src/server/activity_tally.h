@@ -3,7 +3,6 @@
 // per request), so that `vendo stats` sums every host. A Recorder that passes events on.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/striped.h"
 #include "metrics/metrics.h"
 #include "store/store.h"
 
@@ -37,10 +37,11 @@ class ActivityTally final : public metrics::Recorder {
 
  private:
   struct Counts {
-    std::atomic<std::int64_t> registrations{0};
-    std::atomic<std::int64_t> vends{0};
+    std::int64_t registrations = 0;
+    std::int64_t vends = 0;
   };
-  std::map<std::string, std::unique_ptr<Counts>, std::less<>> by_app_;
+  // Striped: every network thread counts each vend, so one shared counter would bounce.
+  std::map<std::string, std::unique_ptr<Striped<Counts>>, std::less<>> by_app_;
   metrics::Recorder& next_;
 };
 
