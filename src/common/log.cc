@@ -14,51 +14,58 @@
 #include <ctime>
 #include <mutex>
 
+#include "common/striped.h"
+
 namespace vendo {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 
-// Appends lines to a 64 KiB buffer and writes it to stderr when full, on flush (every second
-// and on warnings), and at shutdown. A request never waits for a write of its own line, and
-// the hot path makes no syscall and wakes no thread.
+// Appends lines to a 64 KiB buffer per thread stripe (common/striped.h), and writes a buffer
+// to stderr when it is full, on flush (every second and on warnings) and at shutdown. A
+// request never waits for a write of its own line, and the network threads never contend for
+// one buffer's lock. Writes are whole lines, one writer at a time, so lines never tear (not
+// even in a pipe); lines of different threads may be up to a second out of order.
 class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   static constexpr std::size_t kCapacity = std::size_t{64} * 1024;
-  BufferedStderrSink() { buffer_.reserve(kCapacity); }
-  ~BufferedStderrSink() override { WriteOut(); }
+  ~BufferedStderrSink() override { WriteAll(); }
+
+  // Appends one finished line (no newline): the path every LogLine takes, skipping spdlog's
+  // per-message record (its clock read and level dispatch). spdlog still owns the sink: its
+  // periodic flusher and shutdown write the buffers out.
+  void AppendLine(std::string_view line, bool flush_now) {
+    buffers_.Update([&](std::string& buffer) {
+      if (buffer.size() + line.size() + 1 > kCapacity) {
+        WriteOut(buffer);
+      }
+      if (buffer.capacity() < kCapacity) {
+        buffer.reserve(kCapacity);
+      }
+      buffer.append(line);
+      buffer.push_back('\n');
+    });
+    if (flush_now) {
+      WriteAll();
+    }
+  }
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    if (buffer_.size() + msg.payload.size() + 1 > kCapacity) {
-      WriteOut();
-    }
-    buffer_.append(msg.payload.data(), msg.payload.size());
-    buffer_.push_back('\n');
+    AppendLine(std::string_view(msg.payload.data(), msg.payload.size()), false);
   }
-  void flush_() override { WriteOut(); }
-
- public:
-  // Appends one finished line (no newline) under the sink's lock: the path every LogLine
-  // takes, skipping spdlog's per-message record (its clock read and level dispatch). spdlog
-  // still owns the sink: its periodic flusher and shutdown write the buffer out.
-  void AppendLine(std::string_view line, bool flush_now) {
-    std::lock_guard lock(mutex_);
-    if (buffer_.size() + line.size() + 1 > kCapacity) {
-      WriteOut();
-    }
-    buffer_.append(line);
-    buffer_.push_back('\n');
-    if (flush_now) {
-      WriteOut();
-    }
-  }
+  void flush_() override { WriteAll(); }
 
  private:
-  void WriteOut() {
+  void WriteAll() {
+    buffers_.ForEachMutable([this](std::string& buffer) { WriteOut(buffer); });
+  }
+
+  void WriteOut(std::string& buffer) {
+    std::lock_guard lock(write_mu_);
     std::size_t off = 0;
-    while (off < buffer_.size()) {
-      ssize_t n = ::write(STDERR_FILENO, buffer_.data() + off, buffer_.size() - off);
+    while (off < buffer.size()) {
+      ssize_t n = ::write(STDERR_FILENO, buffer.data() + off, buffer.size() - off);
       if (n <= 0) {
         if (n < 0 && errno == EINTR) {
           continue;
@@ -67,9 +74,11 @@ class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
       }
       off += static_cast<std::size_t>(n);
     }
-    buffer_.clear();
+    buffer.clear();
   }
-  std::string buffer_;
+
+  Striped<std::string> buffers_;
+  std::mutex write_mu_;  // one write(2) at a time
 };
 
 // The buffered sink while InitLogging is in force (kept alive by the logger that owns it).

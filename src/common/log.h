@@ -1,6 +1,6 @@
 // Structured logging: one JSON object per line on stderr.
 //
-// Log lines go through spdlog into a 64 KiB buffer that is written to stderr when full, every
+// Log lines go into 64 KiB buffers (one per thread stripe) written to stderr when full, every
 // second, on warnings and at shutdown: a request never makes a write of its own. Call sites
 // build a line with typed fields:
 //

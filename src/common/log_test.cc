@@ -1,6 +1,15 @@
 #include "common/log.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace vendo {
 namespace {
@@ -50,6 +59,58 @@ TEST(LogLine, FieldsFormatAsOneJsonObject) {
   // "2026-11-24T05:11:38.123Z": date, 'T', time, three digits of milliseconds.
   EXPECT_EQ(json.find('Z'), 30u) << json;
   EXPECT_EQ(json[7 + 19], '.');
+}
+
+}  // namespace
+}  // namespace vendo
+
+namespace vendo {
+namespace {
+
+// Lines from many threads all arrive, whole, through the per-thread buffers: more threads than
+// stripes, and more bytes than a buffer holds, so buffers fill and are written mid-test.
+TEST(BufferedLogging, EveryLineFromEveryThreadArrivesWhole) {
+  char path[] = "/tmp/vendo-log-test-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  int saved = ::dup(STDERR_FILENO);
+  ::dup2(fd, STDERR_FILENO);
+  InitLogging(LogLevel::kInfo);
+  constexpr int kThreads = 20;
+  constexpr int kLines = 2000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < kLines; ++i) {
+        LogLine(LogLevel::kInfo, "line")
+            .Int("t", t)
+            .Int("i", i)
+            .Str("pad", std::string(40, 'x'))
+            .Emit();
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  ShutdownLogging();
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::ifstream in(path);
+  std::set<std::pair<int, int>> seen;
+  std::string line;
+  while (std::getline(in, line)) {
+    int t = -1;
+    int i = -1;
+    auto at = line.find("\"t\":");
+    ASSERT_NE(at, std::string::npos) << line;
+    ASSERT_EQ(std::sscanf(line.c_str() + at, "\"t\":%d,\"i\":%d", &t, &i), 2) << line;
+    EXPECT_TRUE(line.starts_with("{\"ts\":") && line.ends_with("\"}")) << line;
+    seen.insert({t, i});
+  }
+  ::close(fd);
+  ::unlink(path);
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kThreads * kLines));
 }
 
 }  // namespace
