@@ -1,14 +1,30 @@
 #include "issuer/caching_issuer.h"
 
+#include <algorithm>
+#include <charconv>
+
 namespace vendo::issuer {
 
 using std::chrono::seconds;
 
-CachingIssuer::CachingIssuer(Issuer& inner, const Clock& clock, std::size_t max_entries)
-    : inner_(inner), clock_(clock), max_entries_(std::max<std::size_t>(1, max_entries)) {}
+namespace {
 
-std::string CachingIssuer::KeyOf(const IssueRequest& request, bool per_device) {
-  std::string key = request.app;
+constexpr std::size_t kMaxShards = 16;
+
+}  // namespace
+
+CachingIssuer::CachingIssuer(Issuer& inner, const Clock& clock, std::size_t max_entries)
+    : inner_(inner), clock_(clock) {
+  max_entries = std::max<std::size_t>(1, max_entries);
+  std::size_t shards = std::min(kMaxShards, max_entries);
+  max_per_shard_ = max_entries / shards;  // never more than max_entries in all
+  for (std::size_t i = 0; i < shards; ++i) {
+    shards_.push_back(std::make_unique<Shard>());
+  }
+}
+
+void CachingIssuer::AppendKey(std::string& key, const IssueRequest& request, bool per_device) {
+  key.append(request.app);
   key.push_back('\0');  // app names and principals hold no NUL: fields cannot run together
   key.append(request.username ? "u:" : "d:");
   key.append(request.username ? *request.username : request.device_id);
@@ -17,8 +33,9 @@ std::string CachingIssuer::KeyOf(const IssueRequest& request, bool per_device) {
     key.append(request.device_id);  // tagged with the device: not shared between devices
     key.push_back('\0');
   }
-  key.append(std::to_string(request.duration.count()));
-  key.push_back('\0');
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, request.duration.count()).ptr;
+  key.append(digits, end).push_back('\0');
   // The policy's SHA-256 when the caller has it (GrantFor does, at no cost per request): a
   // short key to hash and compare. Otherwise the policy itself. Tagged, so the two kinds of
   // key never meet.
@@ -27,6 +44,11 @@ std::string CachingIssuer::KeyOf(const IssueRequest& request, bool per_device) {
   } else {
     key.append("p:").append(request.policy);
   }
+}
+
+std::string CachingIssuer::KeyOf(const IssueRequest& request, bool per_device) {
+  std::string key;
+  AppendKey(key, request, per_device);
   return key;
 }
 
@@ -34,21 +56,33 @@ seconds CachingIssuer::RefreshMargin(seconds lifetime) {
   return std::min<seconds>(std::chrono::minutes(15), lifetime / 5);
 }
 
+CachingIssuer::Shard& CachingIssuer::ShardOf(std::string_view key) {
+  return *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+}
+
 void CachingIssuer::Issue(IssueRequest request, IssueCallback done) {
-  std::string key = KeyOf(request, inner_.BindsDevice());
+  // A hit builds its key in this thread's buffer and allocates nothing for it.
+  thread_local std::string key_buffer;
+  key_buffer.clear();
+  AppendKey(key_buffer, request, inner_.BindsDevice());
+  std::string_view key = key_buffer;
+  Shard& shard = ShardOf(key);
   auto now = clock_.Now();
+  std::string owned_key;
   {
-    std::unique_lock lock(mu_);
-    auto [it, inserted] = entries_.try_emplace(key);
-    Entry& e = it->second;
-    if (inserted) {
-      lru_.push_front(key);
-      e.lru = lru_.begin();
+    std::unique_lock lock(shard.mu);
+    auto it = shard.entries.find(key);
+    if (it == shard.entries.end()) {
+      owned_key = std::string(key);
+      it = shard.entries.try_emplace(owned_key).first;
+      shard.lru.push_front(owned_key);
+      it->second.lru = shard.lru.begin();
     } else {
-      lru_.splice(lru_.begin(), lru_, e.lru);
+      shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
     }
+    Entry& e = it->second;
     if (e.credentials && now < e.fresh_until) {
-      hits_.fetch_add(1, std::memory_order_relaxed);
+      ++shard.stats.hits;
       Credentials cached = *e.credentials;
       lock.unlock();
       done(std::move(cached));
@@ -56,26 +90,30 @@ void CachingIssuer::Issue(IssueRequest request, IssueCallback done) {
     }
     e.waiters.push_back(std::move(done));
     if (e.in_flight) {
-      shared_.fetch_add(1, std::memory_order_relaxed);
+      ++shard.stats.shared;
       return;  // the call in flight answers us too
     }
     e.in_flight = true;
-    misses_.fetch_add(1, std::memory_order_relaxed);
-    EvictLocked();
+    ++shard.stats.misses;
+    if (owned_key.empty()) {
+      owned_key = it->first;
+    }
+    EvictLocked(shard);
   }
   // Outside the lock: the inner issuer may answer inline (the dev issuer does).
-  inner_.Issue(std::move(request), [this, key = std::move(key)](Result<Credentials> result) {
-    Complete(key, std::move(result));
-  });
+  inner_.Issue(std::move(request),
+               [this, &shard, key = std::move(owned_key)](Result<Credentials> result) {
+                 Complete(shard, key, std::move(result));
+               });
 }
 
-void CachingIssuer::Complete(const std::string& key, Result<Credentials> result) {
+void CachingIssuer::Complete(Shard& shard, const std::string& key, Result<Credentials> result) {
   auto now = clock_.Now();
   std::vector<IssueCallback> waiters;
   std::optional<Result<Credentials>> answer;
   {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(key);  // entries in flight are never evicted
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(key);  // entries in flight are never evicted
     Entry& e = it->second;
     waiters = std::move(e.waiters);
     e.waiters.clear();
@@ -86,42 +124,56 @@ void CachingIssuer::Complete(const std::string& key, Result<Credentials> result)
       e.fresh_until = result->expiration - RefreshMargin(lifetime);
       answer = std::move(result);
     } else {
-      errors_.fetch_add(1, std::memory_order_relaxed);
+      ++shard.stats.issuer_errors;
       if (e.credentials && now < e.credentials->expiration) {
-        stale_.fetch_add(waiters.size(), std::memory_order_relaxed);
+        shard.stats.served_stale += waiters.size();
         answer = *e.credentials;  // still valid: better than an error
       } else {
         answer = std::move(result);
-        lru_.erase(e.lru);
-        entries_.erase(it);
+        shard.lru.erase(e.lru);
+        shard.entries.erase(it);
       }
     }
+    EvictLocked(shard);  // entries kept over the bound while in flight may go now
   }
   for (auto& waiter : waiters) {
     waiter(*answer);
   }
 }
 
-void CachingIssuer::EvictLocked() {
-  auto victim = lru_.end();
-  while (entries_.size() > max_entries_ && victim != lru_.begin()) {
+void CachingIssuer::EvictLocked(Shard& shard) {
+  auto victim = shard.lru.end();
+  while (shard.entries.size() > max_per_shard_ && victim != shard.lru.begin()) {
     --victim;
-    auto it = entries_.find(*victim);
+    auto it = shard.entries.find(*victim);
     if (it->second.in_flight) {
       continue;  // someone is waiting on it
     }
-    victim = lru_.erase(victim);
-    entries_.erase(it);
+    victim = shard.lru.erase(victim);
+    shard.entries.erase(it);
   }
 }
 
 CredentialCacheStats CachingIssuer::Stats() const {
-  return {hits_.load(), misses_.load(), shared_.load(), errors_.load(), stale_.load()};
+  CredentialCacheStats total;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    total.hits += shard->stats.hits;
+    total.misses += shard->stats.misses;
+    total.shared += shard->stats.shared;
+    total.issuer_errors += shard->stats.issuer_errors;
+    total.served_stale += shard->stats.served_stale;
+  }
+  return total;
 }
 
 std::size_t CachingIssuer::SizeForTest() {
-  std::lock_guard lock(mu_);
-  return entries_.size();
+  std::size_t n = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    n += shard->entries.size();
+  }
+  return n;
 }
 
 }  // namespace vendo::issuer

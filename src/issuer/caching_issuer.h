@@ -7,13 +7,15 @@
 //  - Concurrent requests for the same key share one call to the inner issuer.
 //  - When the inner issuer fails, a cached credential that has not expired yet is served.
 //  - Memory is bounded: least recently used entries go first (never one with a call in
-//    flight).
+//    flight). The entries are split into shards by key, each with its own lock and LRU
+//    order, so that threads asking for different principals do not wait on each other; the
+//    bound and the LRU order hold per shard.
 //
 // Thread-safe. Callbacks run on whichever thread completes the inner call, or inline on a hit.
 #pragma once
 
-#include <atomic>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -59,17 +61,26 @@ class CachingIssuer final : public Issuer {
     std::vector<IssueCallback> waiters;
     std::list<std::string>::iterator lru;
   };
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries;  // guarded by mu
+    std::list<std::string> lru;  // front = most recently used; guarded by mu
+    CredentialCacheStats stats;  // guarded by mu
+  };
 
-  void Complete(const std::string& key, Result<Credentials> result);
-  void EvictLocked();
+  static void AppendKey(std::string& out, const IssueRequest& request, bool per_device);
+  Shard& ShardOf(std::string_view key);
+  void Complete(Shard& shard, const std::string& key, Result<Credentials> result);
+  void EvictLocked(Shard& shard);
 
   Issuer& inner_;
   const Clock& clock_;
-  std::size_t max_entries_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
-  std::list<std::string> lru_;                      // front = most recently used; guarded by mu_
-  std::atomic<std::uint64_t> hits_{0}, misses_{0}, shared_{0}, errors_{0}, stale_{0};
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::size_t max_per_shard_;
 };
 
 }  // namespace vendo::issuer
