@@ -7,22 +7,13 @@
 
 namespace vendo {
 
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
   out.clear();
-  out.reserve(in.size());
+  return AppendPercentDecoded(in, out, plus_is_space);
+}
+
+bool AppendPercentDecoded(std::string_view in, std::string& out, bool plus_is_space) {
+  out.reserve(out.size() + in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
     std::size_t run = i;  // copy plain characters in one go
     while (run < in.size() && in[run] != '%' && !(plus_is_space && in[run] == '+')) {
@@ -50,25 +41,11 @@ bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
 
 Status AppendQueryPairs(std::string_view query, bool plus_is_space, std::size_t max_pairs,
                         std::vector<std::pair<std::string, std::string>>& out) {
-  while (!query.empty()) {
-    std::size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) {
-      continue;
-    }
-    if (out.size() >= max_pairs) {
-      return Fail(ErrorCode::kInvalidArgument, "too many parameters");
-    }
-    std::size_t eq = pair.find('=');
-    auto& [key, value] = out.emplace_back();
-    if (!PercentDecode(pair.substr(0, eq), key, plus_is_space) ||
-        !PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
-                       value, plus_is_space)) {
-      return Fail(ErrorCode::kInvalidArgument, "malformed query or form encoding");
-    }
-  }
-  return {};
+  std::size_t room = max_pairs > out.size() ? max_pairs - out.size() : 0;
+  return VisitQueryPairs(query, room, [&](std::string_view key, std::string_view value) {
+    auto& [k, v] = out.emplace_back();
+    return PercentDecode(key, k, plus_is_space) && PercentDecode(value, v, plus_is_space);
+  });
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(std::string_view query,

@@ -21,12 +21,51 @@ inline std::string_view AsChars(std::span<const std::uint8_t> b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
-// The value of one hex digit (either case), or -1 if `c` is not one.
-int HexDigitValue(char c);
+// The value of one hex digit (either case), or -1 if `c` is not one. Inline: the protocol
+// decodes keys, signatures and escapes a digit at a time.
+inline int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
 
 // Decodes %XX escapes into `out` (and '+' into a space when `plus_is_space`, as forms do).
 // Fails on a '%' not followed by two hex digits.
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);
+// The same, appending to `out` (on failure, `out` holds part of the decoding).
+bool AppendPercentDecoded(std::string_view in, std::string& out, bool plus_is_space);
+
+// Calls visit(key, value) with the still-encoded halves of each pair of "k=v&k2=v2" (empty
+// pairs skipped; a name without '=' has an empty value). `visit` returns false for a pair it
+// cannot decode. Fails with kInvalidArgument on such a pair or on more than `max_pairs` pairs.
+template <typename Visit>
+Status VisitQueryPairs(std::string_view query, std::size_t max_pairs, Visit&& visit) {
+  std::size_t pairs = 0;
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) {
+      continue;
+    }
+    if (++pairs > max_pairs) {
+      return Fail(ErrorCode::kInvalidArgument, "too many parameters");
+    }
+    std::size_t eq = pair.find('=');
+    if (!visit(pair.substr(0, eq),
+               eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1))) {
+      return Fail(ErrorCode::kInvalidArgument, "malformed query or form encoding");
+    }
+  }
+  return {};
+}
 
 // Splits "k=v&k2=v2" into decoded pairs (empty pairs skipped, a name without '=' has an empty
 // value). Fails with kInvalidArgument on malformed escapes or more than `max_pairs` pairs.

@@ -15,13 +15,25 @@ std::string_view JavaTrim(std::string_view s) {
 }
 
 Status Params::Add(std::string_view encoded) {
-  return AppendQueryPairs(encoded, /*plus_is_space=*/true, kMaxParams, items_);
+  std::size_t room = kMaxParams - items_.size();
+  return VisitQueryPairs(encoded, room, [this](std::string_view key, std::string_view value) {
+    Item item{};
+    item.key_at = decoded_.size();
+    bool ok = AppendPercentDecoded(key, decoded_, /*plus_is_space=*/true);
+    item.key_size = decoded_.size() - item.key_at;
+    item.value_at = decoded_.size();
+    ok = ok && AppendPercentDecoded(value, decoded_, /*plus_is_space=*/true);
+    item.value_size = decoded_.size() - item.value_at;
+    items_.push_back(item);
+    return ok;
+  });
 }
 
 Result<Params> Params::Parse(std::string_view query, std::string_view body,
                              std::string_view content_type) {
   Params p;
-  p.items_.reserve(4);  // the 2012 requests carry 2-4 parameters
+  p.items_.reserve(4);                             // the 2012 requests carry 2-4 parameters
+  p.decoded_.reserve(query.size() + body.size());  // decoding never grows
   VENDO_RETURN_IF_ERROR(p.Add(query));
   if (content_type.empty()) {
     return p;
@@ -34,9 +46,10 @@ Result<Params> Params::Parse(std::string_view query, std::string_view body,
 }
 
 std::optional<std::string_view> Params::Get(std::string_view name) const {
-  for (const auto& [k, v] : items_) {
-    if (k == name) {
-      return v;
+  std::string_view all = decoded_;
+  for (const Item& item : items_) {
+    if (all.substr(item.key_at, item.key_size) == name) {
+      return all.substr(item.value_at, item.value_size);
     }
   }
   return std::nullopt;

@@ -27,8 +27,13 @@ class Params {
   std::optional<std::string_view> Required(std::string_view name) const;
 
  private:
+  struct Item {  // where a pair's decoded key and value sit in decoded_
+    std::size_t key_at, key_size, value_at, value_size;
+  };
   Status Add(std::string_view encoded);
-  std::vector<std::pair<std::string, std::string>> items_;
+
+  std::string decoded_;  // every key and value, decoded, back to back: one allocation
+  std::vector<Item> items_;
 };
 
 std::string_view JavaTrim(std::string_view s);
