@@ -106,11 +106,17 @@ Result<Bytes> HexDecode(std::string_view hex) {
 }
 
 std::string Base64Encode(std::span<const std::uint8_t> bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
+  std::string out;
+  AppendBase64(out, bytes);
   return out;
+}
+
+void AppendBase64(std::string& out, std::span<const std::uint8_t> bytes) {
+  std::size_t at = out.size();
+  out.resize(at + Base64Size(bytes.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at), bytes.data(),
+                          static_cast<int>(bytes.size()));
+  out.resize(at + static_cast<std::size_t>(n));
 }
 
 Result<Bytes> Base64Decode(std::string_view b64) {

@@ -86,6 +86,10 @@ Result<Bytes> HexDecode(std::string_view hex);
 bool IsHex(std::string_view s);
 
 std::string Base64Encode(std::span<const std::uint8_t> bytes);
+// The same, appended to `out`.
+void AppendBase64(std::string& out, std::span<const std::uint8_t> bytes);
+// The length of the base64 of `n` bytes.
+constexpr std::size_t Base64Size(std::size_t n) { return 4 * ((n + 2) / 3); }
 // Strict: standard alphabet, padding required, no whitespace.
 Result<Bytes> Base64Decode(std::string_view b64);
 

@@ -18,10 +18,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/string_map.h"
 #include "issuer/issuer.h"
 
 namespace vendo::issuer {
@@ -61,13 +61,9 @@ class CachingIssuer final : public Issuer {
     std::vector<IssueCallback> waiters;
     std::list<std::string>::iterator lru;
   };
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries;  // guarded by mu
+    StringMap<Entry> entries;    // guarded by mu
     std::list<std::string> lru;  // front = most recently used; guarded by mu
     CredentialCacheStats stats;  // guarded by mu
   };

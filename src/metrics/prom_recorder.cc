@@ -11,9 +11,9 @@
 #include <mutex>
 #include <sstream>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
+#include "common/string_map.h"
 #include "common/striped.h"
 #include "metrics/process_metrics.h"
 
@@ -133,13 +133,6 @@ struct EventCounts {
   std::string app, action, outcome;
   std::uint64_t count = 0;
 };
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-template <typename V>
-using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 // One stripe's series, keyed by their label values joined with NULs. Labels are bounded
 // (configured apps, EndpointOf's fixed set, status codes, error names), so these stay small.

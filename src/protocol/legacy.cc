@@ -97,8 +97,10 @@ Result<std::string> Wrap(std::string_view plaintext, std::string_view key_hex,
     key[i] = static_cast<std::uint8_t>((HexDigitValue(key_hex[2 * i]) << 4) |
                                        HexDigitValue(key_hex[2 * i + 1]));
   }
-  // IV || ciphertext in one buffer, then base64 of the whole.
-  Bytes raw(crypto::kAesBlock + plaintext.size() + crypto::kAesBlock);
+  // IV || ciphertext in one buffer (this thread's, reused: it only ever holds ciphertext),
+  // then base64 of the whole, with room for the CRLF that the answer ends with.
+  thread_local Bytes raw;
+  raw.resize(crypto::kAesBlock + plaintext.size() + crypto::kAesBlock);
   std::copy(iv.begin(), iv.end(), raw.begin());
   auto n = crypto::AesCbcEncryptTo(std::span(key).first(key_len), iv, AsBytes(plaintext),
                                    std::span(raw).subspan(crypto::kAesBlock));
@@ -107,7 +109,10 @@ Result<std::string> Wrap(std::string_view plaintext, std::string_view key_hex,
     return std::unexpected(n.error());
   }
   raw.resize(crypto::kAesBlock + *n);
-  return Base64Encode(raw);
+  std::string out;
+  out.reserve(Base64Size(raw.size()) + 2);
+  AppendBase64(out, raw);
+  return out;
 }
 
 Result<std::string> Unwrap(std::string_view body, std::string_view key_hex) {

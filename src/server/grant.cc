@@ -38,8 +38,9 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
     req.username = user->username;
   }
   // Keyed by every variable the templates may use; the rest is fixed per app.
-  std::string key = device.uid;
-  key.push_back('\0');
+  thread_local std::string key;  // a hit then allocates nothing for its key
+  key.clear();
+  key.append(device.uid).push_back('\0');
   key.append(req.username.value_or("")).push_back('\0');
   key.append(device.user_id.value_or(""));
   auto rendered = app.rendered->GetOrMake(key, [&]() -> Result<RenderedGrant> {

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,7 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "text/plain; charset=UTF-8";
+  std::string_view content_type = "text/plain; charset=UTF-8";  // always a string literal
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool expires_now = false;  // "Expires: <now>", as the 2012 servlets sent

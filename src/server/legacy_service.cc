@@ -64,7 +64,8 @@ Status LegacyService::CheckTimestamp(const App& app, std::string_view timestamp)
 
 Result<std::string> LegacyService::WrapWithFreshIv(std::string_view plaintext,
                                                    std::string_view key_hex) {
-  Bytes iv = random_.Bytes(crypto::kAesBlock);
+  std::array<std::uint8_t, crypto::kAesBlock> iv{};
+  random_.Fill(iv);
   return protocol::legacy::Wrap(plaintext, key_hex, iv);
 }
 

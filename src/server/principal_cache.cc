@@ -8,24 +8,22 @@ namespace vendo::server {
 PrincipalCache::PrincipalCache(std::size_t max_entries)
     : max_per_shard_(std::max<std::size_t>(1, max_entries / kShards)) {}
 
-Result<RenderedGrant> PrincipalCache::GetOrMake(
-    const std::string& key, const std::function<Result<RenderedGrant>()>& make) {
-  Shard& shard = shards_[std::hash<std::string>{}(key) % kShards];
-  {
-    std::shared_lock lock(shard.mu);
-    if (auto it = shard.entries.find(key); it != shard.entries.end()) {
-      return it->second;
-    }
+std::optional<RenderedGrant> PrincipalCache::Find(std::string_view key) {
+  Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
+  std::shared_lock lock(shard.mu);
+  if (auto it = shard.entries.find(key); it != shard.entries.end()) {
+    return it->second;
   }
-  auto made = make();  // outside the lock: two threads may both make it, with equal results
-  if (made) {
-    std::unique_lock lock(shard.mu);
-    if (shard.entries.size() >= max_per_shard_) {
-      shard.entries.clear();
-    }
-    shard.entries.insert_or_assign(key, *made);
+  return std::nullopt;
+}
+
+void PrincipalCache::Put(std::string_view key, const RenderedGrant& grant) {
+  Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
+  std::unique_lock lock(shard.mu);
+  if (shard.entries.size() >= max_per_shard_) {
+    shard.entries.clear();
   }
-  return made;
+  shard.entries.insert_or_assign(std::string(key), grant);
 }
 
 std::size_t PrincipalCache::Size() {

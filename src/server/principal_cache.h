@@ -10,12 +10,12 @@
 
 #include <array>
 #include <cstddef>
-#include <functional>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
+#include "common/string_map.h"
 #include "vendo/result.h"
 
 namespace vendo::server {
@@ -32,9 +32,22 @@ class PrincipalCache {
 
   explicit PrincipalCache(std::size_t max_entries = kDefaultMaxEntries);
 
-  // The entry for `key`, or `make()`'s result, kept when it succeeded.
-  Result<RenderedGrant> GetOrMake(const std::string& key,
-                                  const std::function<Result<RenderedGrant>()>& make);
+  // The entry for `key`, or `make()`'s result, kept when it succeeded. Outside the lock:
+  // two threads may both make an entry, with equal results.
+  template <typename Make>
+  Result<RenderedGrant> GetOrMake(std::string_view key, Make&& make) {
+    if (auto hit = Find(key)) {
+      return std::move(*hit);
+    }
+    std::string owned(key);  // `key` may sit in a buffer that `make` reuses
+    Result<RenderedGrant> made = make();
+    if (made) {
+      Put(owned, *made);
+    }
+    return made;
+  }
+  std::optional<RenderedGrant> Find(std::string_view key);
+  void Put(std::string_view key, const RenderedGrant& grant);
 
   std::size_t Size();
 
@@ -42,7 +55,7 @@ class PrincipalCache {
   static constexpr std::size_t kShards = 8;
   struct Shard {
     std::shared_mutex mu;
-    std::unordered_map<std::string, RenderedGrant> entries;
+    StringMap<RenderedGrant> entries;
   };
   std::array<Shard, kShards> shards_;
   std::size_t max_per_shard_;

@@ -3,7 +3,7 @@
 namespace vendo::store {
 
 template <class Record>
-std::optional<Record> CachingStore::Cache<Record>::Get(const std::string& key,
+std::optional<Record> CachingStore::Cache<Record>::Get(std::string_view key,
                                                        std::chrono::system_clock::time_point now) {
   Shard& shard = ShardFor(key);
   {
@@ -25,7 +25,7 @@ std::optional<Record> CachingStore::Cache<Record>::Get(const std::string& key,
 }
 
 template <class Record>
-void CachingStore::Cache<Record>::Put(const std::string& key, const Record& record,
+void CachingStore::Cache<Record>::Put(std::string_view key, const Record& record,
                                       std::chrono::system_clock::time_point expires,
                                       std::size_t max_entries,
                                       const std::atomic<std::uint64_t>& generation,
@@ -38,14 +38,16 @@ void CachingStore::Cache<Record>::Put(const std::string& key, const Record& reco
   if (shard.map.size() >= std::max<std::size_t>(1, max_entries / kShards)) {
     shard.map.erase(shard.map.begin());  // bounded memory; an evicted record is just re-read
   }
-  shard.map.insert_or_assign(key, Entry{record, expires});
+  shard.map.insert_or_assign(std::string(key), Entry{record, expires});
 }
 
 template <class Record>
-void CachingStore::Cache<Record>::Erase(const std::string& key) {
+void CachingStore::Cache<Record>::Erase(std::string_view key) {
   Shard& shard = ShardFor(key);
   std::unique_lock lock(shard.mu);
-  shard.map.erase(key);
+  if (auto it = shard.map.find(key); it != shard.map.end()) {
+    shard.map.erase(it);
+  }
 }
 
 template <class Record>
@@ -69,9 +71,9 @@ std::size_t CachingStore::Cache<Record>::Size() {
 template class CachingStore::Cache<DeviceRecord>;
 template class CachingStore::Cache<UserRecord>;
 
-std::string CachingStore::Key(std::string_view app, std::string_view id) {
-  std::string key;
-  key.reserve(app.size() + id.size() + 1);
+std::string_view CachingStore::Key(std::string_view app, std::string_view id) {
+  thread_local std::string key;  // a hit then allocates nothing for its key
+  key.clear();
   key.append(app).push_back('\0');  // app names cannot contain NUL: keys cannot collide
   key.append(id);
   return key;
@@ -83,16 +85,16 @@ Status CachingStore::CreateDevice(std::string_view app, std::string_view uid,
 }
 
 template <class Record, class Load>
-Result<Record> CachingStore::ReadThrough(Cache<Record>& cache, const std::string& key,
-                                         Load&& load) {
+Result<Record> CachingStore::ReadThrough(Cache<Record>& cache, std::string_view key, Load&& load) {
   auto now = clock_.Now();
   if (auto hit = cache.Get(key, now)) {
     return std::move(*hit);
   }
+  std::string owned(key);  // `key` may sit in a per-thread buffer that `load` could reuse
   std::uint64_t seen = generation_.load();
   Result<Record> found = load();
   if (found && options_.ttl.count() > 0) {
-    cache.Put(key, *found, now + options_.ttl, options_.max_entries, generation_, seen);
+    cache.Put(owned, *found, now + options_.ttl, options_.max_entries, generation_, seen);
   }
   return found;
 }

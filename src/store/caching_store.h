@@ -15,9 +15,9 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
 
 #include "common/clock.h"
+#include "common/string_map.h"
 #include "store/store.h"
 
 namespace vendo::store {
@@ -69,14 +69,14 @@ class CachingStore final : public Store {
   template <class Record>
   class Cache {
    public:
-    std::optional<Record> Get(const std::string& key, std::chrono::system_clock::time_point now);
+    std::optional<Record> Get(std::string_view key, std::chrono::system_clock::time_point now);
     // Stores `record` unless an invalidation happened since `generation` was read (then the
     // record may predate a write and must not be cached). Checked under the shard lock, and
     // invalidations bump the generation before erasing, so a stale put is always erased.
-    void Put(const std::string& key, const Record& record,
+    void Put(std::string_view key, const Record& record,
              std::chrono::system_clock::time_point expires, std::size_t max_entries,
              const std::atomic<std::uint64_t>& generation, std::uint64_t seen);
-    void Erase(const std::string& key);
+    void Erase(std::string_view key);
     void Clear();
     std::size_t Size();
 
@@ -87,19 +87,20 @@ class CachingStore final : public Store {
     };
     struct Shard {
       std::shared_mutex mu;  // readers share it: the network threads never wait on each other
-      std::unordered_map<std::string, Entry> map;
+      StringMap<Entry> map;
     };
     static constexpr std::size_t kShards = 16;
-    Shard& ShardFor(const std::string& key) {
-      return shards_[std::hash<std::string>{}(key) % kShards];
+    Shard& ShardFor(std::string_view key) {
+      return shards_[std::hash<std::string_view>{}(key) % kShards];
     }
     std::array<Shard, kShards> shards_;
   };
 
-  static std::string Key(std::string_view app, std::string_view id);
+  // The cache key of a record, in this thread's buffer: valid until the thread's next Key().
+  static std::string_view Key(std::string_view app, std::string_view id);
   // Returns the cached record for `key`, or loads it with `load` and caches it if it exists.
   template <class Record, class Load>
-  Result<Record> ReadThrough(Cache<Record>& cache, const std::string& key, Load&& load);
+  Result<Record> ReadThrough(Cache<Record>& cache, std::string_view key, Load&& load);
 
   Store& inner_;
   const Clock& clock_;
