@@ -113,14 +113,28 @@ void AuditLog::RecordThen(const AuditEvent& event, TaskRunner* later, Done done)
     return;
   }
   Batch& batch = ThreadBatch();
-  bool first = batch.waiters.empty();
   AppendLine(batch.lines, event);
   batch.waiters.push_back(std::move(done));
-  if (first) {
-    later->Post([this, &batch] { Flush(batch); });
-  } else if (batch.lines.size() >= kMaxBatchBytes) {
-    Flush(batch);  // the posted flush will find it empty
+  if (batch.lines.size() >= kMaxBatchBytes) {
+    Flush(batch);  // a Turn already posted will find it empty
+  } else if (!batch.scheduled) {
+    batch.scheduled = true;
+    later->Post([this, &batch, later] { Turn(batch, later); });
   }
+}
+
+void AuditLog::Turn(Batch& batch, TaskRunner* later) {
+  bool grew = batch.waiters.size() > batch.seen;
+  if (!batch.waiters.empty() && grew && batch.turns < kMaxTurns) {
+    batch.seen = batch.waiters.size();
+    ++batch.turns;
+    later->Post([this, &batch, later] { Turn(batch, later); });
+    return;
+  }
+  batch.scheduled = false;
+  batch.turns = 0;
+  batch.seen = 0;
+  Flush(batch);
 }
 
 void AuditLog::Flush(Batch& batch) {
@@ -129,6 +143,7 @@ void AuditLog::Flush(Batch& batch) {
   }
   std::string lines;
   std::vector<Done> waiters;
+  batch.seen = 0;
   lines.swap(batch.lines);
   waiters.swap(batch.waiters);
   auto written = sink_.Write(lines);

@@ -4,10 +4,10 @@
 // credentials reach it.
 //
 // A line is in the file before the answer it audits leaves: Record writes it at once, and
-// RecordThen on a network thread writes the lines of one turn of the event loop with one
-// write(2) and only then lets their answers go. If the sink cannot be written, the record
-// fails and the server refuses to vend (as Vault does): credentials are never handed out
-// unaudited.
+// RecordThen on a network thread collects the lines of a few turns of the event loop, writes
+// them with one write(2) and only then lets their answers go (see RecordThen). If the sink cannot
+// be written, the record fails and the server refuses to vend (as Vault does): credentials are
+// never handed out unaudited.
 #pragma once
 
 #include <cstdint>
@@ -50,15 +50,18 @@ class AuditLog {
  public:
   using Done = std::function<void(Status)>;
   static constexpr std::size_t kMaxBatchBytes = std::size_t{64} * 1024;
+  static constexpr int kMaxTurns = 4;
 
   AuditLog(AuditSink& sink, const Clock& clock) : sink_(sink), clock_(clock) {}
   Status Record(const AuditEvent& event);
   // Records `event` and then calls `done` with the outcome. With a runner that runs its tasks
   // on the calling thread (a network thread's, see CurrentNetworkThread), the line waits in
-  // this thread's batch: the first line of a batch posts its flush to `later`, which writes
-  // every line of the batch at once (or sooner, past kMaxBatchBytes) and then calls each
-  // `done` in order. Without a runner it is Record, then `done`. The event's fields are read
-  // before this returns.
+  // this thread's batch, which is written at once (then each `done` is called in order) when
+  // a turn of the event loop adds nothing to it, after kMaxTurns turns, or past
+  // kMaxBatchBytes. An idle server so answers after one more turn; a busy one writes and
+  // answers larger batches: fewer writes, and answers that leave together wake each client
+  // once for several (measured: see docs/decisions.md). Without a runner it is Record, then
+  // `done`. The event's fields are read before this returns.
   void RecordThen(const AuditEvent& event, TaskRunner* later, Done done);
   // The line Record writes (for tests).
   std::string Format(const AuditEvent& event) const;
@@ -67,9 +70,14 @@ class AuditLog {
   struct Batch {
     std::string lines;
     std::vector<Done> waiters;
+    bool scheduled = false;  // a Turn is posted
+    int turns = 0;           // turns waited so far
+    std::size_t seen = 0;    // waiters at the last Turn
   };
   Batch& ThreadBatch();
   void AppendLine(std::string& out, const AuditEvent& event) const;
+  // Runs once per turn of the event loop while the batch waits: flushes it, or waits on.
+  void Turn(Batch& batch, TaskRunner* later);
   void Flush(Batch& batch);
 
   AuditSink& sink_;

@@ -179,6 +179,51 @@ TEST(AuditLog, RecordThenWritesABigBatchWithoutWaitingForTheTurnToEnd) {
   EXPECT_EQ(sink.writes.size(), 1u);
 }
 
+// Runs the one posted task, as one turn of the event loop would.
+void RunOneTurn(QueueRunner& runner) {
+  ASSERT_EQ(runner.tasks.size(), 1u);
+  auto task = std::move(runner.tasks.front());
+  runner.tasks.clear();
+  task();
+}
+
+TEST(AuditLog, RecordThenFlushesOnceATurnAddsNothing) {
+  RecordingSink sink;
+  FixedClock clock = Clock();
+  AuditLog log(sink, clock);
+  QueueRunner runner;
+  int done = 0;
+  log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [&done](Status) { ++done; });
+  RunOneTurn(runner);  // the first turn: the batch may still grow
+  EXPECT_TRUE(sink.writes.empty());
+  log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [&done](Status) { ++done; });
+  EXPECT_EQ(runner.tasks.size(), 1u);  // joined the waiting batch: no second flush posted
+  RunOneTurn(runner);                  // it grew: wait one more turn
+  EXPECT_TRUE(sink.writes.empty());
+  RunOneTurn(runner);  // nothing joined: write and answer
+  ASSERT_EQ(sink.writes.size(), 1u);
+  EXPECT_EQ(std::count(sink.writes[0].begin(), sink.writes[0].end(), '\n'), 2);
+  EXPECT_EQ(done, 2);
+  EXPECT_TRUE(runner.tasks.empty());
+}
+
+TEST(AuditLog, RecordThenWaitsAtMostMaxTurnsForABusyThread) {
+  RecordingSink sink;
+  FixedClock clock = Clock();
+  AuditLog log(sink, clock);
+  QueueRunner runner;
+  int done = 0;
+  int turns = 0;
+  while (sink.writes.empty()) {  // every turn brings another request
+    log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [&done](Status) { ++done; });
+    RunOneTurn(runner);
+    ++turns;
+    ASSERT_LE(turns, AuditLog::kMaxTurns + 1);
+  }
+  EXPECT_EQ(turns, AuditLog::kMaxTurns + 1);
+  EXPECT_EQ(done, turns);
+}
+
 TEST(PolicyHash, IsSha256Hex) {
   EXPECT_EQ(PolicyHash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
