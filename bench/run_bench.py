@@ -3,7 +3,9 @@
 
 1. GET /gettoken (2012 anonymous, the full path: store lookup, HMAC, dev issuer, AES, access
    log) under wrk with keep-alive, next to nginx serving a static body of the same size with
-   the same number of workers. Prints requests/s, p99 and the ratio.
+   the same number of workers. Prints requests/s, p99 and the ratio, twice: vendo with
+   `pin_threads = true` against nginx with `worker_cpu_affinity auto` (each server's own CPU
+   affinity setting: the target ratio), and both with their defaults.
 2. Durable registrations/s (group commit) next to the same server with one commit (one
    fsync) per registration.
 3. vendo's peak RSS.
@@ -50,8 +52,8 @@ def write_master_key(workdir):
     return path
 
 
-def write_config(workdir, port, threads, max_batch):
-    path = os.path.join(workdir, f"vendo-{max_batch}.toml")
+def write_config(workdir, port, threads, max_batch, pin=False):
+    path = os.path.join(workdir, f"vendo-{max_batch}-{'pinned' if pin else 'free'}.toml")
     with open(path, "w") as f:
         f.write(f"""default_app = "bench"
 [admin]
@@ -59,8 +61,9 @@ listen = "127.0.0.1:0"
 [server]
 listen = "127.0.0.1:{port}"
 threads = {threads}
+pin_threads = {"true" if pin else "false"}
 [store]
-path = "{workdir}/vendo-{max_batch}.db"
+path = "{workdir}/vendo-{max_batch}-{'pinned' if pin else 'free'}.db"
 master_key_file = "{workdir}/master.key"
 group_commit_max_batch = {max_batch}
 [apps.bench]
@@ -126,15 +129,17 @@ def signed_gettoken_url(port):
     return f"http://127.0.0.1:{port}/gettoken?{q}"
 
 
-def nginx_conf(workdir, port, workers, body_file):
-    conf = os.path.join(workdir, "nginx.conf")
+def nginx_conf(workdir, port, workers, body_file, affinity=False):
+    name = "nginx-affinity" if affinity else "nginx"
+    conf = os.path.join(workdir, f"{name}.conf")
     with open(conf, "w") as f:
         f.write(f"""worker_processes {workers};
-pid {workdir}/nginx.pid;
+{"worker_cpu_affinity auto;" if affinity else ""}
+pid {workdir}/{name}.pid;
 error_log {workdir}/nginx-error.log;
 events {{ worker_connections 4096; }}
 http {{
-  access_log {workdir}/nginx-access.log combined buffer=64k flush=1s;
+  access_log {workdir}/{name}-access.log combined buffer=64k flush=1s;
   client_body_temp_path {workdir}/tmp; proxy_temp_path {workdir}/tmp;
   fastcgi_temp_path {workdir}/tmp; uwsgi_temp_path {workdir}/tmp; scgi_temp_path {workdir}/tmp;
   keepalive_requests 1000000;
@@ -185,53 +190,69 @@ def main():
         print(f"[1/3] /gettoken: vendo vs nginx, {args.workers} workers, "
               f"{args.connections} keep-alive connections, {args.rounds} alternating rounds of "
               f"{args.seconds}s", flush=True)
-        port = free_port()
-        srv = Server([vendo, "serve", "--config", write_config(workdir, port, args.workers, 256)],
-                     os.path.join(workdir, "vendo-gettoken.log"))
-        srv.wait_port(port)
-        reg = urllib.request.urlopen(f"http://127.0.0.1:{port}/registerdevice?uid={UID}&key={KEY}")
-        assert reg.status == 200
-        url = signed_gettoken_url(port)
-        body = urllib.request.urlopen(url).read()
+        # Two pairs: each server with its CPU affinity setting on (vendo pin_threads, nginx
+        # worker_cpu_affinity auto; the target), and each with its defaults.
+        servers, urls = {}, {}
+        for pin in (True, False):
+            port = free_port()
+            name = "vendo" if pin else "vendo_default"
+            servers[name] = Server(
+                [vendo, "serve", "--config", write_config(workdir, port, args.workers, 256, pin)],
+                os.path.join(workdir, f"{name}.log"))
+            servers[name].wait_port(port)
+            reg = urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/registerdevice?uid={UID}&key={KEY}")
+            assert reg.status == 200
+            urls[name] = signed_gettoken_url(port)
+            if pin:
+                urls["vendo_healthz"] = f"http://127.0.0.1:{port}/healthz"
+        body = urllib.request.urlopen(urls["vendo"]).read()
         body_file = os.path.join(workdir, "gettoken.txt")
         with open(body_file, "wb") as f:
             f.write(body)
         os.chmod(body_file, 0o644)
-        nport = free_port()
-        ngx = Server(["nginx", "-p", workdir, "-c", nginx_conf(workdir, nport, args.workers, body_file),
-                      "-g", "daemon off;"], os.path.join(workdir, "nginx.out"))
-        ngx.wait_port(nport)
-        nurl = f"http://127.0.0.1:{nport}/gettoken"
-        assert len(urllib.request.urlopen(nurl).read()) == len(body)
-        wrk(url, 2, args.connections, 2)  # warm-up
-        wrk(nurl, 2, args.connections, 2)
-        runs = {"vendo": [], "nginx": [], "vendo_healthz": []}
+        for affinity in (True, False):
+            nport = free_port()
+            name = "nginx" if affinity else "nginx_default"
+            servers[name] = Server(
+                ["nginx", "-p", workdir, "-c",
+                 nginx_conf(workdir, nport, args.workers, body_file, affinity), "-g", "daemon off;"],
+                os.path.join(workdir, f"{name}.out"))
+            servers[name].wait_port(nport)
+            urls[name] = f"http://127.0.0.1:{nport}/gettoken"
+            assert len(urllib.request.urlopen(urls[name]).read()) == len(body)
+        order = ("vendo", "nginx", "vendo_default", "nginx_default", "vendo_healthz")
+        for name in order:
+            wrk(urls[name], 2, args.connections, 2)  # warm-up
+        runs = {name: [] for name in order}
         for r in range(args.rounds):
-            runs["vendo"].append(wrk(url, 2, args.connections, args.seconds))
-            runs["nginx"].append(wrk(nurl, 2, args.connections, args.seconds))
-            runs["vendo_healthz"].append(
-                wrk(f"http://127.0.0.1:{port}/healthz", 2, args.connections, args.seconds))
-            print(f"  round {r + 1}: vendo {runs['vendo'][-1]['rps']:.0f}, "
-                  f"nginx {runs['nginx'][-1]['rps']:.0f}, "
-                  f"vendo /healthz {runs['vendo_healthz'][-1]['rps']:.0f} req/s", flush=True)
-        rss_gettoken = srv.peak_rss_kib()
-        srv.stop()
-        ngx.stop()
+            for name in order:
+                runs[name].append(wrk(urls[name], 2, args.connections, args.seconds))
+            print(f"  round {r + 1}: " + ", ".join(
+                f"{name} {runs[name][-1]['rps']:.0f}" for name in order) + " req/s", flush=True)
+        rss_gettoken = servers["vendo"].peak_rss_kib()
+        for srv in servers.values():
+            srv.stop()
 
         def median(name):
             ordered = sorted(runs[name], key=lambda x: x["rps"])
             return ordered[len(ordered) // 2]
 
         v, n, h = median("vendo"), median("nginx"), median("vendo_healthz")
-        results["gettoken"] = {"vendo": v, "nginx": n, "vendo_healthz": h, "body_bytes": len(body)}
+        vd, nd = median("vendo_default"), median("nginx_default")
+        results["gettoken"] = {"vendo": v, "nginx": n, "vendo_healthz": h, "vendo_default": vd,
+                               "nginx_default": nd, "body_bytes": len(body)}
         print(f"  vendo /gettoken  {v['rps']:>10.0f} req/s   p99 {v['p99_ms']:7.2f} ms   "
-              f"non-2xx {v['non2xx']}   (median)")
+              f"non-2xx {v['non2xx']}   (median; pin_threads = true)")
+        print(f"  nginx static     {n['rps']:>10.0f} req/s   p99 {n['p99_ms']:7.2f} ms   "
+              f"(same {len(body)}-byte body; worker_cpu_affinity auto)")
         print(f"  vendo /healthz   {h['rps']:>10.0f} req/s   p99 {h['p99_ms']:7.2f} ms   "
               f"(HTTP layer only: no store, no crypto)")
-        print(f"  nginx static     {n['rps']:>10.0f} req/s   p99 {n['p99_ms']:7.2f} ms   "
-              f"(same {len(body)}-byte body)")
         print(f"  ratio vendo/nginx: {v['rps'] / n['rps']:.2f} (target >= 0.90); "
-              f"/healthz/nginx: {h['rps'] / n['rps']:.2f}", flush=True)
+              f"/healthz/nginx: {h['rps'] / n['rps']:.2f}")
+        print(f"  defaults (vendo unpinned, nginx without affinity): vendo {vd['rps']:.0f} req/s "
+              f"p99 {vd['p99_ms']:.2f} ms, nginx {nd['rps']:.0f} req/s p99 {nd['p99_ms']:.2f} ms, "
+              f"ratio {vd['rps'] / nd['rps']:.2f}", flush=True)
 
         # --- 2. durable registrations: group commit vs one fsync each ----------------------
         print(f"[2/3] durable /registerdevice: group commit vs one commit per registration",
@@ -273,7 +294,8 @@ def main():
         print("results written to bench/results/latest.json")
         bar_chart("gettoken", "/gettoken: vendo vs nginx serving a static body (req/s)",
                   [("nginx static", n["rps"]), ("vendo /gettoken", v["rps"]),
-                   ("vendo /healthz", h["rps"])], "req/s")
+                   ("vendo /healthz", h["rps"]), ("nginx, defaults", nd["rps"]),
+                   ("vendo, defaults", vd["rps"])], "req/s")
         bar_chart("register", "Durable /registerdevice (registrations/s)",
                   [(label, r["rps"]) for label, r in reg_results.items()], "/s")
     finally:

@@ -304,6 +304,7 @@ int Serve(const ServeOptions& options) {
       .Int("port", (*server)->port())
       .Bool("tls", (*server)->tls())
       .Int("threads", http.threads)
+      .Bool("pin_threads", http.pin_threads)
       .Bool("dev", cfg.dev)
       .Emit();
   FlushLogs();

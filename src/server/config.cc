@@ -80,9 +80,9 @@ void ReadDuration(Checker& c, const toml::table& t, std::string_view key, const 
 
 void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   CheckUnknownKeys(c, t, "server.",
-                   {"listen", "threads", "max_connections", "header_timeout_ms", "idle_timeout_ms",
-                    "drain_timeout_ms", "max_header_bytes", "max_body_bytes", "tls_cert_file",
-                    "tls_key_file", "trusted_proxies", "log_level"});
+                   {"listen", "threads", "pin_threads", "max_connections", "header_timeout_ms",
+                    "idle_timeout_ms", "drain_timeout_ms", "max_header_bytes", "max_body_bytes",
+                    "tls_cert_file", "tls_key_file", "trusted_proxies", "log_level"});
   c.Read(t, "listen", "server.listen", s.listen);
   if (!SplitHostPort(s.listen)) {
     c.Problem("server.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
@@ -97,6 +97,7 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
     c.Problem("server.max_connections", "must be between 1 and 1000000");
   }
   s.http.threads = static_cast<int>(threads);
+  c.Read(t, "pin_threads", "server.pin_threads", s.http.pin_threads);
   s.http.max_connections = static_cast<int>(max_conn);
   ReadDuration(c, t, "header_timeout_ms", "server.header_timeout_ms", s.http.header_timeout, 100,
                600000);

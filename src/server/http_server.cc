@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "server/access_log.h"
+#include "server/cpu_affinity.h"
 #include "server/http_wire.h"
 #include "server/trusted_proxies.h"
 
@@ -122,6 +123,10 @@ struct HttpServer::Impl {
       contexts.push_back(std::make_unique<asio::io_context>(1));
       guards.emplace_back(contexts.back()->get_executor());
     }
+    if (o.pin_threads) {
+      plan = CpuPlan::ForThisProcess(contexts.size());
+    }
+    context_load.resize(contexts.size());
     acceptor.emplace(*contexts[0]);
     signals.emplace(*contexts[0], SIGTERM, SIGINT);
     reload_signals.emplace(*contexts[0], SIGHUP);
@@ -150,6 +155,8 @@ struct HttpServer::Impl {
   std::string id_prefix;
   std::atomic<std::uint64_t> next_id{0};
   std::size_t next_context = 0;
+  std::optional<CpuPlan> plan;    // with pin_threads: each context's CPU
+  std::vector<int> context_load;  // open connections by context (accept loop's thread only)
 
   std::string NextRequestId() {
     return id_prefix + "-" + std::to_string(next_id.fetch_add(1, std::memory_order_relaxed));
@@ -174,8 +181,7 @@ struct HttpServer::Impl {
 
 asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
   for (;;) {
-    asio::io_context& ctx = *contexts[next_context++ % contexts.size()];
-    auto [ec, socket] = co_await acceptor->async_accept(ctx, kTuple);
+    auto [ec, accepted] = co_await acceptor->async_accept(kTuple);
     if (draining.load()) {
       co_return;
     }
@@ -189,13 +195,38 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
       co_await pause.async_wait(kTuple);
       continue;
     }
+    // The thread on the CPU that receives the connection's packets when threads are pinned;
+    // otherwise (or if the kernel does not say) each thread in turn.
+    std::size_t pick = next_context++ % contexts.size();
+    if (plan) {
+      if (auto cpu = IncomingCpu(accepted.native_handle())) {
+        pick = plan->ThreadFor(*cpu).value_or(pick);
+      }
+      pick = KeepBalanced(pick, context_load);
+    }
+    asio::io_context& ctx = *contexts[pick];
+    boost::system::error_code mec;
+    tcp::socket socket(ctx);
+    auto protocol = accepted.local_endpoint(mec).protocol();
+    int fd = mec ? -1 : accepted.release(mec);
+    if (!mec) {
+      socket.assign(protocol, fd, mec);
+    }
+    if (mec) {
+      LogLine(LogLevel::kWarn, "accepted connection lost").Str("error", mec.message()).Emit();
+      continue;
+    }
     if (active.load() >= options.max_connections) {
       asio::co_spawn(ctx, Reject(std::move(socket)), asio::detached);
       continue;
     }
     active.fetch_add(1);
-    asio::co_spawn(ctx, RunConnection(std::move(socket)),
-                   [this](const std::exception_ptr&) { ConnectionClosed(); });
+    ++context_load[pick];
+    asio::co_spawn(ctx, RunConnection(std::move(socket)), [this, pick](const std::exception_ptr&) {
+      // The count belongs to the accept loop's thread (context 0).
+      asio::post(*contexts[0], [this, pick] { --context_load[pick]; });
+      ConnectionClosed();
+    });
   }
 }
 
@@ -614,9 +645,21 @@ void HttpServer::Run() {
   }
   asio::co_spawn(*s.contexts[0], s.AcceptLoop(), asio::detached);
   std::vector<std::thread> threads;
+  auto pin = [&s](std::size_t i) {
+    if (s.plan && !PinThisThread(s.plan->CpuOf(i))) {
+      LogLine(LogLevel::kWarn, "could not pin a network thread; it runs on any CPU")
+          .Int("thread", static_cast<std::int64_t>(i))
+          .Int("cpu", s.plan->CpuOf(i))
+          .Emit();
+    }
+  };
   for (std::size_t i = 1; i < s.contexts.size(); ++i) {
-    threads.emplace_back([&s, i] { RunNetworkThread(*s.contexts[i]); });
+    threads.emplace_back([&s, i, pin] {
+      pin(i);
+      RunNetworkThread(*s.contexts[i]);
+    });
   }
+  pin(0);
   RunNetworkThread(*s.contexts[0]);
   for (auto& t : threads) {
     t.join();

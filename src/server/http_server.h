@@ -26,6 +26,9 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   int threads = 1;
+  // Pin thread i to the i-th CPU this process may use, and hand each connection to the thread
+  // on the CPU that receives its packets (see cpu_affinity.h).
+  bool pin_threads = false;
   int max_connections = 10000;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
