@@ -40,6 +40,13 @@ std::optional<CpuPlan> CpuPlan::ForThisProcess(std::size_t threads) {
   return CpuPlan(std::move(allowed), threads);
 }
 
+std::span<const std::size_t> CpuPlan::ThreadsOn(int cpu) const {
+  if (cpu < 0 || static_cast<std::size_t>(cpu) >= on_cpu_.size()) {
+    return {};
+  }
+  return on_cpu_[static_cast<std::size_t>(cpu)];
+}
+
 std::optional<std::size_t> CpuPlan::ThreadFor(int cpu) {
   if (cpu < 0 || static_cast<std::size_t>(cpu) >= on_cpu_.size()) {
     return std::nullopt;

@@ -23,6 +23,8 @@ class CpuPlan {
   static std::optional<CpuPlan> ForThisProcess(std::size_t threads);
 
   int CpuOf(std::size_t thread) const { return cpu_of_[thread]; }
+  // The threads pinned on `cpu` (none for a CPU outside the plan).
+  std::span<const std::size_t> ThreadsOn(int cpu) const;
   // The thread for a connection whose packets arrive on `cpu`: one pinned there (in turn, when
   // several are), or nullopt when none is.
   std::optional<std::size_t> ThreadFor(int cpu);

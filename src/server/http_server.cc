@@ -28,6 +28,10 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // What the drain needs to know about a live connection. Touched only on its own io_context
 // thread, except for the registry that holds it.
+// With pinned threads, how often (in requests) a connection checks that it is served on the
+// CPU its packets arrive on.
+constexpr std::uint32_t kSteerEvery = 16;
+
 struct SessionState {
   asio::any_io_executor executor;
   bool busy = false;
@@ -37,6 +41,8 @@ struct SessionState {
   // moves the deadline (no timer operation per read or write).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::optional<asio::steady_timer> watchdog;
+  std::size_t context = 0;             // the io_context (thread) serving the connection
+  std::optional<std::size_t> move_to;  // set when Serve hands the connection to another
 
   void ExpireIn(std::chrono::steady_clock::duration d) {
     deadline = std::chrono::steady_clock::now() + d;
@@ -126,7 +132,7 @@ struct HttpServer::Impl {
     if (o.pin_threads) {
       plan = CpuPlan::ForThisProcess(contexts.size());
     }
-    context_load.resize(contexts.size());
+    context_load = std::make_unique<std::atomic<int>[]>(contexts.size());
     acceptor.emplace(*contexts[0]);
     signals.emplace(*contexts[0], SIGTERM, SIGINT);
     reload_signals.emplace(*contexts[0], SIGHUP);
@@ -155,8 +161,21 @@ struct HttpServer::Impl {
   std::string id_prefix;
   std::atomic<std::uint64_t> next_id{0};
   std::size_t next_context = 0;
-  std::optional<CpuPlan> plan;    // with pin_threads: each context's CPU
-  std::vector<int> context_load;  // open connections by context (accept loop's thread only)
+  std::optional<CpuPlan> plan;                       // with pin_threads: each context's CPU
+  std::unique_ptr<std::atomic<int>[]> context_load;  // open connections by context
+
+  std::vector<int> Loads() const {
+    std::vector<int> loads(contexts.size());
+    for (std::size_t i = 0; i < loads.size(); ++i) {
+      loads[i] = context_load[i].load(std::memory_order_relaxed);
+    }
+    return loads;
+  }
+  // With pinned threads: the thread that should serve a connection whose packets now arrive
+  // on another CPU than its thread's, or nullopt to stay (see cpu_affinity.h).
+  std::optional<std::size_t> BetterContext(int fd, std::size_t current) const;
+  // Serves `socket` on contexts[context] until it closes (or, with `moved`, is handed on).
+  void Spawn(tcp::socket socket, std::size_t context, bool fresh);
 
   std::string NextRequestId() {
     return id_prefix + "-" + std::to_string(next_id.fetch_add(1, std::memory_order_relaxed));
@@ -164,10 +183,12 @@ struct HttpServer::Impl {
 
   asio::awaitable<void> AcceptLoop();
   asio::awaitable<void> Reject(tcp::socket socket);
-  asio::awaitable<void> RunConnection(tcp::socket socket);
+  // True when the connection was handed to another context (which now owns it).
+  asio::awaitable<bool> RunConnection(tcp::socket socket, std::size_t context, bool fresh);
   template <class Stream>
+  // `fresh`: a new connection (its first request gets the header timeout, not the idle one).
   asio::awaitable<void> Serve(Stream& stream, tcp::socket& socket, SessionState& state,
-                              std::string remote);
+                              std::string remote, bool fresh);
   asio::awaitable<HttpResponse> CallHandler(HttpRequest request);
   void BeginDrain();
   std::shared_ptr<asio::ssl::context> CurrentTls() {
@@ -202,7 +223,7 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
       if (auto cpu = IncomingCpu(accepted.native_handle())) {
         pick = plan->ThreadFor(*cpu).value_or(pick);
       }
-      pick = KeepBalanced(pick, context_load);
+      pick = KeepBalanced(pick, Loads());
     }
     asio::io_context& ctx = *contexts[pick];
     boost::system::error_code mec;
@@ -221,13 +242,39 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
       continue;
     }
     active.fetch_add(1);
-    ++context_load[pick];
-    asio::co_spawn(ctx, RunConnection(std::move(socket)), [this, pick](const std::exception_ptr&) {
-      // The count belongs to the accept loop's thread (context 0).
-      asio::post(*contexts[0], [this, pick] { --context_load[pick]; });
-      ConnectionClosed();
-    });
+    Spawn(std::move(socket), pick, true);
   }
+}
+
+void HttpServer::Impl::Spawn(tcp::socket socket, std::size_t context, bool fresh) {
+  context_load[context].fetch_add(1, std::memory_order_relaxed);
+  asio::co_spawn(*contexts[context], RunConnection(std::move(socket), context, fresh),
+                 [this, context](const std::exception_ptr&, bool moved) {
+                   context_load[context].fetch_sub(1, std::memory_order_relaxed);
+                   if (!moved) {
+                     ConnectionClosed();
+                   }
+                 });
+}
+
+std::optional<std::size_t> HttpServer::Impl::BetterContext(int fd, std::size_t current) const {
+  auto cpu = IncomingCpu(fd);
+  if (!cpu || plan->CpuOf(current) == *cpu) {
+    return std::nullopt;
+  }
+  auto there = plan->ThreadsOn(*cpu);
+  if (there.empty()) {
+    return std::nullopt;
+  }
+  auto loads = Loads();
+  std::size_t target = there[0];
+  for (std::size_t t : there) {
+    target = loads[t] < loads[target] ? t : target;
+  }
+  if (KeepBalanced(target, loads) != target) {
+    return std::nullopt;  // that thread is busy enough already
+  }
+  return target;
 }
 
 asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
@@ -259,13 +306,15 @@ asio::awaitable<void> Watchdog(std::shared_ptr<SessionState> state,
   }
 }
 
-asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
+asio::awaitable<bool> HttpServer::Impl::RunConnection(tcp::socket socket, std::size_t context,
+                                                      bool fresh) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   socket.non_blocking(true, ec);  // lets Serve try a direct send before an asynchronous one
   auto peer = socket.remote_endpoint(ec);
   std::string remote = ec ? "" : peer.address().to_string();
   auto state = std::make_shared<SessionState>();
+  state->context = context;
   state->executor = socket.get_executor();
   state->watchdog.emplace(socket.get_executor());
   state->cancel = [&socket] {
@@ -283,12 +332,12 @@ asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
   asio::co_spawn(socket.get_executor(), Watchdog(state, tick), asio::detached);
   auto tls_context = CurrentTls();  // this connection keeps it, whatever SIGHUP does
   if (!tls_context) {
-    co_await Serve(socket, socket, *state, std::move(remote));
+    co_await Serve(socket, socket, *state, std::move(remote), fresh);
   } else {
     asio::ssl::stream<tcp::socket&> stream(socket, *tls_context);
     auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
     if (!hs_ec) {
-      co_await Serve(stream, socket, *state, std::move(remote));
+      co_await Serve(stream, socket, *state, std::move(remote), fresh);
       state->ExpireIn(std::chrono::seconds(2));
       (void)co_await stream.async_shutdown(kTuple);
     }
@@ -299,7 +348,30 @@ asio::awaitable<void> HttpServer::Impl::RunConnection(tcp::socket socket) {
     std::lock_guard lock(sessions_mu);
     sessions.erase(state.get());
   }
+  if (state->move_to && !draining.load()) {
+    // Hand the open connection to the thread on its packets' CPU: a fresh socket object on
+    // that thread's io_context takes over the descriptor, between two requests.
+    auto protocol = socket.local_endpoint(ec).protocol();
+    int fd = ec ? -1 : socket.release(ec);
+    if (!ec) {
+      tcp::socket moved(*contexts[*state->move_to]);
+      moved.assign(protocol, fd, ec);
+      if (!ec) {
+        Spawn(std::move(moved), *state->move_to, false);
+        if (LogEnabled(LogLevel::kDebug)) {
+          LogLine(LogLevel::kDebug, "connection moved")
+              .Int("from_thread", static_cast<std::int64_t>(context))
+              .Int("to_thread", static_cast<std::int64_t>(*state->move_to))
+              .Emit();
+        }
+        co_return true;
+      }
+      ::close(fd);  // released but not taken over: close it here
+      co_return false;
+    }
+  }
   socket.shutdown(tcp::socket::shutdown_send, ec);
+  co_return false;
 }
 
 // Where a handler's response lands. Most handlers answer inside Handle() on the network
@@ -360,17 +432,29 @@ asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request)
 
 template <class Stream>
 asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socket,
-                                              SessionState& state, std::string remote) {
+                                              SessionState& state, std::string remote, bool fresh) {
   constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
   beast::flat_buffer buffer;
   std::string wire;  // the response on its way out
-  bool first = true;
+  bool first = fresh;
+  std::uint32_t served = 0;  // requests on this thread, for the steering check
   // When the last response was done (one clock read serves its log line, its metrics and the
   // idle deadline that follows).
   auto finished = std::chrono::steady_clock::now();
   while (!draining.load() || buffer.size() > 0) {
     // Wait for the next request with the idle timeout, then give the request its own budget.
     if (buffer.size() == 0) {
+      // With pinned threads, every kSteerEvery requests: if the client's packets now arrive
+      // on another CPU, hand the connection to the thread there (between requests, plain
+      // TCP only: a TLS session stays where it started).
+      if constexpr (kPlain) {
+        if (plan && ++served % kSteerEvery == 0) {
+          if (auto better = BetterContext(socket.native_handle(), state.context)) {
+            state.move_to = better;
+            co_return;
+          }
+        }
+      }
       state.ExpireIn(first ? options.header_timeout : options.idle_timeout, finished);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
       if (ec) {

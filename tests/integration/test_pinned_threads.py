@@ -39,10 +39,11 @@ def setUpModule():
 
 
 class PinnedThreadsTest(unittest.TestCase):
-    def start(self, pin):
+    def start(self, pin, log_level="info"):
         d = tempfile.mkdtemp(prefix="vendo-pin-")
         self.addCleanup(shutil.rmtree, d, True)
-        cfg = write_config(d, APPS, server_extra=f"threads = 2\npin_threads = {str(pin).lower()}")
+        cfg = write_config(d, APPS, log_level=log_level,
+                           server_extra=f"threads = 2\npin_threads = {str(pin).lower()}")
         v = Vendo(data_dir=d, config=cfg).start()
         self.addCleanup(v.cleanup)
         return v
@@ -94,6 +95,49 @@ class PinnedThreadsTest(unittest.TestCase):
             t.join(60)
         self.assertEqual(errors, [])
         self.assertEqual(v.stop(), 0)
+
+    def test_a_connection_follows_its_client_to_another_cpu(self):
+        # The client thread moves between two CPUs every 40 requests on one kept-alive
+        # connection; vendo hands the connection to the thread on the new CPU between two
+        # requests, and no answer is lost or wrong on the way.
+        v = self.start(True, log_level="debug")
+        cpus = sorted(os.sched_getaffinity(0))[:2]
+        uid, key = new_device()
+        errors = []
+
+        def client():
+            c = v.conn()
+            try:
+                c.request("GET", "/apps/anon/registerdevice?" +
+                          urllib.parse.urlencode({"uid": uid, "key": key}))
+                r = c.getresponse()
+                r.read()
+                self.assertEqual(r.status, 200)
+                for i in range(400):
+                    if i % 40 == 0:
+                        os.sched_setaffinity(0, {cpus[(i // 40) % 2]})  # this thread only
+                    ts = now_ts()
+                    q = urllib.parse.urlencode({"uid": uid, "timestamp": ts,
+                                                "signature": sign_b64(key, ts)})
+                    c.request("GET", "/apps/anon/gettoken?" + q)
+                    r = c.getresponse()
+                    body = r.read()
+                    if r.status != 200 or not parse_token(unwrap(body.decode(), key)):
+                        errors.append(f"request {i}: {r.status}")
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+            finally:
+                c.close()
+
+        t = threading.Thread(target=client)
+        t.start()
+        t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(v.stop(), 0)  # writes out the buffered log lines
+        moves = [json.loads(l) for l in v.logs().splitlines() if '"msg":"connection moved"' in l]
+        self.assertGreaterEqual(len(moves), 5, "the connection followed its client")
+        for m in moves:
+            self.assertNotEqual(m["from_thread"], m["to_thread"])
 
     def test_without_the_key_no_thread_is_pinned(self):
         v = self.start(False)
