@@ -59,6 +59,7 @@ class PinnedThreadsTest(unittest.TestCase):
         self.assertEqual(len(set(cpus)), 2, "two threads on two CPUs")
 
         errors = []
+        ids = []
 
         def client():
             # A kept-alive connection: register, then several tokens, each decrypted.
@@ -78,6 +79,7 @@ class PinnedThreadsTest(unittest.TestCase):
                     c.request("GET", "/apps/anon/gettoken?" + q)
                     r = c.getresponse()
                     body = r.read()
+                    ids.append(r.getheader("X-Request-Id"))
                     if r.status != 200:
                         errors.append(f"gettoken {r.status}")
                         return
@@ -94,6 +96,9 @@ class PinnedThreadsTest(unittest.TestCase):
         for t in threads:
             t.join(60)
         self.assertEqual(errors, [])
+        # Request ids are unique across threads (each thread takes numbers in blocks).
+        self.assertEqual(len(ids), 40 * 20)
+        self.assertEqual(len(set(ids)), len(ids))
         self.assertEqual(v.stop(), 0)
 
     def test_a_connection_follows_its_client_to_another_cpu(self):
