@@ -79,6 +79,7 @@ TEST(BufferedLogging, EveryLineFromEveryThreadArrivesWhole) {
   constexpr int kThreads = 20;
   constexpr int kLines = 2000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t] {
       for (int i = 0; i < kLines; ++i) {

@@ -12,6 +12,7 @@ namespace {
 TEST(Striped, SumsEveryThreadsUpdatesExactly) {
   Striped<std::uint64_t> counts;
   std::vector<std::thread> threads;
+  threads.reserve(2 * kStripes);
   for (int t = 0; t < 2 * static_cast<int>(kStripes); ++t) {  // more threads than stripes
     threads.emplace_back([&counts] {
       for (int i = 0; i < 1000; ++i) {

@@ -48,9 +48,9 @@ class Activity {
   using Ring = std::array<MinuteCounts, kMinutes>;
   static MinuteCounts& Slot(Ring& ring, std::int64_t minute);
 
-  const Clock& clock_;
   // Striped: every vend on every network thread lands here (see common/striped.h).
   Striped<Ring> rings_;
+  const Clock& clock_;
   mutable std::mutex recent_mu_;
   std::deque<RecentError> recent_;
 };

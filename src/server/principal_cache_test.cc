@@ -5,7 +5,9 @@
 namespace vendo::server {
 namespace {
 
-RenderedGrant Grant(std::string tag) { return {"name-" + tag, "{\"p\":\"" + tag + "\"}", tag}; }
+RenderedGrant Grant(const std::string& tag) {
+  return {"name-" + tag, R"({"p":")" + tag + R"("})", tag};
+}
 
 TEST(PrincipalCache, MakesOnceThenAnswersFromMemory) {
   PrincipalCache cache;

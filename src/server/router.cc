@@ -158,7 +158,7 @@ AuditEvent Router::Prepare(const App& app, const HttpRequest& request, AuditEven
 }
 
 Status Router::Audit(const App& app, const HttpRequest& request, AuditEvent event) {
-  return audit_.Record(Prepare(app, request, std::move(event)));
+  return audit_.Record(Prepare(app, request, event));
 }
 
 bool Router::Matches(std::string_view rest, std::string_view endpoint) {
