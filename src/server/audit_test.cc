@@ -187,16 +187,25 @@ void RunOneTurn(QueueRunner& runner) {
   task();
 }
 
-TEST(AuditLog, RecordThenFlushesOnceATurnAddsNothing) {
+// A log that records into memory, with a runner whose turns the test runs one by one.
+struct TurnByTurn {
   RecordingSink sink;
   FixedClock clock = Clock();
-  AuditLog log(sink, clock);
+  AuditLog log{sink, clock};
   QueueRunner runner;
   int done = 0;
-  log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [&done](Status) { ++done; });
+  void Vend() {
+    log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [this](Status) { ++done; });
+  }
+};
+
+TEST(AuditLog, RecordThenFlushesOnceATurnAddsNothing) {
+  TurnByTurn t;
+  auto& [sink, clock, log, runner, done] = t;
+  t.Vend();
   RunOneTurn(runner);  // the first turn: the batch may still grow
   EXPECT_TRUE(sink.writes.empty());
-  log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [&done](Status) { ++done; });
+  t.Vend();
   EXPECT_EQ(runner.tasks.size(), 1u);  // joined the waiting batch: no second flush posted
   RunOneTurn(runner);                  // it grew: wait one more turn
   EXPECT_TRUE(sink.writes.empty());
@@ -208,14 +217,11 @@ TEST(AuditLog, RecordThenFlushesOnceATurnAddsNothing) {
 }
 
 TEST(AuditLog, RecordThenWaitsAtMostMaxTurnsForABusyThread) {
-  RecordingSink sink;
-  FixedClock clock = Clock();
-  AuditLog log(sink, clock);
-  QueueRunner runner;
-  int done = 0;
+  TurnByTurn t;
+  auto& [sink, clock, log, runner, done] = t;
   int turns = 0;
   while (sink.writes.empty()) {  // every turn brings another request
-    log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [&done](Status) { ++done; });
+    t.Vend();
     RunOneTurn(runner);
     ++turns;
     ASSERT_LE(turns, AuditLog::kMaxTurns + 1);

@@ -33,6 +33,23 @@ def pinned_cpus(pid):
     return cpus
 
 
+def register(c, uid, key):
+    """Registers a device on the kept-alive connection `c`; returns the status."""
+    c.request("GET", "/apps/anon/registerdevice?" + urllib.parse.urlencode({"uid": uid, "key": key}))
+    r = c.getresponse()
+    r.read()
+    return r.status
+
+
+def get_token(c, uid, key):
+    """A signed /gettoken on `c`; returns (status, body bytes, X-Request-Id)."""
+    ts = now_ts()
+    q = urllib.parse.urlencode({"uid": uid, "timestamp": ts, "signature": sign_b64(key, ts)})
+    c.request("GET", "/apps/anon/gettoken?" + q)
+    r = c.getresponse()
+    return r.status, r.read(), r.getheader("X-Request-Id")
+
+
 def setUpModule():
     # Pinning is only visible with two CPUs or more; CI has two. Fail loudly elsewhere.
     assert len(os.sched_getaffinity(0)) >= 2, "these tests need at least two CPUs"
@@ -113,22 +130,15 @@ class PinnedThreadsTest(unittest.TestCase):
         def client():
             c = v.conn()
             try:
-                c.request("GET", "/apps/anon/registerdevice?" +
-                          urllib.parse.urlencode({"uid": uid, "key": key}))
-                r = c.getresponse()
-                r.read()
-                self.assertEqual(r.status, 200)
+                if register(c, uid, key) != 200:
+                    errors.append("register")
+                    return
                 for i in range(400):
                     if i % 40 == 0:
                         os.sched_setaffinity(0, {cpus[(i // 40) % 2]})  # this thread only
-                    ts = now_ts()
-                    q = urllib.parse.urlencode({"uid": uid, "timestamp": ts,
-                                                "signature": sign_b64(key, ts)})
-                    c.request("GET", "/apps/anon/gettoken?" + q)
-                    r = c.getresponse()
-                    body = r.read()
-                    if r.status != 200 or not parse_token(unwrap(body.decode(), key)):
-                        errors.append(f"request {i}: {r.status}")
+                    status, body, _ = get_token(c, uid, key)
+                    if status != 200 or not parse_token(unwrap(body.decode(), key)):
+                        errors.append(f"request {i}: {status}")
             except Exception as e:  # noqa: BLE001 - reported below
                 errors.append(repr(e))
             finally:
