@@ -68,14 +68,13 @@ void CachingIssuer::Issue(IssueRequest request, IssueCallback done) {
   std::string_view key = key_buffer;
   Shard& shard = ShardOf(key);
   auto now = clock_.Now();
-  std::string owned_key;
+  std::string owned_key;  // for the inner call, on a miss
   {
     std::unique_lock lock(shard.mu);
     auto it = shard.entries.find(key);
     if (it == shard.entries.end()) {
-      owned_key = std::string(key);
-      it = shard.entries.try_emplace(owned_key).first;
-      shard.lru.push_front(owned_key);
+      it = shard.entries.try_emplace(std::string(key)).first;
+      shard.lru.push_front(it->first);
       it->second.lru = shard.lru.begin();
     } else {
       shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
@@ -95,9 +94,7 @@ void CachingIssuer::Issue(IssueRequest request, IssueCallback done) {
     }
     e.in_flight = true;
     ++shard.stats.misses;
-    if (owned_key.empty()) {
-      owned_key = it->first;
-    }
+    owned_key = it->first;
     EvictLocked(shard);
   }
   // Outside the lock: the inner issuer may answer inline (the dev issuer does).

@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -27,12 +29,12 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-// What the drain needs to know about a live connection. Touched only on its own io_context
-// thread, except for the registry that holds it.
 // With pinned threads, how often (in requests) a connection checks that it is served on the
 // CPU its packets arrive on.
 constexpr std::uint32_t kSteerEvery = 16;
 
+// What the drain needs to know about a live connection. Touched only on its own io_context
+// thread, except for the registry that holds it.
 struct SessionState {
   asio::any_io_executor executor;
   bool busy = false;
@@ -83,6 +85,27 @@ Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const HttpServerOptio
     ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
   }
   return ctx;
+}
+
+// A socket object on `ctx` that takes over `from`'s open descriptor (no operation may be
+// pending on `from`). On failure the descriptor is closed and `ec` says why.
+std::optional<tcp::socket> MoveToContext(tcp::socket& from, asio::io_context& ctx,
+                                         boost::system::error_code& ec) {
+  auto protocol = from.local_endpoint(ec).protocol();
+  if (ec) {
+    return std::nullopt;
+  }
+  int fd = from.release(ec);
+  if (ec) {
+    return std::nullopt;
+  }
+  tcp::socket moved(ctx);
+  moved.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);  // released but not taken over
+    return std::nullopt;
+  }
+  return moved;
 }
 
 // Posts to one network thread's io_context.
@@ -244,22 +267,17 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
     }
     asio::io_context& ctx = *contexts[pick];
     boost::system::error_code mec;
-    tcp::socket socket(ctx);
-    auto protocol = accepted.local_endpoint(mec).protocol();
-    int fd = mec ? -1 : accepted.release(mec);
-    if (!mec) {
-      socket.assign(protocol, fd, mec);
-    }
-    if (mec) {
+    auto socket = MoveToContext(accepted, ctx, mec);
+    if (!socket) {
       LogLine(LogLevel::kWarn, "accepted connection lost").Str("error", mec.message()).Emit();
       continue;
     }
     if (active.load() >= options.max_connections) {
-      asio::co_spawn(ctx, Reject(std::move(socket)), asio::detached);
+      asio::co_spawn(ctx, Reject(std::move(*socket)), asio::detached);
       continue;
     }
     active.fetch_add(1);
-    Spawn(std::move(socket), pick, true);
+    Spawn(std::move(*socket), pick, true);
   }
 }
 
@@ -366,25 +384,20 @@ asio::awaitable<bool> HttpServer::Impl::RunConnection(tcp::socket socket, std::s
     sessions.erase(state.get());
   }
   if (state->move_to && !draining.load()) {
-    // Hand the open connection to the thread on its packets' CPU: a fresh socket object on
-    // that thread's io_context takes over the descriptor, between two requests.
-    auto protocol = socket.local_endpoint(ec).protocol();
-    int fd = ec ? -1 : socket.release(ec);
-    if (!ec) {
-      tcp::socket moved(*contexts[*state->move_to]);
-      moved.assign(protocol, fd, ec);
-      if (!ec) {
-        Spawn(std::move(moved), *state->move_to, false);
-        if (LogEnabled(LogLevel::kDebug)) {
-          LogLine(LogLevel::kDebug, "connection moved")
-              .Int("from_thread", static_cast<std::int64_t>(context))
-              .Int("to_thread", static_cast<std::int64_t>(*state->move_to))
-              .Emit();
-        }
-        co_return true;
+    // Hand the open connection to the thread on its packets' CPU, between two requests.
+    auto moved = MoveToContext(socket, *contexts[*state->move_to], ec);
+    if (moved) {
+      Spawn(std::move(*moved), *state->move_to, false);
+      if (LogEnabled(LogLevel::kDebug)) {
+        LogLine(LogLevel::kDebug, "connection moved")
+            .Int("from_thread", static_cast<std::int64_t>(context))
+            .Int("to_thread", static_cast<std::int64_t>(*state->move_to))
+            .Emit();
       }
-      ::close(fd);  // released but not taken over: close it here
-      co_return false;
+      co_return true;
+    }
+    if (!socket.is_open()) {
+      co_return false;  // released, then closed by MoveToContext
     }
   }
   socket.shutdown(tcp::socket::shutdown_send, ec);

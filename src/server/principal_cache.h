@@ -57,6 +57,7 @@ class PrincipalCache {
     std::shared_mutex mu;
     StringMap<RenderedGrant> entries;
   };
+  Shard& ShardFor(std::string_view key);
   std::array<Shard, kShards> shards_;
   std::size_t max_per_shard_;
 };
