@@ -150,9 +150,14 @@ HttpResponse Router::RegisterPage(const App& app, const HttpRequest& request,
 }
 
 AuditEvent Router::Prepare(const App& app, const HttpRequest& request, AuditEvent event) {
+  return Prepare(app, request.request_id, request.client, event);
+}
+
+AuditEvent Router::Prepare(const App& app, std::string_view request_id, std::string_view client,
+                           AuditEvent event) {
   event.app = app.config.name;
-  event.request_id = request.request_id;
-  event.client = request.client;
+  event.request_id = request_id;
+  event.client = client;
   recorder_.Event(event.app, event.action, event.outcome);
   return event;
 }
@@ -352,53 +357,59 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
     SecretString device_key;
     std::string device, user, policy_sha256;
     std::int64_t duration = 0;
-    HttpRequest request;  // id and client, for the audit line
+    std::string request_id, client;
   };
-  auto vend = std::make_shared<Vend>();
-  vend->device_key = std::move(grant->device_key);
-  vend->device = grant->request.device_id;
-  vend->user = grant->request.username.value_or("");
-  vend->policy_sha256 = grant->request.policy_sha256;
-  vend->duration = grant->request.duration.count();
-  vend->request.request_id = request.request_id;
-  vend->request.client = request.client;
-  app.issuer->Issue(std::move(grant->request), [this, &app, vend, respond = std::move(respond)](
-                                                   Result<Credentials> creds) mutable {
-    AuditEvent event{.action = "vend",
-                     .outcome = Outcome(creds ? nullptr : &creds.error()),
-                     .device = vend->device,
-                     .user = vend->user,
-                     .issuer = app.issuer->Kind(),
-                     .policy_sha256 = vend->policy_sha256,
-                     .duration_seconds = vend->duration};
-    // On a network thread the line joins that turn's batch, and the answer waits for its write.
-    audit_.RecordThen(
-        Prepare(app, vend->request, event), CurrentNetworkThread(),
-        [this, &app, vend, respond = std::move(respond), creds = std::move(creds)](Status audited) {
-          if (!creds) {
-            LogLine(LogLevel::kWarn, "issuer failed")
-                .Str("request_id", vend->request.request_id)
-                .Str("app", app.config.name)
-                .Str("issuer", app.issuer->Kind())
-                .Str("code", ErrorCodeName(creds.error().code))
-                .Str("error", creds.error().message)
-                .Emit();
-            respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-            return;
-          }
-          if (!audited) {
-            // Never hand out credentials that the audit log does not show.
-            respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-            return;
-          }
-          auto body = service_.SealToken(vend->device_key, *creds);
-          if (!body) {
-            respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-            return;
-          }
-          respond(WithApp(LegacyOk(std::move(*body)), app));
-        });
-  });
+  Vend vend{.device_key = std::move(grant->device_key),
+            .device = grant->request.device_id,
+            .user = grant->request.username.value_or(""),
+            .policy_sha256 = grant->request.policy_sha256,
+            .duration = grant->request.duration.count(),
+            .request_id = request.request_id,
+            .client = request.client};
+  app.issuer->Issue(
+      std::move(grant->request), [this, &app, vend = std::move(vend),
+                                  respond = std::move(respond)](Result<Credentials> creds) mutable {
+        // The answer is sealed now, so that all that waits for the audit write is the answer
+        // itself: the credentials and this request's state are gone before then.
+        HttpResponse answer = VendAnswer(app, vend.request_id, vend.device_key, creds);
+        AuditEvent event{.action = "vend",
+                         .outcome = Outcome(creds ? nullptr : &creds.error()),
+                         .device = vend.device,
+                         .user = vend.user,
+                         .issuer = app.issuer->Kind(),
+                         .policy_sha256 = vend.policy_sha256,
+                         .duration_seconds = vend.duration};
+        // On a network thread the line joins that turn's batch, and the answer waits for its write.
+        audit_.RecordThen(Prepare(app, vend.request_id, vend.client, event), CurrentNetworkThread(),
+                          [&app, respond = std::move(respond),
+                           answer = WithApp(std::move(answer), app)](Status audited) mutable {
+                            if (!audited) {
+                              // Never hand out credentials that the audit log does not show.
+                              respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
+                              return;
+                            }
+                            respond(std::move(answer));
+                          });
+      });
+}
+
+HttpResponse Router::VendAnswer(const App& app, std::string_view request_id,
+                                const SecretString& device_key, const Result<Credentials>& creds) {
+  if (!creds) {
+    LogLine(LogLevel::kWarn, "issuer failed")
+        .Str("request_id", request_id)
+        .Str("app", app.config.name)
+        .Str("issuer", app.issuer->Kind())
+        .Str("code", ErrorCodeName(creds.error().code))
+        .Str("error", creds.error().message)
+        .Emit();
+    return LegacyErrorResponse(ErrorCode::kInternal);
+  }
+  auto body = service_.SealToken(device_key, *creds);
+  if (!body) {
+    return LegacyErrorResponse(ErrorCode::kInternal);
+  }
+  return LegacyOk(std::move(*body));
 }
 
 void Router::RegisterUser(const App& app, const HttpRequest& request, Responder respond) {

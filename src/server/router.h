@@ -49,6 +49,9 @@ class Router final : public Handler {
   static bool Matches(std::string_view rest, std::string_view endpoint);
   void Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Responder respond);
   void GetToken(const App& app, const HttpRequest& request, Responder respond);
+  // The answer to a vend: the credentials sealed under the device key, or the 2012 error.
+  HttpResponse VendAnswer(const App& app, std::string_view request_id,
+                          const SecretString& device_key, const Result<Credentials>& creds);
   void RegisterUser(const App& app, const HttpRequest& request, Responder respond);
   // /v2/apps/NAME/...: protocol v2 (docs/protocol-v2.md).
   void HandleV2(HttpRequest request, Responder respond);
@@ -60,6 +63,8 @@ class Router final : public Handler {
   void V2Token(const App& app, HttpRequest request, Responder respond);
   // `event` with the request's id, client and app filled in, and counted in the metrics.
   AuditEvent Prepare(const App& app, const HttpRequest& request, AuditEvent event);
+  AuditEvent Prepare(const App& app, std::string_view request_id, std::string_view client,
+                     AuditEvent event);
   // Records one audit event for `request` (Prepare, then the audit log).
   Status Audit(const App& app, const HttpRequest& request, AuditEvent event);
 
