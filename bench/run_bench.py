@@ -5,7 +5,9 @@
    log) under wrk with keep-alive, next to nginx serving a static body of the same size with
    the same number of workers. Prints requests/s, p99 and the ratio, twice: vendo with
    `pin_threads = true` against nginx with `worker_cpu_affinity auto` (each server's own CPU
-   affinity setting: the target ratio), and both with their defaults.
+   affinity setting: the target ratio), and both with their defaults. Every server's log
+   files are emptied before each run (docs/decisions.md 23), and the bytes of log written
+   per request are printed.
 2. Durable registrations/s (group commit) next to the same server with one commit (one
    fsync) per registration.
 3. vendo's peak RSS.
@@ -78,9 +80,30 @@ tokens_per_device_per_minute = 0  # the benchmark asks for one device's token on
 
 
 class Server:
-    def __init__(self, args, log_path):
-        self.log = open(log_path, "wb")
+    def __init__(self, args, log_path, log_files=()):
+        # Appending, so that truncating the file (see start_run) makes the next line start it.
+        self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.log_files = [log_path, *log_files]  # every file the server appends its logs to
+
+    def start_run(self):
+        """Empties the server's log files before a measured run; returns the bytes they held.
+
+        A long benchmark writes gigabytes of log lines (vendo: an access line and an audit line
+        per /gettoken). On this VM, once a run's log outgrows the page cache that earlier files
+        freed, each new page costs a first-touch fault in the host, and the server's sys time
+        per request goes up by more than half (measured: /gettoken 138k -> 116k req/s, with
+        copy_folio_from_iter_atomic and memset at the top of the kernel profile). Which run
+        paid that depended on the order of the runs, not on the server. Emptying the logs
+        between runs (as log rotation would) gives each run the same start; the writes
+        themselves are still paid in every run.
+        """
+        held = 0
+        for path in self.log_files:
+            if os.path.exists(path):
+                held += os.path.getsize(path)
+                os.truncate(path, 0)
+        return held
 
     def wait_port(self, port, timeout=15):
         deadline = time.time() + timeout
@@ -117,7 +140,8 @@ def wrk(url, threads, connections, seconds, script=None):
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale,
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale, "requests": requests,
             "non2xx": int(errors.group(1)) if errors else 0, "raw": out}
 
 
@@ -127,6 +151,10 @@ def signed_gettoken_url(port):
     sig = base64.b64encode(hmac.new(KEY.encode(), ts.encode(), hashlib.sha256).digest()).decode()
     q = urllib.parse.urlencode({"uid": UID, "timestamp": ts, "signature": sig})
     return f"http://127.0.0.1:{port}/gettoken?{q}"
+
+
+def access_log_path(workdir, affinity):
+    return os.path.join(workdir, f"{'nginx-affinity' if affinity else 'nginx'}-access.log")
 
 
 def nginx_conf(workdir, port, workers, body_file, affinity=False):
@@ -139,7 +167,7 @@ pid {workdir}/{name}.pid;
 error_log {workdir}/nginx-error.log;
 events {{ worker_connections 4096; }}
 http {{
-  access_log {workdir}/{name}-access.log combined buffer=64k flush=1s;
+  access_log {access_log_path(workdir, affinity)} combined buffer=64k flush=1s;
   client_body_temp_path {workdir}/tmp; proxy_temp_path {workdir}/tmp;
   fastcgi_temp_path {workdir}/tmp; uwsgi_temp_path {workdir}/tmp; scgi_temp_path {workdir}/tmp;
   keepalive_requests 1000000;
@@ -214,20 +242,27 @@ def main():
         for affinity in (True, False):
             nport = free_port()
             name = "nginx" if affinity else "nginx_default"
+            conf = nginx_conf(workdir, nport, args.workers, body_file, affinity)
             servers[name] = Server(
-                ["nginx", "-p", workdir, "-c",
-                 nginx_conf(workdir, nport, args.workers, body_file, affinity), "-g", "daemon off;"],
-                os.path.join(workdir, f"{name}.out"))
+                ["nginx", "-p", workdir, "-c", conf, "-g", "daemon off;"],
+                os.path.join(workdir, f"{name}.out"), [access_log_path(workdir, affinity)])
             servers[name].wait_port(nport)
             urls[name] = f"http://127.0.0.1:{nport}/gettoken"
             assert len(urllib.request.urlopen(urls[name]).read()) == len(body)
         order = ("vendo", "nginx", "vendo_default", "nginx_default", "vendo_healthz")
+        server_of = {"vendo_healthz": "vendo"}
         for name in order:
+            servers[server_of.get(name, name)].start_run()
             wrk(urls[name], 2, args.connections, 2)  # warm-up
         runs = {name: [] for name in order}
         for r in range(args.rounds):
             for name in order:
-                runs[name].append(wrk(urls[name], 2, args.connections, args.seconds))
+                srv = servers[server_of.get(name, name)]
+                srv.start_run()
+                run = wrk(urls[name], 2, args.connections, args.seconds)
+                # Log lines still in a buffer (up to a second's worth) are not counted.
+                run["log_bytes_per_request"] = srv.start_run() / max(1, run["requests"])
+                runs[name].append(run)
             print(f"  round {r + 1}: " + ", ".join(
                 f"{name} {runs[name][-1]['rps']:.0f}" for name in order) + " req/s", flush=True)
         rss_gettoken = servers["vendo"].peak_rss_kib()
@@ -250,6 +285,9 @@ def main():
               f"(HTTP layer only: no store, no crypto)")
         print(f"  ratio vendo/nginx: {v['rps'] / n['rps']:.2f} (target >= 0.90); "
               f"/healthz/nginx: {h['rps'] / n['rps']:.2f}")
+        print(f"  log written per request: vendo /gettoken {v['log_bytes_per_request']:.0f} bytes "
+              f"(access and audit lines), nginx {n['log_bytes_per_request']:.0f} bytes "
+              f"(combined access log); logs emptied before each run (see Server.start_run)")
         print(f"  defaults (vendo unpinned, nginx without affinity): vendo {vd['rps']:.0f} req/s "
               f"p99 {vd['p99_ms']:.2f} ms, nginx {nd['rps']:.0f} req/s p99 {nd['p99_ms']:.2f} ms, "
               f"ratio {vd['rps'] / nd['rps']:.2f}", flush=True)
