@@ -90,10 +90,11 @@ class Server:
         """Empties the server's log files before a measured run; returns the bytes they held.
 
         A long benchmark writes gigabytes of log lines (vendo: an access line and an audit line
-        per /gettoken). On this VM, once a run's log outgrows the page cache that earlier files
-        freed, each new page costs a first-touch fault in the host, and the server's sys time
-        per request goes up by more than half (measured: /gettoken 138k -> 116k req/s, with
-        copy_folio_from_iter_atomic and memset at the top of the kernel profile). Which run
+        per /gettoken). On this VM, once one log file has grown past 1.3-1.5 GB, the server's
+        sys time per request goes up by more than half for good (measured: /gettoken 138k ->
+        116k req/s, with copy_folio_from_iter_atomic and memset, the filling of new page-cache
+        pages, at the top of the kernel profile; most likely first-touch faults of the VM's
+        memory, as pre-touching memory moved the threshold and sync did not). Which run
         paid that depended on the order of the runs, not on the server. Emptying the logs
         between runs (as log rotation would) gives each run the same start; the writes
         themselves are still paid in every run.
