@@ -738,40 +738,36 @@ void Router::V2Token(const App& app, HttpRequest request, Responder respond) {
     auto shared = std::make_shared<V2Grant>(std::move(*grant));
     auto event = std::make_shared<std::pair<std::string, std::string>>(
         shared->request.policy_sha256, shared->request.username.value_or(""));
-    app.issuer->Issue(
-        shared->request, [this, &app, shared, event, request_id = request.request_id,
-                          client = request.client, respond](Result<Credentials> creds) {
-          HttpRequest who;
-          who.request_id = request_id;
-          who.client = client;
-          auto audited =
-              Audit(app, who,
-                    {.action = "vend",
-                     .outcome = creds ? std::string_view("ok") : ErrorCodeName(creds.error().code),
-                     .device = shared->request.device_id,
-                     .user = event->second,
-                     .issuer = app.issuer->Kind(),
-                     .policy_sha256 = event->first,
-                     .duration_seconds = shared->request.duration.count()});
-          V2Result<std::string> body = std::unexpected(V2Failure{V2Code::kInternalError, ""});
-          if (!creds) {
-            body = std::unexpected(
-                V2Failure{V2Code::kIssuerUnavailable, "credentials cannot be had right now", 0, 5});
-          } else if (!audited) {
-            body = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
-          } else {
-            body = v2_.CredentialsBody(*shared, *creds, app.config.aws.region);
-          }
-          HttpResponse r;
-          if (body) {
-            r.content_type = "application/json";
-            r.body = std::move(*body);
-          } else {
-            r = V2ErrorResponse(body.error(), "");
-          }
-          r.app = app.config.name;
-          respond(std::move(r));
-        });
+    app.issuer->Issue(shared->request, [this, &app, shared, event, request_id = request.request_id,
+                                        client = request.client,
+                                        respond](Result<Credentials> creds) {
+      auto audited = audit_.Record(Prepare(app, request_id, client,
+                                           {.action = "vend",
+                                            .outcome = Outcome(creds ? nullptr : &creds.error()),
+                                            .device = shared->request.device_id,
+                                            .user = event->second,
+                                            .issuer = app.issuer->Kind(),
+                                            .policy_sha256 = event->first,
+                                            .duration_seconds = shared->request.duration.count()}));
+      V2Result<std::string> body = std::unexpected(V2Failure{V2Code::kInternalError, ""});
+      if (!creds) {
+        body = std::unexpected(
+            V2Failure{V2Code::kIssuerUnavailable, "credentials cannot be had right now", 0, 5});
+      } else if (!audited) {
+        body = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+      } else {
+        body = v2_.CredentialsBody(*shared, *creds, app.config.aws.region);
+      }
+      HttpResponse r;
+      if (body) {
+        r.content_type = "application/json";
+        r.body = std::move(*body);
+      } else {
+        r = V2ErrorResponse(body.error(), "");
+      }
+      r.app = app.config.name;
+      respond(std::move(r));
+    });
   });
 }
 
