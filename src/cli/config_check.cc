@@ -55,6 +55,11 @@ int ConfigCheck(const std::string& path) {
                 static_cast<int>(app.SessionNameTemplate().size()),
                 app.SessionNameTemplate().data(), policy ? policy->WorstCaseBytes() : 0,
                 policy::kMaxPolicyBytes);
+    if (policy) {
+      for (const auto& w : policy->Warnings()) {
+        std::printf("  warning: app %s: policy: %s\n", app.name.c_str(), w.c_str());
+      }
+    }
   }
   return 0;
 }

@@ -20,12 +20,19 @@ bool IsFederation(const StsIssuerOptions& o) {
 
 }  // namespace
 
-std::string TagValue(std::string_view raw) {
-  std::string out(raw.substr(0, kMaxTagValue));
-  for (char& c : out) {
-    c = IsTagChar(c) ? c : '_';
+std::optional<std::string> TagValue(std::string_view raw) {
+  std::size_t characters = 0;
+  for (char c : raw) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80 && !IsTagChar(c)) {
+      return std::nullopt;
+    }
+    characters += (byte & 0xc0) != 0x80 ? 1 : 0;  // UTF-8 continuation bytes add none
   }
-  return out;
+  if (characters > kMaxTagValue) {
+    return std::nullopt;
+  }
+  return std::string(raw);
 }
 
 std::string_view StsIssuer::Kind() const {
@@ -43,11 +50,20 @@ std::size_t StsIssuer::MaxSessionNameLength() const { return IsFederation(option
 
 Result<std::string> StsIssuer::AssumeRoleBody(const IssueRequest& request) const {
   std::vector<sts::Tag> tags;
+  auto add_tag = [&tags](std::string_view key, std::string_view raw) -> Status {
+    auto value = TagValue(raw);
+    if (!value) {
+      return Fail(ErrorCode::kPermissionDenied,
+                  "the value of session tag " + std::string(key) + " cannot be sent as it is");
+    }
+    tags.push_back({std::string(key), std::move(*value)});
+    return {};
+  };
   if (options_.session_tags) {
-    tags.push_back({"vendo:app", TagValue(request.app)});
-    tags.push_back({"vendo:device", TagValue(request.device_id)});
+    VENDO_RETURN_IF_ERROR(add_tag("vendo:app", request.app));
+    VENDO_RETURN_IF_ERROR(add_tag("vendo:device", request.device_id));
     if (request.username) {
-      tags.push_back({"vendo:user", TagValue(*request.username)});
+      VENDO_RETURN_IF_ERROR(add_tag("vendo:user", *request.username));
     }
   }
   std::string source_identity;

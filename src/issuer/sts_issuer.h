@@ -11,6 +11,8 @@
 // from STS reaches a device.
 #pragma once
 
+#include <optional>
+
 #include "issuer/issuer.h"
 #include "sts/credential_provider.h"
 #include "sts/sts_client.h"
@@ -28,8 +30,9 @@ struct StsIssuerOptions {
 };
 
 // STS's limits on session tags: keys up to 128 characters, values up to 256, drawn from
-// letters, digits, spaces and _.:/=+-@. Other characters become '_'.
-std::string TagValue(std::string_view raw);
+// letters, digits, spaces and _.:/=+-@. A value outside them is refused (nullopt), never
+// rewritten: two callers must never share a tag value that a policy could scope by.
+std::optional<std::string> TagValue(std::string_view raw);
 
 class StsIssuer final : public Issuer {
  public:

@@ -153,10 +153,14 @@ TEST_F(StsIssuerTest, AnStsRefusalIsNotRetried) {
   EXPECT_EQ(transport_.calls.size(), 1u);
 }
 
-TEST(TagValue, KeepsWhatStsAllowsAndReplacesTheRest) {
+TEST(TagValue, KeepsWhatStsAllowsAndRefusesTheRest) {
   EXPECT_EQ(TagValue("alice@example.com"), "alice@example.com");
-  EXPECT_EQ(TagValue("a#b$c<d>"), "a_b_c_d_");
-  EXPECT_EQ(TagValue(std::string(300, 'x')).size(), 256u);
+  EXPECT_EQ(TagValue("J\xc3\xbcrgen"), "J\xc3\xbcrgen");  // letters of any script
+  // Rewriting would let "a#b" and "a_b" share a tag value.
+  EXPECT_EQ(TagValue("a#b$c<d>"), std::nullopt);
+  EXPECT_EQ(TagValue("a*"), std::nullopt);
+  EXPECT_EQ(TagValue(std::string(256, 'x')), std::string(256, 'x'));
+  EXPECT_EQ(TagValue(std::string(257, 'x')), std::nullopt);
 }
 
 }  // namespace

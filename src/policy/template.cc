@@ -104,7 +104,42 @@ Vars LongestVars() {
               std::string(32, 'f'), std::string(32, 'r'),  std::string(12, '1')};
 }
 
+std::string_view NameOf(std::string Vars::*field) {
+  for (const Binding& b : kBindings) {
+    if (b.field == field) {
+      return b.token;
+    }
+  }
+  return "a variable";
+}
+
+bool IsWildcard(char c) { return c == '*' || c == '?'; }
+
 }  // namespace
+
+bool IsSafeValue(std::string_view value) {
+  return value.find_first_of("*?$/") == std::string_view::npos;
+}
+
+std::vector<std::string> Template::Warnings() const {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    if (segments_[i].field == nullptr) {
+      continue;
+    }
+    const std::string* before = i > 0 ? &segments_[i - 1].literal : nullptr;
+    const std::string* after = i + 1 < segments_.size() ? &segments_[i + 1].literal : nullptr;
+    bool wild_before = before != nullptr && !before->empty() && IsWildcard(before->back());
+    bool wild_after = after != nullptr && !after->empty() && IsWildcard(after->front());
+    if (wild_before || wild_after) {
+      std::string name(NameOf(segments_[i].field));
+      std::string shown = wild_before ? before->back() + name : name + after->front();
+      out.push_back(name + " stands next to a wildcard (\"" + shown + "\"): the value \"a\" " +
+                    "would also match \"ab\"; put a \"/\" between the variable and the wildcard");
+    }
+  }
+  return out;
+}
 
 std::string MinifyJson(std::string_view json) {
   std::string out;
@@ -161,6 +196,13 @@ Result<std::string> Template::Render(const Vars& vars) const {
        {&vars.app, &vars.uid, &vars.username, &vars.user_id, &vars.region, &vars.account_id}) {
     if (!IsValidUtf8(*v)) {
       return Fail(ErrorCode::kInvalidArgument, "a policy variable's value is not UTF-8");
+    }
+  }
+  for (const auto& seg : segments_) {
+    if (seg.field != nullptr && !IsSafeValue(vars.*(seg.field))) {
+      return Fail(ErrorCode::kPermissionDenied,
+                  "the value of " + std::string(NameOf(seg.field)) +
+                      " holds * ? $ or /, which could widen the policy");
     }
   }
   std::string out = Join(segments_, vars);

@@ -6,6 +6,13 @@
 // ${aws:username}) are left for IAM; any other ${name} is an error. Values are substituted as
 // JSON-escaped strings, so no value can change the policy's structure.
 //
+// No value can widen what the template grants either: a value holding one of IAM's special
+// characters (`*` and `?`, wildcards in ARNs and StringLike conditions; `$`, which starts a
+// policy variable) or a path separator (`/`, which would reach into another caller's prefix)
+// is refused at Render (IsSafeValue). The validators of uids and usernames refuse the same
+// characters at registration, so only a record written before that rule can hit it. vendo
+// refuses rather than escaping as ${*}: not every STS-compatible engine knows the escapes.
+//
 // At Parse the template is minified (whitespace outside strings removed, as STS counts the
 // packed size), must be a JSON object, and must fit STS's limit when every variable holds
 // its longest allowed value.
@@ -40,6 +47,9 @@ class Template {
   const std::string& text() const { return text_; }
   // Size of the rendering with every variable at its longest allowed value.
   std::size_t WorstCaseBytes() const { return worst_case_bytes_; }
+  // Where the template lets a value act as more than itself, for `vendo config check`: a
+  // variable next to a wildcard (`${uid}*` grants uid "a" everything of uid "ab").
+  std::vector<std::string> Warnings() const;
 
   // A run of literal text, or (when `field` is set) one variable.
   struct Segment {
@@ -54,6 +64,10 @@ class Template {
   std::vector<Segment> segments_;  // the text split once, at Parse, so Render only copies
   std::size_t worst_case_bytes_ = 0;
 };
+
+// False when `value` holds a character that could widen a policy it is substituted into:
+// `*`, `?`, `$` or `/`.
+bool IsSafeValue(std::string_view value);
 
 // Removes whitespace outside JSON strings.
 std::string MinifyJson(std::string_view json);

@@ -28,6 +28,39 @@ TEST(PolicyTemplate, EscapesValuesSoTheyCannotBreakOut) {
   EXPECT_EQ(*t->Render(v), R"({"Resource":"x\",\"Effect\":\"Allow"})");
 }
 
+TEST(PolicyTemplate, NoValueCanWidenWhatTheTemplateGrants) {
+  auto t = Template::Parse(R"({"Resource":"arn:aws:s3:::b/${uid}/*"})");
+  ASSERT_TRUE(t.has_value());
+  for (const char* uid : {"????????????????????????*", "************************",
+                          "${aws:username}xxxxxxxxxx", "VICTIM/x", "a?c", "$"}) {
+    Vars v = Sample();
+    v.uid = uid;
+    auto out = t->Render(v);
+    ASSERT_FALSE(out.has_value()) << uid << " rendered as " << *out;
+    EXPECT_EQ(out.error().code, ErrorCode::kPermissionDenied);
+    EXPECT_NE(out.error().message.find("${uid}"), std::string::npos);
+  }
+  // A value the template does not use is not its business.
+  Vars v = Sample();
+  v.username = "*";
+  EXPECT_TRUE(t->Render(v).has_value());
+  EXPECT_FALSE(IsSafeValue("a*"));
+  EXPECT_TRUE(IsSafeValue("123E4567-E89B-12D3-A456-426614174000"));
+}
+
+TEST(PolicyTemplate, WarnsWhereAVariableCouldActAsAPrefix) {
+  auto ok = Template::Parse(R"({"Resource":"arn:aws:s3:::b/${uid}/*"})");
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_TRUE(ok->Warnings().empty());
+  auto prefix = Template::Parse(
+      R"({"Resource":"arn:aws:s3:::b/${uid}*","Condition":{"StringLike":{"k":"?${username}"}}})");
+  ASSERT_TRUE(prefix.has_value());
+  auto w = prefix->Warnings();
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NE(w[0].find("\"${uid}*\""), std::string::npos) << w[0];
+  EXPECT_NE(w[1].find("\"?${username}\""), std::string::npos) << w[1];
+}
+
 TEST(PolicyTemplate, IamVariablesPassThroughUnknownOnesAreErrors) {
   auto t = Template::Parse(R"({"Resource":"arn:aws:s3:::b/${aws:username}/${uid}"})");
   ASSERT_TRUE(t.has_value()) << t.error().message;

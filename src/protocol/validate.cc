@@ -32,17 +32,28 @@ std::size_t Utf16Length(std::string_view s) {
   return units;
 }
 
-bool IsValidUid(std::string_view uid) {
-  if (uid.size() < kMinUidLength || uid.size() > kMaxUidLength) {
+bool IsUidChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '=' || c == '+' || c == '@';
+}
+
+namespace {
+bool UidOfLength(std::string_view uid, std::size_t min) {
+  if (uid.size() < min || uid.size() > kMaxUidLength) {
     return false;
   }
   for (char c : uid) {
-    if (c <= 0x20 || c >= 0x7f) {
+    if (!IsUidChar(c)) {
       return false;
     }
   }
   return true;
 }
+}  // namespace
+
+bool IsValidUid(std::string_view uid) { return UidOfLength(uid, kMinUidLength); }
+
+bool IsValidIdentityUid(std::string_view uid) { return UidOfLength(uid, 1); }
 
 bool IsValidUsername(std::string_view username) {
   if (!IsValidUtf8(username)) {

@@ -26,6 +26,25 @@ TEST(Validate, Uid) {
   EXPECT_FALSE(IsValidUid(std::string(30, 'a') + "\xc3\xa4"));
 }
 
+TEST(Validate, UidsCannotHoldWildcardsVariablesOrPathSeparators) {
+  // What the stock clients make: 32 hex characters, Android's lower-case and iOS's upper-case
+  // UUID strings.
+  EXPECT_TRUE(IsValidUid("0123456789abcdef0123456789abcdef"));
+  EXPECT_TRUE(IsValidUid("123E4567-E89B-12D3-A456-426614174000"));
+  EXPECT_TRUE(IsValidIdentityUid("fedcba9876543210fedcba9876543210"));
+  // What would widen a template such as bucket/${uid}/*.
+  EXPECT_FALSE(IsValidUid("????????????????????????*"));
+  EXPECT_FALSE(IsValidUid(std::string(24, '*')));
+  EXPECT_FALSE(IsValidUid("${aws:username}xxxxxxxxxx"));
+  EXPECT_FALSE(IsValidUid("0123456789abcdef01234567/x"));
+  EXPECT_FALSE(IsValidIdentityUid("victim/x"));
+  EXPECT_FALSE(IsValidIdentityUid("*"));
+  EXPECT_FALSE(IsValidIdentityUid(""));
+  for (char c : std::string_view("*?$/\\\"',;:#%&()[]{}<>|~`!^")) {
+    EXPECT_FALSE(IsUidChar(c)) << c;
+  }
+}
+
 TEST(Validate, Username) {
   EXPECT_TRUE(IsValidUsername("alice"));
   EXPECT_TRUE(IsValidUsername("alice.smith_1@example.com"));

@@ -144,6 +144,21 @@ const std::string& HttpDate() {
   return cached;
 }
 
+// Every X-Forwarded-For field, joined with commas in the order they came: a balancer such as
+// haproxy's `option forwardfor` adds a field of its own after any the client sent.
+template <typename Fields>
+std::string ForwardedFor(const Fields& fields) {
+  std::string joined;
+  auto [begin, end] = fields.equal_range("X-Forwarded-For");
+  for (auto it = begin; it != end; ++it) {
+    if (!joined.empty()) {
+      joined.push_back(',');
+    }
+    joined.append(it->value());
+  }
+  return joined;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -581,7 +596,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     request.authorization = std::string(msg[http::field::authorization]);
     request.request_id = NextRequestId();
     request.client =
-        proxies.empty() ? remote : proxies.ClientAddress(remote, msg["X-Forwarded-For"]);
+        proxies.empty() ? remote : proxies.ClientAddress(remote, ForwardedFor(msg));
     std::string client = request.client;
     std::string request_id = request.request_id;
     std::string method = request.method;

@@ -39,19 +39,6 @@ Result<std::array<std::string_view, N>> RequireAll(const Params& params,
   return out;
 }
 
-// Identity uids had no rule in 2012; vendo asks for 1..128 printable ASCII characters.
-bool IsValidIdentityUid(std::string_view uid) {
-  if (uid.empty() || uid.size() > protocol::kMaxUidLength) {
-    return false;
-  }
-  for (char c : uid) {
-    if (c <= 0x20 || c >= 0x7f) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 Status LegacyService::CheckTimestamp(const App& app, std::string_view timestamp) const {
@@ -76,7 +63,8 @@ Status LegacyService::RegisterDevice(const App& app, const Params& params) {
   }
   auto& [uid, key] = *p;
   if (!protocol::IsValidUid(uid)) {
-    return Fail(ErrorCode::kInvalidArgument, "uid must be 24-128 printable ASCII characters");
+    return Fail(ErrorCode::kInvalidArgument,
+                "uid must be 24-128 characters: " + std::string(protocol::kUidCharsRule));
   }
   // The 2012 server accepted any key of 24+ characters and then failed every /gettoken with
   // 500; vendo refuses a key that cannot work as an AES key up front.
@@ -132,8 +120,9 @@ Result<std::string> LegacyService::Login(const App& app, const Params& params) {
   }
   auto& [username, timestamp, signature, uid] = *p;
   VENDO_RETURN_IF_ERROR(CheckTimestamp(app, timestamp));
-  if (!IsValidIdentityUid(uid)) {
-    return Fail(ErrorCode::kInvalidArgument, "uid must be 1-128 printable ASCII characters");
+  if (!protocol::IsValidIdentityUid(uid)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "uid must be 1-128 characters: " + std::string(protocol::kUidCharsRule));
   }
   auto user = store_.FindUser(app.config.name, username);
   if (!user) {

@@ -85,15 +85,33 @@ bool TrustedProxies::Contains(std::string_view text) const {
 
 std::string TrustedProxies::ClientAddress(std::string_view peer,
                                           std::string_view forwarded_for) const {
-  if (forwarded_for.empty() || !Contains(peer)) {
-    return std::string(peer);
+  // Each hop appends the address it received the request from, so the list is only as
+  // trustworthy as the hop that wrote each entry: walk from the right while the sender is one
+  // of our proxies. The first entry written by a trusted proxy about an untrusted sender is
+  // the client; anything to its left was written by the client and is ignored.
+  std::string client(peer);
+  if (!Contains(client)) {
+    return client;
   }
-  auto comma = forwarded_for.rfind(',');
-  auto last =
-      Trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
-  boost::system::error_code ec;
-  (void)boost::asio::ip::make_address(std::string(last), ec);
-  return ec ? std::string(peer) : std::string(last);  // garbage: keep what we know
+  std::string_view rest = forwarded_for;
+  while (!rest.empty()) {
+    auto comma = rest.rfind(',');
+    std::string_view entry = Trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
+    if (entry.empty()) {
+      continue;  // "a,,b" or a trailing comma: no hop wrote an empty entry
+    }
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(std::string(entry), ec);
+    if (ec) {
+      return client;  // garbage where an address belongs: keep the last hop we can vouch for
+    }
+    client = address.to_string();
+    if (!Contains(client)) {
+      return client;
+    }
+  }
+  return client;  // every hop was a trusted proxy: the leftmost is the closest we know
 }
 
 }  // namespace vendo::server

@@ -18,8 +18,10 @@ class TrustedProxies {
   bool Contains(std::string_view address) const;
   bool empty() const { return networks_.empty(); }
 
-  // The client's address: the last X-Forwarded-For entry (the one our balancer appended) when
-  // `peer` is trusted and the header is there, else `peer`.
+  // The client's address. `forwarded_for` is every X-Forwarded-For field of the request joined
+  // with commas, in order. Walking from the right, each entry written by a trusted peer is
+  // believed; the first address that is not a trusted proxy is the client. A client's own
+  // entries (to the left of that) are never believed.
   std::string ClientAddress(std::string_view peer, std::string_view forwarded_for) const;
 
  private:

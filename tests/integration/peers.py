@@ -200,3 +200,89 @@ backend vendo_hosts
             self.proc.wait(timeout=10)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+SHARED = os.environ.get("VENDO_SHARED_DIR", os.path.join(REPO, "../shared"))
+RGW_SCRIPTS = os.path.join(SHARED, "ceph-rgw-sts")
+
+
+class CephRgw:
+    """A single-node Ceph cluster with the RADOS Gateway (a real S3 + STS that enforces session
+    policies) from ../shared/ceph-rgw-sts/start.sh. `env` holds what start.sh wrote."""
+
+    def __init__(self):
+        self.scratch = tempfile.mkdtemp(prefix="vendo-rgw-")
+        env = dict(os.environ, MON_PORT=str(free_port()), RGW_PORT=str(free_port()))
+        started = subprocess.run([os.path.join(RGW_SCRIPTS, "start.sh"), self.scratch], env=env,
+                                 capture_output=True, text=True, timeout=120)
+        if started.returncode != 0:
+            raise RuntimeError("Ceph RGW did not start (apt: ceph-mon ceph-osd radosgw; "
+                               f"make deps installs them):\n{started.stdout}\n{started.stderr}")
+        self.env = {}
+        with open(os.path.join(self.scratch, "env")) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    self.env[k] = v
+
+    def s3(self, key_id, secret, token=None):
+        import boto3
+        from botocore.config import Config
+        return boto3.client("s3", endpoint_url=self.env["RGW_ENDPOINT"],
+                            region_name=self.env["RGW_REGION"], aws_access_key_id=key_id,
+                            aws_secret_access_key=secret, aws_session_token=token,
+                            config=Config(s3={"addressing_style": "path"},
+                                          retries={"max_attempts": 1}))
+
+    def admin_s3(self):
+        """S3 as the TVM user itself (the bucket's owner), to plant objects."""
+        return self.s3(self.env["TVM_ACCESS_KEY_ID"], self.env["TVM_SECRET_ACCESS_KEY"])
+
+    def aws_toml(self, secret_file):
+        """An [apps.NAME.aws] table's keys for vendo's aws-assume-role issuer against RGW."""
+        return (f'endpoint = "{self.env["RGW_ENDPOINT"]}"\n'
+                f'region = "{self.env["RGW_REGION"]}"\n'
+                f'role_arn = "{self.env["RGW_ROLE_ARN"]}"\n'
+                f'access_key_id = "{self.env["TVM_ACCESS_KEY_ID"]}"\n'
+                f'secret_access_key_file = "{secret_file}"\n')
+
+    def stop(self):
+        subprocess.run([os.path.join(RGW_SCRIPTS, "stop.sh"), self.scratch, "--purge"],
+                       capture_output=True, timeout=60)
+
+
+class NetNamespace:
+    """A network namespace joined to this host by a veth pair: a test client that is not on
+    loopback (loopback clients are exempt from vendo's limits). Addresses are in 10.250.77.0/30
+    and exist only on the pair, which the test creates and removes itself."""
+
+    HOST_ADDR = "10.250.77.1"
+    CLIENT_ADDR = "10.250.77.2"
+
+    def __init__(self):
+        tag = f"{os.getpid() % 100000}"
+        self.name = f"vendo-t{tag}"
+        self.host_if, self.ns_if = f"vt{tag}h", f"vt{tag}n"
+        steps = [["ip", "netns", "add", self.name],
+                 ["ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if],
+                 ["ip", "link", "set", self.ns_if, "netns", self.name],
+                 ["ip", "addr", "add", self.HOST_ADDR + "/30", "dev", self.host_if],
+                 ["ip", "link", "set", self.host_if, "up"],
+                 ["ip", "-n", self.name, "addr", "add", self.CLIENT_ADDR + "/30", "dev",
+                  self.ns_if],
+                 ["ip", "-n", self.name, "link", "set", self.ns_if, "up"],
+                 ["ip", "-n", self.name, "link", "set", "lo", "up"]]
+        for step in steps:
+            r = subprocess.run(step, capture_output=True, text=True)
+            if r.returncode != 0:
+                self.stop()
+                raise RuntimeError(f"cannot make a network namespace ({' '.join(step)}): "
+                                   f"{r.stderr.strip()} (the test needs root and iproute2)")
+
+    def run(self, args, **kw):
+        """Runs `args` inside the namespace."""
+        return subprocess.run(["ip", "netns", "exec", self.name, *args], **kw)
+
+    def stop(self):
+        subprocess.run(["ip", "link", "del", self.host_if], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)

@@ -10,37 +10,19 @@ import subprocess
 import tempfile
 import unittest
 
-from peers import free_port
+from peers import CephRgw
 from vendo_harness import Vendo, identity_token, write_config, write_secret
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, "../..")
-SHARED = os.environ.get("VENDO_SHARED_DIR", os.path.join(REPO, "../shared"))
-RGW_SCRIPTS = os.path.join(SHARED, "ceph-rgw-sts")
 ENDPOINT = "https://files.example.com/apps/files"
-
-
-def read_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            if "=" in line:
-                k, v = line.strip().split("=", 1)
-                env[k] = v
-    return env
 
 
 class RgwEndToEndTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.scratch = tempfile.mkdtemp(prefix="vendo-rgw-")
-        env = dict(os.environ, MON_PORT=str(free_port()), RGW_PORT=str(free_port()))
-        started = subprocess.run([os.path.join(RGW_SCRIPTS, "start.sh"), cls.scratch], env=env,
-                                 capture_output=True, text=True, timeout=120)
-        if started.returncode != 0:
-            raise RuntimeError("Ceph RGW did not start (apt: ceph-mon ceph-osd radosgw; "
-                               f"make deps installs them):\n{started.stdout}\n{started.stderr}")
-        cls.rgw = read_env(os.path.join(cls.scratch, "env"))
+        cls.ceph = CephRgw()
+        cls.rgw = cls.ceph.env
         cls.dir = tempfile.mkdtemp(prefix="vendo-rgw-tvm-")
         write_secret(cls.dir, "secret", cls.rgw["TVM_SECRET_ACCESS_KEY"])
         with open(os.path.join(REPO, "deploy/policies/per-user-s3.json")) as f:
@@ -83,8 +65,7 @@ secret_access_key_file = "secret"
     def tearDownClass(cls):
         if getattr(cls, "v", None):
             cls.v.stop()
-        subprocess.run([os.path.join(RGW_SCRIPTS, "stop.sh"), cls.scratch, "--purge"],
-                       capture_output=True, timeout=60)
+        cls.ceph.stop()
         shutil.rmtree(getattr(cls, "dir", ""), ignore_errors=True)
 
     def s3_for(self, username):

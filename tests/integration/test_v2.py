@@ -19,17 +19,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from vendo_harness import VENDO, Vendo, write_config
+from vendo_harness import VENDO, Vendo, b64url, unb64url, v2_signed_headers, write_config
 
 POLICY = "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/${uid}/*\"}]}'"
-
-
-def b64url(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def unb64url(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
 class V2Test(unittest.TestCase):
@@ -82,13 +74,8 @@ failed_logins_per_user = 3
         ts = (datetime.datetime.now(datetime.timezone.utc) +
               datetime.timedelta(seconds=skew)).strftime("%Y-%m-%dT%H:%M:%SZ")
         nonce = nonce or b64url(os.urandom(16))
-        canonical = "\n".join(["VENDO-HMAC-SHA256", "POST", signed_path or path,
-                               hashlib.sha256(signed_body if signed_body is not None
-                                              else body).hexdigest(), ts, nonce, device])
-        sig = hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
-        return {"Authorization": f"VENDO-HMAC-SHA256 Device={device},Timestamp={ts},"
-                                 f"Nonce={nonce},Signature={sig}",
-                "Content-Type": "application/json"}, nonce
+        return v2_signed_headers(device, secret, signed_path or path, body, ts=ts, nonce=nonce,
+                                 signed_body=signed_body), nonce
 
     def token(self, device, secret, body=b"{}", **kw):
         headers, nonce = self.sign(device, secret, "/v2/apps/sensors/token", body, **kw)

@@ -295,3 +295,35 @@ def run_concurrently(fn, count, timeout=60):
     for t in threads:
         t.join(timeout=timeout)
     return results
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def unb64url(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def v2_signed_headers(device, secret, path, body, ts=None, nonce=None, signed_body=None):
+    """The v2 Authorization header (docs/protocol-v2.md) for a POST of `body` to `path`.
+    `secret` is the device secret as the server gave it (base64url) or its raw bytes."""
+    if isinstance(secret, str):
+        secret = unb64url(secret)
+    ts = ts or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    nonce = nonce or b64url(os.urandom(16))
+    canonical = "\n".join(["VENDO-HMAC-SHA256", "POST", path,
+                           hashlib.sha256(body if signed_body is None else signed_body)
+                           .hexdigest(), ts, nonce, device])
+    sig = hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
+    return {"Authorization": f"VENDO-HMAC-SHA256 Device={device},Timestamp={ts},"
+                             f"Nonce={nonce},Signature={sig}",
+            "Content-Type": "application/json"}
+
+
+def v2_post(v, path, body=b"", headers=None):
+    """A v2 POST (JSON unless `headers` say otherwise): (status, parsed JSON or None, headers)."""
+    hdrs = {"Content-Type": "application/json"}
+    hdrs.update(headers or {})
+    status, data, got = v.request("POST", path, body=body, headers=hdrs)
+    return status, json.loads(data) if data else None, got

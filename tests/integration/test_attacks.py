@@ -1,0 +1,265 @@
+"""The attacks of the hostile review (issue 16), each against a real server: a uid or username
+chosen to widen its own policy (proved on Ceph RGW, a real policy engine), a client forging its
+address behind a real haproxy running the shipped configuration (from a network namespace, so
+the client is not on loopback), and the smaller weaknesses. Each test here failed before its
+fix; the next review starts from this file."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from peers import CephRgw, NetNamespace, free_port, wait_for_http
+from vendo_harness import (Vendo, anonymous_token, identity_token, new_device, v2_post,
+                           v2_signed_headers, write_config, write_secret)
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
+ENDPOINT = "https://files.example.com/apps/files"
+
+# uids that the 2012 server took and that widened bucket/${uid}/* (docs/threat-model.md).
+WIDENING_UIDS = ["????????????????????????*", "*" * 24, "${aws:username}xxxxxxxxxx"]
+
+
+def shipped_policy(name, bucket):
+    with open(os.path.join(REPO, "examples/policies", name)) as f:
+        return f.read().replace("example-sensor-uploads", bucket).replace(
+            "example-photo-app", bucket)
+
+
+class PolicyScopeOnRgwTest(unittest.TestCase):
+    """Whatever uid or username a caller picks, its credentials reach only its own prefix."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rgw = CephRgw()
+        try:
+            cls.dir = tempfile.mkdtemp(prefix="vendo-attacks-rgw-")
+            bucket = cls.rgw.env["RGW_BUCKET"]
+            for name in ("per-device-s3.json", "per-user-s3.json"):
+                with open(os.path.join(cls.dir, name), "w") as f:
+                    f.write(shipped_policy(name, bucket))
+            secret = write_secret(cls.dir, "secret", cls.rgw.env["TVM_SECRET_ACCESS_KEY"])
+            aws = cls.rgw.aws_toml(secret)
+            cls.v = Vendo(data_dir=cls.dir, config=write_config(cls.dir, f"""
+[apps.sensors]
+mode = "anonymous"
+allow_insecure_legacy = true
+issuer = "aws-assume-role"
+duration_seconds = 900
+policy_file = "per-device-s3.json"
+[apps.sensors.aws]
+{aws}
+[apps.files]
+mode = "identity"
+allow_insecure_legacy = true
+app_name = "FileStore"
+public_endpoint = "{ENDPOINT}"
+issuer = "aws-assume-role"
+duration_seconds = 900
+policy_file = "per-user-s3.json"
+[apps.files.aws]
+{aws}
+""")).start()
+        except Exception:
+            cls.rgw.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.v.cleanup()
+        cls.rgw.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def s3_of(self, creds):
+        return self.rgw.s3(creds["accessKey"], creds["secretKey"], creds["securityToken"])
+
+    def assertDenied(self, call, **kwargs):
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as caught:
+            call(**kwargs)
+        self.assertIn(caught.exception.response["Error"]["Code"], ("AccessDenied", "403"))
+
+    def test_no_uid_reaches_another_devices_objects(self):
+        bucket = self.rgw.env["RGW_BUCKET"]
+        victim, victim_key = new_device()
+        status, creds = anonymous_token(self.v, "/apps/sensors", victim, victim_key)
+        self.assertEqual(status, 200, creds)
+        self.s3_of(creds).put_object(Bucket=bucket, Key=f"{victim}/private.txt", Body=b"mine")
+        # Every uid that would widen the template, or reach into the victim's prefix, is
+        # refused at registration.
+        for uid in WIDENING_UIDS + [victim + "/x", victim[:23] + "*", "../" + victim + "xx"]:
+            status, body, _ = self.v.request("GET", "/apps/sensors/registerdevice",
+                                             {"uid": uid, "key": new_device()[1]})
+            self.assertEqual((status, body), (400, b"null\r\n"), uid)
+        # The attacker's own, valid device gets credentials that stop at its own prefix.
+        attacker, attacker_key = new_device()
+        status, creds = anonymous_token(self.v, "/apps/sensors", attacker, attacker_key)
+        self.assertEqual(status, 200, creds)
+        s3 = self.s3_of(creds)
+        s3.put_object(Bucket=bucket, Key=f"{attacker}/mine.txt", Body=b"ok")
+        self.assertDenied(s3.get_object, Bucket=bucket, Key=f"{victim}/private.txt")
+        self.assertDenied(s3.put_object, Bucket=bucket, Key=f"{victim}/planted.txt", Body=b"x")
+        self.assertDenied(s3.list_objects_v2, Bucket=bucket, Prefix=f"{victim}/")
+        # Stock-client uids keep working: upper-case (iOS) and lower-case (Android) UUIDs.
+        import uuid
+        for uid in (str(uuid.uuid4()).upper(), str(uuid.uuid4())):
+            status, creds = anonymous_token(self.v, "/apps/sensors", uid, new_device()[1])
+            self.assertEqual(status, 200, (uid, creds))
+
+    def test_user_ann_cannot_read_user_anna_or_ann_slash_b(self):
+        bucket = self.rgw.env["RGW_BUCKET"]
+        status, anna = identity_token(self.v, "/apps/files", "anna", "secret123", "FileStore",
+                                      ENDPOINT)
+        self.assertEqual(status, 200, anna)
+        self.s3_of(anna).put_object(Bucket=bucket, Key="anna/private.txt", Body=b"anna's")
+        # 2012 sign-up refuses the names that would act as a path or a wildcard.
+        for name in ("ann/b", "ann*", "ann?", "${aws:username}"):
+            status, _, _ = self.v.request("POST", "/apps/files/registeruser",
+                                          {"username": name, "password": "secret123"})
+            self.assertEqual(status, 400, name)
+        status, ann = identity_token(self.v, "/apps/files", "ann", "secret123", "FileStore",
+                                     ENDPOINT)
+        self.assertEqual(status, 200, ann)
+        s3 = self.s3_of(ann)
+        s3.put_object(Bucket=bucket, Key="ann/mine.txt", Body=b"ok")
+        self.assertDenied(s3.get_object, Bucket=bucket, Key="anna/private.txt")
+        self.assertDenied(s3.list_objects_v2, Bucket=bucket, Prefix="anna/")
+        # v2 sign-up refuses the same names.
+        for name in ("ann/b", "ann*", "ann?", "${aws:username}"):
+            status, reply, _ = v2_post(self.v, "/v2/apps/files/users", json.dumps(
+                {"username": name, "password": "long enough pw"}).encode())
+            self.assertEqual((status, reply["error"]["code"]), (400, "invalid_request"), name)
+            self.assertIn("letters", reply["error"]["message"])
+
+    def test_v2_user_a_cannot_read_user_ab(self):
+        bucket = self.rgw.env["RGW_BUCKET"]
+        creds = {}
+        for name in ("v2a", "v2ab"):
+            body = json.dumps({"username": name, "password": "long enough pw"}).encode()
+            self.assertEqual(v2_post(self.v, "/v2/apps/files/users", body)[0], 201)
+            status, login, _ = v2_post(self.v, "/v2/apps/files/login", body)
+            self.assertEqual(status, 200, login)
+            path = "/v2/apps/files/token"
+            headers = v2_signed_headers(login["device_id"], login["device_secret"], path, b"{}")
+            status, token, _ = v2_post(self.v, path, b"{}", headers)
+            self.assertEqual(status, 200, token)
+            creds[name] = self.rgw.s3(token["AccessKeyId"], token["SecretAccessKey"],
+                                      token["SessionToken"])
+        creds["v2ab"].put_object(Bucket=bucket, Key="v2ab/private.txt", Body=b"v2ab's")
+        creds["v2a"].put_object(Bucket=bucket, Key="v2a/mine.txt", Body=b"ok")
+        self.assertDenied(creds["v2a"].get_object, Bucket=bucket, Key="v2ab/private.txt")
+
+
+HAPROXY_PORT_LINES = ("    bind :443 ssl crt ", "    bind :80", "    server vendo")
+
+
+def adapt_shipped_haproxy(directory, https_port, http_port, backend_port, pem):
+    """deploy/haproxy/haproxy.cfg with only its addresses changed: its binds on the test's
+    ports (on the namespace's host address), one vendo server on loopback, and a maxconn that
+    fits the test's open-files limit."""
+    with open(os.path.join(REPO, "deploy/haproxy/haproxy.cfg")) as f:
+        shipped = f.read().splitlines()
+    out, servers = [], 0
+    for line in shipped:
+        if line.startswith(HAPROXY_PORT_LINES[0]):
+            line = f"    bind {NetNamespace.HOST_ADDR}:{https_port} ssl crt {pem} alpn http/1.1"
+        elif line.startswith(HAPROXY_PORT_LINES[1]):
+            line = f"    bind {NetNamespace.HOST_ADDR}:{http_port}"
+        elif line.strip().startswith("maxconn "):
+            line = "    maxconn 2000"  # 20000 needs a higher open-files limit than a test has
+        elif line.startswith(HAPROXY_PORT_LINES[2]):
+            servers += 1
+            if servers > 1:
+                continue
+            line = f"    server vendo1 127.0.0.1:{backend_port} check inter 500ms fall 2 rise 2"
+        out.append(line)
+    if servers == 0 or not any("option forwardfor" in l for l in out):
+        raise RuntimeError("deploy/haproxy/haproxy.cfg no longer has the lines this test adapts")
+    path = os.path.join(directory, "haproxy.cfg")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    return path
+
+
+class ForgedAddressBehindHaproxyTest(unittest.TestCase):
+    """A client outside the host, behind the shipped haproxy, cannot pass for loopback (exempt
+    from every limit) nor write another address into the audit log."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="vendo-attacks-xff-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.audit = os.path.join(self.dir, "audit.log")
+        self.v = Vendo(data_dir=self.dir, config=write_config(self.dir, f"""
+[audit]
+file = "{self.audit}"
+[apps.anon]
+mode = "anonymous"
+policy = '{{"Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${{uid}}/*"}}]}}'
+[apps.anon.limits]
+registrations_per_address_per_hour = 2
+""", server_extra='trusted_proxies = ["127.0.0.1"]')).start()
+        self.addCleanup(self.v.cleanup)
+        self.ns = NetNamespace()
+        self.addCleanup(self.ns.stop)
+        cert, key = os.path.join(self.dir, "lb.crt"), os.path.join(self.dir, "lb.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=lb",
+                        "-addext", f"subjectAltName=IP:{NetNamespace.HOST_ADDR}",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        self.cert = cert
+        pem = os.path.join(self.dir, "lb.pem")
+        with open(pem, "w") as out, open(cert) as c, open(key) as k:
+            out.write(c.read() + k.read())
+        self.port = free_port()
+        conf = adapt_shipped_haproxy(self.dir, self.port, free_port(), self.v.port, pem)
+        exe = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        if not os.path.exists(exe):
+            raise RuntimeError("haproxy is not installed (make deps installs it)")
+        log = open(os.path.join(self.dir, "haproxy.log"), "wb")
+        self.addCleanup(log.close)
+        self.haproxy = subprocess.Popen([exe, "-db", "-f", conf], stdout=log,
+                                        stderr=subprocess.STDOUT)
+        self.addCleanup(self.haproxy.wait, 10)
+        self.addCleanup(self.haproxy.terminate)
+        self.wait_for_balancer()
+
+    def curl(self, path, headers=()):
+        args = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                "--cacert", self.cert]
+        for h in headers:
+            args += ["-H", h]
+        r = self.ns.run(args + [f"https://{NetNamespace.HOST_ADDR}:{self.port}{path}"],
+                        capture_output=True, text=True, timeout=15)
+        return int(r.stdout or 0)
+
+    def wait_for_balancer(self):
+        import time
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.haproxy.poll() is not None:
+                with open(os.path.join(self.dir, "haproxy.log")) as f:
+                    raise RuntimeError("haproxy exited: " + f.read())
+            if self.curl("/readyz") == 200:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("haproxy did not pass /readyz to vendo within 15 s")
+
+    def register(self, forged):
+        uid, key = new_device()
+        return self.curl(f"/apps/anon/registerdevice?uid={uid}&key={key}",
+                         [f"X-Forwarded-For: {forged}"] if forged else [])
+
+    def test_a_forged_forwarded_for_is_not_believed(self):
+        # Without the fix the forged 127.0.0.1 was exempt: every registration went through.
+        statuses = [self.register("127.0.0.1") for _ in range(3)]
+        statuses.append(self.register("127.0.0.1, 10.1.2.3"))
+        statuses.append(self.register(None))
+        self.assertEqual(statuses, [200, 200, 500, 500, 500])
+        with open(self.audit) as f:
+            clients = {json.loads(line)["client"] for line in f}
+        self.assertEqual(clients, {NetNamespace.CLIENT_ADDR})
+
+
+if __name__ == "__main__":
+    unittest.main()
