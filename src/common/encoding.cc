@@ -119,15 +119,39 @@ void AppendBase64(std::string& out, std::span<const std::uint8_t> bytes) {
   out.resize(at + static_cast<std::size_t>(n));
 }
 
+namespace {
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+}  // namespace
+
 Result<Bytes> Base64Decode(std::string_view b64) {
   if (b64.size() % 4 != 0) {
     return Fail(ErrorCode::kInvalidArgument, "base64 length is not a multiple of 4");
   }
-  for (char c : b64) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/' || c == '=';
-    if (!ok) {
+  // RFC 4648 strictly: padding only as the last one or two characters of the last group, and
+  // the bits that padding leaves over all zero, so that every byte string has one encoding.
+  std::size_t pad = 0;
+  if (!b64.empty() && b64.back() == '=') {
+    pad = b64[b64.size() - 2] == '=' ? 2 : 1;
+  }
+  std::string_view data = b64.substr(0, b64.size() - pad);
+  for (char c : data) {
+    if (Base64Value(c) < 0) {
       return Fail(ErrorCode::kInvalidArgument, "not a base64 string");
+    }
+  }
+  if (pad > 0) {
+    int last = Base64Value(data.back());
+    if ((pad == 1 && (last & 0x03) != 0) || (pad == 2 && (last & 0x0f) != 0)) {
+      return Fail(ErrorCode::kInvalidArgument, "not a base64 string (non-zero padding bits)");
     }
   }
   Bytes out(3 * b64.size() / 4);
@@ -136,12 +160,7 @@ Result<Bytes> Base64Decode(std::string_view b64) {
   if (n < 0) {
     return Fail(ErrorCode::kInvalidArgument, "not a base64 string");
   }
-  // EVP_DecodeBlock keeps the bytes that padding stands for; drop them.
-  std::size_t pad = 0;
-  if (!b64.empty() && b64.back() == '=') {
-    pad = (b64.size() >= 2 && b64[b64.size() - 2] == '=') ? 2 : 1;
-  }
-  out.resize(static_cast<std::size_t>(n) - pad);
+  out.resize(static_cast<std::size_t>(n) - pad);  // EVP_DecodeBlock keeps what padding stands for
   return out;
 }
 

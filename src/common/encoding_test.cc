@@ -28,6 +28,15 @@ TEST(Base64, RoundTripWithPadding) {
   EXPECT_EQ(Base64Encode(AsBytes("fo")), "Zm8=");
 }
 
+TEST(Base64, IsStrictAboutPadding) {
+  for (const char* bad : {"====", "A===", "QQ==QUJD", "Q=Q=", "QQ=A", "=QQQ", "QR==", "QUJ="}) {
+    EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(Base64Decode("QQ==").value(), Bytes({'A'}));
+  EXPECT_EQ(Base64Decode("QUI=").value(), Bytes({'A', 'B'}));
+  EXPECT_EQ(Base64Decode("").value(), Bytes());
+}
+
 TEST(Base64, RejectsMalformed) {
   EXPECT_FALSE(Base64Decode("Zm8").has_value());
   EXPECT_FALSE(Base64Decode("Zm8\n").has_value());

@@ -2,9 +2,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -31,9 +33,16 @@ void RandBytes(std::uint8_t* out, std::size_t n) {
 constexpr std::size_t kPoolBytes = 4096;
 constexpr std::size_t kDirectThreshold = 256;  // larger requests bypass the pool
 
+// Counts fork()s in this process's line: a child starts with a copy of its parent's pools,
+// and must not hand out the bytes its parent will hand out too.
+std::atomic<std::uint64_t> g_fork_generation{0};
+
+void ForgetPoolsInChild() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
 struct RandomPool {
   std::array<std::uint8_t, kPoolBytes> bytes{};
   std::size_t used = kPoolBytes;
+  std::uint64_t generation = 0;
   ~RandomPool() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
 };
 
@@ -47,7 +56,18 @@ void OsRandom::Fill(std::span<std::uint8_t> out) {
     RandBytes(out.data(), out.size());
     return;
   }
+  static const bool registered = pthread_atfork(nullptr, nullptr, ForgetPoolsInChild) == 0;
+  if (!registered) {
+    RandBytes(out.data(), out.size());  // no fork hook: never pool
+    return;
+  }
   thread_local RandomPool pool;
+  if (std::uint64_t now = g_fork_generation.load(std::memory_order_relaxed);
+      pool.generation != now) {
+    OPENSSL_cleanse(pool.bytes.data(), pool.bytes.size());  // the parent's: never ours
+    pool.used = kPoolBytes;
+    pool.generation = now;
+  }
   std::size_t done = 0;
   while (done < out.size()) {
     if (pool.used == kPoolBytes) {

@@ -25,7 +25,8 @@ class Random {
 // OpenSSL's CSPRNG (RAND_bytes). Small requests are served from a per-thread buffer refilled
 // 4 KiB at a time: RAND_bytes costs a getpid() syscall and DRBG locking per call, which a
 // request that needs four IVs and keys should not pay four times. Bytes are wiped as they are
-// handed out. (vendo never forks, so a buffer is never shared by two processes.)
+// handed out. Fork-safe: libvendo-client runs inside apps that fork, and a child drops the
+// buffer it inherited (a pthread_atfork hook), so parent and child never share bytes.
 class OsRandom final : public Random {
  public:
   void Fill(std::span<std::uint8_t> out) override;
