@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/encoding.h"
+
 #include <fmt/format.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -151,7 +153,9 @@ void FlushLogs() { Logger()->flush(); }  // the sink's flush takes its lock and 
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_min_level.load(); }
 
 void AppendJsonEscaped(std::string& out, std::string_view s) {
-  // Control characters, '"', '\\' and DEL need escaping; everything else is copied in runs.
+  // Control characters, '"', '\\' and DEL need escaping; bytes that are not part of a valid
+  // UTF-8 sequence become U+FFFD, so a line stays valid JSON whatever a client sent (a raw
+  // byte would make the whole line unparseable); everything else is copied in runs.
   static constexpr auto kEscape = [] {
     std::array<bool, 256> t{};
     for (int c = 0; c < 0x20; ++c) {
@@ -163,6 +167,17 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
   std::size_t run = 0;  // start of the current run of characters that need no escaping
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      char32_t cp = 0;
+      if (std::size_t n = DecodeUtf8(s, i, cp); n != 0) {
+        i += n - 1;
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      out += "\\ufffd";
+      continue;
+    }
     if (!kEscape[c]) {
       continue;
     }

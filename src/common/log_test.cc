@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/encoding.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -24,6 +26,14 @@ TEST(AppendJsonEscaped, EscapesOnlyWhatJsonRequires) {
   std::string tail;
   AppendJsonEscaped(tail, "end\"");
   EXPECT_EQ(tail, "end\\\"");
+}
+
+TEST(AppendJsonEscaped, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  std::string out;
+  // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate, a 0xff.
+  AppendJsonEscaped(out, "a\x80" "b\xc3" "c\xc0\xaf" "d\xed\xa0\x80" "e\xff\xf0\x9f\x98\x80");
+  EXPECT_EQ(out, "a\\ufffd" "b\\ufffd" "c\\ufffd\\ufffd" "d\\ufffd\\ufffd\\ufffd" "e\\ufffd\xf0\x9f\x98\x80");
+  EXPECT_TRUE(IsValidUtf8(out));
 }
 
 }  // namespace

@@ -92,6 +92,12 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
                                          signature)) {
     return std::unexpected(BadSignature());
   }
+  // A device registered through v2 holds a secret that is no AES key: it may sign, but its
+  // answer could never be sealed, so it is refused before anything is issued.
+  if (app.config.mode == Mode::kAnonymous &&
+      !protocol::legacy::IsUsableAesKey(device->key.Reveal())) {
+    return Fail(ErrorCode::kUnauthenticated, "the device was registered through v2; use v2");
+  }
   // The 2012 clients handle 401 for every refusal of a known device (revoked, too old, user
   // disabled or deleted): they fail again later, as they should.
   SecretString key = std::move(device->key);

@@ -372,8 +372,11 @@ void Router::GetToken(const App& app, const HttpRequest& request, Responder resp
         // The answer is sealed now, so that all that waits for the audit write is the answer
         // itself: the credentials and this request's state are gone before then.
         HttpResponse answer = VendAnswer(app, vend.request_id, vend.device_key, creds);
+        // The audit says what the client got: a vend that could not be sealed is no vend.
+        Error unsealed{ErrorCode::kInternal, "the answer could not be sealed"};
+        const Error* failed = !creds ? &creds.error() : answer.status != 200 ? &unsealed : nullptr;
         AuditEvent event{.action = "vend",
-                         .outcome = Outcome(creds ? nullptr : &creds.error()),
+                         .outcome = Outcome(failed),
                          .device = vend.device,
                          .user = vend.user,
                          .issuer = app.issuer->Kind(),

@@ -11,8 +11,9 @@ import tempfile
 import unittest
 
 from peers import CephRgw, NetNamespace, free_port, wait_for_http
-from vendo_harness import (Vendo, anonymous_token, identity_token, new_device, v2_post,
-                           v2_signed_headers, write_config, write_secret)
+from vendo_harness import (Vendo, anonymous_token, identity_token, new_device, now_ts,
+                           sign_b64, two_apps, v2_post, v2_signed_headers, write_config,
+                           write_secret)
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
 ENDPOINT = "https://files.example.com/apps/files"
@@ -259,6 +260,49 @@ registrations_per_address_per_hour = 2
         with open(self.audit) as f:
             clients = {json.loads(line)["client"] for line in f}
         self.assertEqual(clients, {NetNamespace.CLIENT_ADDR})
+
+
+class WeaknessesTest(unittest.TestCase):
+    """The smaller findings, each against one plain `vendo serve` on loopback."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="vendo-attacks-")
+        cls.audit = os.path.join(cls.dir, "audit.log")
+        cls.v = Vendo(data_dir=cls.dir, config=write_config(cls.dir, f"""
+[audit]
+file = "{cls.audit}"
+{two_apps("AttackApp")}
+""")).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.v.cleanup()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def audit_lines(self):
+        with open(self.audit, "rb") as f:
+            return f.read().splitlines()
+
+    def test_audit_lines_stay_json_whatever_bytes_a_client_sends(self):
+        status, _, _ = self.v.request("GET", "/apps/anon/gettoken?uid=%ff%fe%c3x%80&"
+                                      "timestamp=2013-08-08T12%3A34%3A56.789Z&signature=x")
+        self.assertIn(status, (400, 401, 408))
+        events = [json.loads(line) for line in self.audit_lines()]  # each line parses
+        self.assertIn("\ufffd\ufffd\ufffdx\ufffd", [e.get("device") for e in events])
+
+    def test_a_v2_device_signing_a_2012_token_request_is_refused_and_audited_so(self):
+        status, reg, _ = v2_post(self.v, "/v2/apps/anon/devices", b"{}")
+        self.assertEqual(status, 201, reg)
+        device, secret = reg["device_id"], reg["device_secret"]
+        ts = now_ts()
+        status, body, _ = self.v.request("GET", "/apps/anon/gettoken", {
+            "uid": device, "timestamp": ts, "signature": sign_b64(secret, ts)})
+        self.assertEqual((status, body), (401, b"Error matching signature\r\n"))
+        vends = [json.loads(line) for line in self.audit_lines()
+                 if json.loads(line).get("audit") == "vend"
+                 and json.loads(line).get("device") == device]
+        self.assertEqual([e["outcome"] for e in vends], ["unauthenticated"])
 
 
 if __name__ == "__main__":
