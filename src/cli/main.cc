@@ -1,4 +1,6 @@
 // vendo: a token vending machine. One binary: the server and its tools.
+#include <sys/prctl.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -337,6 +339,9 @@ int Run(int argc, char** argv) {
 // Commands report their errors as values; an exception that still gets here (out of memory, a
 // library's surprise) ends the command with a message and exit code 1, not an abort.
 int main(int argc, char** argv) {
+  // No core dumps and no ptrace by other processes of the same user: vendo's memory holds the
+  // master key, device keys and AWS secrets (the unit also sets LimitCORE=0).
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   try {
     return Run(argc, argv);
   } catch (const std::exception& e) {

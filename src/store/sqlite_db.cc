@@ -1,5 +1,13 @@
 #include "store/sqlite_db.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 namespace vendo::store {
 
 Error SqliteError(int rc, std::string_view what) {
@@ -71,13 +79,52 @@ std::optional<std::string> Statement::OptionalText(int column) const {
 
 std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
+namespace {
+
+// The database holds sealed secrets and who is registered: it, its WAL and its shared-memory
+// file are the owner's alone, whatever the umask. SQLite gives the WAL and -shm files the mode
+// of the database file, so creating that file 0600 first (in a 0700 folder when the folder is
+// new) is enough; an existing file that others may read is tightened.
+Status CreatePrivately(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) {
+    return {};
+  }
+  std::filesystem::path file(path);
+  std::error_code ec;
+  if (file.has_parent_path() && !std::filesystem::exists(file.parent_path(), ec)) {
+    std::filesystem::create_directories(file.parent_path(), ec);
+    if (ec) {
+      return Fail(ErrorCode::kInternal, "cannot create " + file.parent_path().string() + ": " +
+                                            ec.message());
+    }
+    ::chmod(file.parent_path().c_str(), 0700);
+  }
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Fail(ErrorCode::kInternal, "cannot open database file " + path + ": " +
+                                          std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 0077) != 0) {
+    ::fchmod(fd, 0600);
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    ::chmod((path + suffix).c_str(), 0600);  // left by an earlier run, if any
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
+  VENDO_RETURN_IF_ERROR(CreatePrivately(path));
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_close(db);
-    return std::unexpected(SqliteError(rc, "open " + path));
+    return std::unexpected(SqliteError(rc, "open database file " + path));
   }
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_busy_timeout(db, 5000);

@@ -305,5 +305,43 @@ file = "{cls.audit}"
         self.assertEqual([e["outcome"] for e in vends], ["unauthenticated"])
 
 
+class SecretsAtRestTest(unittest.TestCase):
+    """The database is the owner's alone whatever the umask, and the process cannot be dumped
+    or read by other processes of its user."""
+
+    def test_database_files_are_private_and_the_process_is_not_dumpable(self):
+        top = tempfile.mkdtemp(prefix="vendo-attacks-rest-")
+        self.addCleanup(shutil.rmtree, top, True)
+        os.chmod(top, 0o755)
+        data = os.path.join(top, "state")  # vendo creates it
+        cfg = write_config(top, two_apps("RestApp"),
+                           store=f'path = "{os.path.join(data, "vendo.db")}"')
+        subprocess.run(["chown", "-R", "nobody:nogroup", top], check=True)
+        old = os.umask(0o022)
+        try:
+            # As an unprivileged user, as the packaged unit runs it (root may read anything).
+            v = Vendo(data_dir=top, config=cfg,
+                      prefix=["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                           "--clear-groups"]).start()
+        finally:
+            os.umask(old)
+        self.addCleanup(v.stop)
+        uid, key = new_device()
+        self.assertEqual(v.request("GET", "/apps/anon/registerdevice",
+                                   {"uid": uid, "key": key})[0], 200)
+        self.assertEqual(os.stat(data).st_mode & 0o777, 0o700)
+        for name in ("vendo.db", "vendo.db-wal", "vendo.db-shm"):
+            self.assertEqual(os.stat(os.path.join(data, name)).st_mode & 0o777, 0o600, name)
+        # Not dumpable: its /proc files belong to root, so another process of the same user
+        # cannot read its environment or memory.
+        pid = v.proc.pid
+        with open(f"/proc/{pid}/status") as f:
+            self.assertIn("\nUid:\t65534", f.read())
+        read = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                               "cat", f"/proc/{pid}/environ"], capture_output=True, text=True)
+        self.assertNotEqual(read.returncode, 0)
+        self.assertIn("Permission denied", read.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -80,7 +80,7 @@ class PackageTest(unittest.TestCase):
             unit = dict(re.findall(r"(?m)^(\w+)=(.*)$", f.read()))
         expected = {"User": "vendo", "Group": "vendo", "Restart": "on-failure",
                     "NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
-                    "PrivateTmp": "yes", "StateDirectory": "vendo",
+                    "PrivateTmp": "yes", "StateDirectory": "vendo", "LimitCORE": "0",
                     "ExecStart": "/usr/bin/vendo serve --config /etc/vendo/vendo.toml"}
         for key, value in expected.items():
             self.assertEqual(unit.get(key), value, key)

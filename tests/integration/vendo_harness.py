@@ -71,13 +71,15 @@ def extract(text, name):
 class Vendo:
     """A `vendo serve --dev` process on 127.0.0.1 with a free port, in a temp data dir."""
 
-    def __init__(self, data_dir=None, extra_args=(), config=None, env=None, binary=None):
+    def __init__(self, data_dir=None, extra_args=(), config=None, env=None, binary=None,
+                 prefix=()):
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vendo-it-")
         self.extra_args = list(extra_args)
         self.config = config
         self.env = env
         self.binary = binary or VENDO
+        self.prefix = list(prefix)  # a command that runs vendo, such as setpriv
         self.proc = None
         self.port = None
         self.admin_url = None  # the admin listener (/metrics, status page), when there is one
@@ -94,7 +96,7 @@ class Vendo:
             self.stderr.close()
         self.stderr = open(self.stderr_path, "ab")
         offset = self.stderr.tell()  # earlier runs' lines are not this run's
-        self.proc = subprocess.Popen(args + self.extra_args, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(self.prefix + args + self.extra_args, stdout=subprocess.PIPE,
                                      stderr=self.stderr, stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.time() + 15
         while time.time() < deadline:
