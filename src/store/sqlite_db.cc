@@ -99,16 +99,21 @@ Status CreatePrivately(const std::string& path) {
     }
     ::chmod(file.parent_path().c_str(), 0700);
   }
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Fail(ErrorCode::kInternal, "cannot open database file " + path + ": " +
-                                          std::strerror(errno));
-  }
+  // Never open() and close() a database file that exists: closing any descriptor of a file
+  // drops every POSIX lock this process holds on it, including SQLite's own.
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && (st.st_mode & 0077) != 0) {
-    ::fchmod(fd, 0600);
+  if (::stat(path.c_str(), &st) != 0) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      return Fail(ErrorCode::kInternal,
+                  "cannot create database file " + path + ": " + std::strerror(errno));
+    }
+    if (fd >= 0) {
+      ::close(fd);  // new and empty: no connection of ours holds a lock on it yet
+    }
+  } else if ((st.st_mode & 0077) != 0) {
+    ::chmod(path.c_str(), 0600);
   }
-  ::close(fd);
   for (const char* suffix : {"-wal", "-shm"}) {
     ::chmod((path + suffix).c_str(), 0600);  // left by an earlier run, if any
   }
