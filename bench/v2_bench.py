@@ -89,7 +89,7 @@ policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:
         srv = Server([vendo, "serve", "--config", cfg], os.path.join(workdir, "vendo.log"))
         srv.wait_port(port)
         req = urllib.request.Request(f"http://127.0.0.1:{port}/v2/apps/bench/devices", data=b"{}",
-                                     method="POST")
+                                     method="POST", headers={"Content-Type": "application/json"})
         reg = json.loads(urllib.request.urlopen(req).read())
         device = reg["device_id"]
         secret = base64.urlsafe_b64decode(reg["device_secret"] + "=")
@@ -121,7 +121,7 @@ policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:
         # devices. Each login also binds a new device (a durable write).
         signup = urllib.request.Request(
             f"http://127.0.0.1:{port}/v2/apps/people/users", method="POST",
-            data=json.dumps({"username": "bench_user", "password": "bench password"}).encode())
+            headers={"Content-Type": "application/json"}, data=json.dumps({"username": "bench_user", "password": "bench password"}).encode())
         urllib.request.urlopen(signup).read()
         login_lua = os.path.join(workdir, "login.lua")
         with open(login_lua, "w") as f:

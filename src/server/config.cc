@@ -66,6 +66,38 @@ void CheckUnknownKeys(Checker& c, const toml::table& t, const std::string& prefi
   }
 }
 
+// A list of strings at `key`, if there is one; false (with a problem) when it is not a list of
+// strings. `what` says what a list should hold.
+bool ReadStringList(Checker& c, const toml::table& t, std::string_view key,
+                    const std::string& path, std::string_view what,
+                    std::vector<std::string>& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) {
+    return false;
+  }
+  const toml::array* list = n->as_array();
+  bool ok = list != nullptr;
+  for (std::size_t i = 0; ok && i < list->size(); ++i) {
+    auto v = list->get(i)->value<std::string>();
+    ok = v.has_value();
+    if (ok) {
+      out.push_back(*v);
+    }
+  }
+  if (!ok) {
+    c.Problem(path, "must be " + std::string(what));
+  }
+  return ok;
+}
+
+// An origin as browsers send it: scheme://host[:port], nothing more.
+bool IsOrigin(std::string_view o) {
+  std::string_view rest = o.starts_with("https://") ? o.substr(8)
+                          : o.starts_with("http://") ? o.substr(7)
+                                                     : std::string_view{};
+  return !rest.empty() && rest.find_first_of("/?#@ ") == std::string_view::npos;
+}
+
 template <class Rep, class Period>
 void ReadDuration(Checker& c, const toml::table& t, std::string_view key, const std::string& path,
                   std::chrono::duration<Rep, Period>& out, std::int64_t min, std::int64_t max) {
@@ -122,21 +154,10 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   if (s.http.tls_cert_file.empty() != s.http.tls_key_file.empty()) {
     c.Problem("server.tls_cert_file", "tls_cert_file and tls_key_file must be set together");
   }
-  if (const toml::node* n = t.get("trusted_proxies")) {
-    const toml::array* list = n->as_array();
-    bool ok = list != nullptr;
-    for (std::size_t i = 0; ok && i < list->size(); ++i) {
-      auto v = list->get(i)->value<std::string>();
-      ok = v.has_value();
-      if (ok) {
-        s.http.trusted_proxies.push_back(*v);
-      }
-    }
-    if (!ok) {
-      c.Problem("server.trusted_proxies",
-                "must be a list of addresses or networks, e.g. "
-                "[\"10.0.0.0/8\"]");
-    } else if (auto parsed = TrustedProxies::Parse(s.http.trusted_proxies); !parsed) {
+  if (ReadStringList(c, t, "trusted_proxies", "server.trusted_proxies",
+                     "a list of addresses or networks, e.g. [\"10.0.0.0/8\"]",
+                     s.http.trusted_proxies)) {
+    if (auto parsed = TrustedProxies::Parse(s.http.trusted_proxies); !parsed) {
       c.Problem("server.trusted_proxies", parsed.error().message);
     }
   }
@@ -308,7 +329,17 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
       c, t, p,
       {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name", "duration_seconds",
        "policy", "policy_file", "timestamp_window_seconds", "allow_insecure_legacy",
-       "max_device_age_days", "limits", "argon2_memory_kib", "argon2_passes", "argon2_lanes"});
+       "max_device_age_days", "limits", "argon2_memory_kib", "argon2_passes", "argon2_lanes",
+       "allowed_origins"});
+  if (ReadStringList(c, t, "allowed_origins", p + "allowed_origins",
+                     "a list of origins, e.g. [\"https://app.example.com\"]",
+                     app.allowed_origins)) {
+    for (const auto& o : app.allowed_origins) {
+      if (!IsOrigin(o)) {
+        c.Problem(p + "allowed_origins", "\"" + o + "\" is not an origin (scheme://host[:port])");
+      }
+    }
+  }
   for (auto [key, field, min, max] :
        {std::tuple{"argon2_memory_kib", &crypto::Argon2Params::memory_kib, 8192, 4194304},
         std::tuple{"argon2_passes", &crypto::Argon2Params::passes, 1, 16},

@@ -57,6 +57,9 @@ struct AppConfig {
   std::chrono::seconds timestamp_window{900};
   // The 2012 protocol sends keys and passwords in URLs: over plain HTTP only if this says so.
   bool allow_insecure_legacy = false;
+  // Web pages on other sites that may call the v2 JSON endpoints from a browser
+  // ("https://app.example.com"); a request from any other foreign Origin is refused (403).
+  std::vector<std::string> allowed_origins;
   // Devices older than this get no more tokens (anonymous: register a new uid; identity: an
   // admin revokes and the user logs in on a new one). 0 = no limit.
   std::chrono::seconds max_device_age{0};

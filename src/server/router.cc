@@ -1,7 +1,9 @@
 #include "server/router.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
+#include "common/encoding.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "crypto/hmac.h"
@@ -67,6 +69,29 @@ bool CrossSite(const HttpRequest& request, const Params& params) {
     return false;
   }
   return cookie.empty() || !field || !crypto::ConstantTimeEquals(cookie, *field);
+}
+
+// A v2 call from a web page of another site: its browser sends that site's Origin. Apps list
+// the sites whose pages may call them; any other is refused, so that a hostile page cannot
+// sign users up, register devices or guess passwords from its visitors' browsers.
+bool ForeignOrigin(const HttpRequest& request, const AppConfig& app) {
+  if (request.origin.empty()) {
+    return false;  // not a browser's cross-site call (apps and tools send no Origin)
+  }
+  if (request.origin != "null" && UrlHost(request.origin) == request.host) {
+    return false;
+  }
+  return std::find(app.allowed_origins.begin(), app.allowed_origins.end(), request.origin) ==
+         app.allowed_origins.end();
+}
+
+// The media type of a Content-Type value, without parameters or case.
+bool IsMediaType(std::string_view content_type, std::string_view type) {
+  std::string_view base = content_type.substr(0, content_type.find(';'));
+  while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) {
+    base.remove_suffix(1);
+  }
+  return EqualsIgnoreCase(base, type);
 }
 
 HttpResponse Text(int status, std::string body) {
@@ -496,6 +521,21 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
     fail(V2Code::kInvalidRequest, "HTTPS required", app);
     return;
   }
+  if (request.method != "GET" && ForeignOrigin(request, app->config)) {
+    (void)Audit(*app, request, {.action = "v2_request", .outcome = "forbidden_origin"});
+    fail(V2Code::kForbiddenOrigin, "requests from this web origin are not allowed", app);
+    return;
+  }
+  // A JSON body must say so: browsers send text/plain and form types cross-site without
+  // asking, application/json never. The sign-up page's form posts its own type, and is
+  // answered by V2SignUpForm, which checks that it came from this site.
+  bool form_sign_up = rest == "/users" && IsMediaType(request.content_type,
+                                                      "application/x-www-form-urlencoded");
+  if (request.method == "POST" && !form_sign_up &&
+      !IsMediaType(request.content_type, "application/json")) {
+    fail(V2Code::kUnsupportedMediaType, "send the body as Content-Type: application/json", app);
+    return;
+  }
   if (rest == "/register" && request.method == "GET") {
     if (app->config.mode != Mode::kIdentity) {
       fail(V2Code::kWrongMode, "this app registers devices, not users", app);
@@ -593,10 +633,8 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       HttpResponse r;
       r.content_type = "application/json";
       r.app = app->config.name;
-      // The page's form posts here too. A JSON body sent with the form content type (as curl
-      // -d and urllib do by default) is still JSON.
-      if (!login && request.content_type.starts_with("application/x-www-form-urlencoded") &&
-          !request.body.starts_with('{')) {
+      // The page's form posts here too (HandleV2 let only it through without JSON).
+      if (!login && !IsMediaType(request.content_type, "application/json")) {
         respond(V2SignUpForm(*app, request));
         return;
       }

@@ -54,6 +54,10 @@ std::string_view V2CodeName(V2Code code) {
       return "internal_error";
     case V2Code::kIssuerUnavailable:
       return "issuer_unavailable";
+    case V2Code::kUnsupportedMediaType:
+      return "unsupported_media_type";
+    case V2Code::kForbiddenOrigin:
+      return "forbidden_origin";
   }
   return "internal_error";
 }
@@ -91,6 +95,12 @@ HttpResponse V2ErrorResponse(const V2Failure& f, std::string_view server_time) {
       break;
     case V2Code::kIssuerUnavailable:
       status = 503;
+      break;
+    case V2Code::kUnsupportedMediaType:
+      status = 415;
+      break;
+    case V2Code::kForbiddenOrigin:
+      status = 403;
       break;
   }
   boost::json::object error{{"code", V2CodeName(f.code)}, {"message", f.message}};

@@ -34,6 +34,8 @@ enum class V2Code {
   kRateLimited,
   kInternalError,
   kIssuerUnavailable,
+  kUnsupportedMediaType,  // a JSON endpoint called without Content-Type: application/json
+  kForbiddenOrigin,       // a browser page of a site the app does not list in allowed_origins
 };
 
 struct V2Failure {

@@ -273,6 +273,7 @@ class WeaknessesTest(unittest.TestCase):
 [audit]
 file = "{cls.audit}"
 {two_apps("AttackApp")}
+allowed_origins = ["https://app.example.com"]
 """)).start()
 
     @classmethod
@@ -290,6 +291,36 @@ file = "{cls.audit}"
         self.assertIn(status, (400, 401, 408))
         events = [json.loads(line) for line in self.audit_lines()]  # each line parses
         self.assertIn("\ufffd\ufffd\ufffdx\ufffd", [e.get("device") for e in events])
+
+    def test_cross_site_json_is_refused(self):
+        signup = json.dumps({"username": "mallory_victim", "password": "long enough pw"})
+        # A hostile page's fetch() or form may send text/plain or a form type without asking
+        # the browser's permission; application/json it may not.
+        for content_type in ("text/plain", "application/x-www-form-urlencoded", ""):
+            for path in ("/v2/apps/anon/devices", "/v2/apps/ident/login"):
+                status, reply, _ = v2_post(self.v, path, signup.encode(),
+                                           {"Content-Type": content_type})
+                self.assertEqual((status, reply["error"]["code"]),
+                                 (415, "unsupported_media_type"), (content_type, path))
+        # A JSON body under the form's type reaches only the form handler, which refuses it.
+        status, _, _ = self.v.request("POST", "/v2/apps/ident/users", body=signup.encode(),
+                                      headers={"Content-Type":
+                                               "application/x-www-form-urlencoded",
+                                               "Origin": "https://evil.example"})
+        self.assertEqual(status, 403)
+        # A foreign Origin is refused even with the JSON type; a listed one is served.
+        for path in ("/v2/apps/ident/users", "/v2/apps/anon/devices"):
+            status, reply, _ = v2_post(self.v, path, signup.encode(),
+                                       {"Origin": "https://evil.example"})
+            self.assertEqual((status, reply["error"]["code"]), (403, "forbidden_origin"), path)
+        status, reply, _ = v2_post(self.v, "/v2/apps/ident/users", signup.encode(),
+                                   {"Origin": "https://app.example.com"})
+        self.assertEqual(status, 201, reply)
+        status, reply, _ = v2_post(self.v, "/v2/apps/ident/login", signup.encode(),
+                                   {"Origin": f"http://127.0.0.1:{self.v.port}"})
+        self.assertEqual(status, 200, reply)  # the app's own site
+        self.assertEqual(v2_post(self.v, "/v2/apps/ident/login", signup.encode(),
+                                 {"Content-Type": "application/json; charset=utf-8"})[0], 200)
 
     def test_a_v2_device_signing_a_2012_token_request_is_refused_and_audited_so(self):
         status, reg, _ = v2_post(self.v, "/v2/apps/anon/devices", b"{}")

@@ -56,7 +56,9 @@ failed_logins_per_user = 3
     def post(self, path, body=b"", headers=None):
         c = http.client.HTTPConnection("127.0.0.1", self.v.port, timeout=10)
         try:
-            c.request("POST", path, body=body, headers=headers or {})
+            c.request("POST", path, body=body,
+                      headers=headers if headers is not None else {"Content-Type":
+                                                                   "application/json"})
             r = c.getresponse()
             data = r.read()
             return r.status, json.loads(data) if data else None, {k.lower(): v for k, v in
@@ -138,7 +140,8 @@ failed_logins_per_user = 3
         status, reply, _, _, _ = self.token(device, os.urandom(32))
         self.assertEqual((status, reply["error"]["code"]), (401, "invalid_signature"))
         status, reply, _ = self.post("/v2/apps/sensors/token", b"{}",
-                                     {"Authorization": "Bearer nonsense"})
+                                     {"Authorization": "Bearer nonsense",
+                                      "Content-Type": "application/json"})
         self.assertEqual(status, 401)
         r = subprocess.run([VENDO, "device", "revoke", "--config", self.cfg, "--app", "sensors",
                             "--uid", device], capture_output=True, text=True)
@@ -158,7 +161,8 @@ failed_logins_per_user = 3
         try:
             c.request(method, path, body=body, headers={
                 "Authorization": f"VENDO-HMAC-SHA256 Device={device},Timestamp={ts},"
-                                 f"Nonce={nonce},Signature={sig}"})
+                                 f"Nonce={nonce},Signature={sig}",
+                "Content-Type": "application/json"})
             r = c.getresponse()
             data = r.read()
             return r.status, json.loads(data) if data else None
@@ -262,11 +266,14 @@ failed_logins_per_user = 3
         self.assertEqual(self.v.request("POST", "/v2/apps/ident/users",
                                         dict(form, username="ivy5", csrf="x"),
                                         headers={"Cookie": cookie})[0], 403)
-        # JSON sent with the form content type (curl -d, urllib) is still JSON.
-        status, body, _ = self.post("/v2/apps/ident/users", json.dumps(
+        # JSON sent with the form content type is not JSON (a cross-site form can send that
+        # type without the browser asking): the form handler answers, and no user is made.
+        status, body, _ = self.v.request("POST", "/v2/apps/ident/users", body=json.dumps(
             {"username": "ivy6", "password": "json password"}).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(status, 201, body)
+        self.assertEqual(status, 400, body)
+        self.assertEqual(self.post("/v2/apps/ident/login", json.dumps(
+            {"username": "ivy6", "password": "json password"}).encode())[0], 401)
         # Anonymous apps have no sign-up page.
         status, body, _ = self.v.request("GET", "/v2/apps/sensors/register")
         self.assertEqual((status, json.loads(body)["error"]["code"]), (405, "wrong_mode"))
