@@ -144,6 +144,29 @@ const std::string& HttpDate() {
   return cached;
 }
 
+// RFC 9112 6.3: a Transfer-Encoding other than exactly "chunked", or any Transfer-Encoding
+// in HTTP/1.0, leaves the body's length unknown; reading on would take the body for the next
+// request (request smuggling behind a proxy that reads it otherwise). Beast ignores such a
+// field, so it is checked here: the answer is 400 and the connection closes.
+template <typename Message>
+bool FramingIsSound(const Message& msg) {
+  auto [begin, end] = msg.equal_range(http::field::transfer_encoding);
+  if (begin == end) {
+    return true;
+  }
+  if (msg.version() < 11 || std::next(begin) != end) {
+    return false;
+  }
+  std::string_view te = begin->value();
+  while (!te.empty() && (te.front() == ' ' || te.front() == '\t')) {
+    te.remove_prefix(1);
+  }
+  while (!te.empty() && (te.back() == ' ' || te.back() == '\t')) {
+    te.remove_suffix(1);
+  }
+  return beast::iequals(te, "chunked");
+}
+
 // Every X-Forwarded-For field, joined with commas in the order they came: a balancer such as
 // haproxy's `option forwardfor` adds a field of its own after any the client sent.
 template <typename Fields>
@@ -518,6 +541,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     parser.eager(true);
     boost::system::error_code hec;
     bool sent_continue = false;
+    bool framing_checked = false;
     while (!parser.is_done()) {
       if (buffer.size() > 0) {
         std::size_t used = parser.put(buffer.data(), hec);
@@ -526,7 +550,15 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
           hec = {};
         } else if (hec) {
           break;
-        } else if (used > 0) {
+        }
+        if (!framing_checked && parser.is_header_done()) {
+          framing_checked = true;
+          if (!FramingIsSound(parser.get())) {
+            hec = http::error::bad_transfer_encoding;  // 400, and the connection is closed
+            break;
+          }
+        }
+        if (!hec && used > 0) {
           continue;  // progress (the header, or part of the body): parse on, or finish
         }
       }
@@ -603,6 +635,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     std::string path = request.target.substr(0, request.target.find('?'));
     bool keep_alive = msg.keep_alive();
     bool http10 = msg.version() == 10;
+    bool head = msg.method() == http::verb::head;
 
     HttpResponse response = co_await CallHandler(std::move(request));
 
@@ -610,7 +643,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     wire.clear();  // keeps its capacity from the last response
     AppendResponse(wire, response,
                    {http::obsolete_reason(static_cast<http::status>(response.status)), HttpDate(),
-                    request_id, keep_alive, http10});
+                    request_id, keep_alive, http10, head});
     state.ExpireIn(options.header_timeout);
     std::size_t sent = 0;
     boost::system::error_code wec;

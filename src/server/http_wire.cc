@@ -61,7 +61,10 @@ void AppendResponse(std::string& out, const HttpResponse& response, const WireOp
   } else if (options.http10) {
     out.append("Connection: keep-alive\r\n");
   }
-  out.append("\r\n").append(response.body);
+  out.append("\r\n");
+  if (!options.head) {  // a HEAD answer's body would be read as the next answer
+    out.append(response.body);
+  }
 }
 
 }  // namespace vendo::server

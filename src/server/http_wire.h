@@ -18,6 +18,7 @@ struct WireOptions {
   std::string_view request_id;  // X-Request-Id
   bool keep_alive = true;
   bool http10 = false;  // the request was HTTP/1.0: say keep-alive explicitly
+  bool head = false;    // the request was HEAD: the headers of the answer, never its body
 };
 
 std::string SerializeResponse(const HttpResponse& response, const WireOptions& options);

@@ -5,6 +5,7 @@ the client is not on loopback), and the smaller weaknesses. Each test here faile
 fix; the next review starts from this file."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -321,6 +322,49 @@ allowed_origins = ["https://app.example.com"]
         self.assertEqual(status, 200, reply)  # the app's own site
         self.assertEqual(v2_post(self.v, "/v2/apps/ident/login", signup.encode(),
                                  {"Content-Type": "application/json; charset=utf-8"})[0], 200)
+
+    def raw(self, data, read_for=1.0):
+        """Sends `data` on one connection; returns every byte the server sent before it closed
+        the connection or went quiet for `read_for` seconds."""
+        import socket
+        with socket.create_connection(("127.0.0.1", self.v.port), timeout=read_for) as sock:
+            sock.sendall(data)
+            got = b""
+            try:
+                while chunk := sock.recv(65536):
+                    got += chunk
+            except socket.timeout:
+                pass
+            return got
+
+    def test_a_transfer_encoding_that_is_not_chunked_is_refused_not_smuggled(self):
+        smuggled = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        for te, version in ((b"gzip", b"1.1"), (b"xchunked", b"1.1"), (b"chunked, gzip", b"1.1"),
+                            (b"chunked", b"1.0")):
+            request = (b"POST /apps/anon/registerdevice HTTP/" + version +
+                       b"\r\nHost: x\r\nTransfer-Encoding: " + te + b"\r\n\r\n" + smuggled)
+            got = self.raw(request)
+            self.assertTrue(got.startswith(b"HTTP/1.1 400 "), (te, version, got))
+            self.assertEqual(got.count(b"HTTP/1.1 "), 1, (te, got))  # nothing smuggled through
+            self.assertIn(b"Connection: close", got)
+        # Two Transfer-Encoding fields are refused too; one plain "chunked" is served.
+        got = self.raw(b"POST /v2/apps/anon/devices HTTP/1.1\r\nHost: x\r\n"
+                       b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"2\r\n{}\r\n0\r\n\r\n")
+        self.assertTrue(got.startswith(b"HTTP/1.1 400 "), got)
+        got = self.raw(b"POST /v2/apps/anon/devices HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                       b"2\r\n{}\r\n0\r\n\r\n")
+        self.assertTrue(got.startswith(b"HTTP/1.1 201 "), got)
+
+    def test_head_answers_carry_no_body(self):
+        got = self.raw(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                       b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first, _, second = got.partition(b"\r\n\r\n")
+        self.assertTrue(first.startswith(b"HTTP/1.1 200 "), got)
+        length = int(re.search(rb"Content-Length: (\d+)", first).group(1))
+        self.assertGreater(length, 0)  # the length a GET would get, as RFC 9110 allows
+        self.assertTrue(second.startswith(b"HTTP/1.1 200 "), got)  # no body in between
 
     def test_a_v2_device_signing_a_2012_token_request_is_refused_and_audited_so(self):
         status, reg, _ = v2_post(self.v, "/v2/apps/anon/devices", b"{}")
