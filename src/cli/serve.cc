@@ -20,6 +20,7 @@
 #include "server/audit.h"
 #include "server/config.h"
 #include "server/http_server.h"
+#include "crypto/password.h"
 #include "server/legacy_service.h"
 #include "server/limits.h"
 #include "server/router.h"
@@ -231,6 +232,13 @@ int Serve(const ServeOptions& options) {
     apps.push_back(
         std::make_unique<App>(App{app_cfg, std::move(*policy), (*issuers)->For(app_cfg.name), "",
                                   AsciiLower(app_cfg.app_name)}));
+    if (app_cfg.mode == protocol::legacy::Mode::kIdentity) {
+      auto decoy = crypto::HashPassword(random.Hex(16), app_cfg.argon2, random);
+      if (!decoy) {
+        return fail("apps." + app_cfg.name + ": " + decoy.error().message);
+      }
+      apps.back()->decoy_password_hash = std::move(*decoy);
+    }
     if (app_cfg.name == cfg.default_app) {
       default_app = apps.back().get();
     }

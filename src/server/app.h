@@ -19,6 +19,10 @@ struct App {
   std::string display_name;   // lower(config.app_name), as the 2012 pages print it
   // Session names and policies rendered for this app's principals (see GrantFor).
   std::shared_ptr<PrincipalCache> rendered = std::make_shared<PrincipalCache>();
+  // An argon2id hash (of a random password, with this app's parameters) that a v2 login for
+  // an unknown username is checked against, so that it costs what a known one costs: the
+  // answer's timing must not say which usernames exist. Made at start for identity apps.
+  std::string decoy_password_hash{};
 };
 
 }  // namespace vendo::server

@@ -133,6 +133,9 @@ Result<std::string> LegacyService::Login(const App& app, const Params& params) {
   auto user = store_.FindUser(app.config.name, username);
   if (!user) {
     if (user.error().code == ErrorCode::kNotFound) {
+      // The same HMAC a known user costs, so the answer's timing does not say who exists.
+      static const std::string kDecoy(64, '0');
+      (void)protocol::legacy::VerifySignature(Mode::kIdentity, kDecoy, timestamp, signature);
       return std::unexpected(BadSignature());
     }
     return std::unexpected(user.error());

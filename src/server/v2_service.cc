@@ -228,7 +228,16 @@ V2Result<V2Login> V2Service::Login(
     OPENSSL_cleanse(creds->second.data(), creds->second.size());
     return std::unexpected(Internal(user.error()));
   }
-  bool ok = user && crypto::VerifyPassword(user->password_hash.Reveal(), creds->second);
+  // An unknown username costs one argon2id verification too (App::decoy_password_hash).
+  std::string decoy;
+  if (!user && app.decoy_password_hash.empty()) {
+    decoy = crypto::HashPassword(random_.Hex(16), app.config.argon2, random_).value_or("");
+  }
+  std::string_view against = user ? std::string_view(user->password_hash.Reveal())
+                             : !app.decoy_password_hash.empty() ? std::string_view(app.decoy_password_hash)
+                                                                : std::string_view(decoy);
+  bool matched = crypto::VerifyPassword(against, creds->second);
+  bool ok = user && matched;
   OPENSSL_cleanse(creds->second.data(), creds->second.size());
   if (!ok) {
     return std::unexpected(Failure(V2Code::kInvalidCredentials, "wrong username or password"));

@@ -323,6 +323,27 @@ allowed_origins = ["https://app.example.com"]
         self.assertEqual(v2_post(self.v, "/v2/apps/ident/login", signup.encode(),
                                  {"Content-Type": "application/json; charset=utf-8"})[0], 200)
 
+    def test_login_timing_does_not_say_which_usernames_exist(self):
+        import time
+        known = [f"timing{i}" for i in range(9)]
+        for name in known:
+            body = json.dumps({"username": name, "password": "the right one"}).encode()
+            self.assertEqual(v2_post(self.v, "/v2/apps/ident/users", body)[0], 201)
+
+        def login_ms(name):
+            body = json.dumps({"username": name, "password": "a wrong password"}).encode()
+            start = time.perf_counter()
+            status, reply, _ = v2_post(self.v, "/v2/apps/ident/login", body)
+            self.assertEqual((status, reply["error"]["code"]), (401, "invalid_credentials"))
+            return (time.perf_counter() - start) * 1000
+
+        # Alternating, one wrong guess per known user (no lockout is reached).
+        pairs = [(login_ms(name), login_ms(f"nobody{i}")) for i, name in enumerate(known)]
+        known_ms = sorted(p[0] for p in pairs)[len(pairs) // 2]
+        unknown_ms = sorted(p[1] for p in pairs)[len(pairs) // 2]
+        # Before the fix: known 179 ms, unknown 86 ms (no argon2 for an unknown name).
+        self.assertGreater(unknown_ms, 0.7 * known_ms, (known_ms, unknown_ms))
+
     def raw(self, data, read_for=1.0):
         """Sends `data` on one connection; returns every byte the server sent before it closed
         the connection or went quiet for `read_for` seconds."""
