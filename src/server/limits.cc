@@ -62,50 +62,68 @@ Status Limiter::Registration(std::string_view app, std::string_view address,
   return {};
 }
 
-Status Limiter::LoginAllowed(std::string_view app, std::string_view username,
-                             std::string_view address, const LimitsConfig& c) {
-  if (c.failed_logins_per_user > 0) {
-    auto user = store_.PeekCount(Key("login-user", app, username));
-    if (!user) {
-      return std::unexpected(user.error());
-    }
-    if (user->count >= c.failed_logins_per_user) {
-      return std::unexpected(
-          Limited("user locked after failed logins", user->window_end - NowSeconds(clock_)));
-    }
-  }
-  if (c.failed_logins_per_address_per_hour > 0 && !Exempt(address)) {
-    auto addr = store_.PeekCount(Key("login-address", app, address));
+Result<bool> Limiter::StartLogin(std::string_view app, std::string_view username,
+                           std::string_view address, const LimitsConfig& c) {
+  // Counted before the password is checked, in one atomic step each, so that concurrent
+  // guesses cannot all pass a check that only reads the count: with a limit of 5, at most 5
+  // passwords are ever checked in a window, however many requests race.
+  bool by_address = c.failed_logins_per_address_per_hour > 0 && !Exempt(address);
+  if (by_address) {
+    auto addr = store_.CountEvent(Key("login-address", app, address), kHour);
     if (!addr) {
       return std::unexpected(addr.error());
     }
-    if (addr->count >= c.failed_logins_per_address_per_hour) {
+    if (addr->count > c.failed_logins_per_address_per_hour) {
+      (void)store_.UncountEvent(Key("login-address", app, address));  // refused, not tried
       return std::unexpected(Limited("too many failed logins from this address",
                                      addr->window_end - NowSeconds(clock_)));
     }
   }
-  return {};
+  if (c.failed_logins_per_user > 0) {
+    auto user = store_.CountEvent(Key("login-user", app, username), kLoginLockWindow);
+    if (!user) {
+      return std::unexpected(user.error());
+    }
+    if (user->count > c.failed_logins_per_user) {
+      // Refused, not tried: neither count keeps it (the lock holds while the count is full).
+      (void)store_.UncountEvent(Key("login-user", app, username));
+      if (by_address) {
+        (void)store_.UncountEvent(Key("login-address", app, address));
+      }
+      return std::unexpected(
+          Limited("user locked after failed logins", user->window_end - NowSeconds(clock_)));
+    }
+    return user->count == c.failed_logins_per_user;
+  }
+  return false;
 }
 
-void Limiter::LoginFailed(std::string_view app, std::string_view username, std::string_view address,
-                          const LimitsConfig& c) {
+void Limiter::LoginFailed(std::string_view app, std::string_view username, bool last) {
+  if (last) {
+    LogLine(LogLevel::kWarn, "user locked after failed logins")
+        .Str("app", app)
+        .Str("user", username)
+        .Emit();
+  }
+}
+
+void Limiter::LoginSucceeded(std::string_view app, std::string_view username,
+                             std::string_view address, const LimitsConfig& c) {
+  // A success was no failure: the user starts over, and the address's attempt is taken back.
+  (void)store_.ResetCount(Key("login-user", app, username));
+  if (c.failed_logins_per_address_per_hour > 0 && !Exempt(address)) {
+    (void)store_.UncountEvent(Key("login-address", app, address));
+  }
+}
+
+void Limiter::LoginNotFailed(std::string_view app, std::string_view username,
+                             std::string_view address, const LimitsConfig& c) {
   if (c.failed_logins_per_user > 0) {
-    std::string key = Key("login-user", app, username);
-    auto n = store_.CountEvent(key, kLoginLockWindow);
-    if (n && n->count == c.failed_logins_per_user) {
-      LogLine(LogLevel::kWarn, "user locked after failed logins")
-          .Str("app", app)
-          .Str("user", username)
-          .Emit();
-    }
+    (void)store_.UncountEvent(Key("login-user", app, username));
   }
   if (c.failed_logins_per_address_per_hour > 0 && !Exempt(address)) {
-    (void)store_.CountEvent(Key("login-address", app, address), kHour);
+    (void)store_.UncountEvent(Key("login-address", app, address));
   }
-}
-
-void Limiter::LoginSucceeded(std::string_view app, std::string_view username) {
-  (void)store_.ResetCount(Key("login-user", app, username));
 }
 
 Status Limiter::Token(std::string_view app, std::string_view device, const LimitsConfig& c) {

@@ -1,7 +1,8 @@
 // Abuse limits, per app, for the 2012 protocol (and v2 when it comes):
 //  - registrations per client address per hour (devices and users);
 //  - failed logins per user: at the limit the user is locked, correct password or not, for
-//    the rest of the 15-minute window that began with the first failure;
+//    the rest of the 15-minute window that began with the first failure (each attempt is
+//    counted before its password is checked, so concurrent guesses cannot pass the limit);
 //  - failed logins per client address per hour;
 //  - token requests per device per minute.
 // The first three live in the store, so they hold across hosts; token requests are counted
@@ -36,13 +37,21 @@ class Limiter {
 
   // kResourceExhausted (with the seconds until it lifts in the message) when over the limit.
   Status Registration(std::string_view app, std::string_view address, const LimitsConfig& c);
-  // Before checking a password: refused while the user or the address is locked out.
-  Status LoginAllowed(std::string_view app, std::string_view username, std::string_view address,
+  // Before checking a password: counts the attempt as a failure for the user and the address
+  // (atomically, in the store), and refuses it when that is over either limit. A locked user
+  // is refused even with the right password until the window ends.
+  // True when this attempt is the last before the user's lock.
+  Result<bool> StartLogin(std::string_view app, std::string_view username,
+                          std::string_view address, const LimitsConfig& c);
+  // After a wrong password: logs the lock when it was the last attempt.
+  void LoginFailed(std::string_view app, std::string_view username, bool last);
+  // After the right password: the attempt was no failure after all.
+  void LoginSucceeded(std::string_view app, std::string_view username, std::string_view address,
                       const LimitsConfig& c);
-  // After a wrong password (or unknown user).
-  void LoginFailed(std::string_view app, std::string_view username, std::string_view address,
-                   const LimitsConfig& c);
-  void LoginSucceeded(std::string_view app, std::string_view username);
+  // After an attempt that ended before a wrong password was found (a stale timestamp, a
+  // disabled user, a store error): its counts are taken back.
+  void LoginNotFailed(std::string_view app, std::string_view username, std::string_view address,
+                      const LimitsConfig& c);
   Status Token(std::string_view app, std::string_view device, const LimitsConfig& c);
 
  private:

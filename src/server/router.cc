@@ -320,17 +320,23 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
         }
         std::string username(params->Get("username").value_or(""));
         Result<std::string> body = std::unexpected(Error{ErrorCode::kInternal, "not attempted"});
+        bool counted = false;  // StartLogin counted this attempt as a failure
+        bool last = false;     // and it is the last before the user's lock
         if (auto allowed =
-                limiter_.LoginAllowed(app.config.name, username, request.client, app.config.limits);
+                limiter_.StartLogin(app.config.name, username, request.client, app.config.limits);
             !allowed) {
           body = std::unexpected(allowed.error());
         } else {
+          counted = true;
+          last = *allowed;
           body = service_.Login(app, *params);
         }
-        if (!body && body.error().code == ErrorCode::kUnauthenticated) {
-          limiter_.LoginFailed(app.config.name, username, request.client, app.config.limits);
-        } else if (body) {
-          limiter_.LoginSucceeded(app.config.name, username);
+        if (counted && !body && body.error().code == ErrorCode::kUnauthenticated) {
+          limiter_.LoginFailed(app.config.name, username, last);
+        } else if (counted && body) {
+          limiter_.LoginSucceeded(app.config.name, username, request.client, app.config.limits);
+        } else if (counted && body.error().code != ErrorCode::kUnauthenticated) {
+          limiter_.LoginNotFailed(app.config.name, username, request.client, app.config.limits);
         }
         if (!body && body.error().code == ErrorCode::kResourceExhausted) {
           // Locked out: the 2012 clients handle 401 as a failed login.
@@ -659,13 +665,24 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
         return;
       }
       std::string username;
-      auto result = v2_.Login(*app, request.body, username, [&](std::string_view name) {
-        return limiter_.LoginAllowed(app->config.name, name, request.client, app->config.limits);
+      bool counted = false;  // StartLogin counted this attempt as a failure
+      bool last = false;     // and it is the last before the user's lock
+      auto result = v2_.Login(*app, request.body, username, [&](std::string_view name) -> Status {
+        auto started =
+            limiter_.StartLogin(app->config.name, name, request.client, app->config.limits);
+        if (!started) {
+          return std::unexpected(started.error());
+        }
+        counted = true;
+        last = *started;
+        return {};
       });
-      if (!result && result.error().code == V2Code::kInvalidCredentials) {
-        limiter_.LoginFailed(app->config.name, username, request.client, app->config.limits);
-      } else if (result) {
-        limiter_.LoginSucceeded(app->config.name, username);
+      if (counted && !result && result.error().code == V2Code::kInvalidCredentials) {
+        limiter_.LoginFailed(app->config.name, username, last);
+      } else if (counted && result) {
+        limiter_.LoginSucceeded(app->config.name, username, request.client, app->config.limits);
+      } else if (counted && result.error().code != V2Code::kInvalidCredentials) {
+        limiter_.LoginNotFailed(app->config.name, username, request.client, app->config.limits);
       }
       (void)Audit(*app, request,
                   {.action = "login",
@@ -740,6 +757,11 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
     case V2Code::kRateLimited: {
       HttpResponse busy =
           again(429, "Too many registrations from your address. Please try again later.");
+      busy.headers.emplace_back("Retry-After", std::to_string(failure.retry_after));
+      return busy;
+    }
+    case V2Code::kServerBusy: {
+      HttpResponse busy = again(503, "The service is busy. Please try again in a moment.");
       busy.headers.emplace_back("Retry-After", std::to_string(failure.retry_after));
       return busy;
     }

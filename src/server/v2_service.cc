@@ -24,6 +24,11 @@ V2Failure Internal(const Error& e) {
   return Failure(V2Code::kInternalError, "internal error");
 }
 
+V2Failure Busy() {
+  return V2Failure{V2Code::kServerBusy, "too many sign-ups and logins at once; retry shortly", 0,
+                   1};
+}
+
 }  // namespace
 
 std::string_view V2CodeName(V2Code code) {
@@ -58,6 +63,8 @@ std::string_view V2CodeName(V2Code code) {
       return "unsupported_media_type";
     case V2Code::kForbiddenOrigin:
       return "forbidden_origin";
+    case V2Code::kServerBusy:
+      return "server_busy";
   }
   return "internal_error";
 }
@@ -101,6 +108,9 @@ HttpResponse V2ErrorResponse(const V2Failure& f, std::string_view server_time) {
       break;
     case V2Code::kForbiddenOrigin:
       status = 403;
+      break;
+    case V2Code::kServerBusy:
+      status = 503;
       break;
   }
   boost::json::object error{{"code", V2CodeName(f.code)}, {"message", f.message}};
@@ -191,6 +201,11 @@ V2Result<std::string> V2Service::SignUp(const App& app, std::string_view body) {
   if (!creds) {
     return std::unexpected(creds.error());
   }
+  auto slot = hashing_.TryAcquire();
+  if (!slot) {
+    OPENSSL_cleanse(creds->second.data(), creds->second.size());
+    return std::unexpected(Busy());
+  }
   auto hash = crypto::HashPassword(creds->second, app.config.argon2, random_);
   OPENSSL_cleanse(creds->second.data(), creds->second.size());
   if (!hash) {
@@ -227,6 +242,11 @@ V2Result<V2Login> V2Service::Login(
   if (!user && user.error().code != ErrorCode::kNotFound) {
     OPENSSL_cleanse(creds->second.data(), creds->second.size());
     return std::unexpected(Internal(user.error()));
+  }
+  auto slot = hashing_.TryAcquire();
+  if (!slot) {
+    OPENSSL_cleanse(creds->second.data(), creds->second.size());
+    return std::unexpected(Busy());
   }
   // An unknown username costs one argon2id verification too (App::decoy_password_hash).
   std::string decoy;

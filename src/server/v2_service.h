@@ -3,13 +3,16 @@
 // store, so replays are refused on every host). Identity sign-up and login come next.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <expected>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/clock.h"
+#include "common/concurrency_limit.h"
 #include "common/encoding.h"
 #include "common/random.h"
 #include "issuer/issuer.h"
@@ -36,6 +39,7 @@ enum class V2Code {
   kIssuerUnavailable,
   kUnsupportedMediaType,  // a JSON endpoint called without Content-Type: application/json
   kForbiddenOrigin,       // a browser page of a site the app does not list in allowed_origins
+  kServerBusy,            // every password-hashing slot is taken: retry after a moment
 };
 
 struct V2Failure {
@@ -68,9 +72,15 @@ struct V2Grant {
 
 class V2Service {
  public:
+  // `max_hashing`: how many argon2id computations may run at once (0: one per core); a sign-up
+  // or login beyond that is answered 503 server_busy with Retry-After at once.
   V2Service(store::Store& store, const Clock& clock, Random& random,
-            std::chrono::seconds window = std::chrono::seconds(300))
-      : store_(store), clock_(clock), random_(random), window_(window) {}
+            std::chrono::seconds window = std::chrono::seconds(300), std::size_t max_hashing = 0)
+      : store_(store),
+        clock_(clock),
+        random_(random),
+        window_(window),
+        hashing_(max_hashing != 0 ? max_hashing : std::max(1u, std::thread::hardware_concurrency())) {}
 
   V2Result<V2Registration> RegisterDevice(const App& app);
   // Identity apps: a new user (argon2id), and a login that binds a new device to the user.
@@ -106,6 +116,7 @@ class V2Service {
   const Clock& clock_;
   Random& random_;
   std::chrono::seconds window_;
+  ConcurrencyLimit hashing_;  // argon2id computations running now
 };
 
 // The one table from failures to HTTP: status, {"error": {"code", "message", ...}}, headers.

@@ -90,6 +90,9 @@ const PgStatement kCountEvent{
 const PgStatement kPeekCount{
     "peek_count", "SELECT count, window_end FROM counters WHERE key = $1 AND window_end > $2"};
 const PgStatement kResetCount{"reset_count", "DELETE FROM counters WHERE key = $1"};
+const PgStatement kUncountEvent{
+    "uncount_event",
+    "UPDATE counters SET count = count - 1 WHERE key = $1 AND window_end > $2 AND count > 0"};
 const PgStatement kAddActivity{
     "add_activity",
     "WITH added AS (INSERT INTO activity (app, minute, registrations, vends) "
@@ -404,6 +407,17 @@ Result<Store::WindowCount> PostgresStore::PeekCount(std::string_view key) {
 Status PostgresStore::ResetCount(std::string_view key) {
   return WithConnection(false, [&](PgConnection& c) -> Status {
     auto r = c.Query(kResetCount, {key});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return {};
+  });
+}
+
+Status PostgresStore::UncountEvent(std::string_view key) {
+  std::string now = Now();
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    auto r = c.Query(kUncountEvent, {key, now});
     if (!r) {
       return std::unexpected(r.error());
     }

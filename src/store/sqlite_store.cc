@@ -352,6 +352,20 @@ Status SqliteStore::ResetCount(std::string_view key) {
   });
 }
 
+Status SqliteStore::UncountEvent(std::string_view key) {
+  std::int64_t now = NowSeconds();
+  return writer_.Run([&](Connection& c) -> Status {
+    auto n = Run(c,
+                 "UPDATE counters SET count = count - 1 "
+                 "WHERE key = ? AND window_end > ? AND count > 0",
+                 [&](Statement& st) { st.Bind(1, key).Bind(2, now); });
+    if (!n) {
+      return std::unexpected(n.error());
+    }
+    return {};
+  });
+}
+
 Status SqliteStore::CreateUser(std::string_view app, std::string_view username,
                                std::string_view user_id, const SecretString& password_hash) {
   auto sealed = box_.Seal(password_hash.Reveal(), PasswordContext(app, user_id));

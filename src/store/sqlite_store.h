@@ -32,6 +32,7 @@ class SqliteStore final : public Store, public RowAccess {
   Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override;
   Result<WindowCount> PeekCount(std::string_view key) override;
   Status ResetCount(std::string_view key) override;
+  Status UncountEvent(std::string_view key) override;
   Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                     const SecretString& key) override;
   Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,

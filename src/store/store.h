@@ -83,6 +83,9 @@ class Store {
   // The current count without adding one (0 when there is none or the window is over).
   virtual Result<WindowCount> PeekCount(std::string_view key) = 0;
   virtual Status ResetCount(std::string_view key) = 0;
+  // Takes back one event counted under `key` in its current window (never below zero): an
+  // attempt counted before it was tried that then turned out to be no failure.
+  virtual Status UncountEvent(std::string_view key) = 0;
 
   // Succeeds when the store can serve reads (for /readyz).
   virtual Status Ping() = 0;

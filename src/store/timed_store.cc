@@ -60,6 +60,10 @@ Status TimedStore::ResetCount(std::string_view key) {
   return Timed("reset_count", [&] { return inner_.ResetCount(key); });
 }
 
+Status TimedStore::UncountEvent(std::string_view key) {
+  return Timed("uncount_event", [&] { return inner_.UncountEvent(key); });
+}
+
 Status TimedStore::Ping() {
   return Timed("ping", [&] { return inner_.Ping(); });
 }

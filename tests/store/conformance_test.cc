@@ -257,6 +257,10 @@ TEST_P(StoreConformance, CountersCountWithinAWindowShared) {
   auto next = store_->CountEvent("login:alice", std::chrono::seconds(60));
   EXPECT_EQ(next->count, 1);
   EXPECT_EQ(next->window_end, 1'700'000'120);
+  ASSERT_TRUE(store_->UncountEvent("login:alice"));
+  EXPECT_EQ(store_->PeekCount("login:alice")->count, 0);
+  ASSERT_TRUE(store_->UncountEvent("login:alice"));  // never below zero
+  EXPECT_EQ(store_->CountEvent("login:alice", std::chrono::seconds(60))->count, 1);
   ASSERT_TRUE(store_->ResetCount("login:alice"));
   EXPECT_EQ(store_->PeekCount("login:alice")->count, 0);
   // Concurrent events are all counted.
