@@ -260,13 +260,13 @@ int UserAdd(const AdminOptions& o) {
   }
   bool legacy = o.protocol == "2012";
   if (!protocol::IsValidUsername(o.username) ||
-      (legacy ? !protocol::IsValidPassword(*password)
-              : password->size() < 8 || password->size() > 1024)) {
+      (legacy ? !protocol::IsValidPassword(*password) : !protocol::IsValidV2Password(*password))) {
     OPENSSL_cleanse(password->data(), password->size());
-    std::fprintf(stderr,
-                 "vendo: usernames are 3-128 letters, digits, '_', '.', '@'; passwords "
-                 "%s characters\n",
-                 legacy ? "6-128" : "8-1024");
+    const auto& rule = legacy ? protocol::kLegacyPasswordRule : protocol::kV2PasswordRule;
+    std::fprintf(stderr, "vendo: usernames are %.*s; %s passwords are %.*s\n",
+                 static_cast<int>(protocol::kUsernameRule.hint.size()),
+                 protocol::kUsernameRule.hint.data(), legacy ? "2012" : "v2",
+                 static_cast<int>(rule.hint.size()), rule.hint.data());
     return 2;
   }
   // 2012 users keep the salted hash the 2012 login checks; v2 users an argon2id hash.

@@ -60,7 +60,7 @@ bool IsValidUsername(std::string_view username) {
     return false;
   }
   std::size_t len = Utf16Length(username);
-  if (len < 3 || len > 128) {
+  if (len < kUsernameRule.min || len > kUsernameRule.max) {
     return false;
   }
   char32_t cp = 0;
@@ -78,7 +78,12 @@ bool IsValidPassword(std::string_view password) {
     return false;
   }
   std::size_t len = Utf16Length(password);
-  return len >= 6 && len <= 128;
+  return len >= kLegacyPasswordRule.min && len <= kLegacyPasswordRule.max;
+}
+
+bool IsValidV2Password(std::string_view password) {
+  return password.size() >= kV2PasswordRule.min && password.size() <= kV2PasswordRule.max &&
+         IsValidUtf8(password);
 }
 
 }  // namespace vendo::protocol

@@ -25,9 +25,24 @@ bool IsValidUid(std::string_view uid);
 // Identity uid (the 2012 server had no rule): 1..128 uid characters.
 bool IsValidIdentityUid(std::string_view uid);
 inline constexpr std::string_view kUidCharsRule = "letters, digits and - _ . = + @";
-// 3..128 characters, each a Unicode letter or digit, '_', '.' or '@'.
+// The one definition of what usernames and passwords may be. The services, both sign-up pages
+// (their hints, lengths and `pattern`), the CLI and the docs all say what these say.
+struct TextRule {
+  std::size_t min = 0;    // inclusive, in `unit`
+  std::size_t max = 0;
+  std::string_view hint;  // for people, as the pages and errors show it
+};
+// Usernames (both protocols): 3..128 UTF-16 characters, each a Unicode letter or digit, '_',
+// '.' or '@' (the 2012 rule; '-' was never in it). None can act as a wildcard or a path.
+inline constexpr TextRule kUsernameRule{3, 128, "3 to 128 letters, digits, _ . or @"};
+inline constexpr std::string_view kUsernamePattern = "[\\p{L}\\p{N}_.@]+";  // HTML, v flag
+// 2012 passwords: 6..128 UTF-16 characters, any.
+inline constexpr TextRule kLegacyPasswordRule{6, 128, "6 to 128 characters"};
+// v2 passwords: 8..1024 bytes of UTF-8.
+inline constexpr TextRule kV2PasswordRule{8, 1024, "at least 8 characters (at most 1024 bytes)"};
+
 bool IsValidUsername(std::string_view username);
-// 6..128 characters, any.
-bool IsValidPassword(std::string_view password);
+bool IsValidPassword(std::string_view password);  // the 2012 rule
+bool IsValidV2Password(std::string_view password);
 
 }  // namespace vendo::protocol

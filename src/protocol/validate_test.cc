@@ -45,6 +45,17 @@ TEST(Validate, UidsCannotHoldWildcardsVariablesOrPathSeparators) {
   }
 }
 
+TEST(Validate, V2PasswordsAreEightTo1024BytesOfUtf8) {
+  EXPECT_TRUE(IsValidV2Password(std::string(kV2PasswordRule.min, 'x')));
+  EXPECT_TRUE(IsValidV2Password(std::string(kV2PasswordRule.max, 'x')));
+  EXPECT_FALSE(IsValidV2Password(std::string(kV2PasswordRule.min - 1, 'x')));
+  EXPECT_FALSE(IsValidV2Password(std::string(kV2PasswordRule.max + 1, 'x')));
+  EXPECT_FALSE(IsValidV2Password("bad \xff password"));
+  // The username rule has no '-': the pages and docs once said it had.
+  EXPECT_FALSE(IsValidUsername("a-b-c"));
+  EXPECT_EQ(kUsernameRule.hint.find('-'), std::string_view::npos);
+}
+
 TEST(Validate, Username) {
   EXPECT_TRUE(IsValidUsername("alice"));
   EXPECT_TRUE(IsValidUsername("alice.smith_1@example.com"));

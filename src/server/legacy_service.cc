@@ -166,7 +166,8 @@ Status LegacyService::RegisterUser(const App& app, const Params& params) {
   auto& [username, password] = *p;
   if (!protocol::IsValidUsername(username) || !protocol::IsValidPassword(password)) {
     return Fail(ErrorCode::kInvalidArgument,
-                "username: 3-128 letters, digits, '_', '.', '@'; password: 6-128 characters");
+                "username: " + std::string(protocol::kUsernameRule.hint) +
+                    "; password: " + std::string(protocol::kLegacyPasswordRule.hint));
   }
   SecretString hash(protocol::legacy::SaltedPasswordHash(password, username, app.config.app_name,
                                                          app.salt_endpoint));

@@ -4,6 +4,7 @@
 
 #include "common/encoding.h"
 #include "crypto/hmac.h"
+#include "protocol/validate.h"
 
 namespace vendo::server {
 
@@ -113,8 +114,8 @@ std::string Register(const RegisterForm& f) {
       f.modern ? fmt::format(
                      "<label for=\"confirm\">Confirm password</label>\n"
                      "<input type=\"password\" id=\"confirm\" name=\"confirm\" required "
-                     "minlength=\"{}\" maxlength=\"128\" autocomplete=\"new-password\">\n",
-                     f.min_password)
+                     "minlength=\"{}\" maxlength=\"{}\" autocomplete=\"new-password\">\n",
+                     f.password_rule.min, f.password_rule.max)
                : "";
   std::string script = f.modern ? fmt::format("<script>{}</script>\n", kConfirmScript) : "";
   return Page(
@@ -123,20 +124,23 @@ std::string Register(const RegisterForm& f) {
           "<h1>Create an account for {}</h1>\n{}{}"
           "<form id=\"register\" name=\"register\" action=\"{}\" method=\"POST\">\n"
           "<label for=\"username\">Username</label>\n"
-          "<input type=\"text\" id=\"username\" name=\"username\" required minlength=\"3\" "
-          "maxlength=\"128\" pattern=\"[\\p{{L}}\\p{{N}}_.@\\-]+\" "
-          "title=\"3 to 128 letters, digits, _ . @ or -\" autocomplete=\"username\" "
+          "<input type=\"text\" id=\"username\" name=\"username\" required minlength=\"{}\" "
+          "maxlength=\"{}\" pattern=\"{}\" title=\"{}\" autocomplete=\"username\" "
           "aria-describedby=\"username-hint\" value=\"{}\">\n"
-          "<p class=\"hint\" id=\"username-hint\">3 to 128 letters, digits, _ . @ or -</p>\n"
+          "<p class=\"hint\" id=\"username-hint\">{}</p>\n"
           "<label for=\"password\">Password</label>\n"
           "<input type=\"password\" id=\"password\" name=\"password\" required "
-          "minlength=\"{}\" maxlength=\"128\" autocomplete=\"new-password\" "
+          "minlength=\"{}\" maxlength=\"{}\" autocomplete=\"new-password\" "
           "aria-describedby=\"password-hint\">\n"
-          "<p class=\"hint\" id=\"password-hint\">{} to 128 characters</p>\n{}"
+          "<p class=\"hint\" id=\"password-hint\">{}</p>\n{}"
           "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\n"
           "<input type=\"submit\" value=\"Register\">\n</form>\n{}",
-          HtmlEscape(f.app_display), warning, error, HtmlEscape(f.action), HtmlEscape(f.username),
-          f.min_password, f.min_password, confirm, HtmlEscape(f.csrf_token), script));
+          HtmlEscape(f.app_display), warning, error, HtmlEscape(f.action),
+          protocol::kUsernameRule.min, protocol::kUsernameRule.max,
+          HtmlEscape(protocol::kUsernamePattern), HtmlEscape(protocol::kUsernameRule.hint),
+          HtmlEscape(f.username), HtmlEscape(protocol::kUsernameRule.hint), f.password_rule.min,
+          f.password_rule.max, HtmlEscape(f.password_rule.hint), confirm,
+          HtmlEscape(f.csrf_token), script));
 }
 
 std::string Success(std::string_view app_display, std::string_view username) {

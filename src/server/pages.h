@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/validate.h"
+
 #include "server/http_types.h"
 
 namespace vendo::server {
@@ -26,7 +28,7 @@ struct RegisterForm {
   bool tls = false;
   std::string_view csrf_token = {};  // a hidden field, matched against the page's cookie on submit
   std::string_view action = "registeruser";  // where the form posts
-  int min_password = 6;
+  protocol::TextRule password_rule = protocol::kLegacyPasswordRule;
   bool modern = false;
   std::string_view error = {};     // shown above the form (modern page)
   std::string_view username = {};  // kept in the form after an error

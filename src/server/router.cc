@@ -281,7 +281,7 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
           app));
       return;
     case Endpoint::kRegisterPage:
-      respond(RegisterPage(app, request, {.action = "registeruser", .min_password = 6}));
+      respond(RegisterPage(app, request, {.action = "registeruser", .password_rule = protocol::kLegacyPasswordRule}));
       return;
     case Endpoint::kGetToken:
       GetToken(app, request, std::move(respond));
@@ -547,7 +547,7 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       fail(V2Code::kWrongMode, "this app registers devices, not users", app);
       return;
     }
-    respond(RegisterPage(*app, request, {.action = "users", .min_password = 8, .modern = true}));
+    respond(RegisterPage(*app, request, {.action = "users", .password_rule = protocol::kV2PasswordRule, .modern = true}));
     return;
   }
   if (rest == "/devices/self" || rest == "/devices/self/rotate") {
@@ -721,7 +721,7 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
   auto again = [&](int status, std::string_view error) {
     return RegisterPage(app, request,
                         {.action = "users",
-                         .min_password = 8,
+                         .password_rule = protocol::kV2PasswordRule,
                          .modern = true,
                          .error = error,
                          .username = username.value_or("")},
@@ -732,6 +732,14 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
   }
   if (auto confirm = params->Get("confirm"); confirm && *confirm != *password) {
     return again(400, "The passwords do not match.");
+  }
+  // The same rules SignUp applies, checked here so the page can say which one failed.
+  if (!protocol::IsValidUsername(*username)) {
+    return again(400, "The username must be " + std::string(protocol::kUsernameRule.hint) + ".");
+  }
+  if (!protocol::IsValidV2Password(*password)) {
+    return again(400,
+                 "The password must be " + std::string(protocol::kV2PasswordRule.hint) + ".");
   }
   V2Result<std::string> user_id;
   if (auto limited = limiter_.Registration(app.config.name, request.client, app.config.limits);
@@ -765,10 +773,6 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
       busy.headers.emplace_back("Retry-After", std::to_string(failure.retry_after));
       return busy;
     }
-    case V2Code::kInvalidRequest:
-      return again(400, failure.message == "passwords are 8 to 1024 bytes of UTF-8"
-                            ? "The password must be at least 8 characters long."
-                            : "The username may only have 3 to 128 letters, digits, _ . @ or -.");
     default:
       return WithApp(Html(500, pages::ServerError(app.display_name)), app);
   }

@@ -181,12 +181,13 @@ V2Result<std::pair<std::string, std::string>> UserAndPassword(std::string_view b
   }
   std::string username(user->as_string()), password(pass->as_string());
   if (!protocol::IsValidUsername(username)) {
-    return std::unexpected(
-        Failure(V2Code::kInvalidRequest, "usernames are 3-128 letters, digits, _ . or @"));
+    return std::unexpected(Failure(V2Code::kInvalidRequest,
+                                   "usernames are " + std::string(protocol::kUsernameRule.hint)));
   }
-  if (password.size() < 8 || password.size() > 1024 || !IsValidUtf8(password)) {
+  if (!protocol::IsValidV2Password(password)) {
     return std::unexpected(
-        Failure(V2Code::kInvalidRequest, "passwords are 8 to 1024 bytes of UTF-8"));
+        Failure(V2Code::kInvalidRequest,
+                "passwords are " + std::string(protocol::kV2PasswordRule.hint) + " of UTF-8"));
   }
   return std::pair{std::move(username), std::move(password)};
 }

@@ -387,6 +387,36 @@ allowed_origins = ["https://app.example.com"]
         self.assertGreater(length, 0)  # the length a GET would get, as RFC 9110 allows
         self.assertTrue(second.startswith(b"HTTP/1.1 200 "), got)  # no body in between
 
+    def test_username_and_password_rules_are_one_and_the_same_everywhere(self):
+        rule = "3 to 128 letters, digits, _ . or @"
+        for path in ("/v2/apps/ident/register", "/apps/ident/register.jsp"):
+            status, page, _ = self.v.request("GET", path)
+            self.assertEqual(status, 200, path)
+            self.assertIn(rule.encode(), page, path)
+            self.assertNotIn(b" or -", page, path)
+        # The v2 page lets through what the v2 rule allows: 8 to 1024 bytes.
+        status, page, _ = self.v.request("GET", "/v2/apps/ident/register")
+        self.assertIn(b'maxlength="1024"', page)
+        # A '-' is refused by the JSON sign-up, the form and the CLI alike, with the rule.
+        status, reply, _ = v2_post(self.v, "/v2/apps/ident/users", json.dumps(
+            {"username": "a-b-c", "password": "long enough pw"}).encode())
+        self.assertEqual(status, 400)
+        self.assertIn(rule, reply["error"]["message"])
+        status, page, _ = self.v.request("POST", "/v2/apps/ident/users",
+                                         {"username": "a-b-c", "password": "long enough pw"})
+        self.assertEqual(status, 400)
+        self.assertIn(rule.encode(), page)
+        pw = write_secret(self.dir, "cli-pw", "long enough pw")
+        for username, password in (("a-b-c", "long enough pw"), ("ok_name", None)):
+            if password is None:  # v2 passwords must be UTF-8: the CLI checks that too now
+                with open(pw, "wb") as f:
+                    f.write(b"bad \xff password\n")
+            r = subprocess.run([self.v.binary, "user", "add", "--config", self.v.config, "--app",
+                                "ident", "--user", username, "--password-file", pw],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(rule, r.stderr)
+
     def test_a_v2_device_signing_a_2012_token_request_is_refused_and_audited_so(self):
         status, reg, _ = v2_post(self.v, "/v2/apps/anon/devices", b"{}")
         self.assertEqual(status, 201, reg)
