@@ -144,6 +144,19 @@ Result<std::string> LegacyService::Login(const App& app, const Params& params) {
                             Mode::kIdentity, user->password_hash.Reveal(), timestamp, signature)) {
     return std::unexpected(BadSignature());
   }
+  // Each login is accepted once: a captured login URL replayed within the window would rotate
+  // the phone's key and lock the real phone out. Stock clients sign every login with a fresh
+  // timestamp; the store shares the record with every host.
+  auto seen = store_.CountEvent(
+      "login-once:" + app.config.name + ":" + std::string(uid) + ":" + std::string(timestamp) +
+          ":" + std::string(signature),
+      2 * app.config.timestamp_window);
+  if (!seen) {
+    return std::unexpected(seen.error());
+  }
+  if (seen->count > 1) {
+    return Fail(ErrorCode::kUnauthenticated, "login replayed");
+  }
   SecretString new_key(random_.Hex(16));
   // A uid bound to another user fails with kFailedPrecondition: 500, as in 2012.
   VENDO_RETURN_IF_ERROR(store_.BindDevice(app.config.name, uid, user->user_id, new_key));

@@ -209,7 +209,14 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
   auto first = login("alice", alice_hash, "device-1");
   ASSERT_TRUE(first.has_value());
   auto key1 = protocol::legacy::Unwrap(*first, alice_hash.substr(0, 32));
+  // The same login again (a captured URL replayed within the window) is refused, and so
+  // does not rotate the phone's key; the phone's next login has a fresh timestamp.
+  auto replayed = login("alice", alice_hash, "device-1");
+  ASSERT_FALSE(replayed.has_value());
+  EXPECT_EQ(replayed.error().code, ErrorCode::kUnauthenticated);
+  ts = "2013-08-08T12:34:57Z";
   auto second = login("alice", alice_hash, "device-1");
+  ASSERT_TRUE(second.has_value()) << second.error().message;
   auto key2 = protocol::legacy::Unwrap(*second, alice_hash.substr(0, 32));
   ASSERT_TRUE(key1 && key2);
   EXPECT_NE(*key1, *key2);  // every login rotates the key

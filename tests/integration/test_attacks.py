@@ -12,8 +12,9 @@ import tempfile
 import unittest
 
 from peers import CephRgw, NetNamespace, free_port, wait_for_http
-from vendo_harness import (Vendo, anonymous_token, identity_token, new_device, now_ts,
-                           sign_b64, two_apps, v2_post, v2_signed_headers, write_config,
+from vendo_harness import (IDENT_ENDPOINT, Vendo, anonymous_token, extract, fetch_token,
+                           identity_token, new_device, now_ts, salted_hash, sign_b64, sign_hex,
+                           two_apps, unwrap, v2_post, v2_signed_headers, write_config,
                            write_secret)
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
@@ -416,6 +417,24 @@ allowed_origins = ["https://app.example.com"]
                                capture_output=True, text=True)
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn(rule, r.stderr)
+
+    def test_a_replayed_2012_login_does_not_lock_the_phone_out(self):
+        self.assertEqual(self.v.request("POST", "/apps/ident/registeruser",
+                                        {"username": "phone_owner", "password": "secret123"})[0],
+                         200)
+        h = salted_hash("secret123", "phone_owner", "AttackApp", IDENT_ENDPOINT)
+        uid = new_device()[0]
+        ts = now_ts(False)
+        login = {"uid": uid, "username": "phone_owner", "timestamp": ts,
+                 "signature": sign_hex(h, ts)}
+        status, body, _ = self.v.request("GET", "/apps/ident/login", login)
+        self.assertEqual(status, 200)
+        key = extract(unwrap(body.decode(), h[:32]), "key")
+        # The attacker replays the captured URL within the window: refused, nothing rotated.
+        status, body, _ = self.v.request("GET", "/apps/ident/login", login)
+        self.assertEqual((status, body), (401, b"Error matching signature\r\n"))
+        status, creds = fetch_token(self.v, "/apps/ident", uid, key, sign_hex)
+        self.assertEqual(status, 200, creds)  # the phone's key still works
 
     def test_a_v2_device_signing_a_2012_token_request_is_refused_and_audited_so(self):
         status, reg, _ = v2_post(self.v, "/v2/apps/anon/devices", b"{}")

@@ -209,8 +209,10 @@ class LegacyProtocolTest(unittest.TestCase):
         # Base64 signatures are for anonymous apps only.
         self.assertEqual(self.gettoken(uid, key, IDENT)[0], 401)
 
-        # Every login rotates the key; the old one stops working.
-        status, body, _ = self.login(uid, "alice_it", "secret123")
+        # Every login rotates the key; the old one stops working. (A later login has a later
+        # timestamp; the same signed login twice is a replay, refused.)
+        status, body, _ = self.login(uid, "alice_it", "secret123",
+                                     ts=now_ts(millis=False, skew_seconds=1))
         key2 = extract(unwrap(body.decode(), h[:32]), "key")
         self.assertNotEqual(key, key2)
         self.assertEqual(self.gettoken(uid, key, IDENT, hexsig=True)[0], 401)
