@@ -43,6 +43,7 @@ class CachingStore final : public Store {
   Result<WindowCount> PeekCount(std::string_view key) override { return inner_.PeekCount(key); }
   Status ResetCount(std::string_view key) override { return inner_.ResetCount(key); }
   Status UncountEvent(std::string_view key) override { return inner_.UncountEvent(key); }
+  Result<std::int64_t> PurgeExpiredCounters() override { return inner_.PurgeExpiredCounters(); }
   Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                     const SecretString& key) override;
   Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,

@@ -90,6 +90,8 @@ const PgStatement kCountEvent{
 const PgStatement kPeekCount{
     "peek_count", "SELECT count, window_end FROM counters WHERE key = $1 AND window_end > $2"};
 const PgStatement kResetCount{"reset_count", "DELETE FROM counters WHERE key = $1"};
+const PgStatement kPurgeCounters{"purge_counters",
+                                 "DELETE FROM counters WHERE window_end <= $1::bigint"};
 const PgStatement kUncountEvent{
     "uncount_event",
     "UPDATE counters SET count = count - 1 WHERE key = $1 AND window_end > $2 AND count > 0"};
@@ -384,13 +386,17 @@ Status PostgresStore::DeleteUser(std::string_view app, std::string_view username
 Result<Store::WindowCount> PostgresStore::CountEvent(std::string_view key,
                                                      std::chrono::seconds window) {
   std::string now = Now(), length = std::to_string(window.count());
-  return WithConnection(false, [&](PgConnection& c) -> Result<WindowCount> {
+  auto counted = WithConnection(false, [&](PgConnection& c) -> Result<WindowCount> {
     auto r = c.Query(kCountEvent, {key, now, length});
     if (!r) {
       return std::unexpected(r.error());
     }
     return WindowCount{r->Int(0, 0), r->Int(0, 1)};
   });
+  if (counted && PurgeDue(last_purge_, std::stoll(now))) {
+    (void)PurgeExpiredCounters();  // the count stands either way; the next minute retries
+  }
+  return counted;
 }
 
 Result<Store::WindowCount> PostgresStore::PeekCount(std::string_view key) {
@@ -412,6 +418,21 @@ Status PostgresStore::ResetCount(std::string_view key) {
     }
     return {};
   });
+}
+
+Result<std::int64_t> PostgresStore::PurgeExpiredCounters() {
+  std::string now = Now();
+  auto purged = WithConnection(false, [&](PgConnection& c) -> Result<std::int64_t> {
+    auto r = c.Query(kPurgeCounters, {now});
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return r->Affected();
+  });
+  if (purged) {
+    last_purge_.store(std::stoll(now), std::memory_order_relaxed);
+  }
+  return purged;
 }
 
 Status PostgresStore::UncountEvent(std::string_view key) {

@@ -48,6 +48,7 @@ class PostgresStore final : public Store, public RowAccess {
   Result<WindowCount> PeekCount(std::string_view key) override;
   Status ResetCount(std::string_view key) override;
   Status UncountEvent(std::string_view key) override;
+  Result<std::int64_t> PurgeExpiredCounters() override;
   Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                     const SecretString& key) override;
   Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
@@ -93,6 +94,7 @@ class PostgresStore final : public Store, public RowAccess {
   PostgresOptions options_;
   const crypto::SecretBox& box_;
   const Clock& clock_;
+  std::atomic<std::int64_t> last_purge_{0};  // when CountEvent last purged (PurgeDue)
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<std::unique_ptr<PgConnection>> idle_;  // guarded by mu_

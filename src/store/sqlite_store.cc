@@ -321,6 +321,9 @@ Result<Store::WindowCount> SqliteStore::CountEvent(std::string_view key,
   if (!ok) {
     return std::unexpected(ok.error());
   }
+  if (PurgeDue(last_purge_, now)) {
+    (void)PurgeExpiredCounters();  // the count stands either way; the next minute retries
+  }
   return out;
 }
 
@@ -350,6 +353,25 @@ Status SqliteStore::ResetCount(std::string_view key) {
     }
     return {};
   });
+}
+
+Result<std::int64_t> SqliteStore::PurgeExpiredCounters() {
+  std::int64_t now = NowSeconds();
+  std::int64_t purged = 0;
+  auto ok = writer_.Run([&](Connection& c) -> Status {
+    auto n = Run(c, "DELETE FROM counters WHERE window_end <= ?",
+                 [&](Statement& st) { st.Bind(1, now); });
+    if (!n) {
+      return std::unexpected(n.error());
+    }
+    purged = *n;
+    return {};
+  });
+  if (!ok) {
+    return std::unexpected(ok.error());
+  }
+  last_purge_.store(now, std::memory_order_relaxed);
+  return purged;
 }
 
 Status SqliteStore::UncountEvent(std::string_view key) {

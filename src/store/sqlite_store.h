@@ -33,6 +33,7 @@ class SqliteStore final : public Store, public RowAccess {
   Result<WindowCount> PeekCount(std::string_view key) override;
   Status ResetCount(std::string_view key) override;
   Status UncountEvent(std::string_view key) override;
+  Result<std::int64_t> PurgeExpiredCounters() override;
   Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                     const SecretString& key) override;
   Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
@@ -81,6 +82,7 @@ class SqliteStore final : public Store, public RowAccess {
   SqliteOptions options_;
   const crypto::SecretBox& box_;
   const Clock& clock_;
+  std::atomic<std::int64_t> last_purge_{0};  // when CountEvent last purged (PurgeDue)
   GroupCommitter writer_;
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;

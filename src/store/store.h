@@ -9,6 +9,7 @@
 // instant (and of the machine, as far as fsync goes).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -39,6 +40,13 @@ struct UserRecord {
 
 // How long `activity` keeps its minutes.
 inline constexpr std::int64_t kActivityKeptMinutes = std::int64_t{7} * 24 * 60;
+
+// True (once) when a minute has passed since `last` (seconds since the epoch): the caller
+// then purges expired counters. Several hosts may each purge; that is harmless.
+inline bool PurgeDue(std::atomic<std::int64_t>& last, std::int64_t now) {
+  std::int64_t seen = last.load(std::memory_order_relaxed);
+  return now - seen >= 60 && last.compare_exchange_strong(seen, now, std::memory_order_relaxed);
+}
 
 class Store {
  public:
@@ -86,6 +94,10 @@ class Store {
   // Takes back one event counted under `key` in its current window (never below zero): an
   // attempt counted before it was tried that then turned out to be no failure.
   virtual Status UncountEvent(std::string_view key) = 0;
+  // Deletes the counters whose window is over (rate limits, lockouts, v2 nonces, 2012 login
+  // records); returns how many. CountEvent also does this itself, at most once a minute, so
+  // the table holds about the events of one window, not every event ever counted.
+  virtual Result<std::int64_t> PurgeExpiredCounters() = 0;
 
   // Succeeds when the store can serve reads (for /readyz).
   virtual Status Ping() = 0;

@@ -60,6 +60,10 @@ Status TimedStore::ResetCount(std::string_view key) {
   return Timed("reset_count", [&] { return inner_.ResetCount(key); });
 }
 
+Result<std::int64_t> TimedStore::PurgeExpiredCounters() {
+  return Timed("purge_counters", [&] { return inner_.PurgeExpiredCounters(); });
+}
+
 Status TimedStore::UncountEvent(std::string_view key) {
   return Timed("uncount_event", [&] { return inner_.UncountEvent(key); });
 }

@@ -33,6 +33,7 @@ class TimedStore final : public Store {
   Result<WindowCount> PeekCount(std::string_view key) override;
   Status ResetCount(std::string_view key) override;
   Status UncountEvent(std::string_view key) override;
+  Result<std::int64_t> PurgeExpiredCounters() override;
   Status Ping() override;
   Result<std::int64_t> CountDevices(std::string_view app) override;
   Result<std::int64_t> CountUsers(std::string_view app) override;

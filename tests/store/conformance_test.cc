@@ -242,6 +242,29 @@ TEST_P(StoreConformance, RevokedDevicesStayRevoked) {
   EXPECT_TRUE(store_->FindDevice("id", "phone")->revoked);
 }
 
+TEST_P(StoreConformance, ExpiredCountersArePurgedSoTheTableStaysBounded) {
+  // A long run of single-use keys (v2 nonces, 2012 logins): each counted once, in windows
+  // that end one after another.
+  std::int64_t purged_by_hand = 0;
+  for (int minute = 0; minute < 10; ++minute) {
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(store_->CountEvent("nonce:" + std::to_string(minute) + ":" + std::to_string(i),
+                                     std::chrono::seconds(30)));
+    }
+    clock_.Advance(std::chrono::seconds(61));  // CountEvent purges at most once a minute
+  }
+  // Only the last minute's keys are in their window; CountEvent purged the rest by itself.
+  auto purged = store_->PurgeExpiredCounters();
+  ASSERT_TRUE(purged) << purged.error().message;
+  purged_by_hand = *purged;
+  EXPECT_EQ(purged_by_hand, 50);  // the last minute's, whose windows are now over too
+  EXPECT_EQ(*store_->PurgeExpiredCounters(), 0);
+  // A live counter is kept.
+  ASSERT_TRUE(store_->CountEvent("live", std::chrono::seconds(600)));
+  EXPECT_EQ(*store_->PurgeExpiredCounters(), 0);
+  EXPECT_EQ(store_->PeekCount("live")->count, 1);
+}
+
 TEST_P(StoreConformance, CountersCountWithinAWindowShared) {
   auto first = store_->CountEvent("login:alice", std::chrono::seconds(60));
   ASSERT_TRUE(first) << first.error().message;
