@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "common/secret_file.h"
+#include "crypto/password.h"
 #include "crypto/secret_box.h"
 #include "metrics/prom_recorder.h"
 #include "net/url.h"
@@ -20,7 +21,6 @@
 #include "server/audit.h"
 #include "server/config.h"
 #include "server/http_server.h"
-#include "crypto/password.h"
 #include "server/legacy_service.h"
 #include "server/limits.h"
 #include "server/router.h"
@@ -252,7 +252,7 @@ int Serve(const ServeOptions& options) {
   server::LegacyService service(cached_store, clock, random);
   server::V2Service v2(cached_store, clock, random);
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
-  server::Limiter limiter(cached_store, clock);
+  server::Limiter limiter(cached_store, clock, cfg.server.http.ipv6_prefix);
   std::vector<std::string> app_names;
   app_names.reserve(apps.size());
   for (const auto& app : apps) {

@@ -68,9 +68,8 @@ void CheckUnknownKeys(Checker& c, const toml::table& t, const std::string& prefi
 
 // A list of strings at `key`, if there is one; false (with a problem) when it is not a list of
 // strings. `what` says what a list should hold.
-bool ReadStringList(Checker& c, const toml::table& t, std::string_view key,
-                    const std::string& path, std::string_view what,
-                    std::vector<std::string>& out) {
+bool ReadStringList(Checker& c, const toml::table& t, std::string_view key, const std::string& path,
+                    std::string_view what, std::vector<std::string>& out) {
   const toml::node* n = t.get(key);
   if (n == nullptr) {
     return false;
@@ -92,7 +91,7 @@ bool ReadStringList(Checker& c, const toml::table& t, std::string_view key,
 
 // An origin as browsers send it: scheme://host[:port], nothing more.
 bool IsOrigin(std::string_view o) {
-  std::string_view rest = o.starts_with("https://") ? o.substr(8)
+  std::string_view rest = o.starts_with("https://")  ? o.substr(8)
                           : o.starts_with("http://") ? o.substr(7)
                                                      : std::string_view{};
   return !rest.empty() && rest.find_first_of("/?#@ ") == std::string_view::npos;
@@ -111,10 +110,12 @@ void ReadDuration(Checker& c, const toml::table& t, std::string_view key, const 
 }
 
 void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
-  CheckUnknownKeys(c, t, "server.",
-                   {"listen", "threads", "pin_threads", "max_connections", "header_timeout_ms",
-                    "idle_timeout_ms", "drain_timeout_ms", "max_header_bytes", "max_body_bytes",
-                    "tls_cert_file", "tls_key_file", "trusted_proxies", "log_level"});
+  CheckUnknownKeys(
+      c, t, "server.",
+      {"listen", "threads", "pin_threads", "max_connections", "max_connections_per_address",
+       "ipv6_prefix", "first_byte_timeout_ms", "header_timeout_ms", "idle_timeout_ms",
+       "drain_timeout_ms", "max_header_bytes", "max_body_bytes", "tls_cert_file", "tls_key_file",
+       "trusted_proxies", "log_level"});
   c.Read(t, "listen", "server.listen", s.listen);
   if (!SplitHostPort(s.listen)) {
     c.Problem("server.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
@@ -131,6 +132,21 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   s.http.threads = static_cast<int>(threads);
   c.Read(t, "pin_threads", "server.pin_threads", s.http.pin_threads);
   s.http.max_connections = static_cast<int>(max_conn);
+  std::int64_t per_address = s.http.max_connections_per_address, prefix = s.http.ipv6_prefix;
+  c.Read(t, "max_connections_per_address", "server.max_connections_per_address", per_address);
+  if (per_address < 1 || per_address > 1'000'000) {
+    c.Problem("server.max_connections_per_address", "must be between 1 and 1000000");
+  }
+  s.http.max_connections_per_address = static_cast<int>(per_address);
+  c.Read(t, "ipv6_prefix", "server.ipv6_prefix", prefix);
+  if (prefix < 32 || prefix > 128) {
+    c.Problem("server.ipv6_prefix",
+              "must be between 32 and 128 (bits of an IPv6 address that "
+              "name one client)");
+  }
+  s.http.ipv6_prefix = static_cast<int>(prefix);
+  ReadDuration(c, t, "first_byte_timeout_ms", "server.first_byte_timeout_ms",
+               s.http.first_byte_timeout, 100, 600000);
   ReadDuration(c, t, "header_timeout_ms", "server.header_timeout_ms", s.http.header_timeout, 100,
                600000);
   ReadDuration(c, t, "idle_timeout_ms", "server.idle_timeout_ms", s.http.idle_timeout, 100,
@@ -325,12 +341,11 @@ void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std:
 void ParseApp(Checker& c, const std::string& name, const toml::table& t,
               const std::string& base_dir, AppConfig& app) {
   std::string p = "apps." + name + ".";
-  CheckUnknownKeys(
-      c, t, p,
-      {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name", "duration_seconds",
-       "policy", "policy_file", "timestamp_window_seconds", "allow_insecure_legacy",
-       "max_device_age_days", "limits", "argon2_memory_kib", "argon2_passes", "argon2_lanes",
-       "allowed_origins"});
+  CheckUnknownKeys(c, t, p,
+                   {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name",
+                    "duration_seconds", "policy", "policy_file", "timestamp_window_seconds",
+                    "allow_insecure_legacy", "max_device_age_days", "limits", "argon2_memory_kib",
+                    "argon2_passes", "argon2_lanes", "allowed_origins"});
   if (ReadStringList(c, t, "allowed_origins", p + "allowed_origins",
                      "a list of origins, e.g. [\"https://app.example.com\"]",
                      app.allowed_origins)) {

@@ -16,6 +16,8 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "server/access_log.h"
+#include "server/address_connections.h"
+#include "server/address_key.h"
 #include "server/cpu_affinity.h"
 #include "server/http_wire.h"
 #include "server/trusted_proxies.h"
@@ -185,7 +187,8 @@ std::string ForwardedFor(const Fields& fields) {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(const HttpServerOptions& o, Handler& h) : options(o), handler(h) {
+  Impl(const HttpServerOptions& o, Handler& h)
+      : options(o), handler(h), per_address(o.max_connections_per_address, o.ipv6_prefix) {
     int n = std::max(1, o.threads);
     for (int i = 0; i < n; ++i) {
       contexts.push_back(std::make_unique<asio::io_context>(1));
@@ -205,6 +208,8 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   Handler& handler;
   TrustedProxies proxies;
+  AddressConnections per_address;
+  std::atomic<std::int64_t> last_refusal_log{0};  // steady seconds: one warning a second
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::optional<tcp::acceptor> acceptor;
@@ -237,7 +242,8 @@ struct HttpServer::Impl {
   // on another CPU than its thread's, or nullopt to stay (see cpu_affinity.h).
   std::optional<std::size_t> BetterContext(int fd, std::size_t current) const;
   // Serves `socket` on contexts[context] until it closes (or, with `moved`, is handed on).
-  void Spawn(tcp::socket socket, std::size_t context, bool fresh);
+  // `address_slot`: the per-address count the connection holds ("" when it is not counted).
+  void Spawn(tcp::socket socket, std::size_t context, bool fresh, std::string address_slot);
 
   // "<prefix>-<n>", n unique within the process. Each thread takes numbers in blocks, so
   // the network threads do not pass one counter's cache line back and forth per request.
@@ -260,9 +266,17 @@ struct HttpServer::Impl {
   }
 
   asio::awaitable<void> AcceptLoop();
+  // Refuses a connection over a cap: 503 on plain HTTP, a bare close on TLS (a plain-text
+  // answer would only be a TLS error to the client).
   asio::awaitable<void> Reject(tcp::socket socket);
-  // True when the connection was handed to another context (which now owns it).
-  asio::awaitable<bool> RunConnection(tcp::socket socket, std::size_t context, bool fresh);
+  void LogRefusal(std::string_view why, const std::string& address);
+  // The per-address slot for a new connection from `address`: "" when the address is not
+  // capped (loopback, a trusted proxy), nullopt when it is at its cap.
+  std::optional<std::string> TakeAddressSlot(const std::string& address);
+  // True when the connection was handed to another context (which now owns it, and its
+  // address slot).
+  asio::awaitable<bool> RunConnection(tcp::socket socket, std::size_t context, bool fresh,
+                                      std::string address_slot);
   template <class Stream>
   // `fresh`: a new connection (its first request gets the header timeout, not the idle one).
   asio::awaitable<void> Serve(Stream& stream, tcp::socket& socket, SessionState& state,
@@ -305,26 +319,61 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
     }
     asio::io_context& ctx = *contexts[pick];
     boost::system::error_code mec;
+    auto peer = accepted.remote_endpoint(mec);
+    std::string address = mec ? "" : peer.address().to_string();
     auto socket = MoveToContext(accepted, ctx, mec);
     if (!socket) {
       LogLine(LogLevel::kWarn, "accepted connection lost").Str("error", mec.message()).Emit();
       continue;
     }
     if (active.load() >= options.max_connections) {
+      LogRefusal("server.max_connections", address);
+      asio::co_spawn(ctx, Reject(std::move(*socket)), asio::detached);
+      continue;
+    }
+    auto slot = TakeAddressSlot(address);
+    if (!slot) {
+      LogRefusal("server.max_connections_per_address", address);
       asio::co_spawn(ctx, Reject(std::move(*socket)), asio::detached);
       continue;
     }
     active.fetch_add(1);
-    Spawn(std::move(*socket), pick, true);
+    Spawn(std::move(*socket), pick, true, std::move(*slot));
   }
 }
 
-void HttpServer::Impl::Spawn(tcp::socket socket, std::size_t context, bool fresh) {
+std::optional<std::string> HttpServer::Impl::TakeAddressSlot(const std::string& address) {
+  if (address.empty() || IsLoopback(address) || proxies.Contains(address)) {
+    return std::string();
+  }
+  return per_address.Open(address);
+}
+
+void HttpServer::Impl::LogRefusal(std::string_view why, const std::string& address) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+                 .count();
+  auto last = last_refusal_log.load(std::memory_order_relaxed);
+  if (now == last || !last_refusal_log.compare_exchange_strong(last, now)) {
+    return;  // a flood of refusals logs one line a second
+  }
+  LogLine(LogLevel::kWarn, "connection refused: at its cap")
+      .Str("cap", why)
+      .Str("client", address)
+      .Int("connections", active.load())
+      .Emit();
+}
+
+void HttpServer::Impl::Spawn(tcp::socket socket, std::size_t context, bool fresh,
+                             std::string address_slot) {
   context_load[context].fetch_add(1, std::memory_order_relaxed);
-  asio::co_spawn(*contexts[context], RunConnection(std::move(socket), context, fresh),
-                 [this, context](const std::exception_ptr&, bool moved) {
+  asio::co_spawn(*contexts[context], RunConnection(std::move(socket), context, fresh, address_slot),
+                 [this, context, address_slot](const std::exception_ptr&, bool moved) {
                    context_load[context].fetch_sub(1, std::memory_order_relaxed);
                    if (!moved) {
+                     if (!address_slot.empty()) {
+                       per_address.Close(address_slot);
+                     }
                      ConnectionClosed();
                    }
                  });
@@ -351,6 +400,11 @@ std::optional<std::size_t> HttpServer::Impl::BetterContext(int fd, std::size_t c
 }
 
 asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
+  boost::system::error_code ignored;
+  if (CurrentTls()) {
+    socket.close(ignored);
+    co_return;
+  }
   static const std::string kBusy = [] {
     std::string body = "too many connections\r\n";
     return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=UTF-8\r\n"
@@ -358,7 +412,6 @@ asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
            std::to_string(body.size()) + "\r\n\r\n" + body;
   }();
   (void)co_await asio::async_write(socket, asio::buffer(kBusy), kTuple);
-  boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
@@ -380,7 +433,7 @@ asio::awaitable<void> Watchdog(std::shared_ptr<SessionState> state,
 }
 
 asio::awaitable<bool> HttpServer::Impl::RunConnection(tcp::socket socket, std::size_t context,
-                                                      bool fresh) {
+                                                      bool fresh, std::string address_slot) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   socket.non_blocking(true, ec);  // lets Serve try a direct send before an asynchronous one
@@ -395,13 +448,16 @@ asio::awaitable<bool> HttpServer::Impl::RunConnection(tcp::socket socket, std::s
     socket.shutdown(tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
   };
-  state->ExpireIn(options.header_timeout);
+  // A new connection has first_byte_timeout for its TLS handshake and its first byte; a
+  // connection handed over from another thread is between requests (Serve makes it idle).
+  state->ExpireIn(options.first_byte_timeout);
   {
     std::lock_guard lock(sessions_mu);  // so a drain can close it while it is idle
     sessions.emplace(state.get(), state);
   }
   auto tick = std::max<std::chrono::steady_clock::duration>(
-      std::chrono::milliseconds(10), std::min(options.header_timeout, options.idle_timeout) / 4);
+      std::chrono::milliseconds(10),
+      std::min({options.first_byte_timeout, options.header_timeout, options.idle_timeout}) / 4);
   asio::co_spawn(socket.get_executor(), Watchdog(state, tick), asio::detached);
   auto tls_context = CurrentTls();  // this connection keeps it, whatever SIGHUP does
   if (!tls_context) {
@@ -425,7 +481,7 @@ asio::awaitable<bool> HttpServer::Impl::RunConnection(tcp::socket socket, std::s
     // Hand the open connection to the thread on its packets' CPU, between two requests.
     auto moved = MoveToContext(socket, *contexts[*state->move_to], ec);
     if (moved) {
-      Spawn(std::move(*moved), *state->move_to, false);
+      Spawn(std::move(*moved), *state->move_to, false, std::move(address_slot));
       if (LogEnabled(LogLevel::kDebug)) {
         LogLine(LogLevel::kDebug, "connection moved")
             .Int("from_thread", static_cast<std::int64_t>(context))
@@ -523,7 +579,9 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
           }
         }
       }
-      state.ExpireIn(first ? options.header_timeout : options.idle_timeout, finished);
+      if (!first) {  // a new connection keeps the first-byte deadline set when it arrived
+        state.ExpireIn(options.idle_timeout, finished);
+      }
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
       if (ec) {
         co_return;
@@ -627,8 +685,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     request.cookie = std::string(msg[http::field::cookie]);
     request.authorization = std::string(msg[http::field::authorization]);
     request.request_id = NextRequestId();
-    request.client =
-        proxies.empty() ? remote : proxies.ClientAddress(remote, ForwardedFor(msg));
+    request.client = proxies.empty() ? remote : proxies.ClientAddress(remote, ForwardedFor(msg));
     std::string client = request.client;
     std::string request_id = request.request_id;
     std::string method = request.method;

@@ -2,7 +2,8 @@
 // Beast and Asio out of everything that includes it.
 //
 // One io_context per thread; one acceptor hands connections out round-robin. Limits: request
-// line and headers (414/431), body (413), header and idle timeouts, a connection cap (503).
+// line and headers (414/431), body (413), first-byte, header and idle timeouts, a connection
+// cap and a cap per client address (503 on plain HTTP; on TLS the excess is just closed).
 // SIGHUP reloads the TLS certificate and key for new connections (open ones keep theirs).
 // SIGTERM or SIGINT (or Stop()) starts a drain: no new connections, idle keep-alive
 // connections close, in-flight requests finish (up to drain_timeout), then Run() returns.
@@ -30,6 +31,12 @@ struct HttpServerOptions {
   // on the CPU that receives its packets (see cpu_affinity.h).
   bool pin_threads = false;
   int max_connections = 10000;
+  // Open connections from one client address (IPv6: one prefix) at most. Loopback and
+  // trusted proxies are not capped: behind a balancer every client shares its address.
+  int max_connections_per_address = 256;
+  int ipv6_prefix = 64;  // what counts as one IPv6 client (address_key.h)
+  // A new connection must finish its TLS handshake and send its first byte within this.
+  std::chrono::milliseconds first_byte_timeout{5000};
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds drain_timeout{15000};

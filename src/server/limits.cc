@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/log.h"
+#include "server/address_key.h"
 
 namespace vendo::server {
 namespace {
@@ -25,15 +26,18 @@ Error Limited(std::string_view what, std::int64_t seconds) {
 
 // Local tools (and tests) on the host itself are not throttled by address. Behind a balancer
 // the client's address comes from server.trusted_proxies, so real clients are never loopback.
-bool Exempt(std::string_view address) {
-  return address.empty() || address == "::1" || address.starts_with("127.");
-}
+bool Exempt(std::string_view address) { return address.empty() || IsLoopback(address); }
 
 std::int64_t NowSeconds(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
 }
 
 }  // namespace
+
+std::string Limiter::AddressCount(std::string_view kind, std::string_view app,
+                                  std::string_view address) const {
+  return Key(kind, app, AddressKey(address, ipv6_prefix_));
+}
 
 std::int64_t RetryAfterSeconds(const Error& e) {
   auto at = e.message.rfind("retry after ");
@@ -51,7 +55,7 @@ Status Limiter::Registration(std::string_view app, std::string_view address,
   if (c.registrations_per_address_per_hour <= 0 || Exempt(address)) {
     return {};
   }
-  auto n = store_.CountEvent(Key("register", app, address), kHour);
+  auto n = store_.CountEvent(AddressCount("register", app, address), kHour);
   if (!n) {
     return std::unexpected(n.error());  // the store is down: the registration would fail too
   }
@@ -63,18 +67,18 @@ Status Limiter::Registration(std::string_view app, std::string_view address,
 }
 
 Result<bool> Limiter::StartLogin(std::string_view app, std::string_view username,
-                           std::string_view address, const LimitsConfig& c) {
+                                 std::string_view address, const LimitsConfig& c) {
   // Counted before the password is checked, in one atomic step each, so that concurrent
   // guesses cannot all pass a check that only reads the count: with a limit of 5, at most 5
   // passwords are ever checked in a window, however many requests race.
   bool by_address = c.failed_logins_per_address_per_hour > 0 && !Exempt(address);
   if (by_address) {
-    auto addr = store_.CountEvent(Key("login-address", app, address), kHour);
+    auto addr = store_.CountEvent(AddressCount("login-address", app, address), kHour);
     if (!addr) {
       return std::unexpected(addr.error());
     }
     if (addr->count > c.failed_logins_per_address_per_hour) {
-      (void)store_.UncountEvent(Key("login-address", app, address));  // refused, not tried
+      (void)store_.UncountEvent(AddressCount("login-address", app, address));  // refused, not tried
       return std::unexpected(Limited("too many failed logins from this address",
                                      addr->window_end - NowSeconds(clock_)));
     }
@@ -88,7 +92,7 @@ Result<bool> Limiter::StartLogin(std::string_view app, std::string_view username
       // Refused, not tried: neither count keeps it (the lock holds while the count is full).
       (void)store_.UncountEvent(Key("login-user", app, username));
       if (by_address) {
-        (void)store_.UncountEvent(Key("login-address", app, address));
+        (void)store_.UncountEvent(AddressCount("login-address", app, address));
       }
       return std::unexpected(
           Limited("user locked after failed logins", user->window_end - NowSeconds(clock_)));
@@ -112,7 +116,7 @@ void Limiter::LoginSucceeded(std::string_view app, std::string_view username,
   // A success was no failure: the user starts over, and the address's attempt is taken back.
   (void)store_.ResetCount(Key("login-user", app, username));
   if (c.failed_logins_per_address_per_hour > 0 && !Exempt(address)) {
-    (void)store_.UncountEvent(Key("login-address", app, address));
+    (void)store_.UncountEvent(AddressCount("login-address", app, address));
   }
 }
 
@@ -122,7 +126,7 @@ void Limiter::LoginNotFailed(std::string_view app, std::string_view username,
     (void)store_.UncountEvent(Key("login-user", app, username));
   }
   if (c.failed_logins_per_address_per_hour > 0 && !Exempt(address)) {
-    (void)store_.UncountEvent(Key("login-address", app, address));
+    (void)store_.UncountEvent(AddressCount("login-address", app, address));
   }
 }
 

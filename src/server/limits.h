@@ -7,7 +7,8 @@
 //  - token requests per device per minute.
 // The first three live in the store, so they hold across hosts; token requests are counted
 // per host in memory (a /gettoken must not cost a database write). Loopback clients (tools on
-// the host itself) are not limited by address.
+// the host itself) are not limited by address; an IPv6 client counts by its prefix
+// (address_key.h).
 #pragma once
 
 #include <chrono>
@@ -33,7 +34,8 @@ inline constexpr std::chrono::seconds kLoginLockWindow{15 * 60};
 
 class Limiter {
  public:
-  Limiter(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  Limiter(store::Store& store, const Clock& clock, int ipv6_prefix = 64)
+      : store_(store), clock_(clock), ipv6_prefix_(ipv6_prefix) {}
 
   // kResourceExhausted (with the seconds until it lifts in the message) when over the limit.
   Status Registration(std::string_view app, std::string_view address, const LimitsConfig& c);
@@ -41,8 +43,8 @@ class Limiter {
   // (atomically, in the store), and refuses it when that is over either limit. A locked user
   // is refused even with the right password until the window ends.
   // True when this attempt is the last before the user's lock.
-  Result<bool> StartLogin(std::string_view app, std::string_view username,
-                          std::string_view address, const LimitsConfig& c);
+  Result<bool> StartLogin(std::string_view app, std::string_view username, std::string_view address,
+                          const LimitsConfig& c);
   // After a wrong password: logs the lock when it was the last attempt.
   void LoginFailed(std::string_view app, std::string_view username, bool last);
   // After the right password: the attempt was no failure after all.
@@ -59,8 +61,13 @@ class Limiter {
     std::int64_t end = 0;
     std::int64_t count = 0;
   };
+  // The store key of a per-address count.
+  std::string AddressCount(std::string_view kind, std::string_view app,
+                           std::string_view address) const;
+
   store::Store& store_;
   const Clock& clock_;
+  int ipv6_prefix_;
   std::mutex mu_;
   std::unordered_map<std::string, Window> tokens_;  // per host; guarded by mu_
 };

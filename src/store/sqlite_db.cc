@@ -94,8 +94,8 @@ Status CreatePrivately(const std::string& path) {
   if (file.has_parent_path() && !std::filesystem::exists(file.parent_path(), ec)) {
     std::filesystem::create_directories(file.parent_path(), ec);
     if (ec) {
-      return Fail(ErrorCode::kInternal, "cannot create " + file.parent_path().string() + ": " +
-                                            ec.message());
+      return Fail(ErrorCode::kInternal,
+                  "cannot create " + file.parent_path().string() + ": " + ec.message());
     }
     ::chmod(file.parent_path().c_str(), 0700);
   }

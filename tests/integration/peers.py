@@ -279,6 +279,19 @@ class NetNamespace:
                 raise RuntimeError(f"cannot make a network namespace ({' '.join(step)}): "
                                    f"{r.stderr.strip()} (the test needs root and iproute2)")
 
+    def add_ipv6(self, host_addr, client_addrs, prefix=64):
+        """Gives the host side `host_addr` and the namespace `client_addrs` (each on-link in its
+        own /`prefix`), usable at once (no duplicate address detection)."""
+        steps = [["ip", "-6", "addr", "add", f"{host_addr}/{prefix}", "dev", self.host_if,
+                  "nodad"]]
+        steps += [["ip", "-n", self.name, "-6", "addr", "add", f"{a}/{prefix}", "dev", self.ns_if,
+                   "nodad"] for a in client_addrs]
+        for step in steps:
+            r = subprocess.run(step, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"cannot add an IPv6 address ({' '.join(step)}): "
+                                   f"{r.stderr.strip()}")
+
     def run(self, args, **kw):
         """Runs `args` inside the namespace."""
         return subprocess.run(["ip", "netns", "exec", self.name, *args], **kw)

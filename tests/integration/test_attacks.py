@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -22,6 +23,16 @@ ENDPOINT = "https://files.example.com/apps/files"
 
 # uids that the 2012 server took and that widened bucket/${uid}/* (docs/threat-model.md).
 WIDENING_UIDS = ["????????????????????????*", "*" * 24, "${aws:username}xxxxxxxxxx"]
+
+
+def self_signed(directory, name, ip):
+    """A throwaway P-256 certificate for `ip`: (cert path, key path)."""
+    cert, key = os.path.join(directory, name + ".crt"), os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=IP:{ip}", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 def shipped_policy(name, bucket):
@@ -205,11 +216,7 @@ registrations_per_address_per_hour = 2
         self.addCleanup(self.v.cleanup)
         self.ns = NetNamespace()
         self.addCleanup(self.ns.stop)
-        cert, key = os.path.join(self.dir, "lb.crt"), os.path.join(self.dir, "lb.key")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=lb",
-                        "-addext", f"subjectAltName=IP:{NetNamespace.HOST_ADDR}",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        cert, key = self_signed(self.dir, "lb", NetNamespace.HOST_ADDR)
         self.cert = cert
         pem = os.path.join(self.dir, "lb.pem")
         with open(pem, "w") as out, open(cert) as c, open(key) as k:
@@ -448,6 +455,150 @@ allowed_origins = ["https://app.example.com"]
                  if json.loads(line).get("audit") == "vend"
                  and json.loads(line).get("device") == device]
         self.assertEqual([e["outcome"] for e in vends], ["unauthenticated"])
+
+
+# Run inside the namespace: opens N connections, says how many the server kept open, and
+# holds them until its stdin closes.
+HOLDER = r"""
+import socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+socks = [socket.create_connection((host, port), timeout=5) for _ in range(n)]
+time.sleep(0.5)
+held = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        s.recv(1)  # closed (b"") or answered 503: not held
+    except BlockingIOError:
+        held += 1
+print(held, flush=True)
+sys.stdin.read()
+"""
+
+
+class ConnectionExhaustionTest(unittest.TestCase):
+    """One address cannot take every connection: a client outside the host (in a network
+    namespace, so not loopback) holding idle sockets is capped, and everyone else is served."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="vendo-attacks-conn-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.ns = NetNamespace()
+        self.addCleanup(self.ns.stop)
+        # Idle sockets are held longer than the test runs: the cap, not a timeout, must hold.
+        self.v = Vendo(data_dir=self.dir, config=write_config(
+            self.dir, two_apps("ConnApp"), listen=f"{NetNamespace.HOST_ADDR}:0",
+            server_extra="max_connections = 40\nmax_connections_per_address = 10\n"
+                         "first_byte_timeout_ms = 60000\nheader_timeout_ms = 60000")).start()
+        self.addCleanup(self.v.cleanup)
+
+    def test_one_address_holding_sockets_does_not_lock_others_out(self):
+        import http.client
+        holder = subprocess.Popen(["ip", "netns", "exec", self.ns.name, sys.executable, "-c",
+                                   HOLDER, NetNamespace.HOST_ADDR, str(self.v.port), "40"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(holder.wait, 10)
+        self.addCleanup(holder.stdin.close)
+        self.addCleanup(holder.stdout.close)
+        held = int(holder.stdout.readline() or -1)
+        # Another client (this host, from HOST_ADDR: not loopback, so capped too) is served.
+        # Before: the attacker held all 40 and this got 503.
+        conn = http.client.HTTPConnection(NetNamespace.HOST_ADDR, self.v.port, timeout=5)
+        uid, key = new_device()
+        conn.request("GET", f"/apps/anon/registerdevice?uid={uid}&key={key}")
+        status = conn.getresponse().status
+        conn.close()
+        print(f"\nconnection cap: the attacker kept {held} of 40 sockets; another client got "
+              f"{status}")
+        self.assertEqual(held, 10)
+        self.assertEqual(status, 200)
+
+
+class SlowClientTest(unittest.TestCase):
+    """A connection that sends nothing is closed after first_byte_timeout_ms; one that has
+    started its request keeps the header timeout. On the TLS port a connection over the cap is
+    closed, not answered in plain text."""
+
+    def start(self, server_extra):
+        d = tempfile.mkdtemp(prefix="vendo-attacks-slow-")
+        self.addCleanup(shutil.rmtree, d, True)
+        v = Vendo(data_dir=d, config=write_config(d, two_apps("SlowApp"),
+                                                  server_extra=server_extra)).start()
+        self.addCleanup(v.cleanup)
+        return v, d
+
+    def test_a_silent_connection_is_closed_soon(self):
+        import socket
+        import time
+        v, _ = self.start("first_byte_timeout_ms = 1000\nheader_timeout_ms = 10000")
+        silent = socket.create_connection(("127.0.0.1", v.port), timeout=15)
+        started = time.monotonic()
+        self.assertEqual(silent.recv(1), b"")
+        waited = time.monotonic() - started
+        silent.close()
+        self.assertLess(waited, 3, "closed at the first-byte timeout, not the header timeout")
+        # A request that has begun has the header timeout for the rest.
+        slow = socket.create_connection(("127.0.0.1", v.port), timeout=15)
+        slow.sendall(b"GET /healthz HTTP/1.1\r\n")
+        time.sleep(1.6)
+        slow.sendall(b"Host: x\r\n\r\n")
+        self.assertTrue(slow.recv(64).startswith(b"HTTP/1.1 200"))
+        slow.close()
+        print(f"\nfirst byte: a silent connection was closed after {waited:.2f} s")
+
+    def test_over_the_cap_on_tls_is_a_close_not_plain_text(self):
+        import socket
+        import ssl
+        d = tempfile.mkdtemp(prefix="vendo-attacks-tls-")
+        self.addCleanup(shutil.rmtree, d, True)
+        cert, key = self_signed(d, "vendo", "127.0.0.1")
+        v, _ = self.start(f'max_connections = 3\ntls_cert_file = "{cert}"\n'
+                          f'tls_key_file = "{key}"')
+        held = [socket.create_connection(("127.0.0.1", v.port), timeout=5) for _ in range(3)]
+        import time
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", v.port), timeout=5)
+        self.assertEqual(extra.recv(64), b"")  # before: "HTTP/1.1 503 ..." on a TLS port
+        extra.close()
+        for s in held:
+            s.close()
+        time.sleep(0.3)
+        ctx = ssl.create_default_context(cafile=cert)
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", v.port), timeout=5),
+                             server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(tls.recv(64).startswith(b"HTTP/1.1 200"))
+
+
+class Ipv6PrefixTest(unittest.TestCase):
+    """Per-address limits count an IPv6 client by its /64: addresses from one /64 share one
+    budget (real IPv6 clients, in a network namespace)."""
+
+    def test_one_slash_64_shares_one_registration_budget(self):
+        d = tempfile.mkdtemp(prefix="vendo-attacks-v6-")
+        self.addCleanup(shutil.rmtree, d, True)
+        ns = NetNamespace()
+        self.addCleanup(ns.stop)
+        ns.add_ipv6("fd00:77::1", ["fd00:77::2", "fd00:77::3"])
+        ns.add_ipv6("fd00:78::1", ["fd00:78::2"])
+        v = Vendo(data_dir=d, config=write_config(d, two_apps("V6App") + """
+[apps.anon.limits]
+registrations_per_address_per_hour = 2
+""", listen="[::]:0")).start()
+        self.addCleanup(v.cleanup)
+
+        def register(source):
+            uid, key = new_device()
+            r = ns.run(["curl", "-s", "-g", "-o", "/dev/null", "-w", "%{http_code}",
+                        "--max-time", "5", "--interface", source,
+                        f"http://[fd00:77::1]:{v.port}/apps/anon/registerdevice?uid={uid}&key={key}"],
+                       capture_output=True, text=True, timeout=15)
+            return int(r.stdout or 0)
+
+        statuses = [register("fd00:77::2"), register("fd00:77::2"), register("fd00:77::3"),
+                    register("fd00:78::2")]
+        # Before: fd00:77::3 had a budget of its own (200).
+        self.assertEqual(statuses, [200, 200, 500, 200])
 
 
 class PasswordGuessingTest(unittest.TestCase):
