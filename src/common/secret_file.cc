@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -10,7 +12,7 @@ namespace vendo {
 Result<SecretString> ReadSecretFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    return Fail(ErrorCode::kInvalidArgument, "cannot read " + path);
+    return Fail(ErrorCode::kInvalidArgument, "cannot read " + path + ": " + std::strerror(errno));
   }
   std::stringstream ss;
   ss << in.rdbuf();

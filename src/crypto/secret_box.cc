@@ -1,6 +1,7 @@
 #include "crypto/secret_box.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,19 +53,53 @@ Result<SecretString> SecretBox::Open(std::string_view sealed, std::string_view c
 }
 
 Result<SecretString> LoadMasterKey(const std::string& path) {
+  // Opened first and checked through the descriptor: the file checked is the file read, and
+  // an unreadable file says why (permission denied, not a format error).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    return Fail(ErrorCode::kInvalidArgument,
+                "cannot read master key file " + path + ": " + std::strerror(err) +
+                    (err == EACCES ? " (it must be readable by the user vendo runs as)" : ""));
+  }
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
     return Fail(ErrorCode::kInvalidArgument,
-                "cannot read master key file " + path + ": " + std::strerror(errno));
+                "cannot read master key file " + path + ": " + std::strerror(err));
   }
-  if ((st.st_mode & 077) != 0) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "master key file " + path + " is readable by group or others; chmod 600 it");
+  // As PostgreSQL does for its key: 0600 for the owner, or 0640 when root owns it and the
+  // group is the service's (root:vendo, the Debian convention for /etc secrets).
+  mode_t allowed = st.st_uid == 0 ? 027 : 077;
+  if ((st.st_mode & allowed) != 0) {
+    ::close(fd);
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "master key file " + path + " is readable by " +
+            (st.st_uid == 0 ? "others; chmod 640 it (or 600)" : "group or others; chmod 600 it"));
   }
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  std::string text;
+  char chunk[256];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      OPENSSL_cleanse(text.data(), text.size());
+      return Fail(ErrorCode::kInvalidArgument,
+                  "cannot read master key file " + path + ": " + std::strerror(err));
+    }
+    if (n == 0 || text.size() > 4096) {
+      break;
+    }
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+  OPENSSL_cleanse(chunk, sizeof chunk);
+  ::close(fd);
   auto first = text.find_first_not_of(" \t\r\n");
   auto last = text.find_last_not_of(" \t\r\n");
   std::string hex = first == std::string::npos ? "" : text.substr(first, last - first + 1);

@@ -31,7 +31,7 @@ class SecretBox {
 };
 
 // Reads a master key file: 64 hex characters (whitespace around them is ignored). Refuses a
-// file that group or others can read.
+// file that others can read, or its group unless root owns it (0640 root:vendo is fine).
 Result<SecretString> LoadMasterKey(const std::string& path);
 // Creates a new master key file with mode 0600; fails if the file exists.
 Status CreateMasterKeyFile(const std::string& path, Random& random);
