@@ -1,5 +1,8 @@
 #include "cli/issuers.h"
 
+#include <cstdlib>
+#include <utility>
+
 #include "common/log.h"
 #include "common/secret_file.h"
 #include "issuer/dev_issuer.h"
@@ -7,6 +10,21 @@
 #include "net/url.h"
 
 namespace vendo::cli {
+namespace {
+
+// The AWS SDKs' standard endpoint overrides (a VPC endpoint, an STS-compatible store), used
+// when the app's config names no endpoint: AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL.
+std::pair<std::string, std::string> EndpointFromEnvironment() {
+  for (const char* name : {"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') {
+      return {name, v};
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 IssuerSet::~IssuerSet() { http_by_ca_.clear(); }
 
@@ -73,14 +91,24 @@ Result<issuer::Issuer*> IssuerSet::BuildSts(const server::AppConfig& app, const 
   options.action = app.issuer == "aws-federation"
                        ? issuer::StsIssuerOptions::Action::kGetFederationToken
                        : issuer::StsIssuerOptions::Action::kAssumeRole;
-  if (aws.endpoint.empty()) {
+  auto [variable, from_env] = EndpointFromEnvironment();
+  if (aws.endpoint.empty() && from_env.empty()) {
     options.endpoint = sts::RegionalEndpoint(aws.region);
   } else {
-    auto url = net::ParseHttpUrl(aws.endpoint);  // checked at config load
-    if (!url) {
-      return std::unexpected(url.error());
+    const std::string& text = aws.endpoint.empty() ? from_env : aws.endpoint;
+    auto url = net::ParseHttpUrl(text);  // the config's was checked at load
+    if (!url || url->path_and_query != "/") {
+      return Fail(ErrorCode::kInvalidArgument,
+                  variable + " must be scheme://host[:port] with no path, not " + text);
     }
     options.endpoint = sts::StsEndpoint{url->host, url->port, url->tls, aws.region};
+    if (aws.endpoint.empty()) {
+      LogLine(LogLevel::kInfo, "sts endpoint from the environment")
+          .Str("app", app.name)
+          .Str("variable", variable)
+          .Str("endpoint", text)
+          .Emit();
+    }
   }
   options.role_arn = aws.role_arn;
   options.external_id = aws.external_id;

@@ -142,6 +142,33 @@ max_attempts = 2
         mapped = self.log_lines("sts call", uid)
         self.assertEqual(mapped[0]["session_name"], name)
 
+    def test_the_sdk_endpoint_variable_points_sts_elsewhere(self):
+        """With no endpoint in the config, AWS_ENDPOINT_URL_STS (as the AWS SDKs read it) names
+        STS: what a host behind a VPC endpoint, or a test STS, sets in a unit drop-in."""
+        d = tempfile.mkdtemp(prefix="vendo-sts-env-")
+        self.addCleanup(shutil.rmtree, d, True)
+        write_secret(d, "secret", self.secret)
+        cfg = write_config(d, f"""
+[apps.sensors]
+allow_insecure_legacy = true
+mode = "anonymous"
+issuer = "aws-federation"
+duration_seconds = 900
+policy_file = "{REPO}/examples/policies/per-device-s3.json"
+[apps.sensors.aws]
+region = "us-east-1"
+access_key_id = "{self.key_id}"
+secret_access_key_file = "secret"
+""")
+        v = Vendo(data_dir=d, config=cfg,
+                  env=dict(os.environ, AWS_ENDPOINT_URL_STS=self.moto.url)).start()
+        self.addCleanup(v.stop)
+        uid, key = new_device()
+        status, creds = anonymous_token(v, "/apps/sensors", uid, key)
+        self.assertEqual(status, 200, creds)
+        self.assertEqual(len(self.moto.recorded("GetFederationToken")), 1)
+        self.assertIn('"variable":"AWS_ENDPOINT_URL_STS"', v.logs())
+
     def test_a_wrong_issuer_secret_is_a_clear_error_not_a_crash(self):
         uid, key = new_device()
         status, body = anonymous_token(self.v, "/apps/broken", uid, key)
