@@ -4,7 +4,7 @@ BUILD_DIR := build
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./var/dev
 
-.PHONY: deps build run test sanitize tsan bench package fuzz tidy format clean
+.PHONY: deps build run test sanitize tsan bench package debian-root fuzz tidy format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -17,7 +17,7 @@ run: build
 	./$(BUILD_DIR)/vendo serve --dev --data-dir $(DATA_DIR)
 
 # Every test, then every test again under AddressSanitizer + UBSan.
-test: build
+test: build debian-root
 	ctest --preset $(PRESET) -j $(JOBS)
 	$(MAKE) --no-print-directory sanitize
 
@@ -45,6 +45,12 @@ bench:
 # A Debian package of vendo (binary, systemd unit, default config, policies): build/*.deb
 package: build
 	cd $(BUILD_DIR) && cpack -G DEB
+
+# The Debian 12 root (and its local apt repository) that the deployed-host test replays a
+# host's user data on; made once under the build folder, again when the package's
+# dependencies change (scripts/debian-root.sh).
+debian-root: package
+	@bash scripts/debian-root.sh $(BUILD_DIR)/debian-root $(BUILD_DIR)/vendo_0.1.0_amd64.deb
 
 # clang-tidy 16 with .clang-tidy's checks over every source, or over FILES="a.cc b.cc";
 # fails on any warning in vendo's files. About 10 minutes for the whole tree on 2 cores.

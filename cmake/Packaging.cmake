@@ -5,7 +5,7 @@ install(TARGETS vendo RUNTIME DESTINATION bin)
 install(FILES deploy/debian/vendo.service DESTINATION lib/systemd/system)
 install(FILES deploy/debian/vendo.toml DESTINATION /etc/vendo PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES deploy/policies/per-user-s3.json deploy/policies/per-user-dynamodb.json
-              examples/policies/per-device-s3.json
+              deploy/policies/per-device-s3.json
         DESTINATION share/vendo/policies)
 install(DIRECTORY deploy/cloudformation/ DESTINATION share/vendo/cloudformation
         FILES_MATCHING PATTERN "*.yaml")

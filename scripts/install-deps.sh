@@ -12,7 +12,8 @@ build_pkgs=(
 test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl procps ca-certificates
            ceph-mon ceph-osd radosgw  # Ceph RGW: the real S3 + STS peer of the e2e test
            postgresql haproxy         # the shared store and the load balancer of the scale-out tests
-           chromium chromium-driver)  # the browser test of the sign-up pages
+           chromium chromium-driver   # the browser test of the sign-up pages
+           debootstrap dpkg-dev lintian help2man iproute2)  # the deployed host replayed on a Debian root; the package checks
 bench_pkgs=(wrk nginx-light)
 fuzz_pkgs=(clang-16 libclang-rt-16-dev)  # libFuzzer; clang 16 reads libstdc++ 12's <expected>
 tidy_pkgs=(clang-tidy-16)                 # the same reason: clang-tidy 14 cannot

@@ -82,15 +82,27 @@ std::string TemplatePath(const DeployOptions& o) {
   return "deploy/cloudformation/vendo.yaml";
 }
 
-void PrintOutputs(const deploy::StackInfo& stack) {
+// Prints the outputs and the URL; false when the URL names no host (a single host that got
+// no public address: CloudFormation then gives "http://", some stand-ins "http://None").
+bool PrintOutputs(const deploy::StackInfo& stack) {
   for (const auto& out : stack.outputs) {
     std::printf("  %-22s %s\n", out.key.c_str(), out.value.c_str());
   }
   for (const auto& out : stack.outputs) {
-    if (out.key == "Url") {
-      std::printf("\nTVM URL: %s\n", out.value.c_str());
+    if (out.key != "Url") {
+      continue;
     }
+    auto host = out.value.substr(std::min(out.value.size(), out.value.find("://") + 3));
+    if (host.empty() || host == "None") {
+      std::fprintf(stderr,
+                   "vendo: the stack has no URL: its host has no public address. Give it a name "
+                   "with --domain, put it behind a load balancer (--certificate-arn), or use a "
+                   "subnet that assigns public addresses\n");
+      return false;
+    }
+    std::printf("\nTVM URL: %s\n", out.value.c_str());
   }
+  return true;
 }
 
 // Polls until the stack leaves *_IN_PROGRESS, printing each new event as it happens.
@@ -276,8 +288,7 @@ int Deploy(const DeployOptions& o) {
     }
     if (!*changed) {
       std::printf("no changes: the stack is already as asked\n");
-      PrintOutputs(**existing);
-      return 0;
+      return PrintOutputs(**existing) ? 0 : 1;
     }
   } else if (auto id = cfn.Create(o.stack_name, body, *params); !id) {
     return Report(id.error(), "create");
@@ -295,8 +306,7 @@ int Deploy(const DeployOptions& o) {
     return 1;
   }
   std::printf("stack %s: %s\n", o.stack_name.c_str(), (*done)->status.c_str());
-  PrintOutputs(**done);
-  return 0;
+  return PrintOutputs(**done) ? 0 : 1;
 }
 
 int DeployStatus(const DeployOptions& o) {
@@ -314,8 +324,8 @@ int DeployStatus(const DeployOptions& o) {
   }
   std::printf("stack %s: %s%s%s\n", o.stack_name.c_str(), (*stack)->status.c_str(),
               (*stack)->reason.empty() ? "" : ": ", (*stack)->reason.c_str());
-  PrintOutputs(**stack);
-  return (*stack)->Failed() ? 1 : 0;
+  bool has_url = PrintOutputs(**stack);
+  return (*stack)->Failed() || !has_url ? 1 : 0;
 }
 
 int Undeploy(const DeployOptions& o) {

@@ -150,6 +150,8 @@ int Run(int argc, char** argv) {
       {"--subnet-ids", "SubnetIds", "Comma-separated subnets (default: the default VPC's)"},
       {"--artifact-bucket", "ArtifactBucket", "S3 bucket holding the vendo .deb"},
       {"--artifact-key", "ArtifactKey", "S3 key of the vendo .deb"},
+      {"--domain", "Domain",
+       "Your host name for the TVM (the URL and identity apps' endpoint; point DNS at it)"},
       {"--certificate-arn", "CertificateArn", "ACM certificate: HTTPS, HTTP redirected"},
       {"--key-name", "KeyName", "EC2 key pair for ssh"},
       {"--ssh-cidr", "SshCidr", "Address range allowed to ssh"},

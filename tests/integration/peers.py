@@ -36,17 +36,17 @@ class MotoServer:
     """moto_server with its request recorder on. `enforce_auth()` turns SigV4 and IAM checks on
     (after the test's own setup calls)."""
 
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
         self.dir = tempfile.mkdtemp(prefix="vendo-moto-")
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.recording = os.path.join(self.dir, "recording.jsonl")
         env = dict(os.environ, MOTO_RECORDER_FILEPATH=self.recording)
         exe = shutil.which("moto_server")
         if exe is None:
             raise RuntimeError("moto_server is not installed (the machine image's Python has it)")
         self.log = open(os.path.join(self.dir, "moto.log"), "wb")
-        self.proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(self.port)], env=env,
+        self.proc = subprocess.Popen([exe, "-H", host, "-p", str(self.port)], env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_http(self.url + "/moto-api/data.json", self.proc, "moto_server")
 
@@ -259,16 +259,19 @@ class NetNamespace:
     HOST_ADDR = "10.250.77.1"
     CLIENT_ADDR = "10.250.77.2"
 
-    def __init__(self):
+    def __init__(self, net="10.250.77", kind="t"):
+        """`net`: the /30's first three bytes (each kind of test its own); `kind`: one letter
+        in the namespace's and interfaces' names."""
+        self.host_addr, self.client_addr = f"{net}.1", f"{net}.2"
         tag = f"{os.getpid() % 100000}"
-        self.name = f"vendo-t{tag}"
-        self.host_if, self.ns_if = f"vt{tag}h", f"vt{tag}n"
+        self.name = f"vendo-{kind}{tag}"
+        self.host_if, self.ns_if = f"v{kind}{tag}h", f"v{kind}{tag}n"
         steps = [["ip", "netns", "add", self.name],
                  ["ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if],
                  ["ip", "link", "set", self.ns_if, "netns", self.name],
-                 ["ip", "addr", "add", self.HOST_ADDR + "/30", "dev", self.host_if],
+                 ["ip", "addr", "add", self.host_addr + "/30", "dev", self.host_if],
                  ["ip", "link", "set", self.host_if, "up"],
-                 ["ip", "-n", self.name, "addr", "add", self.CLIENT_ADDR + "/30", "dev",
+                 ["ip", "-n", self.name, "addr", "add", self.client_addr + "/30", "dev",
                   self.ns_if],
                  ["ip", "-n", self.name, "link", "set", self.ns_if, "up"],
                  ["ip", "-n", self.name, "link", "set", "lo", "up"]]
