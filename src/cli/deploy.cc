@@ -1,9 +1,11 @@
 // `vendo deploy`, `vendo deploy status`, `vendo undeploy`: the CloudFormation stack of
 // deploy/cloudformation/vendo.yaml, created or updated and waited for, with progress.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <ranges>
 #include <set>
 #include <sstream>
@@ -217,6 +219,48 @@ Result<std::vector<deploy::StackParameter>> Parameters(const DeployOptions& o,
   return params;
 }
 
+// The parameters CloudFormation would refuse (moto does not check AllowedPattern), found
+// before anything is created: a usage error naming the flag.
+std::optional<std::string> BadParameter(const DeployOptions& o) {
+  auto label_ok = [](std::string_view label) {
+    return !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
+           std::ranges::all_of(label, [](char c) {
+             return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+           });
+  };
+  for (const auto& [key, value] : o.parameters) {
+    if (key == "Domain" && !value.empty()) {
+      std::string_view rest = value;
+      int labels = 0;
+      bool ok = value.size() <= 253;
+      while (ok && !rest.empty()) {
+        auto dot = rest.find('.');
+        ok = label_ok(rest.substr(0, dot));
+        ++labels;
+        rest = dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
+      }
+      if (!ok || labels < 2) {
+        return "--domain: \"" + value + "\" is not a host name such as tvm.example.com";
+      }
+    }
+    if ((key == "DataBucketName" || key == "ArtifactBucket") &&
+        (value.size() < 3 || value.size() > 63 || !label_ok(std::string(value)) ||
+         value.find("..") != std::string::npos)) {
+      bool dotted = value.size() >= 3 && value.size() <= 63;
+      for (char c : value) {
+        dotted =
+            dotted && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
+      }
+      if (!dotted || value.front() == '.' || value.back() == '.' ||
+          value.find("..") != std::string::npos) {
+        return std::string(key == "DataBucketName" ? "--data-bucket" : "--artifact-bucket") +
+               ": \"" + value + "\" is not an S3 bucket name (3-63 of a-z 0-9 . -)";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 // A failure while talking to AWS: exit 1 (usage errors are found before, and exit 2).
 int Report(const Error& e, const char* what) {
   std::fprintf(stderr, "vendo: %s: %s\n", what, e.message.c_str());
@@ -242,6 +286,10 @@ int Deploy(const DeployOptions& o) {
   if (body.size() > kMaxTemplateBody) {
     std::fprintf(stderr, "vendo: %s is larger than CloudFormation's %zu-byte TemplateBody\n",
                  path.c_str(), kMaxTemplateBody);
+    return 2;
+  }
+  if (auto bad = BadParameter(o)) {
+    std::fprintf(stderr, "vendo: %s\n", bad->c_str());
     return 2;
   }
   auto policy = PolicyFromFile(o);

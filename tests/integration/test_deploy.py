@@ -176,6 +176,25 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(gone.returncode, 0, gone.stdout + gone.stderr)
         self.assertEqual(self.snapshot(), before)
 
+    def test_the_operators_domain_is_the_url_and_the_identity_endpoint(self):
+        before = self.snapshot()
+        done = self.vendo("deploy", "--stack-name", "tvm-domain", "--mode", "identity",
+                          "--data-bucket", "my-app-data", "--artifact-bucket", "my-artifacts",
+                          "--image-id", self.image, "--domain", "tvm.example.com")
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("TVM URL: http://tvm.example.com\n", done.stdout)
+        scripts = self.user_data("tvm-domain")
+        # Identity clients salt with the URL they are given: the app's endpoint is the domain.
+        self.assertIn('PUBLIC_URL="http://tvm.example.com"', "\n".join(scripts))
+        gone = self.vendo("undeploy", "--stack-name", "tvm-domain")
+        self.assertEqual(gone.returncode, 0, gone.stdout + gone.stderr)
+        self.assertEqual(self.snapshot(), before)
+        bad = self.vendo("deploy", "--stack-name", "tvm-domain", "--data-bucket", "my-app-data",
+                         "--artifact-bucket", "my-artifacts", "--domain", "not a domain")
+        self.assertEqual(bad.returncode, 2, bad.stdout + bad.stderr)  # before anything exists
+        self.assertIn("--domain", bad.stderr)
+        self.assertEqual(self.snapshot(), before)
+
     def test_a_failing_deploy_says_why(self):
         bad = self.vendo("deploy", "--stack-name", "tvm-bad", "--data-bucket", "my-app-data",
                          "--artifact-bucket", "my-artifacts", "--image-id", self.image,
@@ -187,9 +206,12 @@ class DeployTest(unittest.TestCase):
         with open(bad_policy, "w") as f:
             f.write('{"Statement": [')
         usage = self.vendo("deploy", "--stack-name", "tvm-bad", "--policy-file", bad_policy,
-                           "--data-bucket", "b", "--artifact-bucket", "a")
+                           "--data-bucket", "my-app-data", "--artifact-bucket", "my-artifacts")
         self.assertEqual(usage.returncode, 2, usage.stderr)
         self.assertIn("--policy-file", usage.stderr)
+        usage = self.vendo("deploy", "--stack-name", "tvm-bad", "--data-bucket", "b",
+                           "--artifact-bucket", "my-artifacts")
+        self.assertEqual((usage.returncode, "--data-bucket" in usage.stderr), (2, True))
         self.client("cloudformation")  # the server is still answering
 
 
