@@ -36,8 +36,8 @@ import time
 import unittest
 
 from peers import MotoServer, NetNamespace, free_port
-from vendo_harness import (VENDO, Vendo, anonymous_token, b64url, identity_token, new_device,
-                           unb64url, v2_post, v2_signed_headers)
+from vendo_harness import (VENDO, Vendo, anonymous_token, identity_token, new_device, v2_post,
+                           v2_signed_headers)
 
 BUILD = os.environ.get("VENDO_BUILD_DIR") or os.path.join(os.path.dirname(VENDO))
 ROOT_CACHE = os.path.join(BUILD, "debian-root")
@@ -378,6 +378,15 @@ class DeployedHostTest(unittest.TestCase):
     def sts_policies(self, action):
         return [params["Policy"] for _, params in self.moto.recorded(action)]
 
+    def v2_token(self, host, device):
+        """A v2 token request signed by `device` (a registration's or login's answer)."""
+        body = b"{}"
+        headers = v2_signed_headers(device["device_id"], device["device_secret"],
+                                    "/v2/apps/app/token", body)
+        status, token, _ = v2_post(host, "/v2/apps/app/token", body, headers)
+        self.assertEqual(status, 200, token)
+        return token
+
     def test_anonymous_federation_host_serves_2012_and_v2_devices(self):
         before = self.snapshot()
         outputs, url, root, rc, output = self.deploy_and_boot("e2e-anon", "anonymous",
@@ -390,11 +399,7 @@ class DeployedHostTest(unittest.TestCase):
         self.assertTrue(creds["accessKey"] and creds["securityToken"])
         status, reg, _ = v2_post(host, "/v2/apps/app/devices", b"{}")
         self.assertEqual(status, 201, reg)
-        body = b"{}"
-        headers = v2_signed_headers(reg["device_id"], reg["device_secret"],
-                                    "/v2/apps/app/token", body)
-        status, token, _ = v2_post(host, "/v2/apps/app/token", body, headers)
-        self.assertEqual(status, 200, token)
+        self.v2_token(host, reg)
         policies = self.sts_policies("GetFederationToken")
         self.assertEqual(len(policies), 2)
         self.assertIn(f"arn:aws:s3:::{DATA_BUCKET}/{uid}/*", policies[0])
@@ -414,11 +419,7 @@ class DeployedHostTest(unittest.TestCase):
         self.assertEqual(v2_post(host, "/v2/apps/app/users", signup)[0], 201)
         status, login, _ = v2_post(host, "/v2/apps/app/login", signup)
         self.assertEqual(status, 200, login)
-        body = b"{}"
-        headers = v2_signed_headers(login["device_id"], login["device_secret"],
-                                    "/v2/apps/app/token", body)
-        status, token, _ = v2_post(host, "/v2/apps/app/token", body, headers)
-        self.assertEqual(status, 200, token)
+        self.v2_token(host, login)
         calls = self.moto.recorded("AssumeRole")
         self.assertEqual(len(calls), 2)
         self.assertTrue(all(p["RoleArn"] == outputs["DeviceRoleArn"] for _, p in calls))
