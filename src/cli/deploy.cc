@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "deploy/cloudformation.h"
+#include "deploy/s3_object.h"
 #include "net/http_client.h"
 #include "net/url.h"
 #include "policy/template.h"
@@ -33,6 +34,7 @@ struct Session {
   std::unique_ptr<sts::StsClient> client;
   std::unique_ptr<deploy::CloudFormation> cfn;
   sts::StsEndpoint ec2;
+  sts::StsEndpoint s3;
 };
 
 Result<std::unique_ptr<Session>> Connect(const DeployOptions& o) {
@@ -50,6 +52,7 @@ Result<std::unique_ptr<Session>> Connect(const DeployOptions& o) {
   s->client = std::make_unique<sts::StsClient>(*s->http, *s->http, s->clock, s->random, retry);
   sts::StsEndpoint endpoint{"cloudformation." + o.region + ".amazonaws.com", 443, true, o.region};
   s->ec2 = {"ec2." + o.region + ".amazonaws.com", 443, true, o.region};
+  s->s3 = {"s3." + o.region + ".amazonaws.com", 443, true, o.region};
   if (!o.endpoint_url.empty()) {
     auto url = net::ParseHttpUrl(o.endpoint_url);
     if (!url) {
@@ -57,6 +60,7 @@ Result<std::unique_ptr<Session>> Connect(const DeployOptions& o) {
     }
     endpoint = {url->host, url->port, url->tls, o.region};
     s->ec2 = endpoint;  // a local stand-in (moto_server) serves every API on one address
+    s->s3 = endpoint;
   }
   s->cfn = std::make_unique<deploy::CloudFormation>(*s->client, *s->credentials, endpoint,
                                                     "vendo-" + s->random.Hex(16));
@@ -261,6 +265,31 @@ std::optional<std::string> BadParameter(const DeployOptions& o) {
   return std::nullopt;
 }
 
+// The package the hosts will download, when this deploy names it (a new stack always does):
+// checked before anything is created.
+Status CheckArtifact(const DeployOptions& o, bool update, Session& s) {
+  std::string bucket, key = "vendo_0.1.0_amd64.deb";  // the template's default key
+  bool named = false;
+  for (const auto& [k, v] : o.parameters) {
+    if (k == "ArtifactBucket") {
+      bucket = v;
+      named = true;
+    } else if (k == "ArtifactKey") {
+      key = v;
+      named = true;
+    }
+  }
+  if (!named && update) {
+    return {};  // the stack keeps the artifact it has
+  }
+  if (bucket.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--artifact-bucket is required: the S3 bucket holding the vendo .deb "
+                "(make package, then aws s3 cp)");
+  }
+  return deploy::CheckObjectReadable(*s.http, *s.credentials, s.clock, s.s3, bucket, key);
+}
+
 // A failure while talking to AWS: exit 1 (usage errors are found before, and exit 2).
 int Report(const Error& e, const char* what) {
   std::fprintf(stderr, "vendo: %s: %s\n", what, e.message.c_str());
@@ -314,6 +343,10 @@ int Deploy(const DeployOptions& o) {
     return 1;
   }
   bool update = existing->has_value();
+  if (auto artifact = CheckArtifact(o, update, **session); !artifact) {
+    std::fprintf(stderr, "vendo: %s; nothing was created\n", artifact.error().message.c_str());
+    return artifact.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
+  }
   auto params = Parameters(o, update ? &**existing : nullptr, *policy, **session);
   if (!params) {
     return Report(params.error(), "deploy");

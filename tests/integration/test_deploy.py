@@ -38,6 +38,9 @@ class DeployTest(unittest.TestCase):
         key = iam.create_access_key(UserName="deployer")["AccessKey"]
         cls.key_id, cls.secret = key["AccessKeyId"], key["SecretAccessKey"]
         cls.image = cls.client("ec2").describe_images()["Images"][0]["ImageId"]
+        s3 = cls.client("s3")  # the package the hosts download, uploaded as docs/deploy.md says
+        s3.create_bucket(Bucket="my-artifacts")
+        s3.put_object(Bucket="my-artifacts", Key="vendo_0.1.0_amd64.deb", Body=b"!<arch>\n")
         # From here on, every request must be signed by a known key.
         urllib.request.urlopen(urllib.request.Request(
             cls.url + "/moto-api/reset-auth", data=b"0", method="POST",
@@ -194,6 +197,19 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(bad.returncode, 2, bad.stdout + bad.stderr)  # before anything exists
         self.assertIn("--domain", bad.stderr)
         self.assertEqual(self.snapshot(), before)
+
+    def test_a_missing_artifact_is_found_before_anything_is_created(self):
+        before = self.snapshot()
+        for flags, says in ((["--artifact-bucket", "no-such-bucket"], "bucket"),
+                            (["--artifact-bucket", "my-artifacts", "--artifact-key", "nope.deb"],
+                             "does not exist")):
+            done = self.vendo("deploy", "--stack-name", "tvm-noart", "--data-bucket",
+                              "my-app-data", "--image-id", self.image, *flags)
+            self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+            self.assertIn(says, done.stderr)
+            self.assertIn("nothing was created", done.stderr)
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(self.vendo("deploy", "status", "--stack-name", "tvm-noart").returncode, 1)
 
     def test_a_failing_deploy_says_why(self):
         bad = self.vendo("deploy", "--stack-name", "tvm-bad", "--data-bucket", "my-app-data",
