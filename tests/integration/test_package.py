@@ -81,7 +81,10 @@ class PackageTest(unittest.TestCase):
         expected = {"User": "vendo", "Group": "vendo", "Restart": "on-failure",
                     "NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
                     "PrivateTmp": "yes", "StateDirectory": "vendo", "LimitCORE": "0",
-                    "ExecStart": "/usr/bin/vendo serve --config /etc/vendo/vendo.toml"}
+                    "ExecStart": "/usr/bin/vendo serve --config /etc/vendo/vendo.toml",
+                    "ExecReload": "/bin/kill -HUP $MAINPID", "RemoveIPC": "yes",
+                    "PrivateMounts": "yes", "ProtectProc": "invisible", "ProcSubset": "pid",
+                    "SystemCallFilter": "~@privileged"}
         for key, value in expected.items():
             self.assertEqual(unit.get(key), value, key)
         analyze = shutil.which("systemd-analyze")
@@ -89,6 +92,35 @@ class PackageTest(unittest.TestCase):
             verify = subprocess.run([analyze, "verify", "--man=no", self.path(
                 "/usr/lib/systemd/system/vendo.service")], capture_output=True, text=True)
             self.assertNotIn("Unknown", verify.stderr)
+
+    def test_lintian_finds_no_error_or_warning(self):
+        lintian = shutil.which("lintian")
+        if lintian is None:
+            raise RuntimeError("lintian is not installed (make deps installs it)")
+        out = subprocess.run([lintian, self.deb], capture_output=True, text=True, timeout=300)
+        found = [l for l in (out.stdout + out.stderr).splitlines() if l[:2] in ("E:", "W:")]
+        self.assertEqual(found, [])
+
+    def test_debian_documents_and_every_document_the_readme_links(self):
+        docs = "/usr/share/doc/vendo"
+        for name in ("copyright", "changelog.gz"):
+            self.assertTrue(os.path.exists(self.path(f"{docs}/{name}")), name)
+        self.assertTrue(os.path.exists(self.path("/usr/share/man/man1/vendo.1.gz")))
+        with open(os.path.join(os.path.dirname(__file__), "../../README.md")) as f:
+            linked = set(re.findall(r"\(docs/([\w.-]+\.md)\)", f.read()))
+        self.assertTrue(linked)
+        for name in linked:
+            self.assertTrue(os.path.exists(self.path(f"{docs}/{name}")), name)
+
+    def test_maintainer_scripts_keep_an_admins_disabled_service_disabled(self):
+        control = os.path.join(self.dir, "control-scripts")
+        subprocess.run(["dpkg-deb", "-e", self.deb, control], check=True)
+        with open(os.path.join(control, "postinst")) as f:
+            postinst = f.read()
+        self.assertIn("deb-systemd-helper --quiet was-enabled 'vendo.service'", postinst)
+        self.assertNotIn("systemctl enable", postinst)
+        with open(os.path.join(control, "prerm")) as f:
+            self.assertIn("deb-systemd-invoke stop", f.read())
 
     def test_the_packaged_binary_serves_the_packaged_config(self):
         binary = self.path("/usr/bin/vendo")
