@@ -93,6 +93,20 @@ class PackageTest(unittest.TestCase):
                 "/usr/lib/systemd/system/vendo.service")], capture_output=True, text=True)
             self.assertNotIn("Unknown", verify.stderr)
 
+    def test_the_binary_is_hardened(self):
+        binary = self.path("/usr/bin/vendo")
+        dynamic = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True,
+                                 check=True).stdout
+        self.assertRegex(dynamic, r"FLAGS.*BIND_NOW|FLAGS_1.*NOW")      # full RELRO: BIND_NOW
+        self.assertIn("PIE", dynamic)
+        segments = subprocess.run(["readelf", "-lW", binary], capture_output=True, text=True,
+                                  check=True).stdout
+        self.assertIn("GNU_RELRO", segments)
+        symbols = subprocess.run(["readelf", "--dyn-syms", "-W", binary], capture_output=True,
+                                 text=True, check=True).stdout
+        self.assertIn("__stack_chk_fail", symbols)                      # stack protector
+        self.assertRegex(symbols, r"__\w+_chk@")                        # _FORTIFY_SOURCE
+
     def test_lintian_finds_no_error_or_warning(self):
         lintian = shutil.which("lintian")
         if lintian is None:
