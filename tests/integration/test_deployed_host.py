@@ -375,9 +375,6 @@ class DeployedHostTest(unittest.TestCase):
         self.assertEqual(uid_line[1], vendo_uid)
         return RemoteHost(self.ns.client_addr, 80)
 
-    def sts_policies(self, action):
-        return [params["Policy"] for _, params in self.moto.recorded(action)]
-
     def v2_token(self, host, device):
         """A v2 token request signed by `device` (a registration's or login's answer)."""
         body = b"{}"
@@ -387,45 +384,52 @@ class DeployedHostTest(unittest.TestCase):
         self.assertEqual(status, 200, token)
         return token
 
-    def test_anonymous_federation_host_serves_2012_and_v2_devices(self):
+    def serves(self, stack, mode, issuer):
+        """Deploys, boots the host, runs the 2012 and the v2 flow of `mode` through it, checks
+        that moto's STS minted both credentials for the data bucket, and undeploys."""
         before = self.snapshot()
-        outputs, url, root, rc, output = self.deploy_and_boot("e2e-anon", "anonymous",
-                                                              "federation")
+        outputs, url, root, rc, output = self.deploy_and_boot(stack, mode, issuer)
         host = self.assert_served(root, rc, output, url)
         self.moto.start_recording()
-        uid, key = new_device()
-        status, creds = anonymous_token(host, "", uid, key)
-        self.assertEqual(status, 200, creds)
+        if mode == "anonymous":
+            uid, key = new_device()
+            status, creds = anonymous_token(host, "", uid, key)
+            self.assertEqual(status, 200, creds)
+            status, reg, _ = v2_post(host, "/v2/apps/app/devices", b"{}")
+            self.assertEqual(status, 201, reg)
+            self.v2_token(host, reg)
+            prefixes = [uid, reg["device_id"]]
+        else:
+            # A 2012 identity client is given the stack's URL, and salts with it.
+            status, creds = identity_token(host, "", "alice", "secret123", "E2eApp", url)
+            self.assertEqual(status, 200, creds)
+            signup = json.dumps({"username": "grace", "password": "long enough pw"}).encode()
+            self.assertEqual(v2_post(host, "/v2/apps/app/users", signup)[0], 201)
+            status, login, _ = v2_post(host, "/v2/apps/app/login", signup)
+            self.assertEqual(status, 200, login)
+            self.v2_token(host, login)
+            prefixes = ["alice", "grace"]
         self.assertTrue(creds["accessKey"] and creds["securityToken"])
-        status, reg, _ = v2_post(host, "/v2/apps/app/devices", b"{}")
-        self.assertEqual(status, 201, reg)
-        self.v2_token(host, reg)
-        policies = self.sts_policies("GetFederationToken")
-        self.assertEqual(len(policies), 2)
-        self.assertIn(f"arn:aws:s3:::{DATA_BUCKET}/{uid}/*", policies[0])
-        self.assertIn(f"arn:aws:s3:::{DATA_BUCKET}/{reg['device_id']}/*", policies[1])
-        self.undeploy("e2e-anon", before)
+        calls = self.moto.recorded("GetFederationToken" if issuer == "federation"
+                                   else "AssumeRole")
+        self.assertEqual(len(calls), 2)
+        for (_, params), prefix in zip(calls, prefixes):
+            self.assertIn(f"arn:aws:s3:::{DATA_BUCKET}/{prefix}/*", params["Policy"])
+            if issuer == "assume-role":
+                self.assertEqual(params["RoleArn"], outputs["DeviceRoleArn"])
+        self.undeploy(stack, before)
+
+    def test_anonymous_federation_host_serves_2012_and_v2_devices(self):
+        self.serves("e2e-anon-fed", "anonymous", "federation")
+
+    def test_anonymous_assume_role_host_serves_2012_and_v2_devices(self):
+        self.serves("e2e-anon-role", "anonymous", "assume-role")
 
     def test_identity_assume_role_host_serves_2012_and_v2_users(self):
-        before = self.snapshot()
-        outputs, url, root, rc, output = self.deploy_and_boot("e2e-ident", "identity",
-                                                              "assume-role")
-        host = self.assert_served(root, rc, output, url)
-        self.moto.start_recording()
-        # A 2012 identity client is given the stack's URL, and salts with it.
-        status, creds = identity_token(host, "", "alice", "secret123", "E2eApp", url)
-        self.assertEqual(status, 200, creds)
-        signup = json.dumps({"username": "grace", "password": "long enough pw"}).encode()
-        self.assertEqual(v2_post(host, "/v2/apps/app/users", signup)[0], 201)
-        status, login, _ = v2_post(host, "/v2/apps/app/login", signup)
-        self.assertEqual(status, 200, login)
-        self.v2_token(host, login)
-        calls = self.moto.recorded("AssumeRole")
-        self.assertEqual(len(calls), 2)
-        self.assertTrue(all(p["RoleArn"] == outputs["DeviceRoleArn"] for _, p in calls))
-        self.assertIn(f"arn:aws:s3:::{DATA_BUCKET}/alice/*", calls[0][1]["Policy"])
-        self.assertIn(f"arn:aws:s3:::{DATA_BUCKET}/grace/*", calls[1][1]["Policy"])
-        self.undeploy("e2e-ident", before)
+        self.serves("e2e-ident-role", "identity", "assume-role")
+
+    def test_identity_federation_host_serves_2012_and_v2_users(self):
+        self.serves("e2e-ident-fed", "identity", "federation")
 
     def test_a_host_that_cannot_start_vendo_fails_with_the_step(self):
         before = self.snapshot()
