@@ -43,22 +43,25 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 set(CPACK_STRIP_FILES TRUE)
 # Debian's documentation files: the changelog (gzip -9n, as dpkg expects), the copyright, and
 # a man page made by help2man from `vendo --help`.
+# Made in release trees only: a sanitizer build's binary is not what ships.
 set(VENDO_DEB_DOC ${PROJECT_BINARY_DIR}/deb-doc)
-add_custom_command(
-  OUTPUT ${VENDO_DEB_DOC}/changelog.gz
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${VENDO_DEB_DOC}
-  COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/deploy/debian/changelog > ${VENDO_DEB_DOC}/changelog.gz
-  DEPENDS ${PROJECT_SOURCE_DIR}/deploy/debian/changelog VERBATIM)
-add_custom_command(
-  OUTPUT ${VENDO_DEB_DOC}/vendo.1.gz
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${VENDO_DEB_DOC}
-  COMMAND help2man --no-info --no-discard-stderr --version-string=${PROJECT_VERSION}
-          --name "token vending machine: short-lived AWS credentials for devices"
-          --output ${VENDO_DEB_DOC}/vendo.1 $<TARGET_FILE:vendo>
-  COMMAND gzip -9nf ${VENDO_DEB_DOC}/vendo.1
-  DEPENDS vendo VERBATIM)
-add_custom_target(vendo_deb_doc ALL DEPENDS ${VENDO_DEB_DOC}/changelog.gz ${VENDO_DEB_DOC}/vendo.1.gz)
-install(FILES ${VENDO_DEB_DOC}/changelog.gz deploy/debian/copyright DESTINATION share/doc/vendo)
-install(FILES ${VENDO_DEB_DOC}/vendo.1.gz DESTINATION share/man/man1)
+if(NOT VENDO_SANITIZE)
+  add_custom_command(
+    OUTPUT ${VENDO_DEB_DOC}/changelog.gz
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${VENDO_DEB_DOC}
+    COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/deploy/debian/changelog > ${VENDO_DEB_DOC}/changelog.gz
+    DEPENDS ${PROJECT_SOURCE_DIR}/deploy/debian/changelog VERBATIM)
+  add_custom_command(
+    OUTPUT ${VENDO_DEB_DOC}/vendo.1.gz
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${VENDO_DEB_DOC}
+    COMMAND help2man --no-info --no-discard-stderr --version-string=${PROJECT_VERSION}
+            --name "token vending machine: short-lived AWS credentials for devices"
+            --output ${VENDO_DEB_DOC}/vendo.1 $<TARGET_FILE:vendo>
+    COMMAND gzip -9nf ${VENDO_DEB_DOC}/vendo.1
+    DEPENDS vendo VERBATIM)
+  add_custom_target(vendo_deb_doc ALL DEPENDS ${VENDO_DEB_DOC}/changelog.gz ${VENDO_DEB_DOC}/vendo.1.gz)
+  install(FILES ${VENDO_DEB_DOC}/changelog.gz deploy/debian/copyright DESTINATION share/doc/vendo)
+  install(FILES ${VENDO_DEB_DOC}/vendo.1.gz DESTINATION share/man/man1)
+endif()
 
 include(CPack)
