@@ -223,6 +223,14 @@ Result<std::vector<deploy::StackParameter>> Parameters(const DeployOptions& o,
   return params;
 }
 
+// The template's AllowedPattern for buckets, [a-z0-9][a-z0-9.-]{1,61}[a-z0-9], and no "..".
+bool IsBucketName(std::string_view name) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  return name.size() >= 3 && name.size() <= 63 && alnum(name.front()) && alnum(name.back()) &&
+         std::ranges::all_of(name, [&](char c) { return alnum(c) || c == '.' || c == '-'; }) &&
+         name.find("..") == std::string_view::npos;
+}
+
 // The parameters CloudFormation would refuse (moto does not check AllowedPattern), found
 // before anything is created: a usage error naming the flag.
 std::optional<std::string> BadParameter(const DeployOptions& o) {
@@ -247,19 +255,9 @@ std::optional<std::string> BadParameter(const DeployOptions& o) {
         return "--domain: \"" + value + "\" is not a host name such as tvm.example.com";
       }
     }
-    if ((key == "DataBucketName" || key == "ArtifactBucket") &&
-        (value.size() < 3 || value.size() > 63 || !label_ok(std::string(value)) ||
-         value.find("..") != std::string::npos)) {
-      bool dotted = value.size() >= 3 && value.size() <= 63;
-      for (char c : value) {
-        dotted =
-            dotted && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
-      }
-      if (!dotted || value.front() == '.' || value.back() == '.' ||
-          value.find("..") != std::string::npos) {
-        return std::string(key == "DataBucketName" ? "--data-bucket" : "--artifact-bucket") +
-               ": \"" + value + "\" is not an S3 bucket name (3-63 of a-z 0-9 . -)";
-      }
+    if ((key == "DataBucketName" || key == "ArtifactBucket") && !IsBucketName(value)) {
+      return std::string(key == "DataBucketName" ? "--data-bucket" : "--artifact-bucket") + ": \"" +
+             value + "\" is not an S3 bucket name (3-63 of a-z 0-9 . -)";
     }
   }
   return std::nullopt;
