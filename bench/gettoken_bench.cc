@@ -107,7 +107,7 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
   struct InlineRunner final : server::TaskRunner {
     void Post(std::function<void()> task) override { task(); }
   };
-  issuer::CachingIssuer cached_issuer{issuer, clock, 1000};
+  issuer::CachingIssuer cached_issuer{issuer, clock, random, 1000};
   metrics::PromRecorder recorder{clock};
   std::vector<std::unique_ptr<server::App>> served_apps;
   std::unique_ptr<server::AuditSink> audit_sink;

@@ -13,8 +13,9 @@ constexpr std::size_t kMaxShards = 16;
 
 }  // namespace
 
-CachingIssuer::CachingIssuer(Issuer& inner, const Clock& clock, std::size_t max_entries)
-    : inner_(inner), clock_(clock) {
+CachingIssuer::CachingIssuer(Issuer& inner, const Clock& clock, Random& random,
+                             std::size_t max_entries, FailureCacheOptions failures)
+    : inner_(inner), clock_(clock), random_(random), failures_(failures) {
   max_entries = std::max<std::size_t>(1, max_entries);
   std::size_t shards = std::min(kMaxShards, max_entries);
   max_per_shard_ = max_entries / shards;  // never more than max_entries in all
@@ -56,6 +57,29 @@ seconds CachingIssuer::RefreshMargin(seconds lifetime) {
   return std::min<seconds>(std::chrono::minutes(15), lifetime / 5);
 }
 
+bool CachingIssuer::Retryable(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kDeadlineExceeded:
+    case ErrorCode::kResourceExhausted:
+    case ErrorCode::kInternal:
+      return true;
+    default:
+      return false;  // AccessDenied, a policy STS rejects: asking again changes nothing
+  }
+}
+
+std::chrono::steady_clock::duration CachingIssuer::FailureTtl(const Error& error) {
+  std::chrono::milliseconds base = Retryable(error) ? failures_.retryable : failures_.refused;
+  if (base.count() <= 0) {
+    return {};
+  }
+  std::uint32_t r = 0;
+  random_.Fill(std::span(reinterpret_cast<std::uint8_t*>(&r), sizeof r));
+  // [base, 1.5 base): principals that failed together spread out when they come back.
+  return base + std::chrono::milliseconds(r % (base.count() / 2 + 1));
+}
+
 CachingIssuer::Shard& CachingIssuer::ShardOf(std::string_view key) {
   return *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
 }
@@ -67,7 +91,7 @@ void CachingIssuer::Issue(IssueRequest request, IssueCallback done) {
   AppendKey(key_buffer, request, inner_.BindsDevice());
   std::string_view key = key_buffer;
   Shard& shard = ShardOf(key);
-  auto now = clock_.Now();
+  auto now = clock_.Steady();
   std::string owned_key;  // for the inner call, on a miss
   {
     std::unique_lock lock(shard.mu);
@@ -85,6 +109,13 @@ void CachingIssuer::Issue(IssueRequest request, IssueCallback done) {
       Credentials cached = *e.credentials;
       lock.unlock();
       done(std::move(cached));
+      return;
+    }
+    if (e.failure && now < e.failed_until && !e.in_flight) {
+      ++shard.stats.failed_fast;
+      Error failure = *e.failure;
+      lock.unlock();
+      done(std::unexpected(std::move(failure)));
       return;
     }
     e.waiters.push_back(std::move(done));
@@ -105,7 +136,8 @@ void CachingIssuer::Issue(IssueRequest request, IssueCallback done) {
 }
 
 void CachingIssuer::Complete(Shard& shard, const std::string& key, Result<Credentials> result) {
-  auto now = clock_.Now();
+  auto wall = clock_.Now();
+  auto now = clock_.Steady();
   std::vector<IssueCallback> waiters;
   std::optional<Result<Credentials>> answer;
   {
@@ -116,19 +148,23 @@ void CachingIssuer::Complete(Shard& shard, const std::string& key, Result<Creden
     e.waiters.clear();
     e.in_flight = false;
     if (result) {
-      auto lifetime = std::chrono::duration_cast<seconds>(result->expiration - now);
+      // The expiration is the wall clock's; from here on it is kept as time left.
+      auto lifetime = std::chrono::duration_cast<seconds>(result->expiration - wall);
       e.credentials = *result;
-      e.fresh_until = result->expiration - RefreshMargin(lifetime);
+      e.valid_until = now + lifetime;
+      e.fresh_until = e.valid_until - RefreshMargin(lifetime);
+      e.failure.reset();
       answer = std::move(result);
     } else {
       ++shard.stats.issuer_errors;
-      if (e.credentials && now < e.credentials->expiration) {
+      if (e.credentials && now < e.valid_until) {
         shard.stats.served_stale += waiters.size();
         answer = *e.credentials;  // still valid: better than an error
       } else {
+        e.credentials.reset();
+        e.failure = result.error();
+        e.failed_until = now + FailureTtl(result.error());
         answer = std::move(result);
-        shard.lru.erase(e.lru);
-        shard.entries.erase(it);
       }
     }
     EvictLocked(shard);  // entries kept over the bound while in flight may go now
@@ -160,6 +196,7 @@ CredentialCacheStats CachingIssuer::Stats() const {
     total.shared += shard->stats.shared;
     total.issuer_errors += shard->stats.issuer_errors;
     total.served_stale += shard->stats.served_stale;
+    total.failed_fast += shard->stats.failed_fast;
   }
   return total;
 }

@@ -22,7 +22,7 @@ class FakeIssuer final : public Issuer {
   std::size_t MaxSessionNameLength() const override { return 32; }
 
   // Answers every pending call, with credentials unless `fail`.
-  void CompleteAll(bool fail = false) {
+  void CompleteAll(bool fail = false, ErrorCode code = ErrorCode::kUnavailable) {
     std::vector<std::pair<IssueRequest, IssueCallback>> pending;
     {
       std::lock_guard lock(mu_);
@@ -30,7 +30,7 @@ class FakeIssuer final : public Issuer {
     }
     for (auto& [req, done] : pending) {
       if (fail) {
-        done(Fail(ErrorCode::kUnavailable, "throttled"));
+        done(Fail(code, "throttled"));
       } else {
         std::string akid = "AKID";
         akid.append(std::to_string(++serial_));
@@ -72,7 +72,8 @@ class CachingIssuerTest : public ::testing::Test {
 
   FixedClock clock_{system_clock::time_point(seconds(1'700'000'000))};
   FakeIssuer fake_{clock_};
-  CachingIssuer cache_{fake_, clock_, 3};
+  OsRandom random_;
+  CachingIssuer cache_{fake_, clock_, random_, 3};
 };
 
 TEST_F(CachingIssuerTest, ReusesUntilTheRefreshMargin) {
@@ -132,7 +133,7 @@ TEST_F(CachingIssuerTest, KeysUseThePolicyHashWhenGivenAndNeverMixTheTwoKinds) {
 }
 
 TEST_F(CachingIssuerTest, ConcurrentRequestsShareOneCall) {
-  CachingIssuer big(fake_, clock_, 1000);
+  CachingIssuer big(fake_, clock_, random_, 1000);
   constexpr int kCallers = 200;
   std::atomic<int> answered{0};
   std::vector<std::thread> threads;
@@ -173,6 +174,67 @@ TEST_F(CachingIssuerTest, FailuresServeValidCachedCredentialsOtherwiseTheError) 
   EXPECT_FALSE(pending->value().has_value());
   EXPECT_EQ((*pending)->error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(cache_.Stats().issuer_errors, 2u);
+}
+
+TEST_F(CachingIssuerTest, AFailureIsRememberedPerPrincipalForAJitteredWhile) {
+  CachingIssuer cache(fake_, clock_, random_, 1000, {milliseconds(1000), milliseconds(30000)});
+  auto ask = [&](const char* device) {
+    auto got = std::make_shared<std::optional<Result<Credentials>>>();
+    cache.Issue(Req(device), [got](Result<Credentials> c) { *got = std::move(c); });
+    return *got;
+  };
+  EXPECT_FALSE(ask("d1").has_value());
+  fake_.CompleteAll(/*fail=*/true);
+  EXPECT_EQ(fake_.calls(), 1u);
+  for (int i = 0; i < 50; ++i) {  // a burst from the same principal: answered at once
+    auto again = ask("d1");
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->error().code, ErrorCode::kUnavailable);
+  }
+  EXPECT_EQ(fake_.calls(), 1u);
+  EXPECT_EQ(cache.Stats().failed_fast, 50u);
+  EXPECT_FALSE(ask("d2").has_value());  // another principal still asks
+  EXPECT_EQ(fake_.calls(), 2u);
+  fake_.CompleteAll();
+  clock_.Advance(milliseconds(1500));  // past the jittered [1 s, 1.5 s]: asks again
+  EXPECT_FALSE(ask("d1").has_value());
+  EXPECT_EQ(fake_.calls(), 3u);
+  fake_.CompleteAll();
+  ASSERT_TRUE(ask("d1").has_value());
+  EXPECT_TRUE(ask("d1")->has_value());  // a success forgets the failure
+}
+
+TEST_F(CachingIssuerTest, ARefusalIsRememberedLonger) {
+  CachingIssuer cache(fake_, clock_, random_, 1000, {milliseconds(1000), milliseconds(30000)});
+  auto ask = [&] {
+    auto got = std::make_shared<std::optional<Result<Credentials>>>();
+    cache.Issue(Req("d1"), [got](Result<Credentials> c) { *got = std::move(c); });
+    return *got;
+  };
+  ask();
+  fake_.CompleteAll(/*fail=*/true, ErrorCode::kPermissionDenied);
+  clock_.Advance(seconds(29));
+  ASSERT_TRUE(ask().has_value());
+  EXPECT_EQ(fake_.calls(), 1u);
+  clock_.Advance(seconds(17));  // past 1.5 x 30 s
+  EXPECT_FALSE(ask().has_value());
+  EXPECT_EQ(fake_.calls(), 2u);
+}
+
+TEST_F(CachingIssuerTest, LifetimesFollowTheMonotonicClockNotTheWallClock) {
+  Ask(Req("d1"));
+  fake_.CompleteAll();
+  // The wall clock is set back an hour (and later forward a day): the credentials are
+  // neither kept longer nor dropped early.
+  clock_.Set(clock_.Now() - hours(1));
+  clock_.Advance(hours(24) - minutes(15) - seconds(1));
+  EXPECT_EQ((*Ask(Req("d1")))->access_key_id, "AKID1");
+  clock_.Advance(seconds(1));  // the refresh margin, by monotonic time
+  EXPECT_FALSE(Ask(Req("d1")).has_value());
+  fake_.CompleteAll();
+  EXPECT_EQ((*Ask(Req("d1")))->access_key_id, "AKID2");
+  clock_.Set(clock_.Now() + hours(24));  // forward a day: still fresh
+  EXPECT_EQ((*Ask(Req("d1")))->access_key_id, "AKID2");
 }
 
 TEST_F(CachingIssuerTest, MemoryIsBoundedAndCallsInFlightAreKept) {

@@ -244,7 +244,8 @@ void ParseStore(Checker& c, const toml::table& t, const std::string& base_dir, S
 }
 
 void ParseCredentialCache(Checker& c, const toml::table& t, CredentialCacheConfig& cc) {
-  CheckUnknownKeys(c, t, "credential_cache.", {"enabled", "max_entries"});
+  CheckUnknownKeys(c, t, "credential_cache.",
+                   {"enabled", "max_entries", "failure_ttl_ms", "refused_ttl_ms"});
   c.Read(t, "enabled", "credential_cache.enabled", cc.enabled);
   auto entries = static_cast<std::int64_t>(cc.max_entries);
   c.Read(t, "max_entries", "credential_cache.max_entries", entries);
@@ -252,6 +253,10 @@ void ParseCredentialCache(Checker& c, const toml::table& t, CredentialCacheConfi
     c.Problem("credential_cache.max_entries", "must be between 1 and 100000000");
   }
   cc.max_entries = static_cast<std::size_t>(entries);
+  ReadDuration(c, t, "failure_ttl_ms", "credential_cache.failure_ttl_ms", cc.failure_ttl, 0,
+               600000);
+  ReadDuration(c, t, "refused_ttl_ms", "credential_cache.refused_ttl_ms", cc.refused_ttl, 0,
+               3600000);
 }
 
 bool IsValidAppName(std::string_view name) {

@@ -93,6 +93,9 @@ struct StoreConfig {
 struct CredentialCacheConfig {
   bool enabled = true;
   std::size_t max_entries = 100000;
+  // How long a principal's failed issue is remembered (answered again without asking STS).
+  std::chrono::milliseconds failure_ttl{1000};   // throttling, 5xx, timeouts
+  std::chrono::milliseconds refused_ttl{30000};  // AccessDenied and other refusals
 };
 
 struct AuditConfig {

@@ -4,7 +4,7 @@ namespace vendo::store {
 
 template <class Record>
 std::optional<Record> CachingStore::Cache<Record>::Get(std::string_view key,
-                                                       std::chrono::system_clock::time_point now) {
+                                                       std::chrono::steady_clock::time_point now) {
   Shard& shard = ShardFor(key);
   {
     std::shared_lock lock(shard.mu);
@@ -26,7 +26,7 @@ std::optional<Record> CachingStore::Cache<Record>::Get(std::string_view key,
 
 template <class Record>
 void CachingStore::Cache<Record>::Put(std::string_view key, const Record& record,
-                                      std::chrono::system_clock::time_point expires,
+                                      std::chrono::steady_clock::time_point expires,
                                       std::size_t max_entries,
                                       const std::atomic<std::uint64_t>& generation,
                                       std::uint64_t seen) {
@@ -86,7 +86,7 @@ Status CachingStore::CreateDevice(std::string_view app, std::string_view uid,
 
 template <class Record, class Load>
 Result<Record> CachingStore::ReadThrough(Cache<Record>& cache, std::string_view key, Load&& load) {
-  auto now = clock_.Now();
+  auto now = clock_.Steady();
   if (auto hit = cache.Get(key, now)) {
     return std::move(*hit);
   }

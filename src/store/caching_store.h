@@ -71,12 +71,12 @@ class CachingStore final : public Store {
   template <class Record>
   class Cache {
    public:
-    std::optional<Record> Get(std::string_view key, std::chrono::system_clock::time_point now);
+    std::optional<Record> Get(std::string_view key, std::chrono::steady_clock::time_point now);
     // Stores `record` unless an invalidation happened since `generation` was read (then the
     // record may predate a write and must not be cached). Checked under the shard lock, and
     // invalidations bump the generation before erasing, so a stale put is always erased.
     void Put(std::string_view key, const Record& record,
-             std::chrono::system_clock::time_point expires, std::size_t max_entries,
+             std::chrono::steady_clock::time_point expires, std::size_t max_entries,
              const std::atomic<std::uint64_t>& generation, std::uint64_t seen);
     void Erase(std::string_view key);
     void Clear();
@@ -85,7 +85,7 @@ class CachingStore final : public Store {
    private:
     struct Entry {
       Record record;
-      std::chrono::system_clock::time_point expires;
+      std::chrono::steady_clock::time_point expires;  // monotonic: a clock step moves nothing
     };
     struct Shard {
       std::shared_mutex mu;  // readers share it: the network threads never wait on each other

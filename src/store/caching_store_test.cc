@@ -68,6 +68,15 @@ TEST_F(CachingStoreTest, OthersWritesAreSeenAfterTheTtl) {
   EXPECT_FALSE(cache_->FindUserById("id", "u1")->enabled);
 }
 
+TEST_F(CachingStoreTest, AWallClockSetBackDoesNotKeepARevokedDeviceCached) {
+  ASSERT_TRUE(cache_->CreateDevice("a", "dev", SecretString(std::string(32, '1'))));
+  ASSERT_FALSE(cache_->FindDevice("a", "dev")->revoked);
+  ASSERT_TRUE(other_->RevokeDevice("a", "dev"));  // another host revokes it
+  clock_.Set(clock_.Now() - std::chrono::hours(1));  // and the wall clock steps back an hour
+  clock_.Advance(milliseconds(1000));               // one TTL of real time later
+  EXPECT_TRUE(cache_->FindDevice("a", "dev")->revoked);
+}
+
 TEST_F(CachingStoreTest, ZeroTtlDisablesCachingAndSizeIsBounded) {
   CachingStore uncached(*inner_, clock_, CacheOptions{milliseconds(0), 100});
   ASSERT_TRUE(uncached.BindDevice("id", "dev", "u1", SecretString(std::string(32, '1'))));
