@@ -84,7 +84,7 @@ Result<issuer::Issuer*> IssuerSet::BuildSts(const server::AppConfig& app, const 
   sts::RetryPolicy retry;
   retry.deadline = aws.deadline;
   retry.max_attempts = aws.max_attempts;
-  retry.attempt_timeout = std::min(retry.attempt_timeout, aws.deadline);
+  retry.attempt_timeout = aws.attempt_timeout;
   sts_clients_.push_back(std::make_unique<sts::StsClient>(**http, **http, clock, random, retry));
 
   issuer::StsIssuerOptions options;
@@ -164,12 +164,15 @@ void IssuerSet::ExportTo(metrics::PromRecorder& recorder) const {
         auto c = entry.cache->Stats();
         out.cache_hits = c.hits + c.shared;
         out.cache_misses = c.misses;
+        out.cache_failed_fast = c.failed_fast;
       }
       if (entry.sts_client != nullptr) {
         auto s = entry.sts_client->Stats();
         out.sts_calls = s.attempts;
         out.sts_errors = s.failures;
         out.sts_throttles = s.throttled;
+        out.sts_not_retried = s.not_retried;
+        out.sts_held = s.held;
       }
       return out;
     });

@@ -54,6 +54,14 @@ class IssuerCollector final : public prometheus::Collectable {
          &IssuerCounters::sts_errors, true},
         {"vendo_sts_throttles_total", "STS answers that said slow down",
          &IssuerCounters::sts_throttles, true},
+        {"vendo_sts_not_retried_total",
+         "Retryable STS failures not retried: the shared retry budget was spent",
+         &IssuerCounters::sts_not_retried, true},
+        {"vendo_sts_held_total", "Credential requests failed at once while STS throttled",
+         &IssuerCounters::sts_held, true},
+        {"vendo_credential_cache_failed_fast_total",
+         "Credential requests answered with the principal's remembered failure",
+         &IssuerCounters::cache_failed_fast, false},
     };
     std::lock_guard lock(mu_);
     std::vector<IssuerCounters> values;

@@ -27,6 +27,9 @@ struct IssuerCounters {
   std::uint64_t sts_calls = 0;
   std::uint64_t sts_errors = 0;
   std::uint64_t sts_throttles = 0;
+  std::uint64_t sts_not_retried = 0;     // the retry budget was spent
+  std::uint64_t sts_held = 0;            // failed at once while STS throttled
+  std::uint64_t cache_failed_fast = 0;   // a principal's remembered failure, answered again
 };
 
 class PromRecorder final : public Recorder {

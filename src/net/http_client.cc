@@ -40,7 +40,7 @@ struct Connection {
 struct Pending {
   HttpCall call;
   std::function<void(Result<HttpReply>)> done;
-  SteadyTime deadline;  // from Send(): time spent waiting for a connection counts
+  SteadyTime wait_deadline;  // from Send(): the longest wait for a pooled connection
   std::uint64_t id = 0;
   std::shared_ptr<asio::steady_timer> wait_timer;  // while queued
 };
@@ -125,7 +125,7 @@ void HttpClient::Impl::Dispatch(Pending pending) {
       queued.fetch_add(1, std::memory_order_relaxed);
       // Give up when the call's deadline passes before a connection frees up.
       pending.id = ++next_id;
-      pending.wait_timer = std::make_shared<asio::steady_timer>(ioc, pending.deadline);
+      pending.wait_timer = std::make_shared<asio::steady_timer>(ioc, pending.wait_deadline);
       pending.wait_timer->async_wait([this, key, id = pending.id](boost::system::error_code ec) {
         if (!ec) {
           Expire(key, id);
@@ -186,7 +186,8 @@ void HttpClient::Impl::Expire(const std::string& key, std::uint64_t id) {
 asio::awaitable<void> HttpClient::Impl::Run(std::string key, std::unique_ptr<Connection> conn,
                                             Pending pending) {
   const HttpCall& call = pending.call;
-  SteadyTime deadline = pending.deadline;
+  // The exchange's own budget starts now, once it has a connection (or a slot for one).
+  SteadyTime deadline = std::chrono::steady_clock::now() + call.timeout;
   Result<HttpReply> result = std::unexpected(Error{ErrorCode::kInternal, "not sent"});
   bool keep_alive = false;
   for (int round = 0; round < 2; ++round) {
@@ -377,9 +378,10 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const HttpClientOptions& 
 
 void HttpClient::Send(HttpCall call, std::function<void(Result<HttpReply>)> done) {
   Impl* impl = impl_.get();
-  SteadyTime deadline = std::chrono::steady_clock::now() + call.timeout;
+  SteadyTime wait_deadline = std::chrono::steady_clock::now() +
+                             (call.queue_timeout.count() > 0 ? call.queue_timeout : call.timeout);
   asio::post(impl->ioc,
-             [impl, pending = Pending{std::move(call), std::move(done), deadline, 0,
+             [impl, pending = Pending{std::move(call), std::move(done), wait_deadline, 0,
                                       nullptr}]() mutable { impl->Dispatch(std::move(pending)); });
 }
 

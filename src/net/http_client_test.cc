@@ -27,6 +27,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 //   /close  answers with "Connection: close"
 //   /drop   answers as keep-alive, then closes the connection anyway (as idle servers do)
 //   /big    answers with 64 KiB
+//   /slow   echoes after 300 ms
 //   other   echoes "METHOD PATH BODY" and the Host header as X-Host
 class TestServer {
  public:
@@ -85,6 +86,11 @@ class TestServer {
       }
       if (request.target() == "/hang") {
         continue;  // the next read waits until the client gives up and closes
+      }
+      if (request.target() == "/slow") {
+        asio::steady_timer pause(co_await asio::this_coro::executor,
+                                 std::chrono::milliseconds(300));
+        co_await pause.async_wait(kTuple);
       }
       http::response<http::string_body> response{http::status::ok, 11};
       if (request.target() == "/big") {
@@ -235,6 +241,26 @@ TEST(HttpClient, AQueuedCallTimesOutWhenNoConnectionFreesUp) {
   EXPECT_NE(reply.error().message.find("waiting for one of 1 connections"), std::string::npos);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
   EXPECT_FALSE(hung.get_future().get());
+}
+
+TEST(HttpClient, TheWaitForAConnectionIsNotChargedToTheExchange) {
+  TestServer server;
+  HttpClientOptions options;
+  options.max_connections_per_host = 1;
+  auto client = MakeClient(options);
+  // Two calls on one connection, each answered in 300 ms with 450 ms for its exchange: the
+  // second waits 300 ms for the connection first, and must still get its 450 ms.
+  std::promise<Result<HttpReply>> first, second;
+  for (auto* p : {&first, &second}) {
+    HttpCall call = Call(server.port(), "/slow");
+    call.timeout = std::chrono::milliseconds(450);
+    call.queue_timeout = std::chrono::milliseconds(2000);
+    client->Send(call, [p](Result<HttpReply> r) { p->set_value(std::move(r)); });
+  }
+  auto a = first.get_future().get();
+  auto b = second.get_future().get();
+  EXPECT_TRUE(a) << a.error().message;
+  EXPECT_TRUE(b) << b.error().message;
 }
 
 TEST(HttpClient, RefusedConnectionIsUnavailable) {

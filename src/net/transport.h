@@ -23,7 +23,9 @@ struct HttpCall {
   std::string path = "/";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::chrono::milliseconds timeout{5000};  // for this attempt
+  std::chrono::milliseconds timeout{5000};  // for the exchange: connect, send, answer
+  // The longest wait for a free pooled connection before the exchange starts; 0: `timeout`.
+  std::chrono::milliseconds queue_timeout{0};
 };
 
 struct HttpReply {

@@ -285,7 +285,8 @@ void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std:
   CheckUnknownKeys(c, t, p,
                    {"region", "endpoint", "account_id", "role_arn", "external_id",
                     "source_identity", "session_tags", "ca_file", "access_key_id",
-                    "secret_access_key_file", "profile", "deadline_ms", "max_attempts"});
+                    "secret_access_key_file", "profile", "deadline_ms", "max_attempts",
+                    "attempt_timeout_ms"});
   c.Read(t, "region", p + "region", aws.region);
   c.Read(t, "endpoint", p + "endpoint", aws.endpoint);
   c.Read(t, "account_id", p + "account_id", aws.account_id);
@@ -304,6 +305,13 @@ void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std:
     c.Problem(p + "max_attempts", "must be between 1 and 10");
   }
   aws.max_attempts = static_cast<int>(attempts);
+  ReadDuration(c, t, "attempt_timeout_ms", p + "attempt_timeout_ms", aws.attempt_timeout, 100,
+               120000);
+  if (!t.contains("attempt_timeout_ms")) {
+    aws.attempt_timeout = std::min(aws.attempt_timeout, aws.deadline);
+  } else if (aws.attempt_timeout > aws.deadline) {
+    c.Problem(p + "attempt_timeout_ms", "cannot be longer than deadline_ms");
+  }
 
   if (aws.region.empty()) {
     c.Problem(p + "region", "required: the region STS requests are signed for");

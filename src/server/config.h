@@ -35,6 +35,8 @@ struct AwsIssuerConfig {
   std::string profile;
   std::chrono::milliseconds deadline{10000};  // per credential request, retries included
   int max_attempts = 4;
+  // One exchange with STS; at most `deadline`.
+  std::chrono::milliseconds attempt_timeout{5000};
 };
 
 struct AppConfig {

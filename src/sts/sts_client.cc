@@ -15,8 +15,16 @@ struct StsClient::Call {
   std::string body;
   BodyCallback done;
   int attempts = 0;
-  std::chrono::system_clock::time_point deadline;
+  std::chrono::steady_clock::time_point deadline;
 };
+
+namespace {
+
+std::int64_t SteadyNanos(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
 
 StsEndpoint RegionalEndpoint(const std::string& region) {
   return StsEndpoint{"sts." + region + ".amazonaws.com", 443, true, region};
@@ -52,12 +60,16 @@ void StsClient::GetFederationToken(const StsEndpoint& endpoint, const SigningCre
 void StsClient::AssumeRole(const StsEndpoint& endpoint, const SigningCredentials& caller,
                            std::string form_body, CredentialsCallback done) {
   Post(endpoint, caller, "sts", std::move(form_body),
-       [done = std::move(done)](Result<std::string> body) {
+       [this, done = std::move(done)](Result<std::string> body) {
          if (!body) {
            done(std::unexpected(body.error()));
            return;
          }
-         done(ParseCredentialsResponse(*body));
+         auto creds = ParseCredentialsResponse(*body);
+         if (!creds) {
+           failures_.fetch_add(1, std::memory_order_relaxed);  // an answer we cannot use
+         }
+         done(std::move(creds));
        });
 }
 
@@ -69,12 +81,59 @@ void StsClient::Post(const StsEndpoint& endpoint, const SigningCredentials& call
   call->service = std::move(service);
   call->body = std::move(form_body);
   call->done = std::move(done);
-  call->deadline = clock_.Now() + policy_.deadline;
+  auto now = clock_.Steady();
+  call->deadline = now + policy_.deadline;
+  if (auto hold = hold_until_.load(std::memory_order_relaxed); SteadyNanos(now) < hold) {
+    held_.fetch_add(1, std::memory_order_relaxed);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::nanoseconds(hold - SteadyNanos(now)));
+    call->done(Fail(ErrorCode::kResourceExhausted,
+                    AsciiUpper(call->service) + " is throttling: new calls held for another " +
+                        std::to_string(left.count()) + " ms"));
+    return;
+  }
   Attempt(call);
 }
 
+bool StsClient::SpendOnFailure() {
+  if (policy_.budget_tokens <= 0) {
+    return false;
+  }
+  std::int64_t seen = budget_.load(std::memory_order_relaxed);
+  std::int64_t left = 0;
+  do {
+    left = std::max<std::int64_t>(0, seen - 1000);
+  } while (!budget_.compare_exchange_weak(seen, left, std::memory_order_relaxed));
+  return left > std::int64_t{policy_.budget_tokens} * 500;  // more than half left
+}
+
+void StsClient::CreditSuccess() {
+  std::int64_t full = std::int64_t{policy_.budget_tokens} * 1000;
+  std::int64_t seen = budget_.load(std::memory_order_relaxed);
+  while (seen < full &&
+         !budget_.compare_exchange_weak(seen, std::min(full, seen + 100),
+                                        std::memory_order_relaxed)) {
+  }
+}
+
+void StsClient::NoteThrottle(bool throttled) {
+  if (!throttled) {
+    throttles_in_a_row_.store(0, std::memory_order_relaxed);
+    return;
+  }
+  int in_a_row = std::min(throttles_in_a_row_.fetch_add(1, std::memory_order_relaxed) + 1, 30);
+  auto hold = std::min<std::chrono::milliseconds>(
+      policy_.max_delay, policy_.base_delay * (std::int64_t{1} << (in_a_row - 1)));
+  std::int64_t until = SteadyNanos(clock_.Steady() + hold);
+  std::int64_t seen = hold_until_.load(std::memory_order_relaxed);
+  while (seen < until &&
+         !hold_until_.compare_exchange_weak(seen, until, std::memory_order_relaxed)) {
+  }
+}
+
 StsClientStats StsClient::Stats() const {
-  return StsClientStats{attempts_.load(), retries_.load(), throttled_.load(), failures_.load()};
+  return StsClientStats{attempts_.load(),  retries_.load(),     throttled_.load(),
+                        failures_.load(),  not_retried_.load(), held_.load()};
 }
 
 void StsClient::GiveUp(const std::shared_ptr<Call>& call, Error error) {
@@ -111,10 +170,11 @@ void StsClient::Attempt(const std::shared_ptr<Call>& call) {
   http.headers.insert(http.headers.end(), signed_request->headers.begin(),
                       signed_request->headers.end());
   http.body = call->body;
-  auto remaining =
-      std::chrono::duration_cast<std::chrono::milliseconds>(call->deadline - clock_.Now());
-  http.timeout =
-      std::max(std::chrono::milliseconds(1), std::min(policy_.attempt_timeout, remaining));
+  auto remaining = std::max(std::chrono::milliseconds(1),
+                            std::chrono::duration_cast<std::chrono::milliseconds>(
+                                call->deadline - clock_.Steady()));
+  http.timeout = std::min(policy_.attempt_timeout, remaining);
+  http.queue_timeout = remaining;  // a wait for a pooled connection is charged here only
   transport_.Send(std::move(http),
                   [this, call](Result<HttpReply> reply) { OnReply(call, std::move(reply)); });
 }
@@ -125,11 +185,14 @@ void StsClient::OnReply(const std::shared_ptr<Call>& call, Result<HttpReply> rep
     return;
   }
   if (reply->status == 200) {
+    NoteThrottle(false);
+    CreditSuccess();
     call->done(std::move(reply->body));
     return;
   }
   StsFailure failure = ParseErrorResponse(reply->status, reply->body);
   failure.service = call->service;
+  NoteThrottle(failure.throttled);
   if (failure.throttled) {
     throttled_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -141,8 +204,15 @@ void StsClient::OnReply(const std::shared_ptr<Call>& call, Result<HttpReply> rep
 }
 
 void StsClient::RetryOrFail(const std::shared_ptr<Call>& call, Error error) {
+  bool budget = SpendOnFailure();
   if (call->attempts >= policy_.max_attempts) {
     error.message += " (gave up after " + std::to_string(call->attempts) + " attempts)";
+    GiveUp(call, std::move(error));
+    return;
+  }
+  if (!budget) {
+    not_retried_.fetch_add(1, std::memory_order_relaxed);
+    error.message += " (not retried: STS keeps failing, the retry budget is spent)";
     GiveUp(call, std::move(error));
     return;
   }
@@ -154,7 +224,13 @@ void StsClient::RetryOrFail(const std::shared_ptr<Call>& call, Error error) {
   auto bytes = random_.Bytes(sizeof r);
   std::memcpy(&r, bytes.data(), sizeof r);
   std::chrono::milliseconds delay(static_cast<std::int64_t>(r % (cap.count() + 1)));
-  if (clock_.Now() + delay >= call->deadline) {
+  auto now = clock_.Steady();
+  if (auto hold = hold_until_.load(std::memory_order_relaxed); SteadyNanos(now) < hold) {
+    // STS asked us to slow down: no retry before the hold ends.
+    delay = std::max(delay, std::chrono::ceil<std::chrono::milliseconds>(
+                                std::chrono::nanoseconds(hold - SteadyNanos(now))));
+  }
+  if (now + delay >= call->deadline) {
     error.message += " (deadline reached after " + std::to_string(call->attempts) + " attempts)";
     GiveUp(call, std::move(error));
     return;

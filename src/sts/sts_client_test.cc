@@ -127,6 +127,83 @@ TEST_F(StsClientTest, CustomEndpointsKeepTheirPortInTheSignedHost) {
   EXPECT_FALSE(transport_.calls[0].tls);
 }
 
+TEST_F(StsClientTest, ASharedRetryBudgetStopsRetriesWhileStsKeepsFailing) {
+  // 100 calls while STS answers 500 every time: at first each call retries (budget full),
+  // then the budget is spent and each call makes one attempt.
+  for (int i = 0; i < 100; ++i) {
+    transport_.calls.clear();
+    for (int j = 0; j < 4; ++j) {
+      transport_.script.emplace_back(Reply(500, ""));
+    }
+    auto got = Run();
+    ASSERT_TRUE(got && !*got);
+    transport_.script.clear();
+  }
+  StsClientStats stats = client_.Stats();
+  EXPECT_LT(stats.attempts, 110u) << "about one attempt per call, not four";
+  EXPECT_GT(stats.not_retried, 90u);
+  EXPECT_EQ(stats.failures, 100u);
+  // STS is back: successes refill the budget a tenth of a token each.
+  for (int i = 0; i < 70; ++i) {
+    transport_.script.emplace_back(Reply(200, kOk));
+    ASSERT_TRUE(Run()->has_value());
+  }
+  transport_.script = {Reply(503, "busy"), Reply(200, kOk)};
+  transport_.calls.clear();
+  EXPECT_TRUE(Run()->has_value());  // retried again
+  EXPECT_EQ(transport_.calls.size(), 2u);
+}
+
+TEST_F(StsClientTest, ThrottlingHoldsNewCallsForABackoff) {
+  RetryPolicy once;
+  once.max_attempts = 1;
+  StsClient client(transport_, scheduler_, clock_, random_, once);
+  auto run = [&] {
+    std::optional<Result<Credentials>> got;
+    client.GetFederationToken(RegionalEndpoint("eu-west-1"), caller_, "alice", "", hours(1),
+                              [&](Result<Credentials> c) { got = std::move(c); });
+    return got;
+  };
+  transport_.script = {Throttled()};
+  ASSERT_EQ(run()->error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(transport_.calls.size(), 1u);
+  for (int i = 0; i < 20; ++i) {  // within the 100 ms hold: nothing is sent
+    ASSERT_EQ(run()->error().code, ErrorCode::kResourceExhausted);
+  }
+  EXPECT_EQ(transport_.calls.size(), 1u);
+  EXPECT_EQ(client.Stats().held, 20u);
+  clock_.Advance(milliseconds(100));
+  transport_.script = {Throttled()};
+  ASSERT_FALSE(*run());
+  EXPECT_EQ(transport_.calls.size(), 2u);
+  clock_.Advance(milliseconds(100));  // a second throttle in a row doubled the hold
+  ASSERT_FALSE(*run());
+  EXPECT_EQ(transport_.calls.size(), 2u);
+  clock_.Advance(milliseconds(100));
+  transport_.script = {Reply(200, kOk)};
+  EXPECT_TRUE(run()->has_value());
+}
+
+TEST_F(StsClientTest, AnUnparseableAnswerCountsAsAFailure) {
+  transport_.script = {Reply(200, "<html>a captive portal</html>")};
+  auto got = Run();
+  ASSERT_TRUE(got && !*got);
+  EXPECT_EQ(client_.Stats().failures, 1u);
+}
+
+TEST_F(StsClientTest, AnAttemptIsChargedTheExchangeNotTheWaitForAConnection) {
+  RetryPolicy p;
+  p.attempt_timeout = milliseconds(8000);
+  p.deadline = milliseconds(15000);
+  StsClient client(transport_, scheduler_, clock_, random_, p);
+  transport_.script = {Reply(200, kOk)};
+  client.GetFederationToken(RegionalEndpoint("eu-west-1"), caller_, "alice", "", hours(1),
+                            [](Result<Credentials>) {});
+  ASSERT_EQ(transport_.calls.size(), 1u);
+  EXPECT_EQ(transport_.calls[0].timeout, milliseconds(8000));
+  EXPECT_EQ(transport_.calls[0].queue_timeout, milliseconds(15000));
+}
+
 TEST(StsErrors, MapToVendoCodes) {
   EXPECT_EQ(
       StsClient::ToError(ParseErrorResponse(400, "<Error><Code>Throttling</Code></Error>")).code,
