@@ -91,7 +91,8 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
     limiter = std::make_unique<server::Limiter>(*cached, clock);
     tally = std::make_unique<server::ActivityTally>(std::vector<std::string>{"bench"}, recorder);
     router = std::make_unique<server::Router>(served_apps, served_apps[0].get(), *service, *v2,
-                                              *cached, inline_runner, *audit, *limiter, *tally);
+                                              *cached, &cached->MemoryOnly(), inline_runner,
+                                              inline_runner, *audit, *limiter, *tally);
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
   std::filesystem::path dir;

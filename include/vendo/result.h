@@ -24,6 +24,8 @@ enum class ErrorCode {
   kDeadlineExceeded,    // a dependency took too long
   kUnavailable,         // a dependency is down; retryable
   kInternal,            // a bug or an unexpected failure
+  kWouldBlock,          // the answer needs I/O the caller must not wait for here (a record
+                        // not in memory): ask again where blocking is allowed
 };
 
 struct Error {

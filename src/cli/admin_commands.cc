@@ -51,9 +51,9 @@ std::unique_ptr<AdminSession> Open(const AdminOptions& o, int& exit_code) {
     return nullptr;
   }
   s->box = std::make_unique<crypto::SecretBox>(std::move(*key), s->random);
-  auto opened = OpenStore(
-      {s->cfg.store.location, s->cfg.store.password_file, s->cfg.store.group_commit_max_batch, 1},
-      *s->box, s->clock);
+  StoreSettings settings = StoreSettingsOf(s->cfg.store);
+  settings.max_connections = 1;
+  auto opened = OpenStore(settings, *s->box, s->clock);
   if (!opened) {
     std::fprintf(stderr, "vendo: store %s: %s\n", s->cfg.store.location.Display().c_str(),
                  opened.error().message.c_str());

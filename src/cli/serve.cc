@@ -204,9 +204,7 @@ int Serve(const ServeOptions& options) {
     return fail(master_key.error().message);
   }
   crypto::SecretBox box(std::move(*master_key), random);
-  auto store = OpenStore({cfg.store.location, cfg.store.password_file,
-                          cfg.store.group_commit_max_batch, cfg.store.max_connections},
-                         box, clock);
+  auto store = OpenStore(StoreSettingsOf(cfg.store), box, clock);
   if (!store) {
     return fail("store " + cfg.store.location.Display() + ": " + store.error().message);
   }
@@ -259,11 +257,13 @@ int Serve(const ServeOptions& options) {
     app_names.push_back(app->config.name);
   }
   server::ActivityTally tally(app_names, recorder);
-  server::Router router(apps, default_app, service, v2, cached_store, *blocking, audit, limiter,
-                        tally);
+  server::ThreadPoolRunner probes(1);  // /readyz, apart from the store workers
+  server::Router router(apps, default_app, service, v2, cached_store, &cached_store.MemoryOnly(),
+                        *blocking, probes, audit, limiter, tally);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http = cfg.server.http;
+  http.handler_timeout = cfg.HandlerTimeout();
   http.host = host;
   http.port = port;
   http.recorder = &recorder;

@@ -27,8 +27,8 @@ int StoreMigrate(const std::string& config_file) {
     return 1;
   }
   crypto::SecretBox box(std::move(*key), random);
-  StoreSettings settings{cfg->store.location, cfg->store.password_file,
-                         cfg->store.group_commit_max_batch, 1};
+  StoreSettings settings = StoreSettingsOf(cfg->store);
+  settings.max_connections = 1;
   auto opened = OpenStore(settings, box, clock);
   if (!opened) {
     std::fprintf(stderr, "vendo: store %s: %s\n", cfg->store.location.Display().c_str(),
@@ -52,7 +52,12 @@ Result<OpenedStore> OpenForCopy(const std::string& url, const std::string& passw
       !std::filesystem::exists(location->sqlite_path)) {
     return Fail(ErrorCode::kInvalidArgument, "no such file: " + location->sqlite_path);
   }
-  return OpenStore({*location, password_file, 256, 2}, box, clock);
+  StoreSettings settings;
+  settings.location = *location;
+  settings.password_file = password_file;
+  settings.max_connections = 2;
+  settings.timeouts.statement = std::chrono::seconds(60);  // a copy's batches are large
+  return OpenStore(settings, box, clock);
 }
 
 void PrintDigest(const char* what, const store::TableDigest& from, const store::TableDigest& to) {

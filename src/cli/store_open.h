@@ -6,7 +6,9 @@
 
 #include "common/clock.h"
 #include "crypto/secret_box.h"
+#include "server/config.h"
 #include "store/location.h"
+#include "store/pg_conn.h"
 #include "store/rows.h"
 #include "store/store.h"
 
@@ -17,6 +19,8 @@ struct StoreSettings {
   std::string password_file;        // PostgreSQL; empty: PGPASSWORD or ~/.pgpass
   std::size_t max_batch = 256;      // SQLite group commit
   std::size_t max_connections = 8;  // PostgreSQL pool
+  std::chrono::milliseconds pool_wait{1000};  // PostgreSQL: the longest wait for a connection
+  store::PgTimeouts timeouts;                 // PostgreSQL
 };
 
 struct OpenedStore {
@@ -24,6 +28,9 @@ struct OpenedStore {
   store::RowAccess* rows = nullptr;  // the same object, for copies
   int schema_version = 0;
 };
+
+// The settings of a [store] table.
+StoreSettings StoreSettingsOf(const server::StoreConfig& config);
 
 // Opens the store and runs its migrations.
 Result<OpenedStore> OpenStore(const StoreSettings& settings, const crypto::SecretBox& box,

@@ -26,6 +26,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "unavailable";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kWouldBlock:
+      return "would_block";
   }
   return "internal";
 }

@@ -63,6 +63,7 @@ bool CachingIssuer::Retryable(const Error& error) {
     case ErrorCode::kDeadlineExceeded:
     case ErrorCode::kResourceExhausted:
     case ErrorCode::kInternal:
+    case ErrorCode::kWouldBlock:
       return true;
     default:
       return false;  // AccessDenied, a policy STS rejects: asking again changes nothing

@@ -113,7 +113,8 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
   CheckUnknownKeys(
       c, t, "server.",
       {"listen", "threads", "pin_threads", "max_connections", "max_connections_per_address",
-       "ipv6_prefix", "first_byte_timeout_ms", "header_timeout_ms", "idle_timeout_ms",
+       "ipv6_prefix", "first_byte_timeout_ms", "header_timeout_ms", "handler_timeout_ms",
+       "idle_timeout_ms",
        "drain_timeout_ms", "max_header_bytes", "max_body_bytes", "tls_cert_file", "tls_key_file",
        "trusted_proxies", "log_level"});
   c.Read(t, "listen", "server.listen", s.listen);
@@ -149,6 +150,10 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
                s.http.first_byte_timeout, 100, 600000);
   ReadDuration(c, t, "header_timeout_ms", "server.header_timeout_ms", s.http.header_timeout, 100,
                600000);
+  if (t.contains("handler_timeout_ms")) {  // otherwise 0: derived (Config::HandlerTimeout)
+    ReadDuration(c, t, "handler_timeout_ms", "server.handler_timeout_ms", s.http.handler_timeout,
+                 100, 600000);
+  }
   ReadDuration(c, t, "idle_timeout_ms", "server.idle_timeout_ms", s.http.idle_timeout, 100,
                3600000);
   ReadDuration(c, t, "drain_timeout_ms", "server.drain_timeout_ms", s.http.drain_timeout, 0,
@@ -192,7 +197,9 @@ std::string Resolve(const std::string& base_dir, const std::string& file) {
 void ParseStore(Checker& c, const toml::table& t, const std::string& base_dir, StoreConfig& s) {
   CheckUnknownKeys(c, t, "store.",
                    {"url", "path", "password_file", "max_connections", "master_key_file",
-                    "group_commit_max_batch", "cache_ttl_ms", "cache_max_entries"});
+                    "group_commit_max_batch", "cache_ttl_ms", "cache_max_entries", "pool_wait_ms",
+                    "connect_timeout_ms", "statement_timeout_ms", "tcp_user_timeout_ms",
+                    "keepalive_idle_s"});
   c.Read(t, "url", "store.url", s.url);
   c.Read(t, "path", "store.path", s.path);
   c.Read(t, "password_file", "store.password_file", s.password_file);
@@ -216,6 +223,19 @@ void ParseStore(Checker& c, const toml::table& t, const std::string& base_dir, S
     c.Problem("store.cache_max_entries", "must be between 16 and 100000000");
   }
   s.cache_max_entries = static_cast<std::size_t>(entries);
+  ReadDuration(c, t, "pool_wait_ms", "store.pool_wait_ms", s.pool_wait, 10, 60000);
+  ReadDuration(c, t, "connect_timeout_ms", "store.connect_timeout_ms", s.connect_timeout, 100,
+               60000);
+  ReadDuration(c, t, "statement_timeout_ms", "store.statement_timeout_ms", s.statement_timeout,
+               100, 600000);
+  ReadDuration(c, t, "tcp_user_timeout_ms", "store.tcp_user_timeout_ms", s.tcp_user_timeout, 0,
+               600000);
+  std::int64_t idle = s.keepalive_idle_seconds;
+  c.Read(t, "keepalive_idle_s", "store.keepalive_idle_s", idle);
+  if (idle < 1 || idle > 7200) {
+    c.Problem("store.keepalive_idle_s", "must be between 1 and 7200");
+  }
+  s.keepalive_idle_seconds = static_cast<int>(idle);
   if (!s.url.empty() && !s.path.empty()) {
     c.Problem("store.path", "set either url or path, not both");
   } else if (s.url.empty() && s.path.empty()) {
@@ -479,6 +499,17 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
 }
 
 }  // namespace
+
+std::chrono::milliseconds Config::HandlerTimeout() const {
+  if (server.http.handler_timeout.count() > 0) {
+    return server.http.handler_timeout;
+  }
+  std::chrono::milliseconds issuer{0};
+  for (const auto& app : apps) {
+    issuer = std::max(issuer, app.aws.deadline);
+  }
+  return store.pool_wait + 2 * store.statement_timeout + issuer + std::chrono::seconds(1);
+}
 
 const AppConfig* Config::FindApp(std::string_view name) const {
   for (const auto& a : apps) {

@@ -75,6 +75,7 @@ struct ServerConfig {
   HttpServerOptions http = [] {
     HttpServerOptions o;
     o.threads = 0;
+    o.handler_timeout = std::chrono::milliseconds(0);  // derived: Config::HandlerTimeout
     return o;
   }();
   std::string log_level = "info";
@@ -86,6 +87,13 @@ struct StoreConfig {
   store::StoreLocation location;    // from url or path
   std::string password_file;        // PostgreSQL password (else PGPASSWORD or ~/.pgpass)
   std::size_t max_connections = 8;  // PostgreSQL connections per host
+  // PostgreSQL: how long a host waits on it (see store::PgTimeouts) and for a pooled
+  // connection. A request that needs the store fails within about pool_wait + statement.
+  std::chrono::milliseconds pool_wait{1000};
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds statement_timeout{3000};
+  std::chrono::milliseconds tcp_user_timeout{10000};
+  int keepalive_idle_seconds = 30;
   std::string master_key_file;
   std::size_t group_commit_max_batch = 256;
   std::chrono::milliseconds cache_ttl{1000};  // 0 disables the record cache
@@ -128,6 +136,10 @@ struct Config {
   bool dev = false;
 
   const AppConfig* FindApp(std::string_view name) const;
+  // server.handler_timeout_ms, or when it is not set, the longest a request may wait on its
+  // dependencies with a second to spare: the store (a pooled connection, then two
+  // statements) and the slowest app's issuer deadline.
+  std::chrono::milliseconds HandlerTimeout() const;
 };
 
 // Every problem found, each naming its key: "apps.demo.mode: must be anonymous or identity".

@@ -42,6 +42,9 @@ struct SessionState {
   bool busy = false;
   bool closed = false;
   std::function<void()> cancel;  // closes the socket: every pending operation fails
+  // While a handler runs: answers it with the handler's Overdue response. The watchdog calls
+  // this instead of `cancel` when the handler's deadline passes.
+  std::function<void()> overdue;
   // One watchdog timer per connection enforces `deadline`; each phase of a request only
   // moves the deadline (no timer operation per read or write).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
@@ -281,7 +284,9 @@ struct HttpServer::Impl {
   // `fresh`: a new connection (its first request gets the header timeout, not the idle one).
   asio::awaitable<void> Serve(Stream& stream, tcp::socket& socket, SessionState& state,
                               std::string remote, bool fresh);
-  asio::awaitable<HttpResponse> CallHandler(HttpRequest request);
+  // Runs the handler; if it has not answered within handler_timeout, answers for it with
+  // its Overdue response (the watchdog sees to the deadline).
+  asio::awaitable<HttpResponse> CallHandler(HttpRequest request, SessionState& state);
   void BeginDrain();
   std::shared_ptr<asio::ssl::context> CurrentTls() {
     std::lock_guard lock(tls_mu);
@@ -423,6 +428,13 @@ asio::awaitable<void> Watchdog(std::shared_ptr<SessionState> state,
                                std::chrono::steady_clock::duration tick) {
   while (!state->closed) {
     auto now = std::chrono::steady_clock::now();
+    if (state->deadline <= now && state->overdue) {
+      auto overdue = std::move(state->overdue);
+      state->overdue = nullptr;
+      state->deadline = std::chrono::steady_clock::time_point::max();  // Serve sets the next
+      overdue();  // the handler took too long: answer for it; the connection lives on
+      continue;
+    }
     if (state->deadline <= now) {
       state->cancel();
       co_return;
@@ -507,14 +519,20 @@ struct ResponseSlot {
   std::mutex mu;
   std::optional<HttpResponse> response;  // set when the handler answered before anyone waited
   Completion completion;                 // set when the session is waiting
+  bool overdue = false;                  // answered for the handler: its answer is dropped
   asio::any_io_executor executor;
 };
 
-asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request) {
+asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request,
+                                                            SessionState& state) {
   auto slot = std::make_shared<ResponseSlot>();
   slot->executor = co_await asio::this_coro::executor;
+  std::string target = request.target;
   handler.Handle(std::move(request), [slot](HttpResponse response) {
     std::unique_lock lock(slot->mu);
+    if (slot->overdue) {
+      return;  // too late: the client has had its 503
+    }
     if (!slot->completion) {
       slot->response = std::move(response);
       return;
@@ -534,6 +552,24 @@ asio::awaitable<HttpResponse> HttpServer::Impl::CallHandler(HttpRequest request)
       co_return std::move(*slot->response);  // answered inline: no suspension, no post
     }
   }
+  state.ExpireIn(options.handler_timeout);
+  state.overdue = [this, slot, target = std::move(target)] {
+    std::unique_lock lock(slot->mu);
+    if (slot->response || !slot->completion) {
+      return;  // answered meanwhile: its completion is on its way
+    }
+    slot->overdue = true;
+    auto completion = std::move(slot->completion);
+    lock.unlock();
+    LogLine(LogLevel::kWarn, "request not answered in time; answered for its handler")
+        .Str("target", target.substr(0, target.find('?')))
+        .Int("handler_timeout_ms", options.handler_timeout.count())
+        .Emit();
+    asio::post(slot->executor,
+               [completion = std::move(completion), response = handler.Overdue(target)]() mutable {
+                 completion(std::move(response));
+               });
+  };
   // Captures only a pointer to the slot: g++ 12 relocates objects with non-trivial members
   // that are captured by value in a lambda temporary inside a co_await expression.
   ResponseSlot* raw = slot.get();
@@ -694,7 +730,8 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
     bool http10 = msg.version() == 10;
     bool head = msg.method() == http::verb::head;
 
-    HttpResponse response = co_await CallHandler(std::move(request));
+    HttpResponse response = co_await CallHandler(std::move(request), state);
+    state.overdue = nullptr;
 
     keep_alive = keep_alive && !draining.load();
     wire.clear();  // keeps its capacity from the last response
@@ -886,6 +923,14 @@ void HttpServer::Run() {
 }
 
 TaskRunner* CurrentNetworkThread() { return t_network_thread; }
+
+HttpResponse Handler::Overdue(std::string_view) const {
+  HttpResponse r;
+  r.status = 503;
+  r.body = "the request took too long; retry shortly\n";
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
 
 void HttpServer::Stop() {
   asio::post(*impl_->contexts[0], [this] { impl_->BeginDrain(); });

@@ -37,7 +37,12 @@ struct HttpServerOptions {
   int ipv6_prefix = 64;  // what counts as one IPv6 client (address_key.h)
   // A new connection must finish its TLS handshake and send its first byte within this.
   std::chrono::milliseconds first_byte_timeout{5000};
+  // Reading one request (its header and body), and writing its response.
   std::chrono::milliseconds header_timeout{10000};
+  // The handler's own deadline: a request it has not answered by then is answered with the
+  // handler's Overdue() response (a 503 the client may retry), never dropped. Set it above
+  // the longest issuer and store waits (serve derives it from them).
+  std::chrono::milliseconds handler_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds drain_timeout{15000};
   std::size_t max_header_bytes = 8192;

@@ -42,6 +42,9 @@ class Handler {
  public:
   virtual ~Handler() = default;
   virtual void Handle(HttpRequest request, Responder respond) = 0;
+  // The answer to a request to `target` that Handle has not answered within the server's
+  // handler_timeout (its late answer is then dropped): by default 503 with Retry-After.
+  virtual HttpResponse Overdue(std::string_view target) const;
 };
 
 // Runs blocking work (store writes) off the network threads.

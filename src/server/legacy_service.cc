@@ -74,14 +74,15 @@ Status LegacyService::RegisterDevice(const App& app, const Params& params) {
   return store_.CreateDevice(app.config.name, uid, SecretString(std::string(key)));
 }
 
-Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& params) {
+Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& params,
+                                                 store::Store& reads) {
   auto p = RequireAll<3>(params, {"uid", "signature", "timestamp"});
   if (!p) {
     return std::unexpected(p.error());
   }
   auto& [uid, signature, timestamp] = *p;
   VENDO_RETURN_IF_ERROR(CheckTimestamp(app, timestamp));
-  auto device = store_.FindDevice(app.config.name, uid);
+  auto device = reads.FindDevice(app.config.name, uid);
   if (!device) {
     if (device.error().code == ErrorCode::kNotFound) {
       return std::unexpected(BadSignature());
@@ -101,7 +102,7 @@ Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& p
   // The 2012 clients handle 401 for every refusal of a known device (revoked, too old, user
   // disabled or deleted): they fail again later, as they should.
   SecretString key = std::move(device->key);
-  auto request = GrantFor(app, *device, store_, clock_);
+  auto request = GrantFor(app, *device, reads, clock_);
   if (!request) {
     if (request.error().code == ErrorCode::kPermissionDenied) {
       return Fail(ErrorCode::kUnauthenticated, request.error().message);

@@ -30,7 +30,12 @@ class LegacyService {
   // /registerdevice (anonymous): uid and key.
   Status RegisterDevice(const App& app, const Params& params);
   // /gettoken, first half: checks the request and says what to ask the issuer for.
-  Result<TokenGrant> AuthorizeToken(const App& app, const Params& params);
+  Result<TokenGrant> AuthorizeToken(const App& app, const Params& params) {
+    return AuthorizeToken(app, params, store_);
+  }
+  // The same, reading devices and users from `reads` (a memory-only view on a network
+  // thread: kWouldBlock then means "ask again off this thread").
+  Result<TokenGrant> AuthorizeToken(const App& app, const Params& params, store::Store& reads);
   // /gettoken, second half: the token body wrapped under the device key (no CRLF).
   Result<std::string> SealToken(const SecretString& device_key, const Credentials& creds);
   // /login (identity): rotates the device key and returns it wrapped (no CRLF).

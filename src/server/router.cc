@@ -213,6 +213,17 @@ const App* Router::Resolve(std::string_view path, std::string_view& rest) const 
   return default_app_;
 }
 
+HttpResponse Router::Overdue(std::string_view target) const {
+  if (target.starts_with("/v2/")) {
+    return V2ErrorResponse(
+        V2Failure{V2Code::kServerBusy, "the request took too long; retry shortly", 0, 2}, "");
+  }
+  if (target.starts_with("/healthz") || target.starts_with("/readyz")) {
+    return Handler::Overdue(target);
+  }
+  return LegacyErrorResponse(ErrorCode::kUnavailable);
+}
+
 void Router::Handle(HttpRequest request, Responder respond) {
   std::string_view target = request.target;
   std::string_view path = target.substr(0, target.find('?'));
@@ -223,7 +234,7 @@ void Router::Handle(HttpRequest request, Responder respond) {
   if (path == "/readyz") {
     // Ready when the store answers and every app's issuer holds credentials. The store ping
     // may wait on the network (PostgreSQL), so it runs off the network threads.
-    blocking_.Post([this, respond = std::move(respond)] {
+    probes_.Post([this, respond = std::move(respond)] {
       std::string problems = ReadinessProblems(apps_, store_);
       respond(problems.empty() ? Text(200, "ready\n") : Text(503, problems));
     });
@@ -284,7 +295,7 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
       respond(RegisterPage(app, request, {.action = "registeruser", .password_rule = protocol::kLegacyPasswordRule}));
       return;
     case Endpoint::kGetToken:
-      GetToken(app, request, std::move(respond));
+      GetToken(app, std::move(request), std::move(respond), /*may_block=*/false);
       return;
     case Endpoint::kRegisterUser:
       RegisterUser(app, request, std::move(respond));
@@ -358,14 +369,28 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
       });
 }
 
-void Router::GetToken(const App& app, const HttpRequest& request, Responder respond) {
+void Router::GetToken(const App& app, HttpRequest request, Responder respond, bool may_block) {
   auto params = ParamsOf(request);
   if (!params) {
     respond(WithApp(LegacyErrorResponse(params.error().code), app));
     return;
   }
-  // Reads are local and fast: authorize on the network thread.
-  auto grant = service_.AuthorizeToken(app, *params);
+  // A device whose records are in memory is served on the network thread; any other goes
+  // where a store read may wait (a network thread never waits on the store).
+  auto ask_elsewhere = [&] {
+    blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+      GetToken(app, request, respond, /*may_block=*/true);
+    });
+  };
+  if (!may_block && memory_ == nullptr) {
+    ask_elsewhere();
+    return;
+  }
+  auto grant = service_.AuthorizeToken(app, *params, may_block ? store_ : *memory_);
+  if (!grant && grant.error().code == ErrorCode::kWouldBlock) {
+    ask_elsewhere();
+    return;
+  }
   if (grant) {
     // Counted only once the device proved itself: a stranger cannot spend its budget.
     if (auto limited = limiter_.Token(app.config.name, grant->request.device_id, app.config.limits);

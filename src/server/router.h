@@ -27,20 +27,29 @@ std::string ReadinessProblems(const std::vector<std::unique_ptr<App>>& apps, sto
 
 class Router final : public Handler {
  public:
+  // `memory`: the store's memory-only view (CachingStore::MemoryOnly), which the network
+  // threads read instead of waiting on the store; null sends every read to `blocking`.
+  // `probes`: runs /readyz's checks, apart from `blocking`, so that a store that hangs every
+  // worker there still gets a prompt "not ready".
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
-         LegacyService& service, V2Service& v2, store::Store& store, TaskRunner& blocking,
-         AuditLog& audit, Limiter& limiter, metrics::Recorder& recorder)
+         LegacyService& service, V2Service& v2, store::Store& store, store::Store* memory,
+         TaskRunner& blocking, TaskRunner& probes, AuditLog& audit, Limiter& limiter,
+         metrics::Recorder& recorder)
       : apps_(apps),
         default_app_(default_app),
         service_(service),
         v2_(v2),
         store_(store),
+        memory_(memory),
         blocking_(blocking),
+        probes_(probes),
         audit_(audit),
         limiter_(limiter),
         recorder_(recorder) {}
 
   void Handle(HttpRequest request, Responder respond) override;
+  // v2: 503 server_busy with Retry-After; the 2012 paths: their 500, which old clients retry.
+  HttpResponse Overdue(std::string_view target) const override;
 
  private:
   enum class Endpoint { kHome, kRegisterDevice, kGetToken, kLogin, kRegisterUser, kRegisterPage };
@@ -48,7 +57,9 @@ class Router final : public Handler {
   const App* Resolve(std::string_view path, std::string_view& rest) const;
   static bool Matches(std::string_view rest, std::string_view endpoint);
   void Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Responder respond);
-  void GetToken(const App& app, const HttpRequest& request, Responder respond);
+  // On a network thread (`may_block` false) it reads the memory-only view and moves to
+  // `blocking` when a record is not in memory.
+  void GetToken(const App& app, HttpRequest request, Responder respond, bool may_block);
   // The answer to a vend: the credentials sealed under the device key, or the 2012 error.
   HttpResponse VendAnswer(const App& app, std::string_view request_id,
                           const SecretString& device_key, const Result<Credentials>& creds);
@@ -73,7 +84,9 @@ class Router final : public Handler {
   LegacyService& service_;
   V2Service& v2_;
   store::Store& store_;
+  store::Store* memory_;
   TaskRunner& blocking_;
+  TaskRunner& probes_;
   AuditLog& audit_;
   Limiter& limiter_;
   metrics::Recorder& recorder_;

@@ -103,6 +103,20 @@ Result<DeviceRecord> CachingStore::FindDevice(std::string_view app, std::string_
   return ReadThrough(devices_, Key(app, uid), [&] { return inner_.FindDevice(app, uid); });
 }
 
+Result<DeviceRecord> CachingStore::CachedDevice(std::string_view app, std::string_view uid) {
+  if (auto hit = devices_.Get(Key(app, uid), clock_.Steady())) {
+    return std::move(*hit);
+  }
+  return Fail(ErrorCode::kWouldBlock, "device not in memory");
+}
+
+Result<UserRecord> CachingStore::CachedUserById(std::string_view app, std::string_view user_id) {
+  if (auto hit = users_by_id_.Get(Key(app, user_id), clock_.Steady())) {
+    return std::move(*hit);
+  }
+  return Fail(ErrorCode::kWouldBlock, "user not in memory");
+}
+
 Status CachingStore::BindDevice(std::string_view app, std::string_view uid,
                                 std::string_view user_id, const SecretString& key) {
   auto st = inner_.BindDevice(app, uid, user_id, key);

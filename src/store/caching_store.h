@@ -66,6 +66,12 @@ class CachingStore final : public Store {
 
   std::size_t CachedDevicesForTest() { return devices_.Size(); }
 
+  // A view of this cache for the network threads, which must never wait on the store:
+  // FindDevice and FindUserById answer from memory, or kWouldBlock when the record is not
+  // cached (the caller then asks this store itself, where blocking is allowed). Every other
+  // call is kWouldBlock too.
+  Store& MemoryOnly() { return memory_only_; }
+
  private:
   // A map split into shards, each behind its own mutex, so the network threads rarely meet.
   template <class Record>
@@ -104,12 +110,68 @@ class CachingStore final : public Store {
   template <class Record, class Load>
   Result<Record> ReadThrough(Cache<Record>& cache, std::string_view key, Load&& load);
 
+  class MemoryOnlyView;
+  Result<DeviceRecord> CachedDevice(std::string_view app, std::string_view uid);
+  Result<UserRecord> CachedUserById(std::string_view app, std::string_view user_id);
+
   Store& inner_;
   const Clock& clock_;
   CacheOptions options_;
   std::atomic<std::uint64_t> generation_{0};  // bumped by every invalidation
   Cache<DeviceRecord> devices_;
   Cache<UserRecord> users_by_id_;
+
+  class MemoryOnlyView final : public Store {
+   public:
+    explicit MemoryOnlyView(CachingStore& cache) : cache_(cache) {}
+    Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override {
+      return cache_.CachedDevice(app, uid);
+    }
+    Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override {
+      return cache_.CachedUserById(app, user_id);
+    }
+    Status CreateDevice(std::string_view, std::string_view, const SecretString&) override {
+      return Blocks();
+    }
+    Status BindDevice(std::string_view, std::string_view, std::string_view,
+                      const SecretString&) override {
+      return Blocks();
+    }
+    Status SetDeviceKey(std::string_view, std::string_view, const SecretString&) override {
+      return Blocks();
+    }
+    Status RevokeDevice(std::string_view, std::string_view) override { return Blocks(); }
+    Status CreateUser(std::string_view, std::string_view, std::string_view,
+                      const SecretString&) override {
+      return Blocks();
+    }
+    Result<UserRecord> FindUser(std::string_view, std::string_view) override { return Blocks(); }
+    Status SetUserEnabled(std::string_view, std::string_view, bool) override { return Blocks(); }
+    Status DeleteUser(std::string_view, std::string_view) override { return Blocks(); }
+    Result<WindowCount> CountEvent(std::string_view, std::chrono::seconds) override {
+      return Blocks();
+    }
+    Result<WindowCount> PeekCount(std::string_view) override { return Blocks(); }
+    Status ResetCount(std::string_view) override { return Blocks(); }
+    Status UncountEvent(std::string_view) override { return Blocks(); }
+    Result<std::int64_t> PurgeExpiredCounters() override { return Blocks(); }
+    Status Ping() override { return Blocks(); }
+    Result<std::int64_t> CountDevices(std::string_view) override { return Blocks(); }
+    Result<std::int64_t> CountUsers(std::string_view) override { return Blocks(); }
+    Status AddActivity(std::string_view, std::int64_t, ActivityCounts) override {
+      return Blocks();
+    }
+    Result<ActivityCounts> ActivitySince(std::string_view, std::int64_t) override {
+      return Blocks();
+    }
+
+   private:
+    static std::unexpected<Error> Blocks() {
+      return std::unexpected(Error{ErrorCode::kWouldBlock, "not in memory"});
+    }
+    CachingStore& cache_;
+  };
+  MemoryOnlyView memory_only_{*this};
 };
 
 }  // namespace vendo::store

@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
@@ -38,6 +39,22 @@ class PgResult {
   std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
 };
 
+// How long a connection may wait on the server. A PostgreSQL that stops answering (frozen,
+// a network that drops packets) must fail calls in bounded time, not hold threads forever.
+struct PgTimeouts {
+  // Opening a connection (TCP, TLS, authentication).
+  std::chrono::milliseconds connect{3000};
+  // Each statement: the client gives up and drops the connection after this (libpq would
+  // wait forever on a server that accepted the query and went silent), and the server
+  // cancels a statement that runs longer. 0: no limit (migrations).
+  std::chrono::milliseconds statement{3000};
+  // TCP_USER_TIMEOUT: sent data unacknowledged this long breaks the connection (0: the
+  // kernel's default, many minutes).
+  std::chrono::milliseconds tcp_user_timeout{10000};
+  // TCP keepalives on an idle connection: first probe after this many seconds.
+  int keepalive_idle_seconds = 30;
+};
+
 struct PgStatement {
   const char* name;  // unique per statement text
   const char* sql;   // $1, $2, ... placeholders
@@ -50,20 +67,29 @@ class PgConnection {
   // `url`: postgres://user@host:port/db?options. `password` may be empty (then libpq's own
   // sources apply: PGPASSWORD, ~/.pgpass).
   static Result<std::unique_ptr<PgConnection>> Connect(const std::string& url,
-                                                       const SecretString& password);
+                                                       const SecretString& password,
+                                                       const PgTimeouts& timeouts = {});
 
   // Runs `stmt`, preparing it on this connection the first time.
   Result<PgResult> Query(const PgStatement& stmt, std::initializer_list<PgParam> params);
   // Runs SQL text without parameters (DDL, BEGIN/COMMIT, several statements).
   Result<PgResult> Exec(const std::string& sql);
-  // True once the connection is lost: the pool drops it and opens another.
-  bool Broken() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
+  // True once the connection is lost or timed out: the pool drops it and opens another.
+  bool Broken() const { return timed_out_ || PQstatus(conn_.get()) != CONNECTION_OK; }
 
  private:
-  explicit PgConnection(PGconn* c) : conn_(c, &PQfinish) {}
+  PgConnection(PGconn* c, std::chrono::milliseconds statement)
+      : conn_(c, &PQfinish), statement_timeout_(statement) {}
   Result<PgResult> Check(PGresult* r, const char* what);
+  // Waits for the answer to the query just sent (all of its results), within the statement
+  // timeout; a connection that times out is broken from then on.
+  Result<PgResult> Await(const char* what);
+  // Waits until the socket is ready for `events` or `deadline` passes.
+  bool WaitSocket(short events, std::chrono::steady_clock::time_point deadline);
 
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
+  std::chrono::milliseconds statement_timeout_;
+  bool timed_out_ = false;
   std::set<std::string, std::less<>> prepared_;
 };
 

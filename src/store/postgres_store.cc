@@ -187,7 +187,11 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
                                                            const crypto::SecretBox& box,
                                                            const Clock& clock) {
   std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(options), box, clock));
-  auto conn = PgConnection::Connect(store->options_.url, store->options_.password);
+  // Migrations may wait for another host's (the advisory lock) and may run long: their own
+  // connection has no statement timeout, and is closed afterwards rather than pooled.
+  PgTimeouts migrating = store->options_.timeouts;
+  migrating.statement = std::chrono::milliseconds(0);
+  auto conn = PgConnection::Connect(store->options_.url, store->options_.password, migrating);
   if (!conn) {
     return std::unexpected(conn.error());
   }
@@ -196,8 +200,6 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
   if (!migrated) {
     return std::unexpected(migrated.error());
   }
-  store->open_ = 1;
-  store->Release(std::move(*conn));
   return store;
 }
 
@@ -213,9 +215,10 @@ Result<std::unique_ptr<PgConnection>> PostgresStore::Acquire() {
       return !idle_.empty() || open_ < options_.max_connections;
     });
     if (!ready) {
-      return Fail(
-          ErrorCode::kUnavailable,
-          "postgres: all " + std::to_string(options_.max_connections) + " connections busy");
+      return Fail(ErrorCode::kUnavailable,
+                  "postgres: all " + std::to_string(options_.max_connections) +
+                      " connections busy for " + std::to_string(options_.acquire_timeout.count()) +
+                      " ms");
     }
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
@@ -224,7 +227,7 @@ Result<std::unique_ptr<PgConnection>> PostgresStore::Acquire() {
     }
     ++open_;  // reserve the slot; connect outside the lock
   }
-  auto conn = PgConnection::Connect(options_.url, options_.password);
+  auto conn = PgConnection::Connect(options_.url, options_.password, options_.timeouts);
   if (!conn) {
     std::lock_guard lock(mu_);
     --open_;

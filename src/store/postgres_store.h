@@ -30,7 +30,8 @@ struct PostgresOptions {
   std::string url;        // postgres://user@host:port/db (no password in it)
   SecretString password;  // empty: libpq's PGPASSWORD or ~/.pgpass
   std::size_t max_connections = 8;
-  std::chrono::milliseconds acquire_timeout{5000};  // waiting for a free connection
+  std::chrono::milliseconds acquire_timeout{1000};  // waiting for a free connection
+  PgTimeouts timeouts;
 };
 
 class PostgresStore final : public Store, public RowAccess {
