@@ -1,11 +1,13 @@
 #include "server/audit.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <mutex>
 
 #include "common/encoding.h"
 #include "common/log.h"
@@ -29,20 +31,52 @@ Status WriteAll(int fd, std::string_view line, const std::string& what) {
   return {};
 }
 
+// Writes whole lines only. A write to a regular file that fails part way (ENOSPC after a
+// short write) is cut back to where it began, so the file never holds half a line for the
+// next one to be glued to; if even that fails, nothing more is written until it succeeds.
 class FdSink final : public AuditSink {
  public:
-  FdSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  FdSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {
+    struct stat st{};
+    regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  }
   ~FdSink() override {
     if (owned_) {
       ::close(fd_);
     }
   }
-  Status Write(std::string_view line) override { return WriteAll(fd_, line, name_); }
+  Status Write(std::string_view line) override {
+    std::lock_guard lock(mu_);
+    if (!regular_) {
+      return WriteAll(fd_, line, name_);
+    }
+    if (cut_to_ >= 0) {  // a half line is still there from the last failure
+      if (::ftruncate(fd_, cut_to_) != 0) {
+        return Fail(ErrorCode::kUnavailable,
+                    "audit log " + name_ + ": cannot remove a partial line: " +
+                        std::strerror(errno));
+      }
+      cut_to_ = -1;
+    }
+    struct stat st{};
+    off_t start = ::fstat(fd_, &st) == 0 ? st.st_size : -1;
+    auto written = WriteAll(fd_, line, name_);
+    if (!written && start >= 0) {
+      cut_to_ = start;
+      if (::ftruncate(fd_, start) == 0) {
+        cut_to_ = -1;
+      }
+    }
+    return written;
+  }
 
  private:
   int fd_;
   std::string name_;
   bool owned_;
+  bool regular_ = false;
+  std::mutex mu_;
+  off_t cut_to_ = -1;  // where the file must be cut back to before the next write
 };
 
 void Field(std::string& out, std::string_view key, std::string_view value) {

@@ -781,9 +781,11 @@ void HttpServer::Impl::BeginDrain() {
     std::lock_guard lock(sessions_mu);
     for (auto& [raw, weak] : sessions) {
       if (auto s = weak.lock()) {
-        asio::post(s->executor, [s] {
+        // An idle keep-alive connection may have a request on its way: it gets a short grace
+        // to arrive (and is answered with Connection: close) before the watchdog closes it.
+        asio::post(s->executor, [s, grace = options.drain_idle_grace] {
           if (!s->closed && !s->busy) {
-            s->cancel();
+            s->ExpireIn(grace);
           }
         });
       }

@@ -45,6 +45,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds handler_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds drain_timeout{15000};
+  // On SIGTERM, how long an idle keep-alive connection stays open for a request already on
+  // its way (answered with Connection: close).
+  std::chrono::milliseconds drain_idle_grace{1000};
   std::size_t max_header_bytes = 8192;
   std::size_t max_body_bytes = 65536;
   std::string tls_cert_file;  // TLS when both are set

@@ -56,7 +56,7 @@ Result<std::string> LegacyService::WrapWithFreshIv(std::string_view plaintext,
   return protocol::legacy::Wrap(plaintext, key_hex, iv);
 }
 
-Status LegacyService::RegisterDevice(const App& app, const Params& params) {
+Status LegacyService::RegisterDevice(const App& app, const Params& params, Undo* undo) {
   auto p = RequireAll<2>(params, {"uid", "key"});
   if (!p) {
     return std::unexpected(p.error());
@@ -71,7 +71,13 @@ Status LegacyService::RegisterDevice(const App& app, const Params& params) {
   if (!protocol::legacy::IsUsableAesKey(key)) {
     return Fail(ErrorCode::kInvalidArgument, "key must be 32, 48 or 64 hex characters");
   }
-  return store_.CreateDevice(app.config.name, uid, SecretString(std::string(key)));
+  VENDO_RETURN_IF_ERROR(store_.CreateDevice(app.config.name, uid, SecretString(std::string(key))));
+  if (undo != nullptr) {
+    *undo = [this, app_name = app.config.name, uid = std::string(uid)] {
+      return store_.DeleteDevice(app_name, uid);
+    };
+  }
+  return {};
 }
 
 Result<TokenGrant> LegacyService::AuthorizeToken(const App& app, const Params& params,
@@ -120,7 +126,7 @@ Result<std::string> LegacyService::SealToken(const SecretString& device_key,
   return body;
 }
 
-Result<std::string> LegacyService::Login(const App& app, const Params& params) {
+Result<std::string> LegacyService::Login(const App& app, const Params& params, Undo* undo) {
   auto p = RequireAll<4>(params, {"username", "timestamp", "signature", "uid"});
   if (!p) {
     return std::unexpected(p.error());
@@ -148,19 +154,37 @@ Result<std::string> LegacyService::Login(const App& app, const Params& params) {
   // Each login is accepted once: a captured login URL replayed within the window would rotate
   // the phone's key and lock the real phone out. Stock clients sign every login with a fresh
   // timestamp; the store shares the record with every host.
-  auto seen = store_.CountEvent(
-      "login-once:" + app.config.name + ":" + std::string(uid) + ":" + std::string(timestamp) +
-          ":" + std::string(signature),
-      2 * app.config.timestamp_window);
+  auto seen = store_.CountEvent("login-once:" + app.config.name + ":" + std::string(uid) + ":" +
+                                    std::string(timestamp) + ":" + std::string(signature),
+                                2 * app.config.timestamp_window);
   if (!seen) {
     return std::unexpected(seen.error());
   }
   if (seen->count > 1) {
     return Fail(ErrorCode::kUnauthenticated, "login replayed");
   }
+  // What the device was before, to put it back if this login must be taken back.
+  auto before = store_.FindDevice(app.config.name, uid);
+  if (!before && before.error().code != ErrorCode::kNotFound) {
+    return std::unexpected(before.error());
+  }
   SecretString new_key(random_.Hex(16));
   // A uid bound to another user fails with kFailedPrecondition: 500, as in 2012.
   VENDO_RETURN_IF_ERROR(store_.BindDevice(app.config.name, uid, user->user_id, new_key));
+  if (before) {
+    if (undo != nullptr) {
+      *undo = [this, app_name = app.config.name, uid = std::string(uid), user_id = user->user_id,
+               key = std::make_shared<SecretString>(std::move(before->key))] {
+        return store_.BindDevice(app_name, uid, user_id, *key);
+      };
+    }
+  } else {
+    if (undo != nullptr) {
+      *undo = [this, app_name = app.config.name, uid = std::string(uid)] {
+        return store_.DeleteDevice(app_name, uid);
+      };
+    }
+  }
   std::string plaintext = protocol::legacy::KeyPlaintext(new_key.Reveal());
   auto body =
       WrapWithFreshIv(plaintext, protocol::legacy::LoginWrapKey(user->password_hash.Reveal()));
@@ -172,7 +196,7 @@ bool LegacyService::MissingUserParams(const Params& params) {
   return !params.Required("username") || !params.Required("password");
 }
 
-Status LegacyService::RegisterUser(const App& app, const Params& params) {
+Status LegacyService::RegisterUser(const App& app, const Params& params, Undo* undo) {
   auto p = RequireAll<2>(params, {"username", "password"});
   if (!p) {
     return std::unexpected(p.error());
@@ -185,7 +209,13 @@ Status LegacyService::RegisterUser(const App& app, const Params& params) {
   }
   SecretString hash(protocol::legacy::SaltedPasswordHash(password, username, app.config.app_name,
                                                          app.salt_endpoint));
-  return store_.CreateUser(app.config.name, username, random_.Hex(16), hash);
+  VENDO_RETURN_IF_ERROR(store_.CreateUser(app.config.name, username, random_.Hex(16), hash));
+  if (undo != nullptr) {
+    *undo = [this, app_name = app.config.name, username = std::string(username)] {
+      return store_.DeleteUser(app_name, username);
+    };
+  }
+  return {};
 }
 
 }  // namespace vendo::server

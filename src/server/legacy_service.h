@@ -13,6 +13,7 @@
 #include "issuer/issuer.h"
 #include "server/app.h"
 #include "server/form.h"
+#include "server/undo.h"
 #include "store/store.h"
 
 namespace vendo::server {
@@ -27,8 +28,8 @@ class LegacyService {
   LegacyService(store::Store& store, const Clock& clock, Random& random)
       : store_(store), clock_(clock), random_(random) {}
 
-  // /registerdevice (anonymous): uid and key.
-  Status RegisterDevice(const App& app, const Params& params);
+  // /registerdevice (anonymous): uid and key. On success `undo` deletes the device again.
+  Status RegisterDevice(const App& app, const Params& params, Undo* undo = nullptr);
   // /gettoken, first half: checks the request and says what to ask the issuer for.
   Result<TokenGrant> AuthorizeToken(const App& app, const Params& params) {
     return AuthorizeToken(app, params, store_);
@@ -38,10 +39,12 @@ class LegacyService {
   Result<TokenGrant> AuthorizeToken(const App& app, const Params& params, store::Store& reads);
   // /gettoken, second half: the token body wrapped under the device key (no CRLF).
   Result<std::string> SealToken(const SecretString& device_key, const Credentials& creds);
-  // /login (identity): rotates the device key and returns it wrapped (no CRLF).
-  Result<std::string> Login(const App& app, const Params& params);
+  // /login (identity): rotates the device key and returns it wrapped (no CRLF). On success
+  // `undo` puts the device back as it was (its old key, or no device).
+  Result<std::string> Login(const App& app, const Params& params, Undo* undo = nullptr);
   // /registeruser (identity). Missing parameters are reported by MissingUserParams first.
-  Status RegisterUser(const App& app, const Params& params);
+  // On success `undo` deletes the user again.
+  Status RegisterUser(const App& app, const Params& params, Undo* undo = nullptr);
   static bool MissingUserParams(const Params& params);
 
  private:

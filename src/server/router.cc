@@ -191,6 +191,26 @@ Status Router::Audit(const App& app, const HttpRequest& request, AuditEvent even
   return audit_.Record(Prepare(app, request, event));
 }
 
+Status Router::AuditChange(const App& app, const HttpRequest& request, AuditEvent event,
+                           const Undo& undo) {
+  auto written = Audit(app, request, event);
+  if (written || !undo) {
+    return undo ? written : Status{};  // a refusal stands whether or not its line was written
+  }
+  // The change stands only if the log shows it: take it back.
+  if (auto undone = undo(); !undone) {
+    LogLine(LogLevel::kError, "a change the audit log could not record could not be undone")
+        .Str("request_id", request.request_id)
+        .Str("app", app.config.name)
+        .Str("action", event.action)
+        .Str("device", event.device)
+        .Str("user", event.user)
+        .Str("error", undone.error().message)
+        .Emit();
+  }
+  return written;
+}
+
 bool Router::Matches(std::string_view rest, std::string_view endpoint) {
   return rest == endpoint || (rest.starts_with(endpoint) && rest.size() > endpoint.size() &&
                               rest[endpoint.size()] == '/');
@@ -292,7 +312,9 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
           app));
       return;
     case Endpoint::kRegisterPage:
-      respond(RegisterPage(app, request, {.action = "registeruser", .password_rule = protocol::kLegacyPasswordRule}));
+      respond(
+          RegisterPage(app, request,
+                       {.action = "registeruser", .password_rule = protocol::kLegacyPasswordRule}));
       return;
     case Endpoint::kGetToken:
       GetToken(app, std::move(request), std::move(respond), /*may_block=*/false);
@@ -315,13 +337,18 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
         std::string uid(params->Get("uid").value_or(""));
         if (endpoint == Endpoint::kRegisterDevice) {
           auto st = limiter_.Registration(app.config.name, request.client, app.config.limits);
+          Undo undo;
           if (st) {
-            st = service_.RegisterDevice(app, *params);
+            st = service_.RegisterDevice(app, *params, &undo);
           }
-          (void)Audit(app, request,
-                      {.action = "register_device",
-                       .outcome = Outcome(st ? nullptr : &st.error()),
-                       .device = uid});
+          if (auto audited = AuditChange(app, request,
+                                         {.action = "register_device",
+                                          .outcome = Outcome(st ? nullptr : &st.error()),
+                                          .device = uid},
+                                         undo);
+              !audited) {
+            st = audited;  // not recorded, so not registered
+          }
           if (!st) {
             RespondLegacyError(request, app, st.error(), respond);
             return;
@@ -331,6 +358,7 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
         }
         std::string username(params->Get("username").value_or(""));
         Result<std::string> body = std::unexpected(Error{ErrorCode::kInternal, "not attempted"});
+        Undo undo;
         bool counted = false;  // StartLogin counted this attempt as a failure
         bool last = false;     // and it is the last before the user's lock
         if (auto allowed =
@@ -340,7 +368,7 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
         } else {
           counted = true;
           last = *allowed;
-          body = service_.Login(app, *params);
+          body = service_.Login(app, *params, &undo);
         }
         if (counted && !body && body.error().code == ErrorCode::kUnauthenticated) {
           limiter_.LoginFailed(app.config.name, username, last);
@@ -356,11 +384,15 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
           RespondLegacyError(request, app, Error{ErrorCode::kUnauthenticated, "locked"}, respond);
           return;
         }
-        (void)Audit(app, request,
-                    {.action = "login",
-                     .outcome = Outcome(body ? nullptr : &body.error()),
-                     .device = uid,
-                     .user = params->Get("username").value_or("")});
+        if (auto audited = AuditChange(app, request,
+                                       {.action = "login",
+                                        .outcome = Outcome(body ? nullptr : &body.error()),
+                                        .device = uid,
+                                        .user = params->Get("username").value_or("")},
+                                       undo);
+            !audited) {
+          body = std::unexpected(audited.error());  // the new key is taken back: no login
+        }
         if (!body) {
           RespondLegacyError(request, app, body.error(), respond);
           return;
@@ -495,11 +527,16 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
       respond(WithApp(std::move(busy), app));
       return;
     }
-    st = service_.RegisterUser(app, *params);
-    (void)Audit(app, request,
-                {.action = "register_user",
-                 .outcome = Outcome(st ? nullptr : &st.error()),
-                 .user = params->Get("username").value_or("")});
+    Undo undo;
+    st = service_.RegisterUser(app, *params, &undo);
+    if (auto audited = AuditChange(app, request,
+                                   {.action = "register_user",
+                                    .outcome = Outcome(st ? nullptr : &st.error()),
+                                    .user = params->Get("username").value_or("")},
+                                   undo);
+        !audited) {
+      st = audited;
+    }
     if (st) {
       respond(
           WithApp(Html(200, pages::Success(app.display_name, *params->Required("username"))), app));
@@ -560,8 +597,8 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
   // A JSON body must say so: browsers send text/plain and form types cross-site without
   // asking, application/json never. The sign-up page's form posts its own type, and is
   // answered by V2SignUpForm, which checks that it came from this site.
-  bool form_sign_up = rest == "/users" && IsMediaType(request.content_type,
-                                                      "application/x-www-form-urlencoded");
+  bool form_sign_up =
+      rest == "/users" && IsMediaType(request.content_type, "application/x-www-form-urlencoded");
   if (request.method == "POST" && !form_sign_up &&
       !IsMediaType(request.content_type, "application/json")) {
     fail(V2Code::kUnsupportedMediaType, "send the body as Content-Type: application/json", app);
@@ -572,7 +609,9 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       fail(V2Code::kWrongMode, "this app registers devices, not users", app);
       return;
     }
-    respond(RegisterPage(*app, request, {.action = "users", .password_rule = protocol::kV2PasswordRule, .modern = true}));
+    respond(RegisterPage(
+        *app, request,
+        {.action = "users", .password_rule = protocol::kV2PasswordRule, .modern = true}));
     return;
   }
   if (rest == "/devices/self" || rest == "/devices/self/rotate") {
@@ -588,13 +627,18 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       r.app = app->config.name;
       r.content_type = "application/json";
       if (rotate) {
-        auto rotated =
-            v2_.RotateSecret(*app, request.method, path, request.body, request.authorization);
-        (void)Audit(
-            *app, request,
-            {.action = "rotate_device_secret",
-             .outcome = rotated ? std::string_view("ok") : V2CodeName(rotated.error().code),
-             .device = rotated ? std::string_view(rotated->device_id) : std::string_view()});
+        Undo undo;
+        auto rotated = v2_.RotateSecret(*app, request.method, path, request.body,
+                                        request.authorization, &undo);
+        if (auto audited = AuditChange(
+                *app, request,
+                {.action = "rotate_device_secret",
+                 .outcome = rotated ? std::string_view("ok") : V2CodeName(rotated.error().code),
+                 .device = rotated ? std::string_view(rotated->device_id) : std::string_view()},
+                undo);
+            !audited) {
+          rotated = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+        }
         if (rotated) {
           r.body = boost::json::serialize(boost::json::object{
               {"device_id", rotated->device_id}, {"device_secret", rotated->device_secret}});
@@ -603,12 +647,22 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
           r.app = app->config.name;
         }
       } else {
-        auto revoked =
-            v2_.RevokeSelf(*app, request.method, path, request.body, request.authorization);
-        (void)Audit(*app, request,
-                    {.action = "revoke_device",
-                     .outcome = revoked ? std::string_view("ok") : V2CodeName(revoked.error().code),
-                     .device = revoked ? std::string_view(*revoked) : std::string_view()});
+        // A revocation cannot be taken back: its line is written before it is done.
+        bool recorded = false;
+        auto revoked = v2_.RevokeSelf(
+            *app, request.method, path, request.body, request.authorization,
+            [&](std::string_view device) -> Status {
+              VENDO_RETURN_IF_ERROR(Audit(
+                  *app, request, {.action = "revoke_device", .outcome = "ok", .device = device}));
+              recorded = true;
+              return {};
+            });
+        if (!recorded || !revoked) {  // refused before, or failed after, the line above
+          (void)Audit(*app, request,
+                      {.action = "revoke_device",
+                       .outcome = revoked ? std::string_view("internal_error")
+                                          : V2CodeName(revoked.error().code)});
+        }
         if (revoked) {
           r.status = 204;
         } else {
@@ -634,10 +688,21 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       } else {
         reg = v2_.RegisterDevice(*app);
       }
-      (void)Audit(*app, request,
-                  {.action = "register_device",
-                   .outcome = reg ? std::string_view("ok") : V2CodeName(reg.error().code),
-                   .device = reg ? std::string_view(reg->device_id) : std::string_view()});
+      Undo undo;
+      if (reg) {
+        undo = [this, app, id = reg->device_id] {
+          return store_.DeleteDevice(app->config.name, id);
+        };
+      }
+      if (auto audited =
+              AuditChange(*app, request,
+                          {.action = "register_device",
+                           .outcome = reg ? std::string_view("ok") : V2CodeName(reg.error().code),
+                           .device = reg ? std::string_view(reg->device_id) : std::string_view()},
+                          undo);
+          !audited) {
+        reg = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+      }
       if (!reg) {
         HttpResponse r = V2ErrorResponse(reg.error(), "");
         r.app = app->config.name;
@@ -671,14 +736,19 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       }
       if (!login) {
         auto limited = limiter_.Registration(app->config.name, request.client, app->config.limits);
+        Undo undo;
         V2Result<std::string> user_id =
-            limited ? v2_.SignUp(*app, request.body)
+            limited ? v2_.SignUp(*app, request.body, &undo)
                     : std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
                                                 RetryAfterSeconds(limited.error())});
-        (void)Audit(
-            *app, request,
-            {.action = "register_user",
-             .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code)});
+        if (auto audited = AuditChange(
+                *app, request,
+                {.action = "register_user",
+                 .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code)},
+                undo);
+            !audited) {
+          user_id = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+        }
         if (!user_id) {
           r = V2ErrorResponse(user_id.error(), "");
           r.app = app->config.name;
@@ -709,11 +779,22 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       } else if (counted && result.error().code != V2Code::kInvalidCredentials) {
         limiter_.LoginNotFailed(app->config.name, username, request.client, app->config.limits);
       }
-      (void)Audit(*app, request,
-                  {.action = "login",
-                   .outcome = result ? std::string_view("ok") : V2CodeName(result.error().code),
-                   .device = result ? std::string_view(result->device_id) : std::string_view(),
-                   .user = username});
+      Undo undo;
+      if (result) {
+        undo = [this, app, id = result->device_id] {
+          return store_.DeleteDevice(app->config.name, id);
+        };
+      }
+      if (auto audited = AuditChange(
+              *app, request,
+              {.action = "login",
+               .outcome = result ? std::string_view("ok") : V2CodeName(result.error().code),
+               .device = result ? std::string_view(result->device_id) : std::string_view(),
+               .user = username},
+              undo);
+          !audited) {
+        result = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+      }
       if (!result) {
         r = V2ErrorResponse(result.error(), "");
         r.app = app->config.name;
@@ -763,10 +844,10 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
     return again(400, "The username must be " + std::string(protocol::kUsernameRule.hint) + ".");
   }
   if (!protocol::IsValidV2Password(*password)) {
-    return again(400,
-                 "The password must be " + std::string(protocol::kV2PasswordRule.hint) + ".");
+    return again(400, "The password must be " + std::string(protocol::kV2PasswordRule.hint) + ".");
   }
   V2Result<std::string> user_id;
+  Undo undo;
   if (auto limited = limiter_.Registration(app.config.name, request.client, app.config.limits);
       !limited) {
     user_id = std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
@@ -774,12 +855,17 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
   } else {
     SecretString body(boost::json::serialize(
         boost::json::object{{"username", *username}, {"password", *password}}));
-    user_id = v2_.SignUp(app, body.Reveal());
+    user_id = v2_.SignUp(app, body.Reveal(), &undo);
   }
-  (void)Audit(app, request,
-              {.action = "register_user",
-               .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code),
-               .user = *username});
+  if (auto audited = AuditChange(
+          app, request,
+          {.action = "register_user",
+           .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code),
+           .user = *username},
+          undo);
+      !audited) {
+    user_id = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+  }
   if (user_id) {
     return WithApp(Html(200, pages::Success(app.display_name, *username)), app);
   }

@@ -17,6 +17,7 @@
 #include "server/legacy_service.h"
 #include "server/limits.h"
 #include "server/pages.h"
+#include "server/undo.h"
 #include "server/v2_service.h"
 
 namespace vendo::server {
@@ -78,6 +79,11 @@ class Router final : public Handler {
                      AuditEvent event);
   // Records one audit event for `request` (Prepare, then the audit log).
   Status Audit(const App& app, const HttpRequest& request, AuditEvent event);
+  // The audit line of an action. One that changed the store (`undo` set) stands only if its
+  // line is written: otherwise `undo` takes the change back and this fails, and the caller
+  // answers with a server error. A refusal (no `undo`) stands either way.
+  Status AuditChange(const App& app, const HttpRequest& request, AuditEvent event,
+                     const Undo& undo);
 
   const std::vector<std::unique_ptr<App>>& apps_;
   const App* default_app_;

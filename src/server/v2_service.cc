@@ -194,7 +194,7 @@ V2Result<std::pair<std::string, std::string>> UserAndPassword(std::string_view b
 
 }  // namespace
 
-V2Result<std::string> V2Service::SignUp(const App& app, std::string_view body) {
+V2Result<std::string> V2Service::SignUp(const App& app, std::string_view body, Undo* undo) {
   if (app.config.mode != protocol::legacy::Mode::kIdentity) {
     return std::unexpected(Failure(V2Code::kWrongMode, "this app registers devices, not users"));
   }
@@ -219,6 +219,11 @@ V2Result<std::string> V2Service::SignUp(const App& app, std::string_view body) {
       return std::unexpected(Failure(V2Code::kUsernameTaken, "that username is taken"));
     }
     return std::unexpected(Internal(created.error()));
+  }
+  if (undo != nullptr) {
+    *undo = [this, app_name = app.config.name, username = std::move(creds->first)] {
+      return store_.DeleteUser(app_name, username);
+    };
   }
   return user_id;
 }
@@ -255,8 +260,9 @@ V2Result<V2Login> V2Service::Login(
     decoy = crypto::HashPassword(random_.Hex(16), app.config.argon2, random_).value_or("");
   }
   std::string_view against = user ? std::string_view(user->password_hash.Reveal())
-                             : !app.decoy_password_hash.empty() ? std::string_view(app.decoy_password_hash)
-                                                                : std::string_view(decoy);
+                             : !app.decoy_password_hash.empty()
+                                 ? std::string_view(app.decoy_password_hash)
+                                 : std::string_view(decoy);
   bool matched = crypto::VerifyPassword(against, creds->second);
   bool ok = user && matched;
   OPENSSL_cleanse(creds->second.data(), creds->second.size());
@@ -366,7 +372,7 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
 
 V2Result<V2Registration> V2Service::RotateSecret(const App& app, std::string_view method,
                                                  std::string_view path, std::string_view body,
-                                                 std::string_view authorization) {
+                                                 std::string_view authorization, Undo* undo) {
   auto verified = Verify(app, method, path, body, authorization);
   if (!verified) {
     return std::unexpected(verified.error());
@@ -381,15 +387,25 @@ V2Result<V2Registration> V2Service::RotateSecret(const App& app, std::string_vie
                                ? Failure(V2Code::kDeviceRevoked, "the device is revoked")
                                : Internal(set.error()));
   }
+  if (undo != nullptr) {
+    *undo = [this, app_name = app.config.name, uid = verified->device.uid,
+             old = std::make_shared<SecretString>(std::move(verified->device.key))] {
+      return store_.SetDeviceKey(app_name, uid, *old);
+    };
+  }
   return V2Registration{verified->device.uid, secret};
 }
 
-V2Result<std::string> V2Service::RevokeSelf(const App& app, std::string_view method,
-                                            std::string_view path, std::string_view body,
-                                            std::string_view authorization) {
+V2Result<std::string> V2Service::RevokeSelf(
+    const App& app, std::string_view method, std::string_view path, std::string_view body,
+    std::string_view authorization,
+    const std::function<Status(std::string_view device_id)>& before_commit) {
   auto verified = Verify(app, method, path, body, authorization);
   if (!verified) {
     return std::unexpected(verified.error());
+  }
+  if (auto go = before_commit(verified->device.uid); !go) {
+    return std::unexpected(Internal(go.error()));
   }
   auto revoked = store_.RevokeDevice(app.config.name, verified->device.uid);
   if (!revoked) {

@@ -18,6 +18,7 @@
 #include "issuer/issuer.h"
 #include "server/app.h"
 #include "server/http_types.h"
+#include "server/undo.h"
 #include "store/store.h"
 #include "vendo/credentials.h"
 
@@ -86,18 +87,24 @@ class V2Service {
   // Identity apps: a new user (argon2id), and a login that binds a new device to the user.
   // `username_out` names the user a login was for (for limits and the audit log); `allowed`
   // runs before the password is checked (lockouts).
-  V2Result<std::string> SignUp(const App& app, std::string_view body);  // the user id
+  // SignUp returns the user id, and sets `undo` to delete the user again.
+  V2Result<std::string> SignUp(const App& app, std::string_view body, Undo* undo = nullptr);
   V2Result<V2Login> Login(const App& app, std::string_view body, std::string& username_out,
                           const std::function<Status(std::string_view username)>& allowed);
   V2Result<V2Grant> AuthorizeToken(const App& app, std::string_view method, std::string_view path,
                                    std::string_view body, std::string_view authorization);
-  // Signed requests about the device itself: a new secret (the old one stops working), or
-  // revocation (returns the device id).
+  // Signed requests about the device itself: a new secret (the old one stops working; `undo`
+  // puts the old one back), or revocation (returns the device id). A revocation cannot be
+  // taken back, so `before_commit` runs once the request is verified, before the device is
+  // revoked: when it fails, nothing is revoked and the failure is returned as an internal
+  // error.
   V2Result<V2Registration> RotateSecret(const App& app, std::string_view method,
                                         std::string_view path, std::string_view body,
-                                        std::string_view authorization);
-  V2Result<std::string> RevokeSelf(const App& app, std::string_view method, std::string_view path,
-                                   std::string_view body, std::string_view authorization);
+                                        std::string_view authorization, Undo* undo = nullptr);
+  V2Result<std::string> RevokeSelf(
+      const App& app, std::string_view method, std::string_view path, std::string_view body,
+      std::string_view authorization,
+      const std::function<Status(std::string_view device_id)>& before_commit);
   // The credentials as JSON, sealed when the request asked.
   V2Result<std::string> CredentialsBody(const V2Grant& grant, const Credentials& creds,
                                         std::string_view region);

@@ -140,6 +140,13 @@ Status CachingStore::RevokeDevice(std::string_view app, std::string_view uid) {
   return st;
 }
 
+Status CachingStore::DeleteDevice(std::string_view app, std::string_view uid) {
+  auto st = inner_.DeleteDevice(app, uid);
+  generation_.fetch_add(1);
+  devices_.Erase(Key(app, uid));
+  return st;
+}
+
 Status CachingStore::CreateUser(std::string_view app, std::string_view username,
                                 std::string_view user_id, const SecretString& password_hash) {
   return inner_.CreateUser(app, username, user_id, password_hash);

@@ -35,6 +35,7 @@ class CachingStore final : public Store {
   Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
   Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  Status DeleteDevice(std::string_view app, std::string_view uid) override;
   Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
   // Counters are never cached: they must hold across hosts.
   Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override {
@@ -141,6 +142,7 @@ class CachingStore final : public Store {
       return Blocks();
     }
     Status RevokeDevice(std::string_view, std::string_view) override { return Blocks(); }
+    Status DeleteDevice(std::string_view, std::string_view) override { return Blocks(); }
     Status CreateUser(std::string_view, std::string_view, std::string_view,
                       const SecretString&) override {
       return Blocks();

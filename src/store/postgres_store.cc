@@ -58,6 +58,8 @@ const PgStatement kRevokeDevice{
     "revoke_device",
     "UPDATE devices SET revoked_at = COALESCE(revoked_at, $3), updated_at = $3 "
     "WHERE app = $1 AND uid = $2"};
+const PgStatement kDeleteDevice{"delete_device",
+                                "DELETE FROM devices WHERE app = $1 AND uid = $2"};
 // Creates the device, or replaces its key if it is already this user's; a device of another
 // user (or an anonymous one) is left alone and changes no row. One statement: no race.
 const PgStatement kBindDevice{
@@ -324,6 +326,12 @@ Status PostgresStore::RevokeDevice(std::string_view app, std::string_view uid) {
   std::string now = Now();
   return WithConnection(false, [&](PgConnection& c) -> Status {
     return Changed(c.Query(kRevokeDevice, {app, uid, now}), ErrorCode::kNotFound, "no such device");
+  });
+}
+
+Status PostgresStore::DeleteDevice(std::string_view app, std::string_view uid) {
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(c.Query(kDeleteDevice, {app, uid}), ErrorCode::kNotFound, "no such device");
   });
 }
 

@@ -44,6 +44,7 @@ class PostgresStore final : public Store, public RowAccess {
   Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
   Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  Status DeleteDevice(std::string_view app, std::string_view uid) override;
   Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
   Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override;
   Result<WindowCount> PeekCount(std::string_view key) override;

@@ -295,6 +295,14 @@ Status SqliteStore::RevokeDevice(std::string_view app, std::string_view uid) {
   });
 }
 
+Status SqliteStore::DeleteDevice(std::string_view app, std::string_view uid) {
+  return writer_.Run([&](Connection& c) -> Status {
+    return Changed(Run(c, "DELETE FROM devices WHERE app = ? AND uid = ?",
+                       [&](Statement& st) { st.Bind(1, app).Bind(2, uid); }),
+                   ErrorCode::kNotFound, "no such device");
+  });
+}
+
 Result<Store::WindowCount> SqliteStore::CountEvent(std::string_view key,
                                                    std::chrono::seconds window) {
   std::int64_t now = NowSeconds();

@@ -72,6 +72,10 @@ class Store {
   // kNotFound if there is no such device.
   virtual Status RevokeDevice(std::string_view app, std::string_view uid) = 0;
 
+  // Deletes a device record outright: only to take back a registration that could not be
+  // audited (the uid is free again). kNotFound if there is no such device.
+  virtual Status DeleteDevice(std::string_view app, std::string_view uid) = 0;
+
   // kAlreadyExists if the username is taken in this app.
   virtual Status CreateUser(std::string_view app, std::string_view username,
                             std::string_view user_id, const SecretString& password_hash) = 0;

@@ -21,6 +21,10 @@ Status TimedStore::SetDeviceKey(std::string_view app, std::string_view uid,
   return Timed("set_device_key", [&] { return inner_.SetDeviceKey(app, uid, key); });
 }
 
+Status TimedStore::DeleteDevice(std::string_view app, std::string_view uid) {
+  return Timed("delete_device", [&] { return inner_.DeleteDevice(app, uid); });
+}
+
 Status TimedStore::RevokeDevice(std::string_view app, std::string_view uid) {
   return Timed("revoke_device", [&] { return inner_.RevokeDevice(app, uid); });
 }

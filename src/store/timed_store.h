@@ -23,6 +23,7 @@ class TimedStore final : public Store {
                     const SecretString& key) override;
   Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
   Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  Status DeleteDevice(std::string_view app, std::string_view uid) override;
   Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
                     const SecretString& password_hash) override;
   Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;

@@ -2,7 +2,8 @@
 
 It answers GetFederationToken and AssumeRole form posts with well-formed credentials, or with
 whatever fault the test scripts: "throttle" (400 Throttling), "500" (InternalFailure),
-"reset" (the connection is reset), "hang" (no answer for 30 s), "ok". It counts the calls.
+"reset" (the connection is reset), "hang" (no answer for 30 s), "garbage" (200 with a body
+that is no STS answer), "denied" (403 AccessDenied), "ok". It counts the calls.
 It checks no signatures: moto does that in test_sts_moto."""
 import http.server
 import socket
@@ -61,6 +62,11 @@ class FakeSts:
                 if mode == "throttle":
                     self.reply(400, ERROR.format(type="Sender", code="Throttling",
                                                  message="Rate exceeded", n=n))
+                elif mode == "garbage":
+                    self.reply(200, "<html><body>a captive portal</body></html>")
+                elif mode == "denied":
+                    self.reply(403, ERROR.format(type="Sender", code="AccessDenied",
+                                                 message="not allowed", n=n))
                 elif mode == "500":
                     self.reply(500, ERROR.format(type="Receiver", code="InternalFailure",
                                                  message="boom", n=n))

@@ -242,6 +242,16 @@ TEST_P(StoreConformance, RevokedDevicesStayRevoked) {
   EXPECT_TRUE(store_->FindDevice("id", "phone")->revoked);
 }
 
+TEST_P(StoreConformance, ADeletedDeviceIsGoneAndItsUidFree) {
+  ASSERT_TRUE(store_->CreateDevice("app", "unaudited", SecretString(std::string(32, 'k'))));
+  ASSERT_TRUE(store_->DeleteDevice("app", "unaudited"));
+  EXPECT_EQ(store_->FindDevice("app", "unaudited").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteDevice("app", "unaudited").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->CreateDevice("app", "unaudited", SecretString(std::string(32, 'j'))));
+  Reopen();
+  EXPECT_EQ(store_->FindDevice("app", "unaudited")->key.Reveal(), std::string(32, 'j'));
+}
+
 TEST_P(StoreConformance, ExpiredCountersArePurgedSoTheTableStaysBounded) {
   // A long run of single-use keys (v2 nonces, 2012 logins): each counted once, in windows
   // that end one after another.
