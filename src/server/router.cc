@@ -195,7 +195,7 @@ Status Router::AuditChange(const App& app, const HttpRequest& request, AuditEven
                            const Undo& undo) {
   auto written = Audit(app, request, event);
   if (written || !undo) {
-    return undo ? written : Status{};  // a refusal stands whether or not its line was written
+    return {};  // recorded; or a refusal, which stands whether or not its line was written
   }
   // The change stands only if the log shows it: take it back.
   if (auto undone = undo(); !undone) {
@@ -648,20 +648,16 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
         }
       } else {
         // A revocation cannot be taken back: its line is written before it is done.
-        bool recorded = false;
         auto revoked = v2_.RevokeSelf(
             *app, request.method, path, request.body, request.authorization,
             [&](std::string_view device) -> Status {
               VENDO_RETURN_IF_ERROR(Audit(
                   *app, request, {.action = "revoke_device", .outcome = "ok", .device = device}));
-              recorded = true;
               return {};
             });
-        if (!recorded || !revoked) {  // refused before, or failed after, the line above
+        if (!revoked) {  // refused before the line above, or failed after it
           (void)Audit(*app, request,
-                      {.action = "revoke_device",
-                       .outcome = revoked ? std::string_view("internal_error")
-                                          : V2CodeName(revoked.error().code)});
+                      {.action = "revoke_device", .outcome = V2CodeName(revoked.error().code)});
         }
         if (revoked) {
           r.status = 204;
@@ -682,17 +678,12 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
     blocking_.Post([this, app, request = std::move(request), respond = std::move(respond)] {
       auto limited = limiter_.Registration(app->config.name, request.client, app->config.limits);
       V2Result<V2Registration> reg = std::unexpected(V2Failure{V2Code::kInternalError, ""});
+      Undo undo;
       if (!limited) {
         reg = std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
                                         RetryAfterSeconds(limited.error())});
       } else {
-        reg = v2_.RegisterDevice(*app);
-      }
-      Undo undo;
-      if (reg) {
-        undo = [this, app, id = reg->device_id] {
-          return store_.DeleteDevice(app->config.name, id);
-        };
+        reg = v2_.RegisterDevice(*app, &undo);
       }
       if (auto audited =
               AuditChange(*app, request,
@@ -760,30 +751,28 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
         return;
       }
       std::string username;
+      Undo undo;
       bool counted = false;  // StartLogin counted this attempt as a failure
       bool last = false;     // and it is the last before the user's lock
-      auto result = v2_.Login(*app, request.body, username, [&](std::string_view name) -> Status {
-        auto started =
-            limiter_.StartLogin(app->config.name, name, request.client, app->config.limits);
-        if (!started) {
-          return std::unexpected(started.error());
-        }
-        counted = true;
-        last = *started;
-        return {};
-      });
+      auto result = v2_.Login(
+          *app, request.body, username,
+          [&](std::string_view name) -> Status {
+            auto started =
+                limiter_.StartLogin(app->config.name, name, request.client, app->config.limits);
+            if (!started) {
+              return std::unexpected(started.error());
+            }
+            counted = true;
+            last = *started;
+            return {};
+          },
+          &undo);
       if (counted && !result && result.error().code == V2Code::kInvalidCredentials) {
         limiter_.LoginFailed(app->config.name, username, last);
       } else if (counted && result) {
         limiter_.LoginSucceeded(app->config.name, username, request.client, app->config.limits);
       } else if (counted && result.error().code != V2Code::kInvalidCredentials) {
         limiter_.LoginNotFailed(app->config.name, username, request.client, app->config.limits);
-      }
-      Undo undo;
-      if (result) {
-        undo = [this, app, id = result->device_id] {
-          return store_.DeleteDevice(app->config.name, id);
-        };
       }
       if (auto audited = AuditChange(
               *app, request,

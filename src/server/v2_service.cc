@@ -146,7 +146,18 @@ std::string NewDeviceId(Random& random) {
   return id;
 }
 
-V2Result<V2Registration> V2Service::RegisterDevice(const App& app) {
+namespace {
+
+// Deletes device `id` of `app` again.
+Undo DeleteDeviceUndo(store::Store& store, const App& app, std::string id) {
+  return [&store, app_name = app.config.name, id = std::move(id)] {
+    return store.DeleteDevice(app_name, id);
+  };
+}
+
+}  // namespace
+
+V2Result<V2Registration> V2Service::RegisterDevice(const App& app, Undo* undo) {
   if (app.config.mode != protocol::legacy::Mode::kAnonymous) {
     return std::unexpected(Failure(V2Code::kWrongMode, "this app registers users, not devices"));
   }
@@ -156,6 +167,9 @@ V2Result<V2Registration> V2Service::RegisterDevice(const App& app) {
     std::string encoded = v2::Base64UrlEncode(secret);
     auto created = store_.CreateDevice(app.config.name, id, SecretString(encoded));
     if (created) {
+      if (undo != nullptr) {
+        *undo = DeleteDeviceUndo(store_, app, id);
+      }
       return V2Registration{id, encoded};
     }
     if (created.error().code != ErrorCode::kAlreadyExists) {
@@ -228,9 +242,9 @@ V2Result<std::string> V2Service::SignUp(const App& app, std::string_view body, U
   return user_id;
 }
 
-V2Result<V2Login> V2Service::Login(
-    const App& app, std::string_view body, std::string& username_out,
-    const std::function<Status(std::string_view username)>& allowed) {
+V2Result<V2Login> V2Service::Login(const App& app, std::string_view body, std::string& username_out,
+                                   const std::function<Status(std::string_view username)>& allowed,
+                                   Undo* undo) {
   if (app.config.mode != protocol::legacy::Mode::kIdentity) {
     return std::unexpected(Failure(V2Code::kWrongMode, "this app registers devices, not users"));
   }
@@ -277,6 +291,9 @@ V2Result<V2Login> V2Service::Login(
     std::string secret = v2::Base64UrlEncode(random_.Bytes(v2::kSecretBytes));
     auto bound = store_.BindDevice(app.config.name, id, user->user_id, SecretString(secret));
     if (bound) {
+      if (undo != nullptr) {
+        *undo = DeleteDeviceUndo(store_, app, id);
+      }
       return V2Login{id, secret, user->user_id};
     }
     if (bound.error().code != ErrorCode::kFailedPrecondition) {

@@ -81,16 +81,20 @@ class V2Service {
         clock_(clock),
         random_(random),
         window_(window),
-        hashing_(max_hashing != 0 ? max_hashing : std::max(1u, std::thread::hardware_concurrency())) {}
+        hashing_(max_hashing != 0 ? max_hashing
+                                  : std::max(1u, std::thread::hardware_concurrency())) {}
 
-  V2Result<V2Registration> RegisterDevice(const App& app);
+  // On success `undo` deletes the device again.
+  V2Result<V2Registration> RegisterDevice(const App& app, Undo* undo = nullptr);
   // Identity apps: a new user (argon2id), and a login that binds a new device to the user.
   // `username_out` names the user a login was for (for limits and the audit log); `allowed`
   // runs before the password is checked (lockouts).
   // SignUp returns the user id, and sets `undo` to delete the user again.
   V2Result<std::string> SignUp(const App& app, std::string_view body, Undo* undo = nullptr);
+  // On success a login's `undo` deletes the device it bound.
   V2Result<V2Login> Login(const App& app, std::string_view body, std::string& username_out,
-                          const std::function<Status(std::string_view username)>& allowed);
+                          const std::function<Status(std::string_view username)>& allowed,
+                          Undo* undo = nullptr);
   V2Result<V2Grant> AuthorizeToken(const App& app, std::string_view method, std::string_view path,
                                    std::string_view body, std::string_view authorization);
   // Signed requests about the device itself: a new secret (the old one stops working; `undo`
