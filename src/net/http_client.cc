@@ -40,7 +40,7 @@ struct Connection {
 struct Pending {
   HttpCall call;
   std::function<void(Result<HttpReply>)> done;
-  SteadyTime wait_deadline;  // from Send(): the longest wait for a pooled connection
+  SteadyTime overall_deadline;  // from Send(): the call's overall deadline
   std::uint64_t id = 0;
   std::shared_ptr<asio::steady_timer> wait_timer;  // while queued
 };
@@ -125,7 +125,7 @@ void HttpClient::Impl::Dispatch(Pending pending) {
       queued.fetch_add(1, std::memory_order_relaxed);
       // Give up when the call's deadline passes before a connection frees up.
       pending.id = ++next_id;
-      pending.wait_timer = std::make_shared<asio::steady_timer>(ioc, pending.wait_deadline);
+      pending.wait_timer = std::make_shared<asio::steady_timer>(ioc, pending.overall_deadline);
       pending.wait_timer->async_wait([this, key, id = pending.id](boost::system::error_code ec) {
         if (!ec) {
           Expire(key, id);
@@ -186,8 +186,10 @@ void HttpClient::Impl::Expire(const std::string& key, std::uint64_t id) {
 asio::awaitable<void> HttpClient::Impl::Run(std::string key, std::unique_ptr<Connection> conn,
                                             Pending pending) {
   const HttpCall& call = pending.call;
-  // The exchange's own budget starts now, once it has a connection (or a slot for one).
-  SteadyTime deadline = std::chrono::steady_clock::now() + call.timeout;
+  // The exchange's own budget starts now, once it has a connection (or a slot for one), and
+  // never runs past the call's overall deadline.
+  SteadyTime deadline =
+      std::min(std::chrono::steady_clock::now() + call.timeout, pending.overall_deadline);
   Result<HttpReply> result = std::unexpected(Error{ErrorCode::kInternal, "not sent"});
   bool keep_alive = false;
   for (int round = 0; round < 2; ++round) {
@@ -378,10 +380,11 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const HttpClientOptions& 
 
 void HttpClient::Send(HttpCall call, std::function<void(Result<HttpReply>)> done) {
   Impl* impl = impl_.get();
-  SteadyTime wait_deadline = std::chrono::steady_clock::now() +
-                             (call.queue_timeout.count() > 0 ? call.queue_timeout : call.timeout);
+  SteadyTime overall_deadline =
+      std::chrono::steady_clock::now() +
+      (call.overall_timeout.count() > 0 ? call.overall_timeout : call.timeout);
   asio::post(impl->ioc,
-             [impl, pending = Pending{std::move(call), std::move(done), wait_deadline, 0,
+             [impl, pending = Pending{std::move(call), std::move(done), overall_deadline, 0,
                                       nullptr}]() mutable { impl->Dispatch(std::move(pending)); });
 }
 

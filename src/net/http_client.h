@@ -5,7 +5,8 @@
 //   and its name (DNS name or IP address), and sends SNI. Plain HTTP only when a call says
 //   so (`tls = false`, an http:// endpoint).
 // - Connect (resolve, TCP, TLS handshake) has its own timeout; each exchange has `timeout`,
-//   counted from when it gets a connection: a wait for one (`queue_timeout`) is not charged.
+//   counted from when it gets a connection (a wait for one is not charged to it), within the
+//   call's `overall_timeout`.
 // - Keep-alive connections are reused, per (scheme, host, port): at most
 //   `max_connections_per_host` open at once (further calls wait their turn) and at most
 //   `max_idle_per_host` kept idle, each for at most `idle_timeout`. A reused connection that

@@ -254,7 +254,7 @@ TEST(HttpClient, TheWaitForAConnectionIsNotChargedToTheExchange) {
   for (auto* p : {&first, &second}) {
     HttpCall call = Call(server.port(), "/slow");
     call.timeout = std::chrono::milliseconds(450);
-    call.queue_timeout = std::chrono::milliseconds(2000);
+    call.overall_timeout = std::chrono::milliseconds(2000);
     client->Send(call, [p](Result<HttpReply> r) { p->set_value(std::move(r)); });
   }
   auto a = first.get_future().get();

@@ -24,8 +24,9 @@ struct HttpCall {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{5000};  // for the exchange: connect, send, answer
-  // The longest wait for a free pooled connection before the exchange starts; 0: `timeout`.
-  std::chrono::milliseconds queue_timeout{0};
+  // The whole call, a wait for a free pooled connection included: the exchange gets its
+  // `timeout` from when it starts, but never past this. 0: `timeout`.
+  std::chrono::milliseconds overall_timeout{0};
 };
 
 struct HttpReply {

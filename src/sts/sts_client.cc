@@ -110,9 +110,8 @@ bool StsClient::SpendOnFailure() {
 void StsClient::CreditSuccess() {
   std::int64_t full = std::int64_t{policy_.budget_tokens} * 1000;
   std::int64_t seen = budget_.load(std::memory_order_relaxed);
-  while (seen < full &&
-         !budget_.compare_exchange_weak(seen, std::min(full, seen + 100),
-                                        std::memory_order_relaxed)) {
+  while (seen < full && !budget_.compare_exchange_weak(seen, std::min(full, seen + 100),
+                                                       std::memory_order_relaxed)) {
   }
 }
 
@@ -132,8 +131,8 @@ void StsClient::NoteThrottle(bool throttled) {
 }
 
 StsClientStats StsClient::Stats() const {
-  return StsClientStats{attempts_.load(),  retries_.load(),     throttled_.load(),
-                        failures_.load(),  not_retried_.load(), held_.load()};
+  return StsClientStats{attempts_.load(), retries_.load(),     throttled_.load(),
+                        failures_.load(), not_retried_.load(), held_.load()};
 }
 
 void StsClient::GiveUp(const std::shared_ptr<Call>& call, Error error) {
@@ -170,11 +169,11 @@ void StsClient::Attempt(const std::shared_ptr<Call>& call) {
   http.headers.insert(http.headers.end(), signed_request->headers.begin(),
                       signed_request->headers.end());
   http.body = call->body;
-  auto remaining = std::max(std::chrono::milliseconds(1),
-                            std::chrono::duration_cast<std::chrono::milliseconds>(
-                                call->deadline - clock_.Steady()));
+  auto remaining = std::max(
+      std::chrono::milliseconds(1),
+      std::chrono::duration_cast<std::chrono::milliseconds>(call->deadline - clock_.Steady()));
   http.timeout = std::min(policy_.attempt_timeout, remaining);
-  http.queue_timeout = remaining;  // a wait for a pooled connection is charged here only
+  http.overall_timeout = remaining;  // a wait for a pooled connection is charged here only
   transport_.Send(std::move(http),
                   [this, call](Result<HttpReply> reply) { OnReply(call, std::move(reply)); });
 }

@@ -201,7 +201,7 @@ TEST_F(StsClientTest, AnAttemptIsChargedTheExchangeNotTheWaitForAConnection) {
                             [](Result<Credentials>) {});
   ASSERT_EQ(transport_.calls.size(), 1u);
   EXPECT_EQ(transport_.calls[0].timeout, milliseconds(8000));
-  EXPECT_EQ(transport_.calls[0].queue_timeout, milliseconds(15000));
+  EXPECT_EQ(transport_.calls[0].overall_timeout, milliseconds(15000));
 }
 
 TEST(StsErrors, MapToVendoCodes) {

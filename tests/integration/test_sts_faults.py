@@ -49,6 +49,11 @@ tokens_per_device_per_minute = 0  # 200 requests at once from one device, on pur
 
     def setUp(self):
         self.fake.set()
+        # A fresh process per test: the retry budget, the throttle hold and the remembered
+        # failures are shared by every call of a process, and one test's faults would spend
+        # the next one's retries.
+        self.v.stop()
+        self.v.start()
 
     def token(self, uid=None, key=None, register=True):
         if uid is None:
