@@ -114,9 +114,8 @@ void ParseServer(Checker& c, const toml::table& t, ServerConfig& s) {
       c, t, "server.",
       {"listen", "threads", "pin_threads", "max_connections", "max_connections_per_address",
        "ipv6_prefix", "first_byte_timeout_ms", "header_timeout_ms", "handler_timeout_ms",
-       "idle_timeout_ms",
-       "drain_timeout_ms", "max_header_bytes", "max_body_bytes", "tls_cert_file", "tls_key_file",
-       "trusted_proxies", "log_level"});
+       "idle_timeout_ms", "drain_timeout_ms", "max_header_bytes", "max_body_bytes", "tls_cert_file",
+       "tls_key_file", "trusted_proxies", "log_level"});
   c.Read(t, "listen", "server.listen", s.listen);
   if (!SplitHostPort(s.listen)) {
     c.Problem("server.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
@@ -195,11 +194,11 @@ std::string Resolve(const std::string& base_dir, const std::string& file) {
 }
 
 void ParseStore(Checker& c, const toml::table& t, const std::string& base_dir, StoreConfig& s) {
-  CheckUnknownKeys(c, t, "store.",
-                   {"url", "path", "password_file", "max_connections", "master_key_file",
-                    "group_commit_max_batch", "cache_ttl_ms", "cache_max_entries", "pool_wait_ms",
-                    "connect_timeout_ms", "statement_timeout_ms", "tcp_user_timeout_ms",
-                    "keepalive_idle_s"});
+  CheckUnknownKeys(
+      c, t, "store.",
+      {"url", "path", "password_file", "max_connections", "master_key_file",
+       "group_commit_max_batch", "cache_ttl_ms", "cache_max_entries", "pool_wait_ms",
+       "connect_timeout_ms", "statement_timeout_ms", "tcp_user_timeout_ms", "keepalive_idle_s"});
   c.Read(t, "url", "store.url", s.url);
   c.Read(t, "path", "store.path", s.path);
   c.Read(t, "password_file", "store.password_file", s.password_file);
@@ -226,8 +225,13 @@ void ParseStore(Checker& c, const toml::table& t, const std::string& base_dir, S
   ReadDuration(c, t, "pool_wait_ms", "store.pool_wait_ms", s.pool_wait, 10, 60000);
   ReadDuration(c, t, "connect_timeout_ms", "store.connect_timeout_ms", s.connect_timeout, 100,
                60000);
-  ReadDuration(c, t, "statement_timeout_ms", "store.statement_timeout_ms", s.statement_timeout,
-               100, 600000);
+  ReadDuration(c, t, "statement_timeout_ms", "store.statement_timeout_ms", s.statement_timeout, 100,
+               600000);
+  if (!t.contains("connect_timeout_ms")) {
+    // Opening a connection waits no longer than a statement would: a request that needs the
+    // store then fails within about pool_wait + connect + statement.
+    s.connect_timeout = std::min(s.connect_timeout, s.statement_timeout);
+  }
   ReadDuration(c, t, "tcp_user_timeout_ms", "store.tcp_user_timeout_ms", s.tcp_user_timeout, 0,
                600000);
   std::int64_t idle = s.keepalive_idle_seconds;
@@ -302,11 +306,11 @@ std::string ReadFile(const std::string& path, bool& ok) {
 
 void ParseAws(Checker& c, const toml::table& t, const std::string& p, const std::string& issuer,
               const std::string& base_dir, AwsIssuerConfig& aws) {
-  CheckUnknownKeys(c, t, p,
-                   {"region", "endpoint", "account_id", "role_arn", "external_id",
-                    "source_identity", "session_tags", "ca_file", "access_key_id",
-                    "secret_access_key_file", "profile", "deadline_ms", "max_attempts",
-                    "attempt_timeout_ms"});
+  CheckUnknownKeys(
+      c, t, p,
+      {"region", "endpoint", "account_id", "role_arn", "external_id", "source_identity",
+       "session_tags", "ca_file", "access_key_id", "secret_access_key_file", "profile",
+       "deadline_ms", "max_attempts", "attempt_timeout_ms"});
   c.Read(t, "region", p + "region", aws.region);
   c.Read(t, "endpoint", p + "endpoint", aws.endpoint);
   c.Read(t, "account_id", p + "account_id", aws.account_id);
@@ -508,7 +512,8 @@ std::chrono::milliseconds Config::HandlerTimeout() const {
   for (const auto& app : apps) {
     issuer = std::max(issuer, app.aws.deadline);
   }
-  return store.pool_wait + 2 * store.statement_timeout + issuer + std::chrono::seconds(1);
+  return store.pool_wait + store.connect_timeout + 2 * store.statement_timeout + issuer +
+         std::chrono::seconds(1);
 }
 
 const AppConfig* Config::FindApp(std::string_view name) const {

@@ -88,7 +88,8 @@ struct StoreConfig {
   std::string password_file;        // PostgreSQL password (else PGPASSWORD or ~/.pgpass)
   std::size_t max_connections = 8;  // PostgreSQL connections per host
   // PostgreSQL: how long a host waits on it (see store::PgTimeouts) and for a pooled
-  // connection. A request that needs the store fails within about pool_wait + statement.
+  // connection. A request that needs the store fails within about pool_wait + connect +
+  // statement; connect_timeout is at most statement_timeout unless it is set.
   std::chrono::milliseconds pool_wait{1000};
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds statement_timeout{3000};

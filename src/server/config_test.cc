@@ -40,6 +40,22 @@ TEST(Config, ParsesAValidFile) {
   EXPECT_EQ(cfg->credential_cache.max_entries, 5000u);
 }
 
+TEST(Config, StoreWaitsAreBoundedByTheStatementTimeout) {
+  auto with_store = [](std::string_view keys) {
+    std::string text(kGood);
+    text.replace(text.find("[credential_cache]"), 0, std::string(keys) + "\n");
+    return ParseConfig(text, "/tmp");
+  };
+  auto quick = with_store("statement_timeout_ms = 1000\npool_wait_ms = 500");
+  ASSERT_TRUE(quick.has_value()) << quick.error().problems.front();
+  EXPECT_EQ(quick->store.connect_timeout, std::chrono::milliseconds(1000));
+  // 0.5 s pool + 1 s connect + 2 statements + the STS deadline (10 s) + 1 s.
+  EXPECT_EQ(quick->HandlerTimeout(), std::chrono::milliseconds(14500));
+  auto own = with_store("statement_timeout_ms = 1000\nconnect_timeout_ms = 2500");
+  ASSERT_TRUE(own.has_value());
+  EXPECT_EQ(own->store.connect_timeout, std::chrono::milliseconds(2500));
+}
+
 TEST(Config, ReportsEveryProblemWithItsKey) {
   auto cfg = ParseConfig(R"(
 default_app = "nope"

@@ -422,7 +422,9 @@ V2Result<std::string> V2Service::RevokeSelf(
     return std::unexpected(verified.error());
   }
   if (auto go = before_commit(verified->device.uid); !go) {
-    return std::unexpected(Internal(go.error()));
+    // The gate is the audit line: its failure is the host's, not a busy store's (a 500, as
+    // for every other change whose line cannot be written).
+    return std::unexpected(Failure(V2Code::kInternalError, "internal error"));
   }
   auto revoked = store_.RevokeDevice(app.config.name, verified->device.uid);
   if (!revoked) {

@@ -58,8 +58,7 @@ const PgStatement kRevokeDevice{
     "revoke_device",
     "UPDATE devices SET revoked_at = COALESCE(revoked_at, $3), updated_at = $3 "
     "WHERE app = $1 AND uid = $2"};
-const PgStatement kDeleteDevice{"delete_device",
-                                "DELETE FROM devices WHERE app = $1 AND uid = $2"};
+const PgStatement kDeleteDevice{"delete_device", "DELETE FROM devices WHERE app = $1 AND uid = $2"};
 // Creates the device, or replaces its key if it is already this user's; a device of another
 // user (or an anonymous one) is left alone and changes no row. One statement: no race.
 const PgStatement kBindDevice{
@@ -259,7 +258,10 @@ auto PostgresStore::WithConnection(bool retry_stale, Fn&& fn)
     auto result = fn(**conn);
     bool broke = (*conn)->Broken();
     Release(std::move(*conn));
-    if (result || !broke || !retry_stale || attempt > 0) {
+    // A statement that timed out found the server slow, not the connection stale: trying
+    // again would only double the wait.
+    if (result || !broke || !retry_stale || attempt > 0 ||
+        result.error().code == ErrorCode::kDeadlineExceeded) {
       return result;
     }
   }

@@ -80,7 +80,8 @@ class PostgresStore final : public Store, public RowAccess {
       : options_(std::move(options)), box_(box), clock_(clock) {}
 
   // Runs `fn` on a pooled connection. With `retry_stale`, a failure because the connection
-  // had been lost is retried once on a new one (only for reads: a write may have committed).
+  // had been lost is retried once on a new one (only for reads: a write may have committed);
+  // one that timed out is not (the server is slow, and a retry would double the wait).
   template <class Fn>
   auto WithConnection(bool retry_stale, Fn&& fn) -> decltype(fn(std::declval<PgConnection&>()));
   Result<std::unique_ptr<PgConnection>> Acquire();
