@@ -223,7 +223,8 @@ class FrozenPostgresTest(FaultTest):
         self.pg = PostgresServer()
         self.addCleanup(self.pg.stop)
 
-    def test_a_frozen_postgresql_stalls_nothing_that_does_not_need_it(self):
+    def serve_on_postgres(self):
+        """vendo on the PostgreSQL, and ten devices whose records and credentials it caches."""
         store = (f'url = "{self.pg.url}"\npassword_file = "{self.pg.password_file}"\n'
                  "cache_ttl_ms = 60000\n" +
                  new_keys("statement_timeout_ms = 1000\npool_wait_ms = 500\n"))
@@ -239,6 +240,45 @@ tokens_per_device_per_minute = 0
         for uid, key in cached:
             self.assertEqual(register_2012(v, uid, key), 200)
             self.assertEqual(gettoken_2012(v, uid, key)[0], 200)
+        return v, cached
+
+    def recovery_seconds(self, v, since):
+        """How long after `since` a new registration and /readyz succeed again (None: not in
+        30 s)."""
+        while time.monotonic() - since < 30:
+            if register_2012(v, *new_device()) == 200 and \
+                    call(v.port, "GET", "/readyz", timeout=40)[0] == 200:
+                return time.monotonic() - since
+            time.sleep(0.1)
+        return None
+
+    def test_a_postgresql_that_crashes_and_restarts(self):
+        v, cached = self.serve_on_postgres()
+        self.pg.kill()  # immediate shutdown: every connection is cut
+        down = time.monotonic()
+        tokens = [gettoken_2012(v, *cached[i % len(cached)], timeout=40)[:2] for i in range(20)]
+        health = [call(v.port, "GET", "/healthz", timeout=40)[:2] for _ in range(20)]
+        start = time.monotonic()
+        register = register_2012(v, *new_device())
+        register_s = time.monotonic() - start
+        readyz = call(v.port, "GET", "/readyz", timeout=40)[0]
+        self.pg.restart()
+        recovered_after = self.recovery_seconds(v, time.monotonic())
+        report("PostgreSQL killed, then restarted", load="20 cached tokens, 20 /healthz, "
+               "1 registration while it is down",
+               cached=sorted({s for s, _ in tokens}), healthz=sorted({s for s, _ in health}),
+               cached_max_ms=ms(max(t for _, t in tokens)), register=register,
+               register_ms=ms(register_s), readyz=readyz,
+               down_s=round(time.monotonic() - down, 1), recovered_after_ms=ms(recovered_after))
+        self.assertEqual({s for s, _ in tokens + health}, {200})
+        self.assertLess(max(t for _, t in tokens + health), 0.5)
+        self.assertEqual((register, readyz), (500, 503))
+        self.assertLess(register_s, 1.6)
+        self.assertIsNotNone(recovered_after)
+        self.assertLess(recovered_after, 5)
+
+    def test_a_frozen_postgresql_stalls_nothing_that_does_not_need_it(self):
+        v, cached = self.serve_on_postgres()
 
         def sample_healthz():
             return call(v.port, "GET", "/healthz", timeout=40)[:2]
@@ -301,14 +341,7 @@ tokens_per_device_per_minute = 0
             w.join(timeout=60)
         still_frozen = not thawed.is_set()
         thaw()
-        thawed_at = time.monotonic()
-        recovered_after = None
-        while time.monotonic() - thawed_at < 30:
-            if register_2012(v, *new_device()) == 200 and \
-                    call(v.port, "GET", "/readyz", timeout=40)[0] == 200:
-                recovered_after = time.monotonic() - thawed_at
-                break
-            time.sleep(0.1)
+        recovered_after = self.recovery_seconds(v, time.monotonic())
         report(f"PostgreSQL frozen {self.FROZEN_S} s (statement 1 s, pool wait 0.5 s)",
                load="/healthz and cached 2012 /gettoken in a loop, new connections; 4 clients asking for what needs the store",
                answered=sum(s != "dropped" for s, _ in health + tokens),
