@@ -105,7 +105,7 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
   std::unique_ptr<server::LegacyService> service;
   std::optional<server::App> app;
 
-  struct InlineRunner final : server::TaskRunner {
+  struct InlineRunner final : vendo::TaskRunner {
     void Post(std::function<void()> task) override { task(); }
   };
   issuer::CachingIssuer cached_issuer{issuer, clock, random, 1000};

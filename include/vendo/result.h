@@ -2,9 +2,11 @@
 //
 // Every fallible vendo function returns Result<T> (a std::expected<T, Error>) or Status
 // (Result<void>). The ErrorCode set is small and fixed, after absl's canonical codes; the
-// message is for logs and humans, never for control flow, and never holds a secret.
+// message is for logs and humans, never for control flow, and never holds a secret: what
+// callers act on is typed (the code, a reason, a retry-after).
 #pragma once
 
+#include <chrono>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -28,9 +30,24 @@ enum class ErrorCode {
                         // not in memory): ask again where blocking is allowed
 };
 
+// Which refusal a kPermissionDenied is, where callers answer them differently (v2 says
+// device_revoked or user_disabled); kNone for every other error.
+enum class ErrorReason : unsigned char {
+  kNone,
+  kDeviceRevoked,  // revoked by an operator or by itself
+  kDeviceExpired,  // older than the app's max_device_age_days
+  kNoUser,         // an identity app's device bound to no user
+  kUserGone,       // its user was deleted
+  kUserDisabled,   // its user is disabled
+};
+
 struct Error {
   ErrorCode code;
   std::string message;
+  // When asking again may succeed (a rate limit's window, an overloaded dependency); zero
+  // when nobody knows. Sent as Retry-After.
+  std::chrono::seconds retry_after{0};
+  ErrorReason reason = ErrorReason::kNone;
 };
 
 template <class T>

@@ -115,7 +115,7 @@ struct AdminListener {
 
 Result<std::unique_ptr<AdminListener>> StartAdmin(const Config& cfg,
                                                   const std::vector<std::unique_ptr<App>>& apps,
-                                                  store::Store& store, server::TaskRunner& blocking,
+                                                  store::Store& store, TaskRunner& blocking,
                                                   const metrics::PromRecorder& recorder,
                                                   const Clock& clock) {
   auto admin = std::make_unique<AdminListener>();

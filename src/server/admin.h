@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/task_runner.h"
 #include "metrics/prom_recorder.h"
 #include "server/app.h"
 #include "server/http_types.h"

@@ -11,7 +11,6 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
-#include "crypto/hmac.h"
 
 namespace vendo::server {
 namespace {
@@ -37,7 +36,7 @@ Status WriteAll(int fd, std::string_view line, const std::string& what) {
 class FdSink final : public AuditSink {
  public:
   FdSink(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {
-    struct stat st{};
+    struct stat st {};
     regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   }
   ~FdSink() override {
@@ -52,13 +51,13 @@ class FdSink final : public AuditSink {
     }
     if (cut_to_ >= 0) {  // a half line is still there from the last failure
       if (::ftruncate(fd_, cut_to_) != 0) {
-        return Fail(ErrorCode::kUnavailable,
-                    "audit log " + name_ + ": cannot remove a partial line: " +
-                        std::strerror(errno));
+        return Fail(
+            ErrorCode::kUnavailable,
+            "audit log " + name_ + ": cannot remove a partial line: " + std::strerror(errno));
       }
       cut_to_ = -1;
     }
-    struct stat st{};
+    struct stat st {};
     off_t start = ::fstat(fd_, &st) == 0 ? st.st_size : -1;
     auto written = WriteAll(fd_, line, name_);
     if (!written && start >= 0) {
@@ -208,10 +207,6 @@ Status AuditLog::Record(const AuditEvent& event) {
         .Emit();
   }
   return written;
-}
-
-std::string PolicyHash(std::string_view policy) {
-  return HexEncode(crypto::Sha256(AsBytes(policy)));
 }
 
 }  // namespace vendo::server

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "server/http_types.h"
+#include "common/task_runner.h"
 #include "vendo/result.h"
 
 namespace vendo::server {
@@ -83,8 +83,5 @@ class AuditLog {
   AuditSink& sink_;
   const Clock& clock_;
 };
-
-// Hex SHA-256 of a rendered policy, as the audit log and the credential cache name it.
-std::string PolicyHash(std::string_view policy);
 
 }  // namespace vendo::server

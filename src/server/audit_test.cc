@@ -230,9 +230,5 @@ TEST(AuditLog, RecordThenWaitsAtMostMaxTurnsForABusyThread) {
   EXPECT_EQ(done, turns);
 }
 
-TEST(PolicyHash, IsSha256Hex) {
-  EXPECT_EQ(PolicyHash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
 }  // namespace
 }  // namespace vendo::server

@@ -1,20 +1,27 @@
 #include "server/grant.h"
 
 #include "issuer/session_name.h"
-#include "server/audit.h"
+#include "policy/hash.h"
 
 namespace vendo::server {
+namespace {
+
+std::unexpected<Error> Refused(ErrorReason reason, std::string message) {
+  return std::unexpected(Error{ErrorCode::kPermissionDenied, std::move(message), {}, reason});
+}
+
+}  // namespace
 
 Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord& device,
                                       store::Store& store, const Clock& clock) {
   if (device.revoked) {
-    return Fail(ErrorCode::kPermissionDenied, "the device is revoked");
+    return Refused(ErrorReason::kDeviceRevoked, "the device is revoked");
   }
   if (app.config.max_device_age.count() > 0) {
     auto age = clock.Now() -
                std::chrono::system_clock::time_point(std::chrono::seconds(device.created_at));
     if (age > app.config.max_device_age) {
-      return Fail(ErrorCode::kPermissionDenied, "the device is older than max_device_age_days");
+      return Refused(ErrorReason::kDeviceExpired, "the device is older than max_device_age_days");
     }
   }
   issuer::IssueRequest req;
@@ -23,17 +30,17 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
   req.duration = app.config.duration;
   if (app.config.mode == protocol::legacy::Mode::kIdentity) {
     if (!device.user_id) {
-      return Fail(ErrorCode::kPermissionDenied, "the device belongs to no user");
+      return Refused(ErrorReason::kNoUser, "the device belongs to no user");
     }
     auto user = store.FindUserById(app.config.name, *device.user_id);
     if (!user) {
       if (user.error().code == ErrorCode::kNotFound) {
-        return Fail(ErrorCode::kPermissionDenied, "the device's user no longer exists");
+        return Refused(ErrorReason::kUserGone, "the device's user no longer exists");
       }
       return std::unexpected(user.error());
     }
     if (!user->enabled) {
-      return Fail(ErrorCode::kPermissionDenied, "the device's user is disabled");
+      return Refused(ErrorReason::kUserDisabled, "the device's user is disabled");
     }
     req.username = user->username;
   }
@@ -50,15 +57,15 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
     if (!raw_name) {
       return std::unexpected(raw_name.error());  // config load checked the template
     }
-    auto policy = app.policy.Render({app.config.name, device.uid, req.username.value_or(""),
-                                     device.user_id.value_or(""), app.config.aws.region,
-                                     app.config.aws.account_id});
-    if (!policy) {
-      return std::unexpected(policy.error());
+    auto rendered_policy = app.policy.Render(
+        {app.config.name, device.uid, req.username.value_or(""), device.user_id.value_or(""),
+         app.config.aws.region, app.config.aws.account_id});
+    if (!rendered_policy) {
+      return std::unexpected(rendered_policy.error());
     }
-    std::string sha = PolicyHash(*policy);
+    std::string sha = policy::PolicyHash(*rendered_policy);
     return RenderedGrant{issuer::MakeSessionName(*raw_name, app.issuer->MaxSessionNameLength()),
-                         std::move(*policy), std::move(sha)};
+                         std::move(*rendered_policy), std::move(sha)};
   });
   if (!rendered) {
     return std::unexpected(rendered.error());

@@ -123,14 +123,11 @@ class IoContextRunner final : public TaskRunner {
   asio::io_context& ctx_;
 };
 
-thread_local TaskRunner* t_network_thread = nullptr;
-
 // Runs `ctx` on the calling thread, which is a network thread meanwhile.
 void RunNetworkThread(asio::io_context& ctx) {
   IoContextRunner runner(ctx);
-  t_network_thread = &runner;
+  NetworkThreadScope scope(runner);
   ctx.run();
-  t_network_thread = nullptr;
 }
 
 // An HTTP date for "Date" and "Expires", cached per thread per second.
@@ -923,8 +920,6 @@ void HttpServer::Run() {
     t.join();
   }
 }
-
-TaskRunner* CurrentNetworkThread() { return t_network_thread; }
 
 HttpResponse Handler::Overdue(std::string_view) const {
   HttpResponse r;

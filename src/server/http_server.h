@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/task_runner.h"
 #include "metrics/metrics.h"
 #include "server/http_types.h"
 #include "vendo/result.h"

@@ -47,16 +47,4 @@ class Handler {
   virtual HttpResponse Overdue(std::string_view target) const;
 };
 
-// Runs blocking work (store writes) off the network threads.
-class TaskRunner {
- public:
-  virtual ~TaskRunner() = default;
-  virtual void Post(std::function<void()> task) = 0;
-};
-
-// The network thread the caller runs on, as a runner whose tasks run once the work already
-// queued on that thread is done (so requests answered in one turn of its event loop can share
-// a system call); null on every other thread.
-TaskRunner* CurrentNetworkThread();
-
 }  // namespace vendo::server

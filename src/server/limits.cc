@@ -1,7 +1,5 @@
 #include "server/limits.h"
 
-#include <charconv>
-
 #include "common/log.h"
 #include "server/address_key.h"
 
@@ -19,9 +17,10 @@ std::string Key(std::string_view kind, std::string_view app, std::string_view wh
 }
 
 Error Limited(std::string_view what, std::int64_t seconds) {
+  std::int64_t after = std::max<std::int64_t>(1, seconds);
   return Error{ErrorCode::kResourceExhausted,
-               std::string(what) + "; retry after " +
-                   std::to_string(std::max<std::int64_t>(1, seconds)) + " s"};
+               std::string(what) + "; retry after " + std::to_string(after) + " s",
+               std::chrono::seconds(after)};
 }
 
 // Local tools (and tests) on the host itself are not throttled by address. Behind a balancer
@@ -37,17 +36,6 @@ std::int64_t NowSeconds(const Clock& clock) {
 std::string Limiter::AddressCount(std::string_view kind, std::string_view app,
                                   std::string_view address) const {
   return Key(kind, app, AddressKey(address, ipv6_prefix_));
-}
-
-std::int64_t RetryAfterSeconds(const Error& e) {
-  auto at = e.message.rfind("retry after ");
-  if (at == std::string::npos) {
-    return 0;
-  }
-  std::int64_t v = 0;
-  const char* begin = e.message.data() + at + 12;
-  std::from_chars(begin, e.message.data() + e.message.size(), v);
-  return v;
 }
 
 Status Limiter::Registration(std::string_view app, std::string_view address,

@@ -72,7 +72,4 @@ class Limiter {
   std::unordered_map<std::string, Window> tokens_;  // per host; guarded by mu_
 };
 
-// Seconds until a limit lifts, from an error Limiter returned (0 if it says nothing).
-std::int64_t RetryAfterSeconds(const Error& e);
-
 }  // namespace vendo::server

@@ -523,7 +523,7 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
       HttpResponse busy = Html(429, pages::Failure(app.display_name,
                                                    "Too many registrations from your address. "
                                                    "Please try again later."));
-      busy.headers.emplace_back("Retry-After", std::to_string(RetryAfterSeconds(st.error())));
+      busy.headers.emplace_back("Retry-After", std::to_string(st.error().retry_after.count()));
       respond(WithApp(std::move(busy), app));
       return;
     }
@@ -681,7 +681,7 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       Undo undo;
       if (!limited) {
         reg = std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
-                                        RetryAfterSeconds(limited.error())});
+                                        limited.error().retry_after.count()});
       } else {
         reg = v2_.RegisterDevice(*app, &undo);
       }
@@ -731,7 +731,7 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
         V2Result<std::string> user_id =
             limited ? v2_.SignUp(*app, request.body, &undo)
                     : std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
-                                                RetryAfterSeconds(limited.error())});
+                                                limited.error().retry_after.count()});
         if (auto audited = AuditChange(
                 *app, request,
                 {.action = "register_user",
@@ -840,7 +840,7 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
   if (auto limited = limiter_.Registration(app.config.name, request.client, app.config.limits);
       !limited) {
     user_id = std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
-                                        RetryAfterSeconds(limited.error())});
+                                        limited.error().retry_after.count()});
   } else {
     SecretString body(boost::json::serialize(
         boost::json::object{{"username", *username}, {"password", *password}}));
@@ -888,7 +888,7 @@ void Router::V2Token(const App& app, HttpRequest request, Responder respond) {
               limiter_.Token(app.config.name, grant->request.device_id, app.config.limits);
           !limited) {
         grant = std::unexpected(V2Failure{V2Code::kRateLimited, "too many token requests", 0,
-                                          RetryAfterSeconds(limited.error())});
+                                          limited.error().retry_after.count()});
       }
     }
     if (!grant) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/random.h"
+#include "common/task_runner.h"
 #include "metrics/metrics.h"
 #include "server/app.h"
 #include "server/audit.h"

@@ -256,7 +256,7 @@ V2Result<V2Login> V2Service::Login(const App& app, std::string_view body, std::s
   if (auto ok = allowed(creds->first); !ok) {
     OPENSSL_cleanse(creds->second.data(), creds->second.size());
     return std::unexpected(V2Failure{V2Code::kRateLimited, "too many failed logins", 0,
-                                     RetryAfterSeconds(ok.error())});
+                                     ok.error().retry_after.count()});
   }
   auto user = store_.FindUser(app.config.name, creds->first);
   if (!user && user.error().code != ErrorCode::kNotFound) {
@@ -377,7 +377,9 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
   auto request = GrantFor(app, device, store_, clock_);
   if (!request) {
     if (request.error().code == ErrorCode::kPermissionDenied) {
-      bool user = request.error().message.find("user") != std::string::npos;
+      ErrorReason why = request.error().reason;
+      bool user = why == ErrorReason::kNoUser || why == ErrorReason::kUserGone ||
+                  why == ErrorReason::kUserDisabled;
       return std::unexpected(
           Failure(user ? V2Code::kUserDisabled : V2Code::kDeviceRevoked, request.error().message));
     }
