@@ -90,9 +90,11 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
     v2 = std::make_unique<server::V2Service>(*cached, clock, random);
     limiter = std::make_unique<server::Limiter>(*cached, clock);
     tally = std::make_unique<server::ActivityTally>(std::vector<std::string>{"bench"}, recorder);
+    trail = std::make_unique<server::AuditTrail>(*audit, *tally);
+    vend = std::make_unique<server::Vend>(*limiter, *trail);
     router = std::make_unique<server::Router>(served_apps, served_apps[0].get(), *service, *v2,
                                               *cached, &cached->MemoryOnly(), inline_runner,
-                                              inline_runner, *audit, *limiter, *tally);
+                                              inline_runner, *trail, *vend, *limiter);
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
   std::filesystem::path dir;
@@ -117,6 +119,8 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
   std::unique_ptr<server::Limiter> limiter;
   std::unique_ptr<server::ActivityTally> tally;
   InlineRunner inline_runner;
+  std::unique_ptr<server::AuditTrail> trail;
+  std::unique_ptr<server::Vend> vend;
   std::unique_ptr<server::Router> router;
 };
 

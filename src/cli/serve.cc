@@ -258,8 +258,10 @@ int Serve(const ServeOptions& options) {
   }
   server::ActivityTally tally(app_names, recorder);
   server::ThreadPoolRunner probes(1);  // /readyz, apart from the store workers
+  server::AuditTrail trail(audit, tally);
+  server::Vend vend(limiter, trail);
   server::Router router(apps, default_app, service, v2, cached_store, &cached_store.MemoryOnly(),
-                        *blocking, probes, audit, limiter, tally);
+                        *blocking, probes, trail, vend, limiter);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http = cfg.server.http;

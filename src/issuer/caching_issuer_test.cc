@@ -4,52 +4,14 @@
 
 #include <thread>
 
+#include "testing/fake_issuer.h"
+
 namespace vendo::issuer {
 namespace {
 
 using namespace std::chrono;
 
-// An issuer that records calls and answers when the test says so.
-class FakeIssuer final : public Issuer {
- public:
-  explicit FakeIssuer(const Clock& clock) : clock_(clock) {}
-  void Issue(IssueRequest request, IssueCallback done) override {
-    std::lock_guard lock(mu_);
-    requests_.push_back(request);
-    pending_.emplace_back(std::move(request), std::move(done));
-  }
-  std::string_view Kind() const override { return "fake"; }
-  std::size_t MaxSessionNameLength() const override { return 32; }
-
-  // Answers every pending call, with credentials unless `fail`.
-  void CompleteAll(bool fail = false, ErrorCode code = ErrorCode::kUnavailable) {
-    std::vector<std::pair<IssueRequest, IssueCallback>> pending;
-    {
-      std::lock_guard lock(mu_);
-      pending.swap(pending_);
-    }
-    for (auto& [req, done] : pending) {
-      if (fail) {
-        done(Fail(code, "throttled"));
-      } else {
-        std::string akid = "AKID";
-        akid.append(std::to_string(++serial_));
-        done(Credentials{akid, "secret", "token", clock_.Now() + req.duration});
-      }
-    }
-  }
-  std::size_t calls() {
-    std::lock_guard lock(mu_);
-    return requests_.size();
-  }
-
- private:
-  const Clock& clock_;
-  std::mutex mu_;
-  std::vector<IssueRequest> requests_;
-  std::vector<std::pair<IssueRequest, IssueCallback>> pending_;
-  int serial_ = 0;
-};
+using testing::FakeIssuer;
 
 IssueRequest Req(std::string device, std::string policy = "{}", seconds duration = hours(24)) {
   IssueRequest r;

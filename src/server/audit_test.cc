@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "testing/recording_audit_sink.h"
 #include "testing/temp_dir.h"
 
 namespace vendo::server {
@@ -18,19 +19,7 @@ class FailingSink final : public AuditSink {
   Status Write(std::string_view) override { return Fail(ErrorCode::kUnavailable, "disk full"); }
 };
 
-// Remembers every write, and can be told to fail.
-class RecordingSink final : public AuditSink {
- public:
-  Status Write(std::string_view line) override {
-    if (fail) {
-      return Fail(ErrorCode::kUnavailable, "disk full");
-    }
-    writes.emplace_back(line);
-    return {};
-  }
-  std::vector<std::string> writes;
-  bool fail = false;
-};
+using RecordingSink = testing::RecordingAuditSink;
 
 // Holds posted tasks until told to run them, as a network thread's queue would.
 class QueueRunner final : public TaskRunner {

@@ -37,7 +37,7 @@ class Limiter {
   Limiter(store::Store& store, const Clock& clock, int ipv6_prefix = 64)
       : store_(store), clock_(clock), ipv6_prefix_(ipv6_prefix) {}
 
-  // kResourceExhausted (with the seconds until it lifts in the message) when over the limit.
+  // kResourceExhausted, with the seconds until it lifts in retry_after, when over the limit.
   Status Registration(std::string_view app, std::string_view address, const LimitsConfig& c);
   // Before checking a password: counts the attempt as a failure for the user and the address
   // (atomically, in the store), and refuses it when that is over either limit. A locked user

@@ -127,15 +127,12 @@ HttpResponse WithApp(HttpResponse r, const App& app) {
 
 // Logs what went wrong (when it is worth an operator's attention) and answers with the 2012
 // status and body for it. A store that is down answers 500, as clients expect.
+Caller CallerOf(const HttpRequest& request) { return {request.request_id, request.client}; }
+
 void RespondLegacyError(const HttpRequest& request, const App& app, const Error& error,
                         const Responder& respond) {
   LogFailure(request, app, error);
   respond(WithApp(LegacyErrorResponse(error.code), app));
-}
-
-// The audit outcome of a result: "ok" or the error's code name.
-std::string_view Outcome(const Error* error) {
-  return error == nullptr ? std::string_view("ok") : ErrorCodeName(error->code);
 }
 
 }  // namespace
@@ -172,43 +169,6 @@ HttpResponse Router::RegisterPage(const App& app, const HttpRequest& request,
                                               "; Path=/; HttpOnly; SameSite=Strict" +
                                               (request.tls ? "; Secure" : ""));
   return WithApp(Secure(std::move(page), request), app);
-}
-
-AuditEvent Router::Prepare(const App& app, const HttpRequest& request, AuditEvent event) {
-  return Prepare(app, request.request_id, request.client, event);
-}
-
-AuditEvent Router::Prepare(const App& app, std::string_view request_id, std::string_view client,
-                           AuditEvent event) {
-  event.app = app.config.name;
-  event.request_id = request_id;
-  event.client = client;
-  recorder_.Event(event.app, event.action, event.outcome);
-  return event;
-}
-
-Status Router::Audit(const App& app, const HttpRequest& request, AuditEvent event) {
-  return audit_.Record(Prepare(app, request, event));
-}
-
-Status Router::AuditChange(const App& app, const HttpRequest& request, AuditEvent event,
-                           const Undo& undo) {
-  auto written = Audit(app, request, event);
-  if (written || !undo) {
-    return {};  // recorded; or a refusal, which stands whether or not its line was written
-  }
-  // The change stands only if the log shows it: take it back.
-  if (auto undone = undo(); !undone) {
-    LogLine(LogLevel::kError, "a change the audit log could not record could not be undone")
-        .Str("request_id", request.request_id)
-        .Str("app", app.config.name)
-        .Str("action", event.action)
-        .Str("device", event.device)
-        .Str("user", event.user)
-        .Str("error", undone.error().message)
-        .Emit();
-  }
-  return written;
 }
 
 bool Router::Matches(std::string_view rest, std::string_view endpoint) {
@@ -327,78 +287,79 @@ void Router::Dispatch(const App& app, Endpoint endpoint, HttpRequest request, Re
       break;
   }
   // Store writes block (group commit waits for fsync): run them off the network threads.
-  blocking_.Post(
-      [this, &app, endpoint, request = std::move(request), respond = std::move(respond)]() mutable {
-        auto params = ParamsOf(request);
-        if (!params) {
-          respond(WithApp(LegacyErrorResponse(params.error().code), app));
-          return;
-        }
-        std::string uid(params->Get("uid").value_or(""));
-        if (endpoint == Endpoint::kRegisterDevice) {
-          auto st = limiter_.Registration(app.config.name, request.client, app.config.limits);
-          Undo undo;
-          if (st) {
-            st = service_.RegisterDevice(app, *params, &undo);
-          }
-          if (auto audited = AuditChange(app, request,
-                                         {.action = "register_device",
-                                          .outcome = Outcome(st ? nullptr : &st.error()),
-                                          .device = uid},
-                                         undo);
-              !audited) {
-            st = audited;  // not recorded, so not registered
-          }
-          if (!st) {
-            RespondLegacyError(request, app, st.error(), respond);
-            return;
-          }
-          respond(WithApp(LegacyOk("", true), app));
-          return;
-        }
-        std::string username(params->Get("username").value_or(""));
-        Result<std::string> body = std::unexpected(Error{ErrorCode::kInternal, "not attempted"});
-        Undo undo;
-        bool counted = false;  // StartLogin counted this attempt as a failure
-        bool last = false;     // and it is the last before the user's lock
-        if (auto allowed =
-                limiter_.StartLogin(app.config.name, username, request.client, app.config.limits);
-            !allowed) {
-          body = std::unexpected(allowed.error());
-        } else {
-          counted = true;
-          last = *allowed;
-          body = service_.Login(app, *params, &undo);
-        }
-        if (counted && !body && body.error().code == ErrorCode::kUnauthenticated) {
-          limiter_.LoginFailed(app.config.name, username, last);
-        } else if (counted && body) {
-          limiter_.LoginSucceeded(app.config.name, username, request.client, app.config.limits);
-        } else if (counted && body.error().code != ErrorCode::kUnauthenticated) {
-          limiter_.LoginNotFailed(app.config.name, username, request.client, app.config.limits);
-        }
-        if (!body && body.error().code == ErrorCode::kResourceExhausted) {
-          // Locked out: the 2012 clients handle 401 as a failed login.
-          (void)Audit(app, request,
-                      {.action = "login", .outcome = "locked", .device = uid, .user = username});
-          RespondLegacyError(request, app, Error{ErrorCode::kUnauthenticated, "locked"}, respond);
-          return;
-        }
-        if (auto audited = AuditChange(app, request,
-                                       {.action = "login",
-                                        .outcome = Outcome(body ? nullptr : &body.error()),
-                                        .device = uid,
-                                        .user = params->Get("username").value_or("")},
-                                       undo);
-            !audited) {
-          body = std::unexpected(audited.error());  // the new key is taken back: no login
-        }
-        if (!body) {
-          RespondLegacyError(request, app, body.error(), respond);
-          return;
-        }
-        respond(WithApp(LegacyOk(std::move(*body)), app));
-      });
+  blocking_.Post([this, &app, endpoint, request = std::move(request),
+                  respond = std::move(respond)]() mutable {
+    auto params = ParamsOf(request);
+    if (!params) {
+      respond(WithApp(LegacyErrorResponse(params.error().code), app));
+      return;
+    }
+    std::string uid(params->Get("uid").value_or(""));
+    if (endpoint == Endpoint::kRegisterDevice) {
+      auto st = limiter_.Registration(app.config.name, request.client, app.config.limits);
+      Undo undo;
+      if (st) {
+        st = service_.RegisterDevice(app, *params, &undo);
+      }
+      if (auto audited = trail_.RecordChange(app, CallerOf(request),
+                                             {.action = "register_device",
+                                              .outcome = AuditOutcome(st ? nullptr : &st.error()),
+                                              .device = uid},
+                                             undo);
+          !audited) {
+        st = audited;  // not recorded, so not registered
+      }
+      if (!st) {
+        RespondLegacyError(request, app, st.error(), respond);
+        return;
+      }
+      respond(WithApp(LegacyOk("", true), app));
+      return;
+    }
+    std::string username(params->Get("username").value_or(""));
+    Result<std::string> body = std::unexpected(Error{ErrorCode::kInternal, "not attempted"});
+    Undo undo;
+    bool counted = false;  // StartLogin counted this attempt as a failure
+    bool last = false;     // and it is the last before the user's lock
+    if (auto allowed =
+            limiter_.StartLogin(app.config.name, username, request.client, app.config.limits);
+        !allowed) {
+      body = std::unexpected(allowed.error());
+    } else {
+      counted = true;
+      last = *allowed;
+      body = service_.Login(app, *params, &undo);
+    }
+    if (counted && !body && body.error().code == ErrorCode::kUnauthenticated) {
+      limiter_.LoginFailed(app.config.name, username, last);
+    } else if (counted && body) {
+      limiter_.LoginSucceeded(app.config.name, username, request.client, app.config.limits);
+    } else if (counted && body.error().code != ErrorCode::kUnauthenticated) {
+      limiter_.LoginNotFailed(app.config.name, username, request.client, app.config.limits);
+    }
+    if (!body && body.error().code == ErrorCode::kResourceExhausted) {
+      // Locked out: the 2012 clients handle 401 as a failed login.
+      (void)trail_.Record(
+          app, CallerOf(request),
+          {.action = "login", .outcome = "locked", .device = uid, .user = username});
+      RespondLegacyError(request, app, Error{ErrorCode::kUnauthenticated, "locked"}, respond);
+      return;
+    }
+    if (auto audited = trail_.RecordChange(app, CallerOf(request),
+                                           {.action = "login",
+                                            .outcome = AuditOutcome(body ? nullptr : &body.error()),
+                                            .device = uid,
+                                            .user = params->Get("username").value_or("")},
+                                           undo);
+        !audited) {
+      body = std::unexpected(audited.error());  // the new key is taken back: no login
+    }
+    if (!body) {
+      RespondLegacyError(request, app, body.error(), respond);
+      return;
+    }
+    respond(WithApp(LegacyOk(std::move(*body)), app));
+  });
 }
 
 void Router::GetToken(const App& app, HttpRequest request, Responder respond, bool may_block) {
@@ -423,91 +384,38 @@ void Router::GetToken(const App& app, HttpRequest request, Responder respond, bo
     ask_elsewhere();
     return;
   }
-  if (grant) {
-    // Counted only once the device proved itself: a stranger cannot spend its budget.
-    if (auto limited = limiter_.Token(app.config.name, grant->request.device_id, app.config.limits);
-        !limited) {
-      grant = std::unexpected(limited.error());
-    }
-  }
   if (!grant) {
-    (void)Audit(app, request,
-                {.action = "vend",
-                 .outcome = Outcome(&grant.error()),
-                 .device = params->Get("uid").value_or(""),
-                 .issuer = app.issuer->Kind()});
+    vend_.Refused(app, CallerOf(request), AuditOutcome(&grant.error()),
+                  params->Get("uid").value_or(""));
     RespondLegacyError(request, app, grant.error(), respond);
     return;
   }
-  // What the audit line will say; the request itself moves to the issuer, and only the
-  // device key stays here, to wrap the answer.
-  struct Vend {
-    SecretString device_key;
-    std::string device, user, policy_sha256;
-    std::int64_t duration = 0;
-    std::string request_id, client;
-  };
-  Vend vend{.device_key = std::move(grant->device_key),
-            .device = grant->request.device_id,
-            .user = grant->request.username.value_or(""),
-            .policy_sha256 = grant->request.policy_sha256,
-            .duration = grant->request.duration.count(),
-            .request_id = request.request_id,
-            .client = request.client};
-  app.issuer->Issue(
-      std::move(grant->request), [this, &app, vend = std::move(vend),
-                                  respond = std::move(respond)](Result<Credentials> creds) mutable {
-        // The answer is sealed now, so that all that waits for the audit write is the answer
-        // itself: the credentials and this request's state are gone before then.
-        HttpResponse answer = VendAnswer(app, vend.request_id, vend.device_key, creds);
-        // The audit says what the client got: a vend that could not be sealed is no vend.
-        Error unsealed{ErrorCode::kInternal, "the answer could not be sealed"};
-        const Error* failed = !creds ? &creds.error() : answer.status != 200 ? &unsealed : nullptr;
-        AuditEvent event{.action = "vend",
-                         .outcome = Outcome(failed),
-                         .device = vend.device,
-                         .user = vend.user,
-                         .issuer = app.issuer->Kind(),
-                         .policy_sha256 = vend.policy_sha256,
-                         .duration_seconds = vend.duration};
-        // On a network thread the line joins that turn's batch, and the answer waits for its write.
-        audit_.RecordThen(Prepare(app, vend.request_id, vend.client, event), CurrentNetworkThread(),
-                          [&app, respond = std::move(respond),
-                           answer = WithApp(std::move(answer), app)](Status audited) mutable {
-                            if (!audited) {
-                              // Never hand out credentials that the audit log does not show.
-                              respond(WithApp(LegacyErrorResponse(ErrorCode::kInternal), app));
-                              return;
-                            }
-                            respond(std::move(answer));
-                          });
+  // Only the device key stays here, to wrap the answer; the request goes to the issuer.
+  auto seal = [this, key = std::make_shared<SecretString>(std::move(grant->device_key))](
+                  const Credentials& creds) { return service_.SealToken(*key, creds); };
+  vend_.Run(
+      app, CallerOf(request), std::move(grant->request), std::move(seal),
+      [&app, request_id = request.request_id, respond = std::move(respond)](VendResult vended) {
+        if (vended) {
+          respond(WithApp(LegacyOk(std::move(*vended)), app));
+          return;
+        }
+        // A limit is the 2012 refusal its clients know; every other failure is a 500
+        // (never credentials the audit log does not show).
+        const Error& error = vended.error().error;
+        respond(WithApp(
+            LegacyErrorResponse(vended.error().step == VendStep::kLimit ? error.code
+                                                                        : ErrorCode::kInternal),
+            app));
       });
-}
-
-HttpResponse Router::VendAnswer(const App& app, std::string_view request_id,
-                                const SecretString& device_key, const Result<Credentials>& creds) {
-  if (!creds) {
-    LogLine(LogLevel::kWarn, "issuer failed")
-        .Str("request_id", request_id)
-        .Str("app", app.config.name)
-        .Str("issuer", app.issuer->Kind())
-        .Str("code", ErrorCodeName(creds.error().code))
-        .Str("error", creds.error().message)
-        .Emit();
-    return LegacyErrorResponse(ErrorCode::kInternal);
-  }
-  auto body = service_.SealToken(device_key, *creds);
-  if (!body) {
-    return LegacyErrorResponse(ErrorCode::kInternal);
-  }
-  return LegacyOk(std::move(*body));
 }
 
 void Router::RegisterUser(const App& app, const HttpRequest& request, Responder respond) {
   blocking_.Post([this, &app, request, respond = std::move(respond)] {
     auto params = ParamsOf(request);
     if (params && CrossSite(request, *params)) {
-      (void)Audit(app, request, {.action = "register_user", .outcome = "cross_site_request"});
+      (void)trail_.Record(app, CallerOf(request),
+                          {.action = "register_user", .outcome = "cross_site_request"});
       respond(WithApp(
           Html(403, pages::Failure(app.display_name, "The form must be sent from this site.")),
           app));
@@ -519,7 +427,8 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
     }
     auto st = limiter_.Registration(app.config.name, request.client, app.config.limits);
     if (!st) {
-      (void)Audit(app, request, {.action = "register_user", .outcome = Outcome(&st.error())});
+      (void)trail_.Record(app, CallerOf(request),
+                          {.action = "register_user", .outcome = AuditOutcome(&st.error())});
       HttpResponse busy = Html(429, pages::Failure(app.display_name,
                                                    "Too many registrations from your address. "
                                                    "Please try again later."));
@@ -529,11 +438,11 @@ void Router::RegisterUser(const App& app, const HttpRequest& request, Responder 
     }
     Undo undo;
     st = service_.RegisterUser(app, *params, &undo);
-    if (auto audited = AuditChange(app, request,
-                                   {.action = "register_user",
-                                    .outcome = Outcome(st ? nullptr : &st.error()),
-                                    .user = params->Get("username").value_or("")},
-                                   undo);
+    if (auto audited = trail_.RecordChange(app, CallerOf(request),
+                                           {.action = "register_user",
+                                            .outcome = AuditOutcome(st ? nullptr : &st.error()),
+                                            .user = params->Get("username").value_or("")},
+                                           undo);
         !audited) {
       st = audited;
     }
@@ -590,7 +499,8 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
     return;
   }
   if (request.method != "GET" && ForeignOrigin(request, app->config)) {
-    (void)Audit(*app, request, {.action = "v2_request", .outcome = "forbidden_origin"});
+    (void)trail_.Record(*app, CallerOf(request),
+                        {.action = "v2_request", .outcome = "forbidden_origin"});
     fail(V2Code::kForbiddenOrigin, "requests from this web origin are not allowed", app);
     return;
   }
@@ -630,8 +540,8 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
         Undo undo;
         auto rotated = v2_.RotateSecret(*app, request.method, path, request.body,
                                         request.authorization, &undo);
-        if (auto audited = AuditChange(
-                *app, request,
+        if (auto audited = trail_.RecordChange(
+                *app, CallerOf(request),
                 {.action = "rotate_device_secret",
                  .outcome = rotated ? std::string_view("ok") : V2CodeName(rotated.error().code),
                  .device = rotated ? std::string_view(rotated->device_id) : std::string_view()},
@@ -648,16 +558,18 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
         }
       } else {
         // A revocation cannot be taken back: its line is written before it is done.
-        auto revoked = v2_.RevokeSelf(
-            *app, request.method, path, request.body, request.authorization,
-            [&](std::string_view device) -> Status {
-              VENDO_RETURN_IF_ERROR(Audit(
-                  *app, request, {.action = "revoke_device", .outcome = "ok", .device = device}));
-              return {};
-            });
+        auto revoked =
+            v2_.RevokeSelf(*app, request.method, path, request.body, request.authorization,
+                           [&](std::string_view device) -> Status {
+                             VENDO_RETURN_IF_ERROR(trail_.Record(
+                                 *app, CallerOf(request),
+                                 {.action = "revoke_device", .outcome = "ok", .device = device}));
+                             return {};
+                           });
         if (!revoked) {  // refused before the line above, or failed after it
-          (void)Audit(*app, request,
-                      {.action = "revoke_device", .outcome = V2CodeName(revoked.error().code)});
+          (void)trail_.Record(
+              *app, CallerOf(request),
+              {.action = "revoke_device", .outcome = V2CodeName(revoked.error().code)});
         }
         if (revoked) {
           r.status = 204;
@@ -685,12 +597,12 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       } else {
         reg = v2_.RegisterDevice(*app, &undo);
       }
-      if (auto audited =
-              AuditChange(*app, request,
-                          {.action = "register_device",
-                           .outcome = reg ? std::string_view("ok") : V2CodeName(reg.error().code),
-                           .device = reg ? std::string_view(reg->device_id) : std::string_view()},
-                          undo);
+      if (auto audited = trail_.RecordChange(
+              *app, CallerOf(request),
+              {.action = "register_device",
+               .outcome = reg ? std::string_view("ok") : V2CodeName(reg.error().code),
+               .device = reg ? std::string_view(reg->device_id) : std::string_view()},
+              undo);
           !audited) {
         reg = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
       }
@@ -732,8 +644,8 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
             limited ? v2_.SignUp(*app, request.body, &undo)
                     : std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
                                                 limited.error().retry_after.count()});
-        if (auto audited = AuditChange(
-                *app, request,
+        if (auto audited = trail_.RecordChange(
+                *app, CallerOf(request),
                 {.action = "register_user",
                  .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code)},
                 undo);
@@ -774,8 +686,8 @@ void Router::HandleV2(HttpRequest request, Responder respond) {
       } else if (counted && result.error().code != V2Code::kInvalidCredentials) {
         limiter_.LoginNotFailed(app->config.name, username, request.client, app->config.limits);
       }
-      if (auto audited = AuditChange(
-              *app, request,
+      if (auto audited = trail_.RecordChange(
+              *app, CallerOf(request),
               {.action = "login",
                .outcome = result ? std::string_view("ok") : V2CodeName(result.error().code),
                .device = result ? std::string_view(result->device_id) : std::string_view(),
@@ -806,7 +718,8 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
   // success page.
   auto params = ParamsOf(request);
   if (params && CrossSite(request, *params)) {
-    (void)Audit(app, request, {.action = "register_user", .outcome = "cross_site_request"});
+    (void)trail_.Record(app, CallerOf(request),
+                        {.action = "register_user", .outcome = "cross_site_request"});
     return WithApp(Html(403, pages::Failure(app.display_name,
                                             "The form must be sent from this site.", "register")),
                    app);
@@ -846,8 +759,8 @@ HttpResponse Router::V2SignUpForm(const App& app, const HttpRequest& request) {
         boost::json::object{{"username", *username}, {"password", *password}}));
     user_id = v2_.SignUp(app, body.Reveal(), &undo);
   }
-  if (auto audited = AuditChange(
-          app, request,
+  if (auto audited = trail_.RecordChange(
+          app, CallerOf(request),
           {.action = "register_user",
            .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code),
            .user = *username},
@@ -883,58 +796,34 @@ void Router::V2Token(const App& app, HttpRequest request, Responder respond) {
   blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
     std::string path = request.target.substr(0, request.target.find('?'));
     auto grant = v2_.AuthorizeToken(app, request.method, path, request.body, request.authorization);
-    if (grant) {
-      if (auto limited =
-              limiter_.Token(app.config.name, grant->request.device_id, app.config.limits);
-          !limited) {
-        grant = std::unexpected(V2Failure{V2Code::kRateLimited, "too many token requests", 0,
-                                          limited.error().retry_after.count()});
-      }
-    }
     if (!grant) {
-      (void)Audit(app, request,
-                  {.action = "vend",
-                   .outcome = V2CodeName(grant.error().code),
-                   .issuer = app.issuer->Kind()});
+      vend_.Refused(app, CallerOf(request), V2CodeName(grant.error().code));
       HttpResponse r =
           V2ErrorResponse(grant.error(), protocol::IsoSeconds(std::chrono::system_clock::now()));
       r.app = app.config.name;
       respond(std::move(r));
       return;
     }
-    auto shared = std::make_shared<V2Grant>(std::move(*grant));
-    auto event = std::make_shared<std::pair<std::string, std::string>>(
-        shared->request.policy_sha256, shared->request.username.value_or(""));
-    app.issuer->Issue(shared->request, [this, &app, shared, event, request_id = request.request_id,
-                                        client = request.client,
-                                        respond](Result<Credentials> creds) {
-      auto audited = audit_.Record(Prepare(app, request_id, client,
-                                           {.action = "vend",
-                                            .outcome = Outcome(creds ? nullptr : &creds.error()),
-                                            .device = shared->request.device_id,
-                                            .user = event->second,
-                                            .issuer = app.issuer->Kind(),
-                                            .policy_sha256 = event->first,
-                                            .duration_seconds = shared->request.duration.count()}));
-      V2Result<std::string> body = std::unexpected(V2Failure{V2Code::kInternalError, ""});
-      if (!creds) {
-        body = std::unexpected(
-            V2Failure{V2Code::kIssuerUnavailable, "credentials cannot be had right now", 0, 5});
-      } else if (!audited) {
-        body = std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
-      } else {
-        body = v2_.CredentialsBody(*shared, *creds, app.config.aws.region);
+    auto seal = [this, &app, key = std::make_shared<V2SealKey>(std::move(grant->answer))](
+                    const Credentials& creds) -> Result<std::string> {
+      auto body = v2_.CredentialsBody(*key, creds, app.config.aws.region);
+      if (!body) {
+        return Fail(ErrorCode::kInternal, body.error().message);
       }
-      HttpResponse r;
-      if (body) {
-        r.content_type = "application/json";
-        r.body = std::move(*body);
-      } else {
-        r = V2ErrorResponse(body.error(), "");
-      }
-      r.app = app.config.name;
-      respond(std::move(r));
-    });
+      return std::move(*body);
+    };
+    vend_.Run(app, CallerOf(request), std::move(grant->request), std::move(seal),
+              [&app, respond = std::move(respond)](VendResult vended) {
+                HttpResponse r;
+                if (vended) {
+                  r.content_type = "application/json";
+                  r.body = std::move(*vended);
+                } else {
+                  r = V2ErrorResponse(V2VendFailure(vended.error()), "");
+                }
+                r.app = app.config.name;
+                respond(std::move(r));
+              });
   });
 }
 

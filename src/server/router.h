@@ -13,13 +13,14 @@
 #include "common/task_runner.h"
 #include "metrics/metrics.h"
 #include "server/app.h"
-#include "server/audit.h"
+#include "server/audit_trail.h"
 #include "server/http_types.h"
 #include "server/legacy_service.h"
 #include "server/limits.h"
 #include "server/pages.h"
 #include "server/undo.h"
 #include "server/v2_service.h"
+#include "server/vend.h"
 
 namespace vendo::server {
 
@@ -35,8 +36,7 @@ class Router final : public Handler {
   // worker there still gets a prompt "not ready".
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
          LegacyService& service, V2Service& v2, store::Store& store, store::Store* memory,
-         TaskRunner& blocking, TaskRunner& probes, AuditLog& audit, Limiter& limiter,
-         metrics::Recorder& recorder)
+         TaskRunner& blocking, TaskRunner& probes, AuditTrail& trail, Vend& vend, Limiter& limiter)
       : apps_(apps),
         default_app_(default_app),
         service_(service),
@@ -45,9 +45,9 @@ class Router final : public Handler {
         memory_(memory),
         blocking_(blocking),
         probes_(probes),
-        audit_(audit),
-        limiter_(limiter),
-        recorder_(recorder) {}
+        trail_(trail),
+        vend_(vend),
+        limiter_(limiter) {}
 
   void Handle(HttpRequest request, Responder respond) override;
   // v2: 503 server_busy with Retry-After; the 2012 paths: their 500, which old clients retry.
@@ -62,9 +62,6 @@ class Router final : public Handler {
   // On a network thread (`may_block` false) it reads the memory-only view and moves to
   // `blocking` when a record is not in memory.
   void GetToken(const App& app, HttpRequest request, Responder respond, bool may_block);
-  // The answer to a vend: the credentials sealed under the device key, or the 2012 error.
-  HttpResponse VendAnswer(const App& app, std::string_view request_id,
-                          const SecretString& device_key, const Result<Credentials>& creds);
   void RegisterUser(const App& app, const HttpRequest& request, Responder respond);
   // /v2/apps/NAME/...: protocol v2 (docs/protocol-v2.md).
   void HandleV2(HttpRequest request, Responder respond);
@@ -74,18 +71,6 @@ class Router final : public Handler {
   // The v2 sign-up sent from the HTML form (answers with pages, not JSON).
   HttpResponse V2SignUpForm(const App& app, const HttpRequest& request);
   void V2Token(const App& app, HttpRequest request, Responder respond);
-  // `event` with the request's id, client and app filled in, and counted in the metrics.
-  AuditEvent Prepare(const App& app, const HttpRequest& request, AuditEvent event);
-  AuditEvent Prepare(const App& app, std::string_view request_id, std::string_view client,
-                     AuditEvent event);
-  // Records one audit event for `request` (Prepare, then the audit log).
-  Status Audit(const App& app, const HttpRequest& request, AuditEvent event);
-  // The audit line of an action. One that changed the store (`undo` set) stands only if its
-  // line is written: otherwise `undo` takes the change back and this fails, and the caller
-  // answers with a server error. A refusal (no `undo`) stands either way.
-  Status AuditChange(const App& app, const HttpRequest& request, AuditEvent event,
-                     const Undo& undo);
-
   const std::vector<std::unique_ptr<App>>& apps_;
   const App* default_app_;
   LegacyService& service_;
@@ -94,9 +79,9 @@ class Router final : public Handler {
   store::Store* memory_;
   TaskRunner& blocking_;
   TaskRunner& probes_;
-  AuditLog& audit_;
+  AuditTrail& trail_;
+  Vend& vend_;
   Limiter& limiter_;
-  metrics::Recorder& recorder_;
   OsRandom token_random_;  // CSRF tokens
 };
 

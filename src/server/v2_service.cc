@@ -69,6 +69,20 @@ std::string_view V2CodeName(V2Code code) {
   return "internal_error";
 }
 
+V2Failure V2VendFailure(const VendFailure& failure) {
+  switch (failure.step) {
+    case VendStep::kLimit:
+      return V2Failure{V2Code::kRateLimited, "too many token requests", 0,
+                       failure.error.retry_after.count()};
+    case VendStep::kIssue:
+      return V2Failure{V2Code::kIssuerUnavailable, "credentials cannot be had right now", 0, 5};
+    case VendStep::kSeal:
+    case VendStep::kAudit:
+      break;
+  }
+  return V2Failure{V2Code::kInternalError, "internal error"};
+}
+
 HttpResponse V2ErrorResponse(const V2Failure& f, std::string_view server_time) {
   int status = 500;
   switch (f.code) {
@@ -385,8 +399,10 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
     }
     return std::unexpected(Internal(request.error()));
   }
-  return V2Grant{std::move(*request), SecretString(std::string(secret.begin(), secret.end())),
-                 verified->nonce, *seal};
+  std::string device_id = request->device_id;
+  return V2Grant{std::move(*request),
+                 V2SealKey{SecretString(std::string(secret.begin(), secret.end())),
+                           std::move(device_id), verified->nonce, *seal}};
 }
 
 V2Result<V2Registration> V2Service::RotateSecret(const App& app, std::string_view method,
@@ -435,7 +451,7 @@ V2Result<std::string> V2Service::RevokeSelf(
   return verified->device.uid;
 }
 
-V2Result<std::string> V2Service::CredentialsBody(const V2Grant& grant, const Credentials& creds,
+V2Result<std::string> V2Service::CredentialsBody(const V2SealKey& key, const Credentials& creds,
                                                  std::string_view region) {
   std::string json = boost::json::serialize(
       boost::json::object{{"AccessKeyId", creds.access_key_id},
@@ -443,12 +459,12 @@ V2Result<std::string> V2Service::CredentialsBody(const V2Grant& grant, const Cre
                           {"SessionToken", creds.session_token},
                           {"Expiration", protocol::IsoSeconds(creds.expiration)},
                           {"Region", region}});
-  if (!grant.seal) {
+  if (!key.seal) {
     return json;
   }
   auto iv = random_.Bytes(12);
-  std::string_view secret = grant.secret.Reveal();
-  auto sealed = v2::Seal(AsBytes(secret), grant.request.device_id, grant.nonce, iv, json);
+  std::string_view secret = key.secret.Reveal();
+  auto sealed = v2::Seal(AsBytes(secret), key.device_id, key.nonce, iv, json);
   OPENSSL_cleanse(json.data(), json.size());
   if (!sealed) {
     return std::unexpected(Failure(V2Code::kInternalError, "internal error"));

@@ -19,6 +19,7 @@
 #include "server/app.h"
 #include "server/http_types.h"
 #include "server/undo.h"
+#include "server/vend.h"
 #include "store/store.h"
 #include "vendo/credentials.h"
 
@@ -64,11 +65,17 @@ struct V2Login {
   std::string user_id;
 };
 
+// What sealing a v2 answer needs once the request has gone to the issuer.
+struct V2SealKey {
+  SecretString secret;  // the device secret (raw bytes)
+  std::string device_id;
+  std::string nonce;
+  bool seal = false;  // the device asked for a sealed answer
+};
+
 struct V2Grant {
   issuer::IssueRequest request;
-  SecretString secret;  // the device secret (raw bytes), for sealing
-  std::string nonce;
-  bool seal = false;
+  V2SealKey answer;
 };
 
 class V2Service {
@@ -110,7 +117,7 @@ class V2Service {
       std::string_view authorization,
       const std::function<Status(std::string_view device_id)>& before_commit);
   // The credentials as JSON, sealed when the request asked.
-  V2Result<std::string> CredentialsBody(const V2Grant& grant, const Credentials& creds,
+  V2Result<std::string> CredentialsBody(const V2SealKey& key, const Credentials& creds,
                                         std::string_view region);
 
  private:
@@ -132,6 +139,9 @@ class V2Service {
 
 // The one table from failures to HTTP: status, {"error": {"code", "message", ...}}, headers.
 HttpResponse V2ErrorResponse(const V2Failure& failure, std::string_view server_time);
+
+// The v2 error for a vend that failed at `failure.step`.
+V2Failure V2VendFailure(const VendFailure& failure);
 std::string_view V2CodeName(V2Code code);
 // "d_" and 26 characters of Crockford base32 from 16 random bytes.
 std::string NewDeviceId(Random& random);
