@@ -6,26 +6,26 @@
 
 #include <filesystem>
 
+#include "admin/activity_tally.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "crypto/hmac.h"
 #include "crypto/secret_box.h"
+#include "http/http_wire.h"
 #include "issuer/caching_issuer.h"
 #include "issuer/dev_issuer.h"
 #include "metrics/prom_recorder.h"
+#include "protocol/form.h"
 #include "protocol/legacy.h"
 #include "protocol/timestamp.h"
-#include "server/activity_tally.h"
-#include "server/audit.h"
-#include "server/form.h"
-#include "server/http_wire.h"
-#include "server/legacy_service.h"
-#include "server/limits.h"
-#include "server/router.h"
-#include "server/v2_service.h"
 #include "store/caching_store.h"
 #include "store/sqlite_store.h"
+#include "vending/audit.h"
+#include "vending/legacy_service.h"
+#include "vending/limits.h"
+#include "vending/v2_service.h"
+#include "web/router.h"
 
 namespace vendo {
 namespace {

@@ -14,7 +14,7 @@
 #include "protocol/legacy.h"
 #include "protocol/timestamp.h"
 #include "protocol/validate.h"
-#include "server/audit.h"
+#include "vending/audit.h"
 
 namespace vendo::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "server/config.h"
+#include "config/config.h"
 
 namespace vendo::cli {
 

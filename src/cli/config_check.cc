@@ -1,9 +1,9 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "config/config.h"
 #include "crypto/secret_box.h"
 #include "policy/template.h"
-#include "server/config.h"
 
 namespace vendo::cli {
 

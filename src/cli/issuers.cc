@@ -141,12 +141,10 @@ Result<std::unique_ptr<IssuerSet>> IssuerSet::Build(const server::Config& cfg, c
       entry.sts_client = set->sts_clients_.back().get();
     }
     if (cfg.credential_cache.enabled) {
-      set->caches_.push_back(
-          std::make_unique<issuer::CachingIssuer>(*base, clock, random,
-                                                  cfg.credential_cache.max_entries,
-                                                  issuer::FailureCacheOptions{
-                                                      cfg.credential_cache.failure_ttl,
-                                                      cfg.credential_cache.refused_ttl}));
+      set->caches_.push_back(std::make_unique<issuer::CachingIssuer>(
+          *base, clock, random, cfg.credential_cache.max_entries,
+          issuer::FailureCacheOptions{cfg.credential_cache.failure_ttl,
+                                      cfg.credential_cache.refused_ttl}));
       base = set->caches_.back().get();
       entry.cache = set->caches_.back().get();
     }

@@ -10,11 +10,11 @@
 
 #include "common/clock.h"
 #include "common/random.h"
+#include "config/config.h"
 #include "issuer/caching_issuer.h"
 #include "issuer/issuer.h"
 #include "metrics/prom_recorder.h"
 #include "net/http_client.h"
-#include "server/config.h"
 #include "sts/credential_provider.h"
 #include "sts/sts_client.h"
 

@@ -1,8 +1,8 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "config/config.h"
 #include "policy/template.h"
-#include "server/config.h"
 
 namespace vendo::cli {
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "admin/activity_tally.h"
+#include "admin/admin.h"
 #include "cli/commands.h"
 #include "cli/issuers.h"
 #include "cli/store_open.h"
@@ -12,21 +14,19 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "common/secret_file.h"
+#include "config/config.h"
 #include "crypto/password.h"
 #include "crypto/secret_box.h"
+#include "http/http_server.h"
 #include "metrics/prom_recorder.h"
 #include "net/url.h"
-#include "server/activity_tally.h"
-#include "server/admin.h"
-#include "server/audit.h"
-#include "server/config.h"
-#include "server/http_server.h"
-#include "server/legacy_service.h"
-#include "server/limits.h"
-#include "server/router.h"
-#include "server/v2_service.h"
 #include "store/caching_store.h"
 #include "store/timed_store.h"
+#include "vending/audit.h"
+#include "vending/legacy_service.h"
+#include "vending/limits.h"
+#include "vending/v2_service.h"
+#include "web/router.h"
 
 namespace vendo::cli {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "common/clock.h"
+#include "config/config.h"
 #include "crypto/secret_box.h"
-#include "server/config.h"
 #include "store/location.h"
 #include "store/pg_conn.h"
 #include "store/rows.h"
@@ -16,9 +16,9 @@ namespace vendo::cli {
 
 struct StoreSettings {
   store::StoreLocation location;
-  std::string password_file;        // PostgreSQL; empty: PGPASSWORD or ~/.pgpass
-  std::size_t max_batch = 256;      // SQLite group commit
-  std::size_t max_connections = 8;  // PostgreSQL pool
+  std::string password_file;                  // PostgreSQL; empty: PGPASSWORD or ~/.pgpass
+  std::size_t max_batch = 256;                // SQLite group commit
+  std::size_t max_connections = 8;            // PostgreSQL pool
   std::chrono::milliseconds pool_wait{1000};  // PostgreSQL: the longest wait for a connection
   store::PgTimeouts timeouts;                 // PostgreSQL
 };

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/audit.h"
+#include "vending/audit.h"
 
 namespace vendo::testing {
 

@@ -1,0 +1,28 @@
+// An app as the server runs it: its configuration plus what was built from it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/app_config.h"
+#include "issuer/issuer.h"
+#include "policy/template.h"
+#include "vending/principal_cache.h"
+
+namespace vendo::server {
+
+struct App {
+  AppConfig config;
+  policy::Template policy;
+  issuer::Issuer* issuer = nullptr;
+  std::string salt_endpoint;  // NormalizeEndpoint(config.public_endpoint)
+  std::string display_name;   // lower(config.app_name), as the 2012 pages print it
+  // Session names and policies rendered for this app's principals (see GrantFor).
+  std::shared_ptr<PrincipalCache> rendered = std::make_shared<PrincipalCache>();
+  // An argon2id hash (of a random password, with this app's parameters) that a v2 login for
+  // an unknown username is checked against, so that it costs what a known one costs: the
+  // answer's timing must not say which usernames exist. Made at start for identity apps.
+  std::string decoy_password_hash{};
+};
+
+}  // namespace vendo::server

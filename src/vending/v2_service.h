@@ -1,0 +1,145 @@
+// Protocol v2 (docs/protocol-v2.md), free of HTTP: anonymous device registration with
+// server-made secrets, and signed token requests (timestamp window, single-use nonces in the
+// store, so replays are refused on every host). Identity sign-up and login come next.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <expected>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/concurrency_limit.h"
+#include "common/encoding.h"
+#include "common/random.h"
+#include "issuer/issuer.h"
+#include "store/store.h"
+#include "vending/app.h"
+#include "vending/undo.h"
+#include "vending/vend.h"
+#include "vendo/credentials.h"
+
+namespace vendo::server {
+
+enum class V2Code {
+  kInvalidRequest,
+  kInvalidSignature,
+  kInvalidCredentials,
+  kUsernameTaken,
+  kExpiredTimestamp,
+  kReplayedRequest,
+  kDeviceRevoked,
+  kUserDisabled,
+  kNotFound,
+  kWrongMode,
+  kRateLimited,
+  kInternalError,
+  kIssuerUnavailable,
+  kUnsupportedMediaType,  // a JSON endpoint called without Content-Type: application/json
+  kForbiddenOrigin,       // a browser page of a site the app does not list in allowed_origins
+  kServerBusy,            // every password-hashing slot is taken: retry after a moment
+};
+
+struct V2Failure {
+  V2Code code;
+  std::string message;            // for the client: says what to fix, nothing more
+  std::int64_t skew_seconds = 0;  // kExpiredTimestamp: client clock minus server clock
+  std::int64_t retry_after = 0;   // kRateLimited, kIssuerUnavailable
+};
+
+template <class T>
+using V2Result = std::expected<T, V2Failure>;
+
+struct V2Registration {
+  std::string device_id;
+  std::string device_secret;  // base64url; returned once
+};
+
+struct V2Login {
+  std::string device_id;
+  std::string device_secret;  // base64url; returned once
+  std::string user_id;
+};
+
+// What sealing a v2 answer needs once the request has gone to the issuer.
+struct V2SealKey {
+  SecretString secret;  // the device secret (raw bytes)
+  std::string device_id;
+  std::string nonce;
+  bool seal = false;  // the device asked for a sealed answer
+};
+
+struct V2Grant {
+  issuer::IssueRequest request;
+  V2SealKey answer;
+};
+
+class V2Service {
+ public:
+  // `max_hashing`: how many argon2id computations may run at once (0: one per core); a sign-up
+  // or login beyond that is answered 503 server_busy with Retry-After at once.
+  V2Service(store::Store& store, const Clock& clock, Random& random,
+            std::chrono::seconds window = std::chrono::seconds(300), std::size_t max_hashing = 0)
+      : store_(store),
+        clock_(clock),
+        random_(random),
+        window_(window),
+        hashing_(max_hashing != 0 ? max_hashing
+                                  : std::max(1u, std::thread::hardware_concurrency())) {}
+
+  // On success `undo` deletes the device again.
+  V2Result<V2Registration> RegisterDevice(const App& app, Undo* undo = nullptr);
+  // Identity apps: a new user (argon2id), and a login that binds a new device to the user.
+  // `username_out` names the user a login was for (for limits and the audit log); `allowed`
+  // runs before the password is checked (lockouts).
+  // SignUp returns the user id, and sets `undo` to delete the user again.
+  V2Result<std::string> SignUp(const App& app, std::string_view body, Undo* undo = nullptr);
+  // On success a login's `undo` deletes the device it bound.
+  V2Result<V2Login> Login(const App& app, std::string_view body, std::string& username_out,
+                          const std::function<Status(std::string_view username)>& allowed,
+                          Undo* undo = nullptr);
+  V2Result<V2Grant> AuthorizeToken(const App& app, std::string_view method, std::string_view path,
+                                   std::string_view body, std::string_view authorization);
+  // Signed requests about the device itself: a new secret (the old one stops working; `undo`
+  // puts the old one back), or revocation (returns the device id). A revocation cannot be
+  // taken back, so `before_commit` runs once the request is verified, before the device is
+  // revoked: when it fails, nothing is revoked and the failure is returned as an internal
+  // error.
+  V2Result<V2Registration> RotateSecret(const App& app, std::string_view method,
+                                        std::string_view path, std::string_view body,
+                                        std::string_view authorization, Undo* undo = nullptr);
+  V2Result<std::string> RevokeSelf(
+      const App& app, std::string_view method, std::string_view path, std::string_view body,
+      std::string_view authorization,
+      const std::function<Status(std::string_view device_id)>& before_commit);
+  // The credentials as JSON, sealed when the request asked.
+  V2Result<std::string> CredentialsBody(const V2SealKey& key, const Credentials& creds,
+                                        std::string_view region);
+
+ private:
+  struct Verified {
+    store::DeviceRecord device;
+    Bytes secret;
+    std::string nonce;
+  };
+  // Checks the signature, the timestamp window and the nonce (recording it) of a request.
+  V2Result<Verified> Verify(const App& app, std::string_view method, std::string_view path,
+                            std::string_view body, std::string_view authorization);
+
+  store::Store& store_;
+  const Clock& clock_;
+  Random& random_;
+  std::chrono::seconds window_;
+  ConcurrencyLimit hashing_;  // argon2id computations running now
+};
+
+// The v2 error for a vend that failed at `failure.step`.
+V2Failure V2VendFailure(const VendFailure& failure);
+std::string_view V2CodeName(V2Code code);
+// "d_" and 26 characters of Crockford base32 from 16 random bytes.
+std::string NewDeviceId(Random& random);
+
+}  // namespace vendo::server
