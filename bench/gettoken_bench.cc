@@ -94,7 +94,7 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
     vend = std::make_unique<server::Vend>(*limiter, *trail);
     router = std::make_unique<server::Router>(served_apps, served_apps[0].get(), *service, *v2,
                                               *cached, &cached->MemoryOnly(), inline_runner,
-                                              inline_runner, *trail, *vend, *limiter);
+                                              inline_runner, *trail, *vend, *limiter, random);
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
   std::filesystem::path dir;

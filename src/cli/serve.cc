@@ -261,7 +261,7 @@ int Serve(const ServeOptions& options) {
   server::AuditTrail trail(audit, tally);
   server::Vend vend(limiter, trail);
   server::Router router(apps, default_app, service, v2, cached_store, &cached_store.MemoryOnly(),
-                        *blocking, probes, trail, vend, limiter);
+                        *blocking, probes, trail, vend, limiter, random);
 
   auto [host, port] = *server::SplitHostPort(cfg.server.listen);
   server::HttpServerOptions http = cfg.server.http;

@@ -1,8 +1,10 @@
 // Store: where devices and users live.
 //
-// Implementations: SqliteStore (embedded, the default) and, later, PostgresStore; both pass
-// the same conformance tests. All methods are thread-safe and may block on disk or network,
-// so servers call them where blocking is allowed. Secrets (device keys, password hashes) are
+// Implementations: SqliteStore (embedded, the default) and PostgresStore (many hosts on one
+// database); both pass the same conformance tests (tests/store). Decorators: CachingStore
+// (the record cache, and its memory-only view for network threads) and TimedStore (call
+// latencies). All methods are thread-safe and may block on disk or network, so servers call
+// them where blocking is allowed (never on a network thread). Secrets (device keys, password hashes) are
 // returned in the clear but stored sealed under the master key.
 //
 // A write that returns success is durable: it survives a crash of the process the next
@@ -34,7 +36,9 @@ struct UserRecord {
   std::string app;
   std::string username;
   std::string user_id;
-  SecretString password_hash;  // the 2012 salted hash (password-equivalent: kept sealed)
+  // A 2012 registration's salted hash (the key of its logins: password-equivalent), or a v2
+  // sign-up's argon2id PHC string. Kept sealed either way.
+  SecretString password_hash;
   bool enabled = true;
 };
 

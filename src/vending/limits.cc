@@ -137,4 +137,32 @@ Status Limiter::Token(std::string_view app, std::string_view device, const Limit
   return {};
 }
 
+Status LoginAttempt::Start(std::string_view username) {
+  username_ = username;
+  auto started = limiter_.StartLogin(app_.config.name, username_, address_, app_.config.limits);
+  if (!started) {
+    return std::unexpected(std::move(started.error()));
+  }
+  counted_ = true;
+  last_ = *started;
+  return {};
+}
+
+void LoginAttempt::Finish(Outcome outcome) {
+  if (!counted_) {
+    return;
+  }
+  switch (outcome) {
+    case Outcome::kWrongPassword:
+      limiter_.LoginFailed(app_.config.name, username_, last_);
+      break;
+    case Outcome::kSucceeded:
+      limiter_.LoginSucceeded(app_.config.name, username_, address_, app_.config.limits);
+      break;
+    case Outcome::kNotChecked:
+      limiter_.LoginNotFailed(app_.config.name, username_, address_, app_.config.limits);
+      break;
+  }
+}
+
 }  // namespace vendo::server

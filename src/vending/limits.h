@@ -1,4 +1,4 @@
-// Abuse limits, per app, for the 2012 protocol (and v2 when it comes):
+// Abuse limits, per app, for both protocols:
 //  - registrations per client address per hour (devices and users);
 //  - failed logins per user: at the limit the user is locked, correct password or not, for
 //    the rest of the 15-minute window that began with the first failure (each attempt is
@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "config/app_config.h"
 #include "store/store.h"
+#include "vending/app.h"
 
 namespace vendo::server {
 
@@ -64,6 +65,31 @@ class Limiter {
   int ipv6_prefix_;
   std::mutex mu_;
   std::unordered_map<std::string, Window> tokens_;  // per host; guarded by mu_
+};
+
+// One login attempt's place in the failed-login limits, for both protocols: Start counts it
+// before the password is checked (refusing a locked user or address), Finish settles the count
+// by what the check found.
+class LoginAttempt {
+ public:
+  enum class Outcome {
+    kSucceeded,      // the right password: the user starts over
+    kWrongPassword,  // a failure that counts
+    kNotChecked,     // it ended before a password was found wrong: taken back
+  };
+  LoginAttempt(Limiter& limiter, const App& app, std::string_view address)
+      : limiter_(limiter), app_(app), address_(address) {}
+  // kResourceExhausted (with retry_after) when the user or the address is locked.
+  [[nodiscard]] Status Start(std::string_view username);
+  void Finish(Outcome outcome);
+
+ private:
+  Limiter& limiter_;
+  const App& app_;
+  std::string address_;
+  std::string username_;
+  bool counted_ = false;  // Start counted it as a failure
+  bool last_ = false;     // and it is the last before the user's lock
 };
 
 }  // namespace vendo::server

@@ -1,6 +1,8 @@
 // Protocol v2 (docs/protocol-v2.md), free of HTTP: anonymous device registration with
-// server-made secrets, and signed token requests (timestamp window, single-use nonces in the
-// store, so replays are refused on every host). Identity sign-up and login come next.
+// server-made secrets; identity sign-up (argon2id) and login (a new device bound to the user);
+// signed requests (timestamp window, single-use nonces in the store, so replays are refused on
+// every host) for tokens, secret rotation and self-revocation. The token vend itself is
+// vend.h's; web/error_mapping.cc maps a V2Failure to its HTTP answer.
 #pragma once
 
 #include <algorithm>
