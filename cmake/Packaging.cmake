@@ -11,6 +11,7 @@ install(DIRECTORY deploy/cloudformation/ DESTINATION share/vendo/cloudformation
         FILES_MATCHING PATTERN "*.yaml")
 install(FILES README.md docs/configuration.md docs/issuers.md docs/compatibility.md
               docs/deploy.md docs/operating.md docs/protocol-v2.md docs/threat-model.md
+              docs/architecture.md
               docs/client.md docs/decisions.md LICENSE
         DESTINATION share/doc/vendo)
 

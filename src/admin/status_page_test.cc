@@ -52,7 +52,7 @@ TEST(StatusPage, ChartScalesToThePeakAndDrawsBothSeries) {
   std::vector<metrics::MinuteCounts> minutes(60);
   minutes[59].vends = 10;
   std::string svg = ActivityChart(minutes);
-  EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 5, true);
+  EXPECT_GT(std::count(svg.begin(), svg.end(), '\n'), 5);
   EXPECT_NE(svg.find(">10</text>"), std::string::npos);  // the axis shows the peak
   EXPECT_NE(svg.find("stroke=\"#2456d3\""), std::string::npos);
   EXPECT_NE(svg.find("stroke=\"#d1495b\""), std::string::npos);

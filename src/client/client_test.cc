@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,6 +18,9 @@
 #include "client/wire.h"
 #include "protocol/timestamp.h"
 #include "protocol/v2.h"
+#include "testing/error_is.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::client {
 namespace {
@@ -80,6 +85,9 @@ class FakeServer final : public Transport {
       }
       last_timestamp = parsed->timestamp;
       std::this_thread::sleep_for(token_delay);
+      if (before_token) {
+        before_token();
+      }
       bool known = false;
       {
         std::lock_guard lock(mu_);
@@ -118,6 +126,7 @@ class FakeServer final : public Transport {
   std::atomic<bool> revoked{false};
   std::atomic<int> registrations{0}, token_calls{0}, failed_calls{0}, issued{0};
   std::chrono::milliseconds token_delay{0};
+  std::function<void()> before_token;  // runs inside each token call, before it answers
   std::chrono::seconds server_ahead{0};
   std::string last_timestamp;
 
@@ -181,7 +190,14 @@ TEST_F(ClientTest, ManyThreadsInTheMarginMakeOneRefreshAndNobodyWaits) {
   auto client = Make();
   ASSERT_TRUE(client->GetCredentials());
   time_->Advance(56min);  // 4 minutes left: inside the margin
-  server_->token_delay = 200ms;
+  // The refresh is held until every other thread has had its answer: none may wait for it.
+  std::mutex mu;
+  std::condition_variable answered;
+  int done = 0;
+  server_->before_token = [&] {
+    std::unique_lock lock(mu);
+    answered.wait_for(lock, 10s, [&] { return done == 15; });
+  };
   std::atomic<int> old_keys{0}, new_keys{0};
   std::vector<std::thread> threads;
   threads.reserve(16);
@@ -190,6 +206,11 @@ TEST_F(ClientTest, ManyThreadsInTheMarginMakeOneRefreshAndNobodyWaits) {
       auto c = client->GetCredentials();
       ASSERT_TRUE(c.has_value());
       (c->access_key_id == "AKIA1" ? old_keys : new_keys)++;
+      if (c->access_key_id == "AKIA1") {
+        std::lock_guard lock(mu);
+        ++done;
+        answered.notify_all();
+      }
     });
   }
   for (auto& t : threads) {
@@ -213,7 +234,7 @@ TEST_F(ClientTest, ServesValidCredentialsWhileTheServerIsDownAndRecovers) {
   time_->Advance(4min);                 // now expired
   auto expired = client->GetCredentials();
   ASSERT_FALSE(expired.has_value());
-  EXPECT_EQ(expired.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(expired, ErrorIs(ErrorCode::kUnavailable));
   server_->down = false;
   auto after = client->GetCredentials();
   ASSERT_TRUE(after.has_value());
@@ -267,7 +288,7 @@ TEST_F(ClientTest, RegistersAgainOnlyWhenTheServerForgotTheDevice) {
   server_->revoked = true;  // revoked is not unknown: no new device
   auto refused = client->Refresh();
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_THAT(refused, ErrorIs(ErrorCode::kPermissionDenied));
   EXPECT_EQ(server_->registrations, 2);
   // A revoked device stops using what it had, too.
   EXPECT_FALSE(client->GetCredentials().has_value());
@@ -278,9 +299,9 @@ TEST_F(ClientTest, IdentityDevicesMustLogIn) {
   auto client = Make({.mode = Mode::kIdentity});
   auto creds = client->GetCredentials();
   ASSERT_FALSE(creds.has_value());
-  EXPECT_EQ(creds.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_THAT(creds, ErrorIs(ErrorCode::kUnauthenticated));
   EXPECT_EQ(server_->registrations, 0);
-  EXPECT_EQ(client->Register().error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(client->Register(), ErrorIs(ErrorCode::kFailedPrecondition));
 }
 
 TEST_F(ClientTest, StateOfAnotherAppIsNotUsed) {
@@ -289,7 +310,7 @@ TEST_F(ClientTest, StateOfAnotherAppIsNotUsed) {
   auto client = Client::Create({.endpoint = "https://tvm.test", .app = "photos"}, std::move(store),
                                std::make_unique<FakeServer>(time_), time_);
   ASSERT_FALSE(client.has_value());
-  EXPECT_EQ(client.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(client, ErrorIs(ErrorCode::kFailedPrecondition));
 }
 
 class FileStateStoreTest : public ::testing::Test {
@@ -340,7 +361,7 @@ TEST_F(FileStateStoreTest, RefusesAFileOthersCanRead) {
   ::chmod(path.c_str(), 0644);
   auto loaded = FileStateStore(path)->Load();
   ASSERT_FALSE(loaded.has_value());
-  EXPECT_EQ(loaded.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_THAT(loaded, ErrorIs(ErrorCode::kPermissionDenied));
 }
 
 TEST_F(FileStateStoreTest, RefusesADamagedFile) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/error_is.h"
+
+using vendo::testing::ErrorIs;
+
 namespace vendo::crypto {
 namespace {
 
@@ -44,7 +48,7 @@ TEST(AesCbc, EncryptToWritesTheSameBytesAndRefusesAShortBuffer) {
   Bytes too_small(text.size() + kAesBlock - 1);
   auto refused = AesCbcEncryptTo(key, iv, AsBytes(text), too_small);
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
+  EXPECT_THAT(refused, ErrorIs(ErrorCode::kInternal));
 }
 
 TEST(AesGcm, RoundTripDetectsTamperingAndWrongAad) {

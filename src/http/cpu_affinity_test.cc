@@ -1,6 +1,7 @@
 #include "http/cpu_affinity.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,9 +69,34 @@ TEST(PinThisThread, PinsToAnAllowedCpuAndIncomingCpuReadsASocket) {
   EXPECT_EQ(sched_getcpu(), plan->CpuOf(0));
   ASSERT_EQ(sched_setaffinity(0, sizeof before, &before), 0);  // leave the test thread as it was
 
+  // A TCP socket that has received a packet names the CPU the kernel handled it on.
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  int client = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int served = accept(listener, nullptr, nullptr);
+  ASSERT_GE(served, 0);
+  char byte = 'x';
+  ASSERT_EQ(write(client, &byte, 1), 1);
+  ASSERT_EQ(read(served, &byte, 1), 1);
+  auto cpu = IncomingCpu(served);
+  ASSERT_TRUE(cpu.has_value());
+  EXPECT_GE(*cpu, 0);
+  EXPECT_LT(*cpu, sysconf(_SC_NPROCESSORS_CONF));
+  close(served);
+  close(client);
+  close(listener);
+  // A Unix socket has no receiving CPU, and a closed descriptor has nothing at all.
   int fds[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  (void)IncomingCpu(fds[0]);  // answers or not; must not crash
+  EXPECT_EQ(IncomingCpu(fds[0]), std::nullopt);
   close(fds[0]);
   close(fds[1]);
   EXPECT_EQ(IncomingCpu(-1), std::nullopt);

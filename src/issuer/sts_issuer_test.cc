@@ -5,7 +5,10 @@
 #include <map>
 
 #include "common/encoding.h"
+#include "testing/error_is.h"
 #include "testing/fake_net.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::issuer {
 namespace {
@@ -135,7 +138,7 @@ TEST_F(StsIssuerTest, NoCallerCredentialsIsAClearErrorAndNoStsCall) {
   StsIssuer issuer = Make(StsIssuerOptions::Action::kAssumeRole, &none);
   auto creds = IssueNow(issuer, Request());
   ASSERT_FALSE(creds);
-  EXPECT_EQ(creds.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(creds, ErrorIs(ErrorCode::kUnavailable));
   EXPECT_NE(creds.error().message.find("no AWS credentials"), std::string::npos);
   EXPECT_TRUE(transport_.calls.empty());
 }
@@ -148,7 +151,7 @@ TEST_F(StsIssuerTest, AnStsRefusalIsNotRetried) {
   StsIssuer issuer = Make(StsIssuerOptions::Action::kAssumeRole);
   auto creds = IssueNow(issuer, Request());
   ASSERT_FALSE(creds);
-  EXPECT_EQ(creds.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_THAT(creds, ErrorIs(ErrorCode::kPermissionDenied));
   EXPECT_NE(creds.error().message.find("r-9"), std::string::npos);
   EXPECT_EQ(transport_.calls.size(), 1u);
 }

@@ -11,7 +11,10 @@
 #include <future>
 #include <thread>
 
+#include "testing/error_is.h"
 #include "testing/temp_dir.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::net {
 namespace {
@@ -237,7 +240,7 @@ TEST(HttpClient, AQueuedCallTimesOutWhenNoConnectionFreesUp) {
   auto started = std::chrono::steady_clock::now();
   auto reply = SendAndWait(*client, queued);
   ASSERT_FALSE(reply);
-  EXPECT_EQ(reply.error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_THAT(reply, ErrorIs(ErrorCode::kDeadlineExceeded));
   EXPECT_NE(reply.error().message.find("waiting for one of 1 connections"), std::string::npos);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
   EXPECT_FALSE(hung.get_future().get());
@@ -272,7 +275,7 @@ TEST(HttpClient, RefusedConnectionIsUnavailable) {
   auto client = MakeClient();
   auto reply = SendAndWait(*client, Call(port, "/echo"));
   ASSERT_FALSE(reply);
-  EXPECT_EQ(reply.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(reply, ErrorIs(ErrorCode::kUnavailable));
   EXPECT_NE(reply.error().message.find("connect 127.0.0.1:" + std::to_string(port)),
             std::string::npos)
       << reply.error().message;
@@ -334,7 +337,7 @@ TEST_F(HttpClientTls, RejectsAnUntrustedCertificate) {
   auto client = MakeClient();  // system trust store: the self-signed cert is not in it
   auto reply = SendAndWait(*client, Call(server.port(), "/echo", true));
   ASSERT_FALSE(reply);
-  EXPECT_EQ(reply.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(reply, ErrorIs(ErrorCode::kUnavailable));
   EXPECT_NE(reply.error().message.find("certificate rejected"), std::string::npos)
       << reply.error().message;
 }

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/error_is.h"
+
+using vendo::testing::ErrorIs;
+
 namespace vendo::policy {
 namespace {
 
@@ -37,7 +41,7 @@ TEST(PolicyTemplate, NoValueCanWidenWhatTheTemplateGrants) {
     v.uid = uid;
     auto out = t->Render(v);
     ASSERT_FALSE(out.has_value()) << uid << " rendered as " << *out;
-    EXPECT_EQ(out.error().code, ErrorCode::kPermissionDenied);
+    EXPECT_THAT(out, ErrorIs(ErrorCode::kPermissionDenied));
     EXPECT_NE(out.error().message.find("${uid}"), std::string::npos);
   }
   // A value the template does not use is not its business.
@@ -110,7 +114,7 @@ TEST(Template, RefusesValuesThatAreNotUtf8) {
   ASSERT_TRUE(t);
   Vars vars;
   vars.username = "\xed\xff\xff";
-  EXPECT_EQ(t->Render(vars).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(t->Render(vars), ErrorIs(ErrorCode::kInvalidArgument));
   vars.username = "J\xc3\xbcrgen";
   EXPECT_TRUE(t->Render(vars));
 }

@@ -6,7 +6,10 @@
 #include <filesystem>
 
 #include "store/sqlite_store.h"
+#include "testing/error_is.h"
 #include "testing/temp_dir.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::store {
 namespace {
@@ -38,7 +41,7 @@ class CachingStoreTest : public ::testing::Test {
 };
 
 TEST_F(CachingStoreTest, ReadsItsOwnWritesAtOnce) {
-  EXPECT_EQ(cache_->FindDevice("id", "dev").error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(cache_->FindDevice("id", "dev"), ErrorIs(ErrorCode::kNotFound));
   ASSERT_TRUE(cache_->BindDevice("id", "dev", "u1", SecretString(std::string(32, '1'))));
   EXPECT_EQ(cache_->FindDevice("id", "dev")->key.Reveal(),
             std::string(32, '1'));  // not cached as absent
@@ -50,7 +53,7 @@ TEST_F(CachingStoreTest, ReadsItsOwnWritesAtOnce) {
   ASSERT_TRUE(cache_->SetUserEnabled("id", "alice", false));
   EXPECT_FALSE(cache_->FindUserById("id", "u1")->enabled);
   ASSERT_TRUE(cache_->DeleteUser("id", "alice"));
-  EXPECT_EQ(cache_->FindUserById("id", "u1").error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(cache_->FindUserById("id", "u1"), ErrorIs(ErrorCode::kNotFound));
 }
 
 TEST_F(CachingStoreTest, OthersWritesAreSeenAfterTheTtl) {
@@ -71,9 +74,9 @@ TEST_F(CachingStoreTest, OthersWritesAreSeenAfterTheTtl) {
 TEST_F(CachingStoreTest, AWallClockSetBackDoesNotKeepARevokedDeviceCached) {
   ASSERT_TRUE(cache_->CreateDevice("a", "dev", SecretString(std::string(32, '1'))));
   ASSERT_FALSE(cache_->FindDevice("a", "dev")->revoked);
-  ASSERT_TRUE(other_->RevokeDevice("a", "dev"));  // another host revokes it
+  ASSERT_TRUE(other_->RevokeDevice("a", "dev"));     // another host revokes it
   clock_.Set(clock_.Now() - std::chrono::hours(1));  // and the wall clock steps back an hour
-  clock_.Advance(milliseconds(1000));               // one TTL of real time later
+  clock_.Advance(milliseconds(1000));                // one TTL of real time later
   EXPECT_TRUE(cache_->FindDevice("a", "dev")->revoked);
 }
 

@@ -1,6 +1,7 @@
 #include "store/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -57,8 +58,21 @@ TEST_F(SqliteStoreTest, SecretsAreNotStoredInClear) {
 TEST_F(SqliteStoreTest, ReopenWithAnotherBatchSizeKeepsDataAndMigratesOnce) {
   ASSERT_TRUE(store_->CreateDevice("app", "uid-z", SecretString(std::string(32, 'c'))));
   Reopen(1);
+  Reopen(8);
   EXPECT_TRUE(store_->FindDevice("app", "uid-z").has_value());
-  EXPECT_EQ(SqliteStore::LatestSchemaVersion(), 4);
+  // Three opens, and each migration is recorded once: a reopen runs none again.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(dir_.File("vendo.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(version) FROM schema_migrations", -1,
+                               &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), SqliteStore::LatestSchemaVersion());
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), SqliteStore::LatestSchemaVersion());
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 #include <map>
 
 #include "sts/sts_xml.h"
+#include "testing/error_is.h"
 #include "testing/temp_dir.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::sts {
 namespace {
@@ -58,7 +61,7 @@ TEST(EnvironmentProvider, ReadsTheStandardVariables) {
   EXPECT_EQ(c->signing.session_token, "envtoken");
   EXPECT_FALSE(c->expiration);
   EnvironmentProvider half(Env({{"AWS_ACCESS_KEY_ID", "AKIAENV"}}));
-  EXPECT_EQ(FetchNow(half).error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(FetchNow(half), ErrorIs(ErrorCode::kNotFound));
 }
 
 class SharedFiles : public ::testing::Test {
@@ -106,7 +109,7 @@ TEST_F(SharedFiles, AMissingProfileIsNotFound) {
   SharedFilesProvider p(FilesEnv(), "nope");
   auto c = FetchNow(p);
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(c, ErrorIs(ErrorCode::kNotFound));
   EXPECT_NE(c.error().message.find("profile nope"), std::string::npos);
 }
 
@@ -144,7 +147,7 @@ TEST(ContainerProvider, RefusesPlainHttpToAnotherHost) {
   ContainerProvider p(t, Env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.0.0.5/creds"}}));
   auto c = FetchNow(p);
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(c, ErrorIs(ErrorCode::kInvalidArgument));
   EXPECT_TRUE(t.calls.empty());
 }
 
@@ -169,10 +172,10 @@ TEST(InstanceMetadataProvider, UsesImdsV2Tokens) {
 TEST(InstanceMetadataProvider, NotOnEc2IsNotFound) {
   FakeTransport t;  // nothing answers
   InstanceMetadataProvider p(t, Env({}));
-  EXPECT_EQ(FetchNow(p).error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(FetchNow(p), ErrorIs(ErrorCode::kNotFound));
   InstanceMetadataProvider off(t, Env({{"AWS_EC2_METADATA_DISABLED", "true"}}));
   t.calls.clear();
-  EXPECT_EQ(FetchNow(off).error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(FetchNow(off), ErrorIs(ErrorCode::kNotFound));
   EXPECT_TRUE(t.calls.empty());
 }
 
@@ -185,7 +188,7 @@ TEST(InstanceMetadataProvider, AFailedRoleFetchIsAnError) {
   InstanceMetadataProvider p(t, Env({}));
   auto c = FetchNow(p);
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(c, ErrorIs(ErrorCode::kUnavailable));
   EXPECT_NE(c.error().message.find("AssumeRoleUnauthorizedAccess"), std::string::npos);
 }
 
@@ -211,7 +214,7 @@ TEST(ProviderChain, SaysWhatEachProviderFoundWhenNoneHasCredentials) {
       "");
   auto c = FetchNow(*chain);
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(c, ErrorIs(ErrorCode::kUnavailable));
   for (const char* part : {"environment", "profile default", "ecs", "imds"}) {
     EXPECT_NE(c.error().message.find(part), std::string::npos) << c.error().message;
   }

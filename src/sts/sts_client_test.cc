@@ -4,7 +4,10 @@
 
 #include <deque>
 
+#include "testing/error_is.h"
 #include "testing/fake_net.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::sts {
 namespace {
@@ -87,7 +90,7 @@ TEST_F(StsClientTest, NeverRetriesClientErrors) {
   ASSERT_TRUE(got && !*got);
   EXPECT_EQ(transport_.calls.size(), 1u);
   EXPECT_EQ(client_.Stats().failures, 1u);
-  EXPECT_EQ((*got).error().code, ErrorCode::kPermissionDenied);
+  EXPECT_THAT((*got), ErrorIs(ErrorCode::kPermissionDenied));
   EXPECT_NE((*got).error().message.find("AccessDenied"), std::string::npos);
   EXPECT_NE((*got).error().message.find("r-9"), std::string::npos);
 }
@@ -95,7 +98,7 @@ TEST_F(StsClientTest, NeverRetriesClientErrors) {
 TEST_F(StsClientTest, GivesUpAfterMaxAttemptsOrTheDeadline) {
   auto got = Run();  // the transport fails every time
   ASSERT_TRUE(got && !*got);
-  EXPECT_EQ((*got).error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT((*got), ErrorIs(ErrorCode::kUnavailable));
   EXPECT_EQ(transport_.calls.size(), 4u);
 
   RetryPolicy tight;

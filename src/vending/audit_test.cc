@@ -8,8 +8,11 @@
 #include <sstream>
 #include <vector>
 
+#include "testing/error_is.h"
 #include "testing/recording_audit_sink.h"
 #include "testing/temp_dir.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::server {
 namespace {
@@ -75,7 +78,7 @@ TEST(AuditLog, AFailedWriteIsAnError) {
   AuditLog log(sink, clock);
   auto r = log.Record({.action = "vend", .outcome = "ok"});
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(r, ErrorIs(ErrorCode::kUnavailable));
 }
 
 TEST(AuditLog, TheFileIsPrivateAndAFullDiskFails) {
@@ -140,7 +143,7 @@ TEST(AuditLog, RecordThenFailsEveryLineOfAFailedBatch) {
   for (int i = 0; i < 2; ++i) {
     log.RecordThen({.action = "vend", .outcome = "ok"}, &runner, [&failed](Status s) {
       ASSERT_FALSE(s);
-      EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+      EXPECT_THAT(s, ErrorIs(ErrorCode::kUnavailable));
       ++failed;
     });
   }

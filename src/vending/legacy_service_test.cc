@@ -13,7 +13,10 @@
 #include "protocol/legacy.h"
 #include "protocol/timestamp.h"
 #include "store/sqlite_store.h"
+#include "testing/error_is.h"
 #include "testing/temp_dir.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::server {
 namespace {
@@ -103,12 +106,12 @@ TEST_F(LegacyServiceTest, RevokedAndExpiredDevicesGetNothing) {
   // Too old for an app that limits device age to 0.005 days (7 min 12 s).
   App strict = *anon_;
   strict.config.max_device_age = seconds(432);
-  EXPECT_EQ(service_->AuthorizeToken(strict, P(token)).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_THAT(service_->AuthorizeToken(strict, P(token)), ErrorIs(ErrorCode::kUnauthenticated));
   ASSERT_TRUE(store_->RevokeDevice("anon", "0123456789abcdef0123456789abcdef"));
   auto revoked = service_->AuthorizeToken(*anon_, P(token));
   ASSERT_FALSE(revoked);
-  EXPECT_EQ(revoked.error().code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(service_->RegisterDevice(*anon_, P(reg)).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_THAT(revoked, ErrorIs(ErrorCode::kUnauthenticated));
+  EXPECT_THAT(service_->RegisterDevice(*anon_, P(reg)), ErrorIs(ErrorCode::kAlreadyExists));
 }
 
 TEST_F(LegacyServiceTest, AnonymousBadInputs) {
@@ -213,7 +216,7 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
   // does not rotate the phone's key; the phone's next login has a fresh timestamp.
   auto replayed = login("alice", alice_hash, "device-1");
   ASSERT_FALSE(replayed.has_value());
-  EXPECT_EQ(replayed.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_THAT(replayed, ErrorIs(ErrorCode::kUnauthenticated));
   ts = "2013-08-08T12:34:57Z";
   auto second = login("alice", alice_hash, "device-1");
   ASSERT_TRUE(second.has_value()) << second.error().message;
@@ -222,10 +225,10 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
   EXPECT_NE(*key1, *key2);  // every login rotates the key
   EXPECT_TRUE(key2->starts_with("{\tkey: \""));
   // Bob replaying onto alice's device: 500 (kFailedPrecondition), as in 2012.
-  EXPECT_EQ(login("bob", bob_hash, "device-1").error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(login("bob", bob_hash, "device-1"), ErrorIs(ErrorCode::kFailedPrecondition));
   // Wrong password hash, unknown user: 401.
-  EXPECT_EQ(login("alice", bob_hash, "device-2").error().code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(login("carol", bob_hash, "device-2").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_THAT(login("alice", bob_hash, "device-2"), ErrorIs(ErrorCode::kUnauthenticated));
+  EXPECT_THAT(login("carol", bob_hash, "device-2"), ErrorIs(ErrorCode::kUnauthenticated));
   // Missing parameters in the 2012 order, then an over-long uid.
   EXPECT_EQ(service_->Login(*ident_, P("uid=x&timestamp=" + ts)).error().code,
             ErrorCode::kInvalidArgument);
@@ -241,12 +244,12 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
   };
   ASSERT_TRUE(token().has_value());
   ASSERT_TRUE(store_->SetUserEnabled("ident", "alice", false));
-  EXPECT_EQ(token().error().code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(login("alice", alice_hash, "device-1").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_THAT(token(), ErrorIs(ErrorCode::kUnauthenticated));
+  EXPECT_THAT(login("alice", alice_hash, "device-1"), ErrorIs(ErrorCode::kUnauthenticated));
   ASSERT_TRUE(store_->SetUserEnabled("ident", "alice", true));
   ASSERT_TRUE(token().has_value());
   ASSERT_TRUE(store_->DeleteUser("ident", "alice"));
-  EXPECT_EQ(token().error().code, ErrorCode::kUnauthenticated);
+  EXPECT_THAT(token(), ErrorIs(ErrorCode::kUnauthenticated));
 }
 
 TEST_F(LegacyServiceTest, RegisterUserValidation) {

@@ -10,8 +10,11 @@
 #include "store/copy.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "testing/error_is.h"
 #include "testing/postgres_server.h"
 #include "testing/temp_dir.h"
+
+using vendo::testing::ErrorIs;
 
 namespace vendo::store {
 namespace {
@@ -93,14 +96,14 @@ TEST_P(StoreConformance, DeviceRegistersOnceAndIsFound) {
   ASSERT_TRUE(store_->CreateDevice("app", "uid-0000000000000000000000001", key).has_value());
   auto again = store_->CreateDevice("app", "uid-0000000000000000000000001", key);
   ASSERT_FALSE(again.has_value());
-  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_THAT(again, ErrorIs(ErrorCode::kAlreadyExists));
   // Same uid in another app is a different device.
   EXPECT_TRUE(store_->CreateDevice("other", "uid-0000000000000000000000001", key).has_value());
   auto found = store_->FindDevice("app", "uid-0000000000000000000000001");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->key.Reveal(), key.Reveal());
   EXPECT_FALSE(found->user_id.has_value());
-  EXPECT_EQ(store_->FindDevice("app", "nope").error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(store_->FindDevice("app", "nope"), ErrorIs(ErrorCode::kNotFound));
   EXPECT_EQ(*store_->CountDevices("app"), 1);
   EXPECT_TRUE(store_->Ping().has_value());
 }
@@ -113,7 +116,7 @@ TEST_P(StoreConformance, KeysCompareBytewise) {
   ASSERT_TRUE(store_->CreateUser("app", "zoë", "u2", SecretString("h2")));
   EXPECT_EQ(store_->FindUser("app", "Zoë")->user_id, "u1");
   EXPECT_EQ(store_->FindUser("app", "zoë")->user_id, "u2");
-  EXPECT_EQ(store_->FindUser("app", "zoe").error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(store_->FindUser("app", "zoe"), ErrorIs(ErrorCode::kNotFound));
 }
 
 TEST_P(StoreConformance, ConcurrentRegistrationsAllCommitAndDuplicatesFailAlone) {
@@ -161,7 +164,7 @@ TEST_P(StoreConformance, UsersAndDeviceBinding) {
   EXPECT_EQ(store_->FindDevice("id", "dev-1")->key.Reveal(), std::string(32, '2'));
   EXPECT_EQ(*store_->FindDevice("id", "dev-1")->user_id, "u-alice");
   auto stolen = store_->BindDevice("id", "dev-1", "u-bob", SecretString(std::string(32, '3')));
-  EXPECT_EQ(stolen.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(stolen, ErrorIs(ErrorCode::kFailedPrecondition));
   EXPECT_EQ(store_->FindDevice("id", "dev-1")->key.Reveal(), std::string(32, '2'));
   // An anonymous device cannot be taken over by a login either.
   ASSERT_TRUE(store_->CreateDevice("id", "anon-1", SecretString(std::string(32, '4'))));
@@ -173,10 +176,10 @@ TEST_P(StoreConformance, UsersAndDeviceBinding) {
   EXPECT_FALSE(store_->FindUser("id", "alice")->enabled);
   ASSERT_TRUE(store_->SetUserEnabled("id", "alice", true));
   EXPECT_TRUE(store_->FindUser("id", "alice")->enabled);
-  EXPECT_EQ(store_->SetUserEnabled("id", "nobody", false).error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(store_->SetUserEnabled("id", "nobody", false), ErrorIs(ErrorCode::kNotFound));
   ASSERT_TRUE(store_->DeleteUser("id", "bob"));
-  EXPECT_EQ(store_->FindUser("id", "bob").error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(store_->DeleteUser("id", "bob").error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(store_->FindUser("id", "bob"), ErrorIs(ErrorCode::kNotFound));
+  EXPECT_THAT(store_->DeleteUser("id", "bob"), ErrorIs(ErrorCode::kNotFound));
 }
 
 TEST_P(StoreConformance, UserDevicesArePagedByUidForThatUserOnly) {
@@ -231,7 +234,7 @@ TEST_P(StoreConformance, RevokedDevicesStayRevoked) {
   EXPECT_TRUE(store_->FindDevice("app", "lost-phone")->revoked);
   EXPECT_EQ(store_->CreateDevice("app", "lost-phone", SecretString("x")).error().code,
             ErrorCode::kAlreadyExists);
-  EXPECT_EQ(store_->RevokeDevice("app", "never-was").error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(store_->RevokeDevice("app", "never-was"), ErrorIs(ErrorCode::kNotFound));
   // A revoked identity device cannot be logged in again, even by its own user.
   ASSERT_TRUE(store_->CreateUser("id", "alice", "u-a", SecretString("h")));
   ASSERT_TRUE(store_->BindDevice("id", "phone", "u-a", SecretString("1")));
@@ -245,8 +248,8 @@ TEST_P(StoreConformance, RevokedDevicesStayRevoked) {
 TEST_P(StoreConformance, ADeletedDeviceIsGoneAndItsUidFree) {
   ASSERT_TRUE(store_->CreateDevice("app", "unaudited", SecretString(std::string(32, 'k'))));
   ASSERT_TRUE(store_->DeleteDevice("app", "unaudited"));
-  EXPECT_EQ(store_->FindDevice("app", "unaudited").error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(store_->DeleteDevice("app", "unaudited").error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(store_->FindDevice("app", "unaudited"), ErrorIs(ErrorCode::kNotFound));
+  EXPECT_THAT(store_->DeleteDevice("app", "unaudited"), ErrorIs(ErrorCode::kNotFound));
   EXPECT_TRUE(store_->CreateDevice("app", "unaudited", SecretString(std::string(32, 'j'))));
   Reopen();
   EXPECT_EQ(store_->FindDevice("app", "unaudited")->key.Reveal(), std::string(32, 'j'));
@@ -357,7 +360,7 @@ TEST_P(StoreConformance, WrongMasterKeyCannotReadSecrets) {
   store_.reset();
   auto with_other = OpenWith(other);
   ASSERT_NE(with_other, nullptr);
-  EXPECT_EQ(with_other->FindDevice("app", "uid-k").error().code, ErrorCode::kInternal);
+  EXPECT_THAT(with_other->FindDevice("app", "uid-k"), ErrorIs(ErrorCode::kInternal));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreConformance,
@@ -404,7 +407,7 @@ TEST_F(PostgresStoreTest, AWrongPasswordIsAClearError) {
   o.password = SecretString("wrong");
   auto s = PostgresStore::Open(o, box_, clock_);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(s, ErrorIs(ErrorCode::kUnavailable));
   EXPECT_NE(s.error().message.find("password authentication failed"), std::string::npos)
       << s.error().message;
   EXPECT_EQ(s.error().message.find("wrong"), std::string::npos) << "no password in errors";
