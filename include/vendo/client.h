@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -119,6 +120,16 @@ class TimeSource {
 };
 std::shared_ptr<const TimeSource> SystemTime();
 
+// Where a client's uids, keys, nonces and backoff jitter come from, so tests can pin them.
+// SystemRandom() is OpenSSL's CSPRNG; anything else must be as unpredictable in production.
+class RandomSource {
+ public:
+  virtual ~RandomSource() = default;
+  // Fills `out` entirely. Called from one thread at a time.
+  virtual void Fill(std::span<std::uint8_t> out) = 0;
+};
+std::shared_ptr<RandomSource> SystemRandom();
+
 struct ClientOptions {
   std::string endpoint{};  // the server: "https://tvm.example.com"
   std::string app{};       // the app's name on the server; "" = the 2012 default app at the root
@@ -139,11 +150,13 @@ struct ClientOptions {
 
 class Client {
  public:
-  // `transport` and `time` default to DefaultTransport() and SystemTime().
+  // `transport`, `time` and `random` default to DefaultTransport(), SystemTime() and
+  // SystemRandom().
   static Result<std::unique_ptr<Client>> Create(ClientOptions options,
                                                 std::unique_ptr<StateStore> store,
                                                 std::unique_ptr<Transport> transport = nullptr,
-                                                std::shared_ptr<const TimeSource> time = nullptr);
+                                                std::shared_ptr<const TimeSource> time = nullptr,
+                                                std::shared_ptr<RandomSource> random = nullptr);
   virtual ~Client() = default;
 
   // Anonymous apps: registers this device if it has no id yet (a no-op otherwise).

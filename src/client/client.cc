@@ -54,15 +54,26 @@ Error ServerError(int status) {
   return Error{code, "the server answered HTTP " + std::to_string(status)};
 }
 
+// The client's RandomSource seen as vendo's Random (its Hex and Bytes helpers).
+class SourceRandom final : public Random {
+ public:
+  explicit SourceRandom(std::shared_ptr<RandomSource> source) : source_(std::move(source)) {}
+  void Fill(std::span<std::uint8_t> out) override { source_->Fill(out); }
+
+ private:
+  std::shared_ptr<RandomSource> source_;
+};
+
 class ClientImpl final : public Client {
  public:
   ClientImpl(ClientOptions options, std::unique_ptr<StateStore> store,
              std::unique_ptr<Transport> transport, std::shared_ptr<const TimeSource> time,
-             State state)
+             std::shared_ptr<RandomSource> random, State state)
       : opt_(std::move(options)),
         store_(std::move(store)),
         transport_(std::move(transport)),
         time_(std::move(time)),
+        random_(std::move(random)),
         state_(std::move(state)) {}
 
   Status Register() override {
@@ -482,7 +493,7 @@ class ClientImpl final : public Client {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<Transport> transport_;
   std::shared_ptr<const TimeSource> time_;
-  OsRandom random_;
+  SourceRandom random_;
   std::atomic<std::int64_t> skew_{0};
 
   mutable std::mutex mu_;
@@ -498,7 +509,8 @@ class ClientImpl final : public Client {
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options,
                                                std::unique_ptr<StateStore> store,
                                                std::unique_ptr<Transport> transport,
-                                               std::shared_ptr<const TimeSource> time) {
+                                               std::shared_ptr<const TimeSource> time,
+                                               std::shared_ptr<RandomSource> random) {
   if (!store) {
     return Fail(ErrorCode::kInvalidArgument, "a client needs a state store");
   }
@@ -551,9 +563,12 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options,
   if (!time) {
     time = SystemTime();
   }
+  if (!random) {
+    random = SystemRandom();
+  }
   return std::unique_ptr<Client>(std::make_unique<ClientImpl>(std::move(options), std::move(store),
                                                               std::move(transport), std::move(time),
-                                                              std::move(state)));
+                                                              std::move(random), std::move(state)));
 }
 
 }  // namespace vendo::client

@@ -84,6 +84,7 @@ class FakeServer final : public Transport {
         return r;
       }
       last_timestamp = parsed->timestamp;
+      last_nonce = parsed->nonce;
       std::this_thread::sleep_for(token_delay);
       if (before_token) {
         before_token();
@@ -129,6 +130,7 @@ class FakeServer final : public Transport {
   std::function<void()> before_token;  // runs inside each token call, before it answers
   std::chrono::seconds server_ahead{0};
   std::string last_timestamp;
+  std::string last_nonce;
 
  private:
   std::shared_ptr<ManualTime> time_;
@@ -151,7 +153,8 @@ class MemoryStore final : public StateStore {
 
 class ClientTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Client> Make(ClientOptions options = {}) {
+  std::unique_ptr<Client> Make(ClientOptions options = {},
+                               std::shared_ptr<RandomSource> random = nullptr) {
     options.endpoint = "https://tvm.test";
     options.app = "photos";
     options.initial_backoff = 1ms;
@@ -160,7 +163,8 @@ class ClientTest : public ::testing::Test {
     server_ = server.get();
     auto store = std::make_unique<MemoryStore>();
     store_ = store.get();
-    auto client = Client::Create(options, std::move(store), std::move(server), time_);
+    auto client =
+        Client::Create(options, std::move(store), std::move(server), time_, std::move(random));
     EXPECT_TRUE(client.has_value());
     return std::move(*client);
   }
@@ -169,6 +173,18 @@ class ClientTest : public ::testing::Test {
   FakeServer* server_ = nullptr;
   MemoryStore* store_ = nullptr;
 };
+
+// Every byte 0x01: the nonces a client signs with come from the source it is given.
+class OnesRandom final : public RandomSource {
+ public:
+  void Fill(std::span<std::uint8_t> out) override { std::fill(out.begin(), out.end(), 1); }
+};
+
+TEST_F(ClientTest, NoncesComeFromTheInjectedRandomSource) {
+  auto client = Make({}, std::make_shared<OnesRandom>());
+  ASSERT_TRUE(client->GetCredentials().has_value());
+  EXPECT_EQ(server_->last_nonce, "AQEBAQEBAQEBAQEBAQEBAQ");  // base64url of 16 bytes of 0x01
+}
 
 TEST_F(ClientTest, RegistersOnceAndDoesNotRefreshLongBeforeExpiry) {
   auto client = Make();

@@ -4,6 +4,7 @@
 
 #include "client/wire.h"
 #include "common/encoding.h"
+#include "common/random.h"
 #include "net/http_client.h"
 #include "net/url.h"
 #include "protocol/timestamp.h"
@@ -87,6 +88,20 @@ std::shared_ptr<const TimeSource> SystemTime() {
   static const auto time = std::make_shared<const RealTime>();
   return time;
 }
+
+namespace {
+
+class OsRandomSource final : public RandomSource {
+ public:
+  void Fill(std::span<std::uint8_t> out) override { random_.Fill(out); }
+
+ private:
+  OsRandom random_;
+};
+
+}  // namespace
+
+std::shared_ptr<RandomSource> SystemRandom() { return std::make_shared<OsRandomSource>(); }
 
 std::string CredentialProcessJson(const Credentials& c) {
   // The format the AWS CLI and SDKs read from a credential_process (Version 1).

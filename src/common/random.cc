@@ -82,24 +82,4 @@ void OsRandom::Fill(std::span<std::uint8_t> out) {
   }
 }
 
-void ScriptedRandom::Push(std::vector<std::uint8_t> bytes) {
-  std::lock_guard lock(mu_);
-  queue_.push_back(std::move(bytes));
-}
-
-void ScriptedRandom::Fill(std::span<std::uint8_t> out) {
-  std::unique_lock lock(mu_);
-  if (queue_.empty()) {
-    lock.unlock();
-    fallback_.Fill(out);
-    return;
-  }
-  std::vector<std::uint8_t> next = std::move(queue_.front());
-  queue_.pop_front();
-  if (next.size() != out.size()) {
-    std::abort();  // a test scripted the wrong size: fail loudly
-  }
-  std::copy(next.begin(), next.end(), out.begin());
-}
-
 }  // namespace vendo

@@ -2,8 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,19 +28,6 @@ class Random {
 class OsRandom final : public Random {
  public:
   void Fill(std::span<std::uint8_t> out) override;
-};
-
-// Returns queued byte strings in order (each Fill consumes one queued chunk, which must be
-// exactly the requested size), then falls back to OsRandom. For tests that pin IVs and keys.
-class ScriptedRandom final : public Random {
- public:
-  void Push(std::vector<std::uint8_t> bytes);
-  void Fill(std::span<std::uint8_t> out) override;
-
- private:
-  std::mutex mu_;
-  std::deque<std::vector<std::uint8_t>> queue_;
-  OsRandom fallback_;
 };
 
 }  // namespace vendo

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "testing/fake_issuer.h"
+#include "testing/fixed_clock.h"
 
 namespace vendo::issuer {
 namespace {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fixed_clock.h"
+
 namespace vendo::issuer {
 namespace {
 

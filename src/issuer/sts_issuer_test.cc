@@ -7,6 +7,7 @@
 #include "common/encoding.h"
 #include "testing/error_is.h"
 #include "testing/fake_net.h"
+#include "testing/fixed_clock.h"
 
 using vendo::testing::ErrorIs;
 

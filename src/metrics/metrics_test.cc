@@ -6,6 +6,7 @@
 
 #include "metrics/activity.h"
 #include "metrics/prom_recorder.h"
+#include "testing/fixed_clock.h"
 
 namespace vendo::metrics {
 namespace {

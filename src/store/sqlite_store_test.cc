@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "testing/fixed_clock.h"
 #include "testing/temp_dir.h"
 
 namespace vendo::store {

@@ -7,6 +7,7 @@
 
 #include "sts/sts_xml.h"
 #include "testing/error_is.h"
+#include "testing/fixed_clock.h"
 #include "testing/temp_dir.h"
 
 using vendo::testing::ErrorIs;

@@ -6,6 +6,7 @@
 
 #include "testing/error_is.h"
 #include "testing/fake_net.h"
+#include "testing/fixed_clock.h"
 
 using vendo::testing::ErrorIs;
 

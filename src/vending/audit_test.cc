@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "testing/error_is.h"
+#include "testing/fixed_clock.h"
 #include "testing/recording_audit_sink.h"
 #include "testing/temp_dir.h"
 

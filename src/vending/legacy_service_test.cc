@@ -14,6 +14,8 @@
 #include "protocol/timestamp.h"
 #include "store/sqlite_store.h"
 #include "testing/error_is.h"
+#include "testing/fixed_clock.h"
+#include "testing/scripted_random.h"
 #include "testing/temp_dir.h"
 
 using vendo::testing::ErrorIs;

@@ -392,6 +392,8 @@ V2Result<std::string> V2Service::RevokeSelf(
   return verified->device.uid;
 }
 
+std::string V2Service::ServerTime() const { return protocol::IsoSeconds(clock_.Now()); }
+
 V2Result<std::string> V2Service::CredentialsBody(const V2SealKey& key, const Credentials& creds,
                                                  std::string_view region) {
   std::string json = boost::json::serialize(

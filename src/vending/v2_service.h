@@ -118,6 +118,8 @@ class V2Service {
       std::string_view authorization,
       const std::function<Status(std::string_view device_id)>& before_commit);
   // The credentials as JSON, sealed when the request asked.
+  // The server's time as a refusal of a stale timestamp states it (the injected clock's).
+  std::string ServerTime() const;
   V2Result<std::string> CredentialsBody(const V2SealKey& key, const Credentials& creds,
                                         std::string_view region);
 

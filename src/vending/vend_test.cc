@@ -10,6 +10,7 @@
 #include "metrics/metrics.h"
 #include "store/sqlite_store.h"
 #include "testing/fake_issuer.h"
+#include "testing/fixed_clock.h"
 #include "testing/recording_audit_sink.h"
 #include "testing/temp_dir.h"
 

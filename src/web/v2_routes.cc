@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <utility>
 
-#include "protocol/timestamp.h"
 #include "protocol/validate.h"
 #include "web/error_mapping.h"
 #include "web/pages.h"
@@ -362,8 +361,7 @@ void V2Routes::Token(const App& app, HttpRequest request, Responder respond) {
     auto grant = v2_.AuthorizeToken(app, request.method, path, request.body, request.authorization);
     if (!grant) {
       vend_.Refused(app, CallerOf(request), V2CodeName(grant.error().code));
-      HttpResponse r =
-          V2ErrorResponse(grant.error(), protocol::IsoSeconds(std::chrono::system_clock::now()));
+      HttpResponse r = V2ErrorResponse(grant.error(), v2_.ServerTime());
       r.app = app.config.name;
       respond(std::move(r));
       return;

@@ -11,6 +11,7 @@
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "testing/error_is.h"
+#include "testing/fixed_clock.h"
 #include "testing/postgres_server.h"
 #include "testing/temp_dir.h"
 

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "net/transport.h"
+#include "testing/fixed_clock.h"
 
 namespace vendo::testing {
 
