@@ -16,6 +16,6 @@ for round in $(seq 1 "$rounds"); do
     echo "=== round $round: $which ($binary)"
     python3 "$here/run_bench.py" --vendo "$binary" --rounds 1 --seconds 8 2>&1 |
       grep -E "vendo /gettoken|nginx static|ratio vendo/nginx|defaults"
-    python3 "$here/v2_bench.py" --vendo "$binary" --seconds 5 2>&1 | grep -vE "^\s*$|written"
+    python3 "$here/v2_bench.py" --vendo "$binary" --seconds 5 2>&1 | grep -vE "^\s*$|chart:"
   done
 done
