@@ -1,9 +1,11 @@
 // The admin commands on the configured store: `vendo device|user|app ...` and `vendo stats`.
 // Changes are recorded in the audit log; running servers see them within store.cache_ttl_ms
 // (1 s). Lists page through the store (1000 rows at a time) and print as they read.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "cli/admin_output.h"
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/password_input.h"
 #include "cli/store_open.h"
@@ -425,6 +427,108 @@ int Stats(const AdminOptions& o) {
              {"vends_24h", day->vends}});
   }
   return 0;
+}
+
+CommandRunner AddAdminCommands(CLI::App& app) {
+  // vendo device|user|app ... and vendo stats: operators' views and changes, on the store.
+  auto admin = std::make_shared<AdminOptions>();
+  auto* device_cmd =
+      app.add_subcommand("device", "List, show or revoke devices (on the configured store)");
+  device_cmd->require_subcommand(1);
+  auto* user_cmd = app.add_subcommand("user", "Add, list, show, disable, enable or delete users");
+  user_cmd->require_subcommand(1);
+  auto* app_cmd = app.add_subcommand("app", "The configured apps");
+  app_cmd->require_subcommand(1);
+  auto* device_list = device_cmd->add_subcommand("list", "List an app's devices");
+  auto* device_show = device_cmd->add_subcommand("show", "Show one device");
+  auto* device_revoke = device_cmd->add_subcommand(
+      "revoke", "Revoke a device: no more tokens, and its uid cannot register or log in again");
+  auto* user_add = user_cmd->add_subcommand(
+      "add", "Add a user (the password is read from --password-file or standard input)");
+  auto* user_list = user_cmd->add_subcommand("list", "List an app's users");
+  auto* user_show = user_cmd->add_subcommand("show", "Show one user and their devices");
+  auto* user_disable = user_cmd->add_subcommand(
+      "disable", "Disable a user: no logins, and their devices get no more tokens");
+  auto* user_enable = user_cmd->add_subcommand("enable", "Enable a disabled user again");
+  auto* user_delete =
+      user_cmd->add_subcommand("delete", "Delete a user: their devices get no more tokens");
+  auto* app_list =
+      app_cmd->add_subcommand("list", "List the apps with their device and user counts");
+  auto* stats_cmd = app.add_subcommand(
+      "stats", "Counts per app, and registrations and vends in the last hour and day");
+  std::vector<CLI::App*> per_app = {device_list, device_show,  device_revoke, user_add,   user_list,
+                                    user_show,   user_disable, user_enable,   user_delete};
+  for (CLI::App* cmd : per_app) {
+    cmd->add_option("--app", admin->app, "App name ([apps.NAME])")->required();
+  }
+  for (CLI::App* cmd : {device_list, device_show, device_revoke, user_add, user_list, user_show,
+                        user_disable, user_enable, user_delete, app_list, stats_cmd}) {
+    cmd->add_option("-c,--config", admin->config_file, "TOML configuration file")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_flag("--json", admin->json, "JSON instead of a table");
+  }
+  for (CLI::App* cmd : {device_revoke, user_add, user_disable, user_enable, user_delete}) {
+    cmd->footer(
+        "Recorded in the audit log. Running servers see the change within "
+        "store.cache_ttl_ms.");
+  }
+  stats_cmd->add_option("--app", admin->app, "Only this app");
+  stats_cmd->footer(
+      "Registrations and vends are every host's, as each host writes them to the store\n"
+      "every 10 seconds.");
+  for (CLI::App* cmd : {device_list, user_list}) {
+    cmd->add_option("--limit", admin->limit, "Show at most this many")->capture_default_str();
+    cmd->add_option("--after", admin->after, "Start after this uid or username (the next page)");
+  }
+  for (CLI::App* cmd : {device_show, device_revoke}) {
+    cmd->add_option("--uid", admin->uid, "The device's uid")->required();
+  }
+  for (CLI::App* cmd : {user_add, user_show, user_disable, user_enable, user_delete}) {
+    cmd->add_option("--user", admin->username, "The username")->required();
+  }
+  user_add->add_option("--password-file", admin->password_file,
+                       "File holding the password (default: one line on standard input)");
+  user_add
+      ->add_option("--protocol", admin->protocol,
+                   "v2 (argon2id; logs in with protocol v2) or 2012 (the 2012 salted hash)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"v2", "2012"}));
+
+  device_cmd->footer(
+      "Examples:\n"
+      "  vendo device list --config /etc/vendo/vendo.toml --app sensors --limit 100\n"
+      "  vendo device list --config /etc/vendo/vendo.toml --app sensors --after LAST_UID  (next "
+      "page)\n"
+      "  vendo device revoke --config /etc/vendo/vendo.toml --app sensors --uid UID");
+  user_cmd->footer(
+      "Examples:\n"
+      "  vendo user add --config /etc/vendo/vendo.toml --app photos --user alice "
+      "--password-file pw.txt\n"
+      "  vendo user list --config /etc/vendo/vendo.toml --app photos --json\n"
+      "  vendo user disable --config /etc/vendo/vendo.toml --app photos --user alice");
+  return [=]() -> std::optional<int> {
+    using Command = int (*)(const AdminOptions&);
+    for (auto [cmd, run] : {std::pair<CLI::App*, Command>{device_list, DeviceList},
+                            {device_show, DeviceShow},
+                            {device_revoke, DeviceRevoke},
+                            {user_add, UserAdd},
+                            {user_list, UserList},
+                            {user_show, UserShow},
+                            {app_list, AppList},
+                            {stats_cmd, Stats}}) {
+      if (*cmd) {
+        return run(*admin);
+      }
+    }
+    for (auto [cmd, what] : {std::pair{user_disable, "disable"}, std::pair{user_enable, "enable"},
+                             std::pair{user_delete, "delete"}}) {
+      if (*cmd) {
+        return UserChange(*admin, what);
+      }
+    }
+    return std::nullopt;
+  };
 }
 
 }  // namespace vendo::cli

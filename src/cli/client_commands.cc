@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/command.h"
 #include "cli/password_input.h"
 #include "client/wire.h"
 #include "protocol/timestamp.h"
@@ -216,6 +217,11 @@ std::optional<int> RunClientCommand(const ClientCli& cli) {
                           {"Region", region}};
   std::printf("%s\n", boost::json::serialize(out).c_str());
   return 0;
+}
+
+CommandRunner AddClientCommandRunner(CLI::App& app) {
+  std::shared_ptr<ClientCli> cli = AddClientCommands(app);
+  return [cli] { return RunClientCommand(*cli); };
 }
 
 }  // namespace vendo::cli

@@ -1,5 +1,7 @@
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "crypto/secret_box.h"
@@ -62,6 +64,19 @@ int ConfigCheck(const std::string& path) {
     }
   }
   return 0;
+}
+
+CommandRunner AddConfigCommands(CLI::App& app) {
+  auto* config_cmd = app.add_subcommand("config", "Work with configuration files");
+  config_cmd->require_subcommand(1);
+  auto path = std::make_shared<std::string>();
+  auto* check_cmd = config_cmd->add_subcommand(
+      "check", "Validate a configuration file and print every problem with its key");
+  check_cmd->add_option("FILE", *path, "Configuration file")->required();
+
+  return [check_cmd, path]() -> std::optional<int> {
+    return *check_cmd ? std::optional<int>(ConfigCheck(*path)) : std::nullopt;
+  };
 }
 
 }  // namespace vendo::cli

@@ -1,6 +1,8 @@
 // `vendo deploy`, `vendo deploy status`, `vendo undeploy`: the CloudFormation stack of
 // deploy/cloudformation/vendo.yaml, created or updated and waited for, with progress.
+#include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "common/clock.h"
 #include "common/random.h"
@@ -441,6 +444,98 @@ int Undeploy(const DeployOptions& o) {
   }
   std::printf("stack %s: deleted, with everything it created\n", o.stack_name.c_str());
   return 0;
+}
+
+CommandRunner AddDeployCommands(CLI::App& app) {
+  // vendo deploy [status] / vendo undeploy: the CloudFormation stack.
+  auto deploy = std::make_shared<DeployOptions>();
+  if (const char* r = std::getenv("AWS_REGION"); r != nullptr && *r != '\0') {
+    deploy->region = r;
+  } else if (const char* d = std::getenv("AWS_DEFAULT_REGION"); d != nullptr && *d != '\0') {
+    deploy->region = d;
+  }
+  auto poll_seconds = std::make_shared<double>(5);
+  auto* deploy_cmd = app.add_subcommand(
+      "deploy", "Deploy vendo to AWS with CloudFormation (create or update), wait, print the URL");
+  auto* status_cmd = deploy_cmd->add_subcommand("status", "Print the stack's state and outputs");
+  auto* undeploy_cmd = app.add_subcommand(
+      "undeploy", "Delete the stack and everything it created, and wait until it is gone");
+  for (CLI::App* cmd : {deploy_cmd, status_cmd, undeploy_cmd}) {
+    cmd->add_option("--region", deploy->region, "AWS region (default: AWS_REGION, else us-east-1)")
+        ->capture_default_str();
+    cmd->add_option("--stack-name", deploy->stack_name, "CloudFormation stack name")
+        ->capture_default_str();
+    cmd->add_option("--endpoint-url", deploy->endpoint_url,
+                    "CloudFormation endpoint (tests: a local moto_server)");
+    cmd->add_option("--profile", deploy->profile,
+                    "AWS profile (default: environment, shared files, ECS or instance role)");
+    cmd->add_option("--poll-seconds", *poll_seconds, "Seconds between progress checks")
+        ->capture_default_str()
+        ->check(CLI::Range(0.05, 60.0));
+  }
+  deploy_cmd->add_option("--template", deploy->template_file,
+                         "Template (default: /usr/share/vendo/cloudformation/vendo.yaml)");
+  deploy_cmd->add_option("--policy-file", deploy->policy_file,
+                         "Policy template file to vend (checked, then sent as PolicyDocument)");
+  struct ParamFlag {
+    const char* flag;
+    const char* key;
+    const char* help;
+  };
+  static const ParamFlag kParamFlags[] = {
+      {"--mode", "Mode", "anonymous or identity"},
+      {"--app-name", "AppName", "Identity mode: the app name the clients are built with"},
+      {"--issuer", "Issuer", "federation (IAM user, as in 2013) or assume-role"},
+      {"--data-bucket", "DataBucketName", "The S3 bucket devices may use"},
+      {"--policy-document", "PolicyDocument", "Policy template text (or --policy-file)"},
+      {"--policy-s3-bucket", "PolicyS3Bucket", "Read the policy template from this bucket"},
+      {"--policy-s3-key", "PolicyS3Key", "... and this key"},
+      {"--credential-seconds", "CredentialSeconds", "Lifetime of vended credentials"},
+      {"--instance-count", "InstanceCount", "1 = one host on SQLite; more = ALB + PostgreSQL"},
+      {"--instance-type", "InstanceType", "EC2 instance type"},
+      {"--image-id", "ImageId", "AMI (default: the latest Debian 12 via SSM)"},
+      {"--vpc-id", "VpcId", "VPC (default: the account's default VPC)"},
+      {"--subnet-ids", "SubnetIds", "Comma-separated subnets (default: the default VPC's)"},
+      {"--artifact-bucket", "ArtifactBucket", "S3 bucket holding the vendo .deb"},
+      {"--artifact-key", "ArtifactKey", "S3 key of the vendo .deb"},
+      {"--domain", "Domain",
+       "Your host name for the TVM (the URL and identity apps' endpoint; point DNS at it)"},
+      {"--certificate-arn", "CertificateArn", "ACM certificate: HTTPS, HTTP redirected"},
+      {"--key-name", "KeyName", "EC2 key pair for ssh"},
+      {"--ssh-cidr", "SshCidr", "Address range allowed to ssh"},
+  };
+  auto param_values = std::make_shared<std::array<std::string, std::size(kParamFlags)>>();
+  std::vector<CLI::Option*> param_options;
+  for (std::size_t i = 0; i < std::size(kParamFlags); ++i) {
+    param_options.push_back(
+        deploy_cmd->add_option(kParamFlags[i].flag, (*param_values)[i],
+                               std::string(kParamFlags[i].help) + " (" + kParamFlags[i].key + ")"));
+  }
+  deploy_cmd->footer(
+      "Creates the stack, or updates it if it exists (unset parameters keep their values),\n"
+      "prints each resource as it is created, and the TVM URL at the end. Credentials come\n"
+      "from the standard chain. On failure it prints the events that explain it and exits 1.\n"
+      "Example: vendo deploy --data-bucket my-app-data --artifact-bucket my-artifacts \\\n"
+      "           --issuer assume-role --instance-count 2 --certificate-arn arn:aws:acm:...");
+
+  return [=]() -> std::optional<int> {
+    if (!*deploy_cmd && !*undeploy_cmd) {
+      return std::nullopt;
+    }
+    deploy->poll = std::chrono::milliseconds(static_cast<long>(*poll_seconds * 1000));
+    for (std::size_t i = 0; i < param_options.size(); ++i) {
+      if (param_options[i]->count() > 0) {
+        deploy->parameters.emplace_back(kParamFlags[i].key, (*param_values)[i]);
+      }
+    }
+    if (*undeploy_cmd) {
+      return Undeploy(*deploy);
+    }
+    if (*status_cmd) {
+      return DeployStatus(*deploy);
+    }
+    return Deploy(*deploy);
+  };
 }
 
 }  // namespace vendo::cli

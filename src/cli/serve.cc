@@ -1,11 +1,13 @@
 // `vendo serve`: the composition root. The only place that builds concrete classes.
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <thread>
 
 #include "admin/activity_tally.h"
 #include "admin/admin.h"
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/issuers.h"
 #include "cli/store_open.h"
@@ -329,6 +331,44 @@ int Serve(const ServeOptions& options) {
   LogLine(LogLevel::kInfo, "stopped").Emit();
   ShutdownLogging();
   return 0;
+}
+
+CommandRunner AddServeCommand(CLI::App& app) {
+  auto o = std::make_shared<ServeOptions>();
+  auto* serve_cmd = app.add_subcommand("serve", "Run the token vending machine server");
+  auto* config_opt = serve_cmd
+                         ->add_option("-c,--config", o->config_file,
+                                      "TOML configuration file (see docs/configuration.md)")
+                         ->check(CLI::ExistingFile);
+  auto* dev_flag = serve_cmd->add_flag(
+      "--dev", o->dev,
+      "Development mode, no config file: anonymous app 'anonymous-demo' (also at /) and "
+      "identity app 'identity-demo', dev issuer, data in --data-dir");
+  auto* listen_opt = serve_cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (--dev)")
+                         ->capture_default_str();
+  auto* data_opt = serve_cmd
+                       ->add_option("--data-dir", o->data_dir,
+                                    "Directory for the database and master key (--dev)")
+                       ->capture_default_str();
+  config_opt->excludes(dev_flag);
+  listen_opt->needs(dev_flag);
+  data_opt->needs(dev_flag);
+  serve_cmd->footer(
+      "SIGTERM or SIGINT drains in-flight requests, then exits 0.\n"
+      "Logs are JSON lines on stderr; the startup banner goes to stdout.");
+
+  return [serve_cmd, o]() -> std::optional<int> {
+    if (!*serve_cmd) {
+      return std::nullopt;
+    }
+    if (!o->dev && o->config_file.empty()) {
+      std::fprintf(stderr,
+                   "vendo serve: give --config FILE, or --dev for a development server\n"
+                   "Run 'vendo serve --help' for details.\n");
+      return 2;
+    }
+    return Serve(*o);
+  };
 }
 
 }  // namespace vendo::cli

@@ -1,10 +1,12 @@
 // `vendo store migrate` and `vendo store copy`.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/store_open.h"
 #include "common/clock.h"
@@ -120,6 +122,47 @@ int StoreCopy(const StoreCopyOptions& options) {
   }
   std::printf("verified: the target holds exactly the source's devices and users\n");
   return 0;
+}
+
+CommandRunner AddStoreCommands(CLI::App& app) {
+  auto* store_cmd = app.add_subcommand("store", "Work with the store (SQLite or PostgreSQL)");
+  store_cmd->require_subcommand(1);
+  auto migrate_config = std::make_shared<std::string>();
+  auto* migrate_cmd = store_cmd->add_subcommand(
+      "migrate", "Bring the configured store's schema up to date (serve does this too)");
+  migrate_cmd->add_option("-c,--config", *migrate_config, "TOML configuration file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  auto copy = std::make_shared<StoreCopyOptions>();
+  auto* copy_cmd = store_cmd->add_subcommand(
+      "copy", "Copy every device and user into another store, then verify (safe to re-run)");
+  copy_cmd
+      ->add_option("--from", copy->from, "Source store URL, e.g. sqlite:///var/lib/vendo/vendo.db")
+      ->required();
+  copy_cmd->add_option("--to", copy->to, "Target store URL, e.g. postgres://vendo@db:5432/vendo")
+      ->required();
+  copy_cmd->add_option("--from-password-file", copy->from_password_file,
+                       "File holding the source PostgreSQL password");
+  copy_cmd->add_option("--to-password-file", copy->to_password_file,
+                       "File holding the target PostgreSQL password");
+  copy_cmd->footer(
+      "Passwords never go in URLs or on the command line: use the password-file options or\n"
+      "PGPASSWORD. Secrets are copied sealed: the target's hosts need the same master key file.\n"
+      "Rows already in the target are kept; the copy is verified by row counts and a SHA-256\n"
+      "over every row, and exits 1 if the stores differ.\n"
+      "Example: vendo store copy --from sqlite:///var/lib/vendo/vendo.db \\\n"
+      "           --to postgres://vendo@db.internal:5432/vendo --to-password-file "
+      "/etc/vendo/pg-password");
+
+  return [migrate_cmd, copy_cmd, migrate_config, copy]() -> std::optional<int> {
+    if (*migrate_cmd) {
+      return StoreMigrate(*migrate_config);
+    }
+    if (*copy_cmd) {
+      return StoreCopy(*copy);
+    }
+    return std::nullopt;
+  };
 }
 
 }  // namespace vendo::cli
