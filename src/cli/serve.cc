@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <expected>
 #include <thread>
 
 #include "admin/activity_tally.h"
@@ -170,27 +171,59 @@ Result<std::unique_ptr<AdminListener>> StartAdmin(const Config& cfg,
   return admin;
 }
 
+// The configuration serve runs with: --dev's built-in one, or the file's. The error is the
+// exit code (the problems are printed).
+std::expected<Config, int> ConfigFor(const ServeOptions& options) {
+  if (!options.dev) {
+    auto loaded = LoadConfigOrReport(options.config_file);
+    if (!loaded) {
+      return std::unexpected(2);
+    }
+    return std::move(*loaded);
+  }
+  if (!server::SplitHostPort(options.listen)) {
+    std::fprintf(stderr, "vendo: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n");
+    return std::unexpected(2);
+  }
+  if (std::string err = PrepareDevDataDir(options.data_dir); !err.empty()) {
+    std::fprintf(stderr, "vendo: %s\n", err.c_str());
+    return std::unexpected(1);
+  }
+  return server::DevConfig(options.listen, options.data_dir);
+}
+
+// Each configured app as the server runs it: its parsed policy template, its issuer, and for
+// identity apps the decoy hash that unknown usernames are checked against.
+Result<std::vector<std::unique_ptr<App>>> BuildApps(const Config& cfg, const IssuerSet& issuers,
+                                                    Random& random) {
+  std::vector<std::unique_ptr<App>> apps;
+  for (const auto& app_cfg : cfg.apps) {
+    auto policy = policy::Template::Parse(app_cfg.policy);
+    if (!policy) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "apps." + app_cfg.name + ".policy: " + policy.error().message);
+    }
+    apps.push_back(std::make_unique<App>(App{app_cfg, std::move(*policy), issuers.For(app_cfg.name),
+                                             "", AsciiLower(app_cfg.app_name)}));
+    if (app_cfg.mode == protocol::legacy::Mode::kIdentity) {
+      auto decoy = crypto::HashPassword(random.Hex(16), app_cfg.argon2, random);
+      if (!decoy) {
+        return Fail(decoy.error().code, "apps." + app_cfg.name + ": " + decoy.error().message);
+      }
+      apps.back()->decoy_password_hash = std::move(*decoy);
+    }
+  }
+  return apps;
+}
+
 }  // namespace
 
 int Serve(const ServeOptions& options) {
-  Config cfg;
-  if (options.dev) {
-    if (!server::SplitHostPort(options.listen)) {
-      std::fprintf(stderr, "vendo: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n");
-      return 2;
-    }
-    if (std::string err = PrepareDevDataDir(options.data_dir); !err.empty()) {
-      std::fprintf(stderr, "vendo: %s\n", err.c_str());
-      return 1;
-    }
-    cfg = server::DevConfig(options.listen, options.data_dir);
-  } else {
-    auto loaded = LoadConfigOrReport(options.config_file);
-    if (!loaded) {
-      return 2;
-    }
-    cfg = std::move(*loaded);
+  auto loaded = ConfigFor(options);
+  if (!loaded) {
+    return loaded.error();
   }
+  Config cfg = std::move(*loaded);
   InitLogging(ParseLevel(cfg.server.log_level));
   auto fail = [](const std::string& what) {
     LogLine(LogLevel::kError, "cannot start").Str("error", what).Emit();
@@ -222,25 +255,15 @@ int Serve(const ServeOptions& options) {
   }
   (*issuers)->ExportTo(recorder);
 
-  std::vector<std::unique_ptr<App>> apps;
+  auto built = BuildApps(cfg, **issuers, random);
+  if (!built) {
+    return fail(built.error().message);
+  }
+  std::vector<std::unique_ptr<App>> apps = std::move(*built);
   const App* default_app = nullptr;
-  for (const auto& app_cfg : cfg.apps) {
-    auto policy = policy::Template::Parse(app_cfg.policy);
-    if (!policy) {
-      return fail("apps." + app_cfg.name + ".policy: " + policy.error().message);
-    }
-    apps.push_back(
-        std::make_unique<App>(App{app_cfg, std::move(*policy), (*issuers)->For(app_cfg.name), "",
-                                  AsciiLower(app_cfg.app_name)}));
-    if (app_cfg.mode == protocol::legacy::Mode::kIdentity) {
-      auto decoy = crypto::HashPassword(random.Hex(16), app_cfg.argon2, random);
-      if (!decoy) {
-        return fail("apps." + app_cfg.name + ": " + decoy.error().message);
-      }
-      apps.back()->decoy_password_hash = std::move(*decoy);
-    }
-    if (app_cfg.name == cfg.default_app) {
-      default_app = apps.back().get();
+  for (const auto& app : apps) {
+    if (app->config.name == cfg.default_app) {
+      default_app = app.get();
     }
   }
 
