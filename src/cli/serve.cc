@@ -146,7 +146,7 @@ Result<std::unique_ptr<AdminListener>> StartAdmin(const Config& cfg,
   options.tls_key_file = cfg.admin.tls_key_file;
   options.tls_client_ca_file = cfg.admin.client_ca_file;
   admin->client_cert = !cfg.admin.client_ca_file.empty();
-  auto made = server::HttpServer::Create(options, *admin->handler);
+  auto made = server::HttpServer::Create(options, *admin->handler, clock);
   if (!made) {
     return Fail(made.error().code,
                 "admin.listen " + cfg.admin.listen + ": " + made.error().message);
@@ -297,7 +297,7 @@ int Serve(const ServeOptions& options) {
   if (http.threads <= 0) {
     http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
-  auto server = server::HttpServer::Create(http, router);
+  auto server = server::HttpServer::Create(http, router, clock);
   if (!server) {
     return fail(server.error().message);
   }

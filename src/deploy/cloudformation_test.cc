@@ -1,9 +1,14 @@
 #include "deploy/cloudformation.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "testing/error_is.h"
 
 namespace vendo::deploy {
 namespace {
+
+using vendo::testing::ErrorIs;
 
 TEST(ParseDescribeStacks, ReadsStatusAndOutputs) {
   auto stacks = ParseDescribeStacks(
@@ -62,8 +67,8 @@ TEST(DefaultNetwork, ParsesTheDefaultVpcAndItsSubnets) {
 <item><vpcId>vpc-default</vpcId><isDefault>true</isDefault></item></vpcSet></DescribeVpcsResponse>)");
   ASSERT_TRUE(vpc);
   EXPECT_EQ(*vpc, "vpc-default");
-  EXPECT_EQ(ParseDefaultVpc("<DescribeVpcsResponse><vpcSet/></DescribeVpcsResponse>").error().code,
-            ErrorCode::kNotFound);
+  EXPECT_THAT(ParseDefaultVpc("<DescribeVpcsResponse><vpcSet/></DescribeVpcsResponse>"),
+              ErrorIs(ErrorCode::kNotFound));
   auto subnets = ParseSubnetIds(R"(<DescribeSubnetsResponse><subnetSet>
 <item><subnetId>subnet-a</subnetId></item><item><subnetId>subnet-b</subnetId></item>
 </subnetSet></DescribeSubnetsResponse>)");

@@ -7,7 +7,8 @@
 // SIGHUP reloads the TLS certificate and key for new connections (open ones keep theirs).
 // SIGTERM or SIGINT (or Stop()) starts a drain: no new connections, idle keep-alive
 // connections close, in-flight requests finish (up to drain_timeout), then Run() returns.
-// Each request is logged as one JSON line (no query string: it carries keys).
+// Each request is logged as one JSON line (no query string: it carries keys). The listener
+// is http_server.cc, one connection's requests connection.cc.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/task_runner.h"
 #include "http/http_options.h"
 #include "http/http_types.h"
@@ -28,8 +30,11 @@ namespace vendo::server {
 class HttpServer {
  public:
   // Binds the listener (port 0 picks a free port). Fails if it cannot bind or load TLS files.
-  static Result<std::unique_ptr<HttpServer>> Create(const HttpServerOptions& options,
-                                                    Handler& handler);
+  // `clock` gives the Date header and measures every deadline and latency; both outlive the
+  // server.
+  [[nodiscard]] static Result<std::unique_ptr<HttpServer>> Create(const HttpServerOptions& options,
+                                                                  Handler& handler,
+                                                                  const Clock& clock);
   ~HttpServer();
 
   std::uint16_t port() const;
@@ -39,8 +44,9 @@ class HttpServer {
   // Starts the drain from any thread.
   void Stop();
 
+  struct Impl;  // opaque: its two halves share it through http/server_impl.h
+
  private:
-  struct Impl;
   explicit HttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "testing/error_is.h"
 #include "testing/fake_issuer.h"
 #include "testing/fixed_clock.h"
 
@@ -12,7 +13,9 @@ namespace {
 
 using namespace std::chrono;
 
+using testing::ErrorIs;
 using testing::FakeIssuer;
+using ::testing::Optional;
 
 IssueRequest Req(std::string device, std::string policy = "{}", seconds duration = hours(24)) {
   IssueRequest r;
@@ -133,9 +136,7 @@ TEST_F(CachingIssuerTest, FailuresServeValidCachedCredentialsOtherwiseTheError) 
   clock_.Advance(minutes(11));  // now expired: the error goes through
   cache_.Issue(Req("d1"), [pending](Result<Credentials> c) { *pending = std::move(c); });
   fake_.CompleteAll(/*fail=*/true);
-  ASSERT_TRUE(pending->has_value());
-  EXPECT_FALSE(pending->value().has_value());
-  EXPECT_EQ((*pending)->error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(*pending, Optional(ErrorIs(ErrorCode::kUnavailable)));
   EXPECT_EQ(cache_.Stats().issuer_errors, 2u);
 }
 
@@ -150,9 +151,7 @@ TEST_F(CachingIssuerTest, AFailureIsRememberedPerPrincipalForAJitteredWhile) {
   fake_.CompleteAll(/*fail=*/true);
   EXPECT_EQ(fake_.calls(), 1u);
   for (int i = 0; i < 50; ++i) {  // a burst from the same principal: answered at once
-    auto again = ask("d1");
-    ASSERT_TRUE(again.has_value());
-    EXPECT_EQ(again->error().code, ErrorCode::kUnavailable);
+    ASSERT_THAT(ask("d1"), Optional(ErrorIs(ErrorCode::kUnavailable)));
   }
   EXPECT_EQ(fake_.calls(), 1u);
   EXPECT_EQ(cache.Stats().failed_fast, 50u);

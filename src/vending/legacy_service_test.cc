@@ -168,8 +168,8 @@ TEST_F(LegacyServiceTest, AnonymousBadInputs) {
 
 TEST_F(LegacyServiceTest, Tv2IdentityRegisterLoginAndGetToken) {
   ASSERT_TRUE(service_->RegisterUser(*ident_, P("username=alice&password=secret123")));
-  EXPECT_EQ(service_->RegisterUser(*ident_, P("username=alice&password=other123")).error().code,
-            ErrorCode::kAlreadyExists);
+  EXPECT_THAT(service_->RegisterUser(*ident_, P("username=alice&password=other123")),
+              ErrorIs(ErrorCode::kAlreadyExists));
   EXPECT_EQ(store_->FindUser("ident", "alice")->password_hash.Reveal(),
             "865117dbfaf09cd410aae028844adfdf5d2d0400c9f0c114c6616025d3b50273");
 
@@ -232,10 +232,10 @@ TEST_F(LegacyServiceTest, IdentityLoginRotatesKeysAndGuardsDevices) {
   EXPECT_THAT(login("alice", bob_hash, "device-2"), ErrorIs(ErrorCode::kUnauthenticated));
   EXPECT_THAT(login("carol", bob_hash, "device-2"), ErrorIs(ErrorCode::kUnauthenticated));
   // Missing parameters in the 2012 order, then an over-long uid.
-  EXPECT_EQ(service_->Login(*ident_, P("uid=x&timestamp=" + ts)).error().code,
-            ErrorCode::kInvalidArgument);
-  EXPECT_EQ(login("alice", alice_hash, std::string(200, 'x')).error().code,
-            ErrorCode::kInvalidArgument);
+  EXPECT_THAT(service_->Login(*ident_, P("uid=x&timestamp=" + ts)),
+              ErrorIs(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(login("alice", alice_hash, std::string(200, 'x')),
+              ErrorIs(ErrorCode::kInvalidArgument));
 
   // Disabled or deleted users: their devices get 401, not 500.
   std::string device_key = key2->substr(8, 32);

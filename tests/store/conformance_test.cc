@@ -151,8 +151,8 @@ TEST_P(StoreConformance, ConcurrentRegistrationsAllCommitAndDuplicatesFailAlone)
 TEST_P(StoreConformance, UsersAndDeviceBinding) {
   ASSERT_TRUE(store_->CreateUser("id", "alice", "u-alice", SecretString(std::string(64, 'a'))));
   ASSERT_TRUE(store_->CreateUser("id", "bob", "u-bob", SecretString(std::string(64, 'b'))));
-  EXPECT_EQ(store_->CreateUser("id", "alice", "u-x", SecretString("x")).error().code,
-            ErrorCode::kAlreadyExists);
+  EXPECT_THAT(store_->CreateUser("id", "alice", "u-x", SecretString("x")),
+              ErrorIs(ErrorCode::kAlreadyExists));
   auto alice = store_->FindUser("id", "alice");
   ASSERT_TRUE(alice.has_value());
   EXPECT_EQ(alice->password_hash.Reveal(), std::string(64, 'a'));
@@ -169,9 +169,8 @@ TEST_P(StoreConformance, UsersAndDeviceBinding) {
   EXPECT_EQ(store_->FindDevice("id", "dev-1")->key.Reveal(), std::string(32, '2'));
   // An anonymous device cannot be taken over by a login either.
   ASSERT_TRUE(store_->CreateDevice("id", "anon-1", SecretString(std::string(32, '4'))));
-  EXPECT_EQ(
-      store_->BindDevice("id", "anon-1", "u-bob", SecretString(std::string(32, '5'))).error().code,
-      ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(store_->BindDevice("id", "anon-1", "u-bob", SecretString(std::string(32, '5'))),
+              ErrorIs(ErrorCode::kFailedPrecondition));
 
   ASSERT_TRUE(store_->SetUserEnabled("id", "alice", false));
   EXPECT_FALSE(store_->FindUser("id", "alice")->enabled);
@@ -233,15 +232,15 @@ TEST_P(StoreConformance, RevokedDevicesStayRevoked) {
   ASSERT_TRUE(store_->RevokeDevice("app", "lost-phone"));
   ASSERT_TRUE(store_->RevokeDevice("app", "lost-phone"));  // again: still revoked, no error
   EXPECT_TRUE(store_->FindDevice("app", "lost-phone")->revoked);
-  EXPECT_EQ(store_->CreateDevice("app", "lost-phone", SecretString("x")).error().code,
-            ErrorCode::kAlreadyExists);
+  EXPECT_THAT(store_->CreateDevice("app", "lost-phone", SecretString("x")),
+              ErrorIs(ErrorCode::kAlreadyExists));
   EXPECT_THAT(store_->RevokeDevice("app", "never-was"), ErrorIs(ErrorCode::kNotFound));
   // A revoked identity device cannot be logged in again, even by its own user.
   ASSERT_TRUE(store_->CreateUser("id", "alice", "u-a", SecretString("h")));
   ASSERT_TRUE(store_->BindDevice("id", "phone", "u-a", SecretString("1")));
   ASSERT_TRUE(store_->RevokeDevice("id", "phone"));
-  EXPECT_EQ(store_->BindDevice("id", "phone", "u-a", SecretString("2")).error().code,
-            ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(store_->BindDevice("id", "phone", "u-a", SecretString("2")),
+              ErrorIs(ErrorCode::kFailedPrecondition));
   Reopen();
   EXPECT_TRUE(store_->FindDevice("id", "phone")->revoked);
 }
@@ -340,11 +339,11 @@ TEST_P(StoreConformance, DeviceKeysRotateUnlessRevoked) {
   ASSERT_TRUE(store_->CreateDevice("app", "d_1", SecretString("old")));
   ASSERT_TRUE(store_->SetDeviceKey("app", "d_1", SecretString("new")));
   EXPECT_EQ(store_->FindDevice("app", "d_1")->key.Reveal(), "new");
-  EXPECT_EQ(store_->SetDeviceKey("app", "nope", SecretString("x")).error().code,
-            ErrorCode::kNotFound);
+  EXPECT_THAT(store_->SetDeviceKey("app", "nope", SecretString("x")),
+              ErrorIs(ErrorCode::kNotFound));
   ASSERT_TRUE(store_->RevokeDevice("app", "d_1"));
-  EXPECT_EQ(store_->SetDeviceKey("app", "d_1", SecretString("again")).error().code,
-            ErrorCode::kNotFound);
+  EXPECT_THAT(store_->SetDeviceKey("app", "d_1", SecretString("again")),
+              ErrorIs(ErrorCode::kNotFound));
 }
 
 TEST_P(StoreConformance, ReopenKeepsData) {
@@ -423,8 +422,8 @@ TEST_F(PostgresStoreTest, RecoversAfterTheServerRestarts) {
   auto down = store.FindDevice("app", "before-restart");
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error().code, ErrorCode::kUnavailable) << down.error().message;
-  EXPECT_EQ(store.CreateDevice("app", "while-down", SecretString("x")).error().code,
-            ErrorCode::kUnavailable);
+  EXPECT_THAT(store.CreateDevice("app", "while-down", SecretString("x")),
+              ErrorIs(ErrorCode::kUnavailable));
   g_postgres->Restart();
   // The pooled connection is dead; the store notices and opens a new one by itself.
   auto back = store.FindDevice("app", "before-restart");
