@@ -160,9 +160,7 @@ class CachingStore final : public Store {
     Status Ping() override { return Blocks(); }
     Result<std::int64_t> CountDevices(std::string_view) override { return Blocks(); }
     Result<std::int64_t> CountUsers(std::string_view) override { return Blocks(); }
-    Status AddActivity(std::string_view, std::int64_t, ActivityCounts) override {
-      return Blocks();
-    }
+    Status AddActivity(std::string_view, std::int64_t, ActivityCounts) override { return Blocks(); }
     Result<ActivityCounts> ActivitySince(std::string_view, std::int64_t) override {
       return Blocks();
     }

@@ -59,10 +59,10 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& u
   std::string options = timeouts.statement.count() > 0
                             ? "-c statement_timeout=" + std::to_string(timeouts.statement.count())
                             : std::string();
-  std::vector<const char*> keys = {"dbname",         "application_name", "keepalives",
+  std::vector<const char*> keys = {"dbname",          "application_name",    "keepalives",
                                    "keepalives_idle", "keepalives_interval", "keepalives_count",
                                    "tcp_user_timeout"};
-  std::vector<const char*> values = {url.c_str(), "vendo", "1", idle.c_str(), "5", "3",
+  std::vector<const char*> values = {url.c_str(),         "vendo", "1", idle.c_str(), "5", "3",
                                      user_timeout.c_str()};
   if (!options.empty()) {
     keys.push_back("options");
@@ -87,9 +87,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& u
   while (PQstatus(raw) != CONNECTION_BAD && step != PGRES_POLLING_OK &&
          step != PGRES_POLLING_FAILED) {
     if (!conn->WaitSocket(step == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline)) {
-      return Fail(ErrorCode::kDeadlineExceeded,
-                  "postgres: no answer to connect within " +
-                      std::to_string(timeouts.connect.count()) + " ms");
+      return Fail(ErrorCode::kDeadlineExceeded, "postgres: no answer to connect within " +
+                                                    std::to_string(timeouts.connect.count()) +
+                                                    " ms");
     }
     step = PQconnectPoll(raw);
   }
@@ -210,8 +210,8 @@ Result<PgResult> PgConnection::Query(const PgStatement& stmt,
       lengths.push_back(0);
     }
   }
-  if (PQsendQueryPrepared(conn_.get(), stmt.name, static_cast<int>(values.size()),
-                          values.data(), lengths.data(), nullptr, 0) == 0) {
+  if (PQsendQueryPrepared(conn_.get(), stmt.name, static_cast<int>(values.size()), values.data(),
+                          lengths.data(), nullptr, 0) == 0) {
     return Check(nullptr, stmt.name);
   }
   return Await(stmt.name);

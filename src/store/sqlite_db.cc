@@ -173,4 +173,12 @@ Result<Statement*> Connection::Prepare(const char* sql) {
   return pos->second.get();
 }
 
+Status StepToEnd(Statement* stmt) {
+  auto r = stmt->Step();
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  return {};
+}
+
 }  // namespace vendo::store

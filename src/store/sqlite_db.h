@@ -72,4 +72,21 @@ class ScopedStatement {
   Statement* stmt_;
 };
 
+// Steps `stmt` once, for a statement that returns no rows.
+[[nodiscard]] Status StepToEnd(Statement* stmt);
+
+// Prepares `sql` (cached), lets `bind` set its parameters, and runs it to completion.
+// Returns the number of rows it changed.
+template <class Bind>
+[[nodiscard]] Result<int> RunStatement(Connection& c, const char* sql, Bind&& bind) {
+  auto stmt = c.Prepare(sql);
+  if (!stmt) {
+    return std::unexpected(stmt.error());
+  }
+  ScopedStatement s(*stmt);
+  bind(**stmt);
+  VENDO_RETURN_IF_ERROR(StepToEnd(*stmt));
+  return c.Changes();
+}
+
 }  // namespace vendo::store

@@ -1,110 +1,11 @@
 #include "store/sqlite_store.h"
 
-#include <array>
 #include <mutex>
+
+#include "store/sqlite_schema.h"
 
 namespace vendo::store {
 namespace {
-
-// Versioned migrations: append only; never edit one that has shipped.
-constexpr std::array<const char*, 4> kMigrations = {
-    R"sql(
-CREATE TABLE devices (
-  app        TEXT NOT NULL,
-  uid        TEXT NOT NULL,
-  key_sealed TEXT NOT NULL,
-  user_id    TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (app, uid)
-) WITHOUT ROWID;
-CREATE INDEX devices_by_user ON devices (app, user_id) WHERE user_id IS NOT NULL;
-CREATE TABLE users (
-  app             TEXT NOT NULL,
-  username        TEXT NOT NULL,
-  user_id         TEXT NOT NULL,
-  password_sealed TEXT NOT NULL,
-  enabled         INTEGER NOT NULL DEFAULT 1,
-  created_at      INTEGER NOT NULL,
-  PRIMARY KEY (app, username)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
-)sql",
-    // 2: device revocation.
-    "ALTER TABLE devices ADD COLUMN revoked_at INTEGER;",
-    // 3: abuse-limit counters.
-    "CREATE TABLE counters (key TEXT PRIMARY KEY, window_end INTEGER NOT NULL, "
-    "count INTEGER NOT NULL) WITHOUT ROWID;",
-    // 4: registrations and vends per app and minute (vendo stats).
-    "CREATE TABLE activity (app TEXT NOT NULL, minute INTEGER NOT NULL, "
-    "registrations INTEGER NOT NULL, vends INTEGER NOT NULL, PRIMARY KEY (app, minute)) "
-    "WITHOUT ROWID;",
-};
-
-Status Migrate(Connection& conn, std::int64_t now) {
-  VENDO_RETURN_IF_ERROR(
-      conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
-  VENDO_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
-  auto fail = [&](Error e) -> Status {
-    (void)conn.Exec("ROLLBACK");
-    return std::unexpected(std::move(e));
-  };
-  auto stmt = conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!stmt) {
-    return fail(stmt.error());
-  }
-  std::int64_t current = 0;
-  {
-    ScopedStatement s(*stmt);
-    if (auto row = s->Step(); !row) {
-      return fail(row.error());
-    }
-    current = s->Int(0);
-  }
-  if (current > static_cast<std::int64_t>(kMigrations.size())) {
-    return fail(Error{ErrorCode::kFailedPrecondition,
-                      "database schema version " + std::to_string(current) +
-                          " is newer than this vendo knows; upgrade vendo"});
-  }
-  for (auto v = current; v < static_cast<std::int64_t>(kMigrations.size()); ++v) {
-    if (auto ok = conn.Exec(kMigrations[static_cast<std::size_t>(v)]); !ok) {
-      return fail(ok.error());
-    }
-    auto ins = conn.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
-    if (!ins) {
-      return fail(ins.error());
-    }
-    ScopedStatement s(*ins);
-    s->Bind(1, v + 1).Bind(2, now);
-    if (auto r = s->Step(); !r) {
-      return fail(r.error());
-    }
-  }
-  return conn.Exec("COMMIT");
-}
-
-Status StepDone(Statement* stmt) {
-  auto r = stmt->Step();
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  return {};
-}
-
-// Prepares `sql` (cached), lets `bind` set its parameters, and runs it to completion.
-// Returns the number of rows it changed.
-template <class Bind>
-Result<int> Run(Connection& c, const char* sql, Bind&& bind) {
-  auto stmt = c.Prepare(sql);
-  if (!stmt) {
-    return std::unexpected(stmt.error());
-  }
-  ScopedStatement s(*stmt);
-  bind(**stmt);
-  VENDO_RETURN_IF_ERROR(StepDone(*stmt));
-  return c.Changes();
-}
 
 // Fails with `code` and `message` when a write changed no row.
 Status Changed(const Result<int>& changes, ErrorCode code, const char* message) {
@@ -127,8 +28,6 @@ std::string PasswordContext(std::string_view app, std::string_view user_id) {
   return "vendo/users/" + std::string(app) + "/" + std::string(user_id);
 }
 
-int SqliteStore::LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
-
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options,
                                                        const crypto::SecretBox& box,
                                                        const Clock& clock) {
@@ -141,7 +40,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
     return std::unexpected(writer.error());
   }
   auto now = std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch());
-  VENDO_RETURN_IF_ERROR(Migrate(**writer, now.count()));
+  VENDO_RETURN_IF_ERROR(MigrateSqlite(**writer, now.count()));
   return std::unique_ptr<SqliteStore>(new SqliteStore(options, box, clock, std::move(*writer)));
 }
 
@@ -189,12 +88,12 @@ Status SqliteStore::CreateDevice(std::string_view app, std::string_view uid,
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
     return Changed(
-        Run(c,
-            "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
-            "VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
-            [&](Statement& st) {
-              st.Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, now).Bind(5, now);
-            }),
+        RunStatement(c,
+                     "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
+                     "VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
+                     [&](Statement& st) {
+                       st.Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, now).Bind(5, now);
+                     }),
         ErrorCode::kAlreadyExists, "device already registered");
   });
 }
@@ -251,14 +150,15 @@ Status SqliteStore::BindDevice(std::string_view app, std::string_view uid, std::
         return Fail(ErrorCode::kFailedPrecondition, "device is revoked");
       }
     }
-    auto upserted = Run(c,
-                        "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, "
-                        "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO UPDATE "
-                        "SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at",
-                        [&](Statement& st) {
-                          st.Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, user_id);
-                          st.Bind(5, now).Bind(6, now);
-                        });
+    auto upserted =
+        RunStatement(c,
+                     "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, "
+                     "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO UPDATE "
+                     "SET key_sealed = excluded.key_sealed, updated_at = excluded.updated_at",
+                     [&](Statement& st) {
+                       st.Bind(1, app).Bind(2, uid).Bind(3, *sealed).Bind(4, user_id);
+                       st.Bind(5, now).Bind(6, now);
+                     });
     if (!upserted) {
       return std::unexpected(upserted.error());
     }
@@ -274,12 +174,13 @@ Status SqliteStore::SetDeviceKey(std::string_view app, std::string_view uid,
   }
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
-    return Changed(
-        Run(c,
-            "UPDATE devices SET key_sealed = ?, updated_at = ? "
-            "WHERE app = ? AND uid = ? AND revoked_at IS NULL",
-            [&](Statement& st) { st.Bind(1, *sealed).Bind(2, now).Bind(3, app).Bind(4, uid); }),
-        ErrorCode::kNotFound, "no such device");
+    return Changed(RunStatement(c,
+                                "UPDATE devices SET key_sealed = ?, updated_at = ? "
+                                "WHERE app = ? AND uid = ? AND revoked_at IS NULL",
+                                [&](Statement& st) {
+                                  st.Bind(1, *sealed).Bind(2, now).Bind(3, app).Bind(4, uid);
+                                }),
+                   ErrorCode::kNotFound, "no such device");
   });
 }
 
@@ -287,7 +188,8 @@ Status SqliteStore::RevokeDevice(std::string_view app, std::string_view uid) {
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
     return Changed(
-        Run(c,
+        RunStatement(
+            c,
             "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), updated_at = ? "
             "WHERE app = ? AND uid = ?",
             [&](Statement& st) { st.Bind(1, now).Bind(2, now).Bind(3, app).Bind(4, uid); }),
@@ -297,8 +199,8 @@ Status SqliteStore::RevokeDevice(std::string_view app, std::string_view uid) {
 
 Status SqliteStore::DeleteDevice(std::string_view app, std::string_view uid) {
   return writer_.Run([&](Connection& c) -> Status {
-    return Changed(Run(c, "DELETE FROM devices WHERE app = ? AND uid = ?",
-                       [&](Statement& st) { st.Bind(1, app).Bind(2, uid); }),
+    return Changed(RunStatement(c, "DELETE FROM devices WHERE app = ? AND uid = ?",
+                                [&](Statement& st) { st.Bind(1, app).Bind(2, uid); }),
                    ErrorCode::kNotFound, "no such device");
   });
 }
@@ -355,7 +257,8 @@ Result<Store::WindowCount> SqliteStore::PeekCount(std::string_view key) {
 
 Status SqliteStore::ResetCount(std::string_view key) {
   return writer_.Run([&](Connection& c) -> Status {
-    auto n = Run(c, "DELETE FROM counters WHERE key = ?", [&](Statement& st) { st.Bind(1, key); });
+    auto n = RunStatement(c, "DELETE FROM counters WHERE key = ?",
+                          [&](Statement& st) { st.Bind(1, key); });
     if (!n) {
       return std::unexpected(n.error());
     }
@@ -367,8 +270,8 @@ Result<std::int64_t> SqliteStore::PurgeExpiredCounters() {
   std::int64_t now = NowSeconds();
   std::int64_t purged = 0;
   auto ok = writer_.Run([&](Connection& c) -> Status {
-    auto n = Run(c, "DELETE FROM counters WHERE window_end <= ?",
-                 [&](Statement& st) { st.Bind(1, now); });
+    auto n = RunStatement(c, "DELETE FROM counters WHERE window_end <= ?",
+                          [&](Statement& st) { st.Bind(1, now); });
     if (!n) {
       return std::unexpected(n.error());
     }
@@ -385,10 +288,10 @@ Result<std::int64_t> SqliteStore::PurgeExpiredCounters() {
 Status SqliteStore::UncountEvent(std::string_view key) {
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
-    auto n = Run(c,
-                 "UPDATE counters SET count = count - 1 "
-                 "WHERE key = ? AND window_end > ? AND count > 0",
-                 [&](Statement& st) { st.Bind(1, key).Bind(2, now); });
+    auto n = RunStatement(c,
+                          "UPDATE counters SET count = count - 1 "
+                          "WHERE key = ? AND window_end > ? AND count > 0",
+                          [&](Statement& st) { st.Bind(1, key).Bind(2, now); });
     if (!n) {
       return std::unexpected(n.error());
     }
@@ -404,14 +307,15 @@ Status SqliteStore::CreateUser(std::string_view app, std::string_view username,
   }
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
-    return Changed(Run(c,
-                       "INSERT INTO users (app, username, user_id, password_sealed, enabled, "
-                       "created_at) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING",
-                       [&](Statement& st) {
-                         st.Bind(1, app).Bind(2, username).Bind(3, user_id).Bind(4, *sealed);
-                         st.Bind(5, now);
-                       }),
-                   ErrorCode::kAlreadyExists, "username already registered");
+    return Changed(
+        RunStatement(c,
+                     "INSERT INTO users (app, username, user_id, password_sealed, enabled, "
+                     "created_at) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING",
+                     [&](Statement& st) {
+                       st.Bind(1, app).Bind(2, username).Bind(3, user_id).Bind(4, *sealed);
+                       st.Bind(5, now);
+                     }),
+        ErrorCode::kAlreadyExists, "username already registered");
   });
 }
 
@@ -465,18 +369,19 @@ Result<UserRecord> SqliteStore::FindUserById(std::string_view app, std::string_v
 
 Status SqliteStore::SetUserEnabled(std::string_view app, std::string_view username, bool enabled) {
   return writer_.Run([&](Connection& c) -> Status {
-    return Changed(Run(c, "UPDATE users SET enabled = ? WHERE app = ? AND username = ?",
-                       [&](Statement& st) {
-                         st.Bind(1, std::int64_t{enabled ? 1 : 0}).Bind(2, app).Bind(3, username);
-                       }),
-                   ErrorCode::kNotFound, "no such user");
+    return Changed(
+        RunStatement(c, "UPDATE users SET enabled = ? WHERE app = ? AND username = ?",
+                     [&](Statement& st) {
+                       st.Bind(1, std::int64_t{enabled ? 1 : 0}).Bind(2, app).Bind(3, username);
+                     }),
+        ErrorCode::kNotFound, "no such user");
   });
 }
 
 Status SqliteStore::DeleteUser(std::string_view app, std::string_view username) {
   return writer_.Run([&](Connection& c) -> Status {
-    return Changed(Run(c, "DELETE FROM users WHERE app = ? AND username = ?",
-                       [&](Statement& st) { st.Bind(1, app).Bind(2, username); }),
+    return Changed(RunStatement(c, "DELETE FROM users WHERE app = ? AND username = ?",
+                                [&](Statement& st) { st.Bind(1, app).Bind(2, username); }),
                    ErrorCode::kNotFound, "no such user");
   });
 }
@@ -522,19 +427,21 @@ Result<std::int64_t> SqliteStore::CountUsers(std::string_view app) {
 
 Status SqliteStore::AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) {
   return writer_.Run([&](Connection& c) -> Status {
-    auto n = Run(c,
-                 "INSERT INTO activity (app, minute, registrations, vends) VALUES (?, ?, ?, ?) "
-                 "ON CONFLICT (app, minute) DO UPDATE SET "
-                 "registrations = registrations + excluded.registrations, "
-                 "vends = vends + excluded.vends",
-                 [&](Statement& st) {
-                   st.Bind(1, app).Bind(2, minute).Bind(3, add.registrations).Bind(4, add.vends);
-                 });
+    auto n = RunStatement(
+        c,
+        "INSERT INTO activity (app, minute, registrations, vends) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (app, minute) DO UPDATE SET "
+        "registrations = registrations + excluded.registrations, "
+        "vends = vends + excluded.vends",
+        [&](Statement& st) {
+          st.Bind(1, app).Bind(2, minute).Bind(3, add.registrations).Bind(4, add.vends);
+        });
     if (!n) {
       return std::unexpected(n.error());
     }
-    n = Run(c, "DELETE FROM activity WHERE app = ? AND minute < ?",
-            [&](Statement& st) { st.Bind(1, app).Bind(2, minute - kActivityKeptMinutes); });
+    n = RunStatement(c, "DELETE FROM activity WHERE app = ? AND minute < ?", [&](Statement& st) {
+      st.Bind(1, app).Bind(2, minute - kActivityKeptMinutes);
+    });
     if (!n) {
       return std::unexpected(n.error());
     }
@@ -637,7 +544,7 @@ Result<std::int64_t> SqliteStore::InsertAll(std::span<const Row> rows, const cha
   auto ok = writer_.Run([&](Connection& c) -> Status {
     inserted = 0;
     for (const Row& row : rows) {
-      auto n = Run(c, sql, [&](Statement& st) { bind(st, row); });
+      auto n = RunStatement(c, sql, [&](Statement& st) { bind(st, row); });
       if (!n) {
         return std::unexpected(n.error());
       }

@@ -4,8 +4,8 @@
 // database); both pass the same conformance tests (tests/store). Decorators: CachingStore
 // (the record cache, and its memory-only view for network threads) and TimedStore (call
 // latencies). All methods are thread-safe and may block on disk or network, so servers call
-// them where blocking is allowed (never on a network thread). Secrets (device keys, password hashes) are
-// returned in the clear but stored sealed under the master key.
+// them where blocking is allowed (never on a network thread). Secrets (device keys, password
+// hashes) are returned in the clear but stored sealed under the master key.
 //
 // A write that returns success is durable: it survives a crash of the process the next
 // instant (and of the machine, as far as fsync goes).
