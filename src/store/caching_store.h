@@ -18,7 +18,7 @@
 
 #include "common/clock.h"
 #include "common/string_map.h"
-#include "store/store.h"
+#include "store/forwarding_store.h"
 
 namespace vendo::store {
 
@@ -27,24 +27,18 @@ struct CacheOptions {
   std::size_t max_entries = 100000;  // per record kind; the oldest shard entries go first
 };
 
-class CachingStore final : public Store {
+// Overrides the record reads and the writes that invalidate them; everything else (counters,
+// which must hold across hosts, counts, activity, Ping) goes straight through.
+class CachingStore final : public ForwardingStore {
  public:
   CachingStore(Store& inner, const Clock& clock, CacheOptions options)
-      : inner_(inner), clock_(clock), options_(options) {}
+      : ForwardingStore(inner), clock_(clock), options_(options) {}
 
   Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
   Status RevokeDevice(std::string_view app, std::string_view uid) override;
   Status DeleteDevice(std::string_view app, std::string_view uid) override;
   Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
-  // Counters are never cached: they must hold across hosts.
-  Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override {
-    return inner_.CountEvent(key, window);
-  }
-  Result<WindowCount> PeekCount(std::string_view key) override { return inner_.PeekCount(key); }
-  Status ResetCount(std::string_view key) override { return inner_.ResetCount(key); }
-  Status UncountEvent(std::string_view key) override { return inner_.UncountEvent(key); }
-  Result<std::int64_t> PurgeExpiredCounters() override { return inner_.PurgeExpiredCounters(); }
   Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                     const SecretString& key) override;
   Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
@@ -53,17 +47,6 @@ class CachingStore final : public Store {
   Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
   Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
   Status DeleteUser(std::string_view app, std::string_view username) override;
-  Status Ping() override { return inner_.Ping(); }
-  Result<std::int64_t> CountDevices(std::string_view app) override {
-    return inner_.CountDevices(app);
-  }
-  Result<std::int64_t> CountUsers(std::string_view app) override { return inner_.CountUsers(app); }
-  Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override {
-    return inner_.AddActivity(app, minute, add);
-  }
-  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override {
-    return inner_.ActivitySince(app, since_minute);
-  }
 
   std::size_t CachedDevicesForTest() { return devices_.Size(); }
 
@@ -115,7 +98,6 @@ class CachingStore final : public Store {
   Result<DeviceRecord> CachedDevice(std::string_view app, std::string_view uid);
   Result<UserRecord> CachedUserById(std::string_view app, std::string_view user_id);
 
-  Store& inner_;
   const Clock& clock_;
   CacheOptions options_;
   std::atomic<std::uint64_t> generation_{0};  // bumped by every invalidation
