@@ -216,6 +216,71 @@ Result<std::vector<std::unique_ptr<App>>> BuildApps(const Config& cfg, const Iss
   return apps;
 }
 
+const App* FindApp(const std::vector<std::unique_ptr<App>>& apps, const std::string& name) {
+  for (const auto& app : apps) {
+    if (app->config.name == name) {
+      return app.get();
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> AppNames(const std::vector<std::unique_ptr<App>>& apps) {
+  std::vector<std::string> names;
+  names.reserve(apps.size());
+  for (const auto& app : apps) {
+    names.push_back(app->config.name);
+  }
+  return names;
+}
+
+// The transport's options: the configured ones, with the listen address, the handler deadline
+// derived from the issuer and store waits, and one thread per core unless set.
+server::HttpServerOptions HttpOptionsFor(const Config& cfg, metrics::Recorder& recorder) {
+  auto [host, port] = *server::SplitHostPort(cfg.server.listen);
+  server::HttpServerOptions http = cfg.server.http;
+  http.handler_timeout = cfg.HandlerTimeout();
+  http.host = host;
+  http.port = port;
+  http.recorder = &recorder;
+  if (http.threads <= 0) {
+    http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  return http;
+}
+
+// Once the listener is bound: each app's endpoint as clients are configured with it (the
+// salt of identity-mode password hashes), and a warning for 2012 traffic in the clear.
+void PublishEndpoints(const Config& cfg, std::vector<std::unique_ptr<App>>& apps,
+                      const std::string& base_url, bool tls) {
+  for (auto& app : apps) {
+    if (cfg.dev) {
+      // Exactly the URL a client is configured with, so its salt matches ours.
+      app->config.public_endpoint = base_url + "/apps/" + app->config.name;
+    }
+    app->salt_endpoint = protocol::legacy::NormalizeEndpoint(app->config.public_endpoint);
+    if (app->config.allow_insecure_legacy && !tls && !cfg.dev) {
+      LogLine(LogLevel::kWarn,
+              "the 2012 protocol is served over plain HTTP: keys and passwords travel in the "
+              "clear unless a TLS-terminating balancer is in front")
+          .Str("app", app->config.name)
+          .Emit();
+    }
+  }
+}
+
+// The start-up banner on stdout: the apps' URLs, and the admin listener's.
+void Announce(const Config& cfg, const std::vector<std::unique_ptr<App>>& apps,
+              const std::string& base_url, const AdminListener& admin) {
+  PrintBanner(cfg, apps, base_url);
+  if (admin.server) {
+    std::printf("  admin %s (/metrics, /readyz, status page)%s%s\n", admin.url.c_str(),
+                admin.token ? "  bearer token required" : "",
+                admin.client_cert ? "  client certificate required" : "");
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int Serve(const ServeOptions& options) {
@@ -260,12 +325,6 @@ int Serve(const ServeOptions& options) {
     return fail(built.error().message);
   }
   std::vector<std::unique_ptr<App>> apps = std::move(*built);
-  const App* default_app = nullptr;
-  for (const auto& app : apps) {
-    if (app->config.name == cfg.default_app) {
-      default_app = app.get();
-    }
-  }
 
   auto audit_sink = server::OpenAuditSink(cfg.audit.file);
   if (!audit_sink) {
@@ -276,50 +335,24 @@ int Serve(const ServeOptions& options) {
   server::V2Service v2(cached_store, clock, random);
   auto blocking = std::make_unique<server::ThreadPoolRunner>(kBlockingThreads);
   server::Limiter limiter(cached_store, clock, cfg.server.http.ipv6_prefix);
-  std::vector<std::string> app_names;
-  app_names.reserve(apps.size());
-  for (const auto& app : apps) {
-    app_names.push_back(app->config.name);
-  }
-  server::ActivityTally tally(app_names, recorder);
+  server::ActivityTally tally(AppNames(apps), recorder);
   server::ThreadPoolRunner probes(1);  // /readyz, apart from the store workers
   server::AuditTrail trail(audit, tally);
   server::Vend vend(limiter, trail);
-  server::Router router(apps, default_app, service, v2, cached_store, &cached_store.MemoryOnly(),
-                        *blocking, probes, trail, vend, limiter, random);
+  server::Router router(apps, FindApp(apps, cfg.default_app), service, v2, cached_store,
+                        &cached_store.MemoryOnly(), *blocking, probes, trail, vend, limiter,
+                        random);
 
-  auto [host, port] = *server::SplitHostPort(cfg.server.listen);
-  server::HttpServerOptions http = cfg.server.http;
-  http.handler_timeout = cfg.HandlerTimeout();
-  http.host = host;
-  http.port = port;
-  http.recorder = &recorder;
-  if (http.threads <= 0) {
-    http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
+  server::HttpServerOptions http = HttpOptionsFor(cfg, recorder);
   auto server = server::HttpServer::Create(http, router, clock);
   if (!server) {
     return fail(server.error().message);
   }
-  std::string authority = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                          std::to_string((*server)->port());
+  std::string authority =
+      (http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host) + ":" +
+      std::to_string((*server)->port());
   std::string base_url = ((*server)->tls() ? "https://" : "http://") + authority;
-  for (auto& app : apps) {
-    if (cfg.dev) {
-      // Exactly the URL a client is configured with, so its salt matches ours.
-      app->config.public_endpoint = base_url + "/apps/" + app->config.name;
-    }
-    app->salt_endpoint = protocol::legacy::NormalizeEndpoint(app->config.public_endpoint);
-  }
-  for (const auto& app : apps) {
-    if (app->config.allow_insecure_legacy && !(*server)->tls() && !cfg.dev) {
-      LogLine(LogLevel::kWarn,
-              "the 2012 protocol is served over plain HTTP: keys and passwords travel in the "
-              "clear unless a TLS-terminating balancer is in front")
-          .Str("app", app->config.name)
-          .Emit();
-    }
-  }
+  PublishEndpoints(cfg, apps, base_url, (*server)->tls());
   auto started_admin = StartAdmin(cfg, apps, cached_store, *blocking, recorder, clock);
   if (!started_admin) {
     return fail(started_admin.error().message);
@@ -327,13 +360,7 @@ int Serve(const ServeOptions& options) {
   std::unique_ptr<AdminListener> admin = std::move(*started_admin);
   auto flusher = std::make_unique<server::ActivityFlusher>(tally, cached_store, clock,
                                                            std::chrono::seconds(10));
-  PrintBanner(cfg, apps, base_url);
-  if (admin->server) {
-    std::printf("  admin %s (/metrics, /readyz, status page)%s%s\n", admin->url.c_str(),
-                admin->token ? "  bearer token required" : "",
-                admin->client_cert ? "  client certificate required" : "");
-    std::fflush(stdout);
-  }
+  Announce(cfg, apps, base_url, *admin);
   LogLine(LogLevel::kInfo, "listening")
       .Str("address", authority)
       .Int("port", (*server)->port())
