@@ -92,9 +92,9 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
     tally = std::make_unique<server::ActivityTally>(std::vector<std::string>{"bench"}, recorder);
     trail = std::make_unique<server::AuditTrail>(*audit, *tally);
     vend = std::make_unique<server::Vend>(*limiter, *trail);
-    router = std::make_unique<server::Router>(served_apps, served_apps[0].get(), *service, *v2,
-                                              *cached, &cached->MemoryOnly(), inline_runner,
-                                              inline_runner, *trail, *vend, *limiter, random);
+    router = std::make_unique<server::Router>(
+        served_apps, served_apps[0].get(), *service, *v2, *cached, &cached->MemoryOnly(),
+        inline_runner, server::RouteParts{inline_runner, *trail, *vend, *limiter, random});
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
   std::filesystem::path dir;

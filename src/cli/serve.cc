@@ -340,8 +340,8 @@ int Serve(const ServeOptions& options) {
   server::AuditTrail trail(audit, tally);
   server::Vend vend(limiter, trail);
   server::Router router(apps, FindApp(apps, cfg.default_app), service, v2, cached_store,
-                        &cached_store.MemoryOnly(), *blocking, probes, trail, vend, limiter,
-                        random);
+                        &cached_store.MemoryOnly(), probes,
+                        {*blocking, trail, vend, limiter, random});
 
   server::HttpServerOptions http = HttpOptionsFor(cfg, recorder);
   auto server = server::HttpServer::Create(http, router, clock);

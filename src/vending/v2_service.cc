@@ -69,11 +69,17 @@ std::string_view V2CodeName(V2Code code) {
   return "internal_error";
 }
 
+V2Failure V2LimitFailure(const Error& error, std::string message) {
+  if (error.code != ErrorCode::kResourceExhausted) {
+    return Internal(error);  // the store that counts is down: not the client's doing
+  }
+  return V2Failure{V2Code::kRateLimited, std::move(message), 0, error.retry_after.count()};
+}
+
 V2Failure V2VendFailure(const VendFailure& failure) {
   switch (failure.step) {
     case VendStep::kLimit:
-      return V2Failure{V2Code::kRateLimited, "too many token requests", 0,
-                       failure.error.retry_after.count()};
+      return V2LimitFailure(failure.error, "too many token requests");
     case VendStep::kIssue:
       return V2Failure{V2Code::kIssuerUnavailable, "credentials cannot be had right now", 0, 5};
     case VendStep::kSeal:
@@ -210,8 +216,7 @@ V2Result<V2Login> V2Service::Login(const App& app, std::string_view body, std::s
   username_out = creds->first;
   if (auto ok = allowed(creds->first); !ok) {
     OPENSSL_cleanse(creds->second.data(), creds->second.size());
-    return std::unexpected(V2Failure{V2Code::kRateLimited, "too many failed logins", 0,
-                                     ok.error().retry_after.count()});
+    return std::unexpected(V2LimitFailure(ok.error(), "too many failed logins"));
   }
   auto user = store_.FindUser(app.config.name, creds->first);
   if (!user && user.error().code != ErrorCode::kNotFound) {

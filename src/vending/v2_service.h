@@ -140,6 +140,9 @@ class V2Service {
   ConcurrencyLimit hashing_;  // argon2id computations running now
 };
 
+// The v2 error for a request an abuse limit refused: 429 `message` with its Retry-After when
+// over the limit; when the store that counts could not be reached, what any store failure is.
+V2Failure V2LimitFailure(const Error& error, std::string message);
 // The v2 error for a vend that failed at `failure.step`.
 V2Failure V2VendFailure(const VendFailure& failure);
 std::string_view V2CodeName(V2Code code);

@@ -160,6 +160,12 @@ TEST_F(V2ServiceTest, SignUpThenLoginBindsANewDeviceToTheUser) {
   ASSERT_FALSE(locked);
   EXPECT_EQ(locked.error().code, V2Code::kRateLimited);
   EXPECT_EQ(locked.error().retry_after, 60);
+  // A lockout that cannot be checked (its store is down) is the store's failure, not a 429.
+  auto unchecked = service_.Login(ident_, body, username, [](std::string_view) -> Status {
+    return std::unexpected(Error{ErrorCode::kUnavailable, "store down"});
+  });
+  ASSERT_FALSE(unchecked);
+  EXPECT_EQ(unchecked.error().code, V2Code::kIssuerUnavailable);
 }
 
 TEST_F(V2ServiceTest, ARotatedSecretReplacesTheOldOne) {
@@ -192,6 +198,25 @@ TEST_F(V2ServiceTest, ARevocationWhoseAuditFailsRevokesNothing) {
   auto after = service_.AuthorizeToken(anon_, "POST", kToken, "", Sign(device, kToken, "", kNow));
   ASSERT_FALSE(after);
   EXPECT_EQ(after.error().code, V2Code::kDeviceRevoked);
+}
+
+}  // namespace
+}  // namespace vendo::server
+
+namespace vendo::server {
+namespace {
+
+TEST(V2VendFailure, ALimitOverItsCountIs429AndALimitThatCannotCountIsTheStores) {
+  V2Failure over = V2VendFailure(
+      {VendStep::kLimit, Error{ErrorCode::kResourceExhausted, "over", std::chrono::seconds(7)}});
+  EXPECT_EQ(over.code, V2Code::kRateLimited);
+  EXPECT_EQ(over.retry_after, 7);
+  EXPECT_EQ(V2VendFailure({VendStep::kLimit, Error{ErrorCode::kUnavailable, "down"}}).code,
+            V2Code::kIssuerUnavailable);
+  EXPECT_EQ(V2VendFailure({VendStep::kLimit, Error{ErrorCode::kInternal, "bug"}}).code,
+            V2Code::kInternalError);
+  EXPECT_EQ(V2VendFailure({VendStep::kAudit, Error{ErrorCode::kUnavailable, "disk"}}).code,
+            V2Code::kInternalError);
 }
 
 }  // namespace

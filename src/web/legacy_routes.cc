@@ -63,7 +63,7 @@ void LegacyRoutes::Handle(const App& app, std::string_view rest, HttpRequest req
     case Endpoint::kPage:
       respond(RegisterPage(
           app, request, {.action = "registeruser", .password_rule = protocol::kLegacyPasswordRule},
-          random_));
+          parts_.random));
       return;
     case Endpoint::kNone:
       return;
@@ -72,23 +72,24 @@ void LegacyRoutes::Handle(const App& app, std::string_view rest, HttpRequest req
 
 void LegacyRoutes::RegisterDevice(const App& app, HttpRequest request, Responder respond) {
   // Store writes block (group commit waits for fsync): off the network threads.
-  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
     auto params = ParamsOf(request);
     if (!params) {
       respond(WithApp(LegacyErrorResponse(params.error().code), app));
       return;
     }
     std::string uid(params->Get("uid").value_or(""));
-    auto st = limiter_.Registration(app.config.name, request.client, app.config.limits);
+    auto st = parts_.limiter.Registration(app.config.name, request.client, app.config.limits);
     Undo undo;
     if (st) {
       st = service_.RegisterDevice(app, *params, &undo);
     }
-    if (auto audited = trail_.RecordChange(app, CallerOf(request),
-                                           {.action = "register_device",
-                                            .outcome = AuditOutcome(st ? nullptr : &st.error()),
-                                            .device = uid},
-                                           undo);
+    if (auto audited =
+            parts_.trail.RecordChange(app, CallerOf(request),
+                                      {.action = "register_device",
+                                       .outcome = AuditOutcome(st ? nullptr : &st.error()),
+                                       .device = uid},
+                                      undo);
         !audited) {
       st = audited;  // not recorded, so not registered
     }
@@ -101,7 +102,7 @@ void LegacyRoutes::RegisterDevice(const App& app, HttpRequest request, Responder
 }
 
 void LegacyRoutes::Login(const App& app, HttpRequest request, Responder respond) {
-  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
     auto params = ParamsOf(request);
     if (!params) {
       respond(WithApp(LegacyErrorResponse(params.error().code), app));
@@ -109,13 +110,13 @@ void LegacyRoutes::Login(const App& app, HttpRequest request, Responder respond)
     }
     std::string uid(params->Get("uid").value_or(""));
     std::string username(params->Get("username").value_or(""));
-    LoginAttempt attempt(limiter_, app, request.client);
+    LoginAttempt attempt(parts_.limiter, app, request.client);
     Undo undo;
     Result<std::string> body = std::unexpected(Error{ErrorCode::kInternal, "not attempted"});
     auto allowed = attempt.Start(username);
     if (!allowed && allowed.error().code == ErrorCode::kResourceExhausted) {
       // Locked out: the 2012 clients handle 401 as a failed login.
-      (void)trail_.Record(
+      (void)parts_.trail.Record(
           app, CallerOf(request),
           {.action = "login", .outcome = "locked", .device = uid, .user = username});
       RespondLegacyError(request, app, Error{ErrorCode::kUnauthenticated, "locked"}, respond);
@@ -130,12 +131,13 @@ void LegacyRoutes::Login(const App& app, HttpRequest request, Responder respond)
                      : body.error().code == ErrorCode::kUnauthenticated ? Outcome::kWrongPassword
                                                                         : Outcome::kNotChecked);
     }
-    if (auto audited = trail_.RecordChange(app, CallerOf(request),
-                                           {.action = "login",
-                                            .outcome = AuditOutcome(body ? nullptr : &body.error()),
-                                            .device = uid,
-                                            .user = username},
-                                           undo);
+    if (auto audited =
+            parts_.trail.RecordChange(app, CallerOf(request),
+                                      {.action = "login",
+                                       .outcome = AuditOutcome(body ? nullptr : &body.error()),
+                                       .device = uid,
+                                       .user = username},
+                                      undo);
         !audited) {
       body = std::unexpected(audited.error());  // the new key is taken back: no login
     }
@@ -157,7 +159,7 @@ void LegacyRoutes::GetToken(const App& app, HttpRequest request, Responder respo
   // A device whose records are in memory is served on the network thread; any other goes
   // where a store read may wait (a network thread never waits on the store).
   auto ask_elsewhere = [&] {
-    blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+    parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
       GetToken(app, request, respond, /*may_block=*/true);
     });
   };
@@ -171,36 +173,36 @@ void LegacyRoutes::GetToken(const App& app, HttpRequest request, Responder respo
     return;
   }
   if (!grant) {
-    vend_.Refused(app, CallerOf(request), AuditOutcome(&grant.error()),
-                  params->Get("uid").value_or(""));
+    parts_.vend.Refused(app, CallerOf(request), AuditOutcome(&grant.error()),
+                        params->Get("uid").value_or(""));
     RespondLegacyError(request, app, grant.error(), respond);
     return;
   }
   // Only the device key stays here, to wrap the answer; the request goes to the issuer.
   auto seal = [this, key = std::make_shared<SecretString>(std::move(grant->device_key))](
                   const Credentials& creds) { return service_.SealToken(*key, creds); };
-  vend_.Run(app, CallerOf(request), std::move(grant->request), std::move(seal),
-            [&app, respond = std::move(respond)](VendResult vended) {
-              if (vended) {
-                respond(WithApp(LegacyOk(std::move(*vended)), app));
-                return;
-              }
-              // A limit is the 2012 refusal its clients know; every other failure is a 500
-              // (never credentials the audit log does not show).
-              const Error& error = vended.error().error;
-              respond(WithApp(LegacyErrorResponse(vended.error().step == VendStep::kLimit
-                                                      ? error.code
-                                                      : ErrorCode::kInternal),
-                              app));
-            });
+  parts_.vend.Run(app, CallerOf(request), std::move(grant->request), std::move(seal),
+                  [&app, respond = std::move(respond)](VendResult vended) {
+                    if (vended) {
+                      respond(WithApp(LegacyOk(std::move(*vended)), app));
+                      return;
+                    }
+                    // A limit is the 2012 refusal its clients know; every other failure is a 500
+                    // (never credentials the audit log does not show).
+                    const Error& error = vended.error().error;
+                    respond(WithApp(LegacyErrorResponse(vended.error().step == VendStep::kLimit
+                                                            ? error.code
+                                                            : ErrorCode::kInternal),
+                                    app));
+                  });
 }
 
 void LegacyRoutes::RegisterUser(const App& app, const HttpRequest& request, Responder respond) {
-  blocking_.Post([this, &app, request, respond = std::move(respond)] {
+  parts_.blocking.Post([this, &app, request, respond = std::move(respond)] {
     auto params = ParamsOf(request);
     if (params && CrossSite(request, *params)) {
-      (void)trail_.Record(app, CallerOf(request),
-                          {.action = "register_user", .outcome = "cross_site_request"});
+      (void)parts_.trail.Record(app, CallerOf(request),
+                                {.action = "register_user", .outcome = "cross_site_request"});
       respond(WithApp(
           Html(403, pages::Failure(app.display_name, "The form must be sent from this site.")),
           app));
@@ -210,10 +212,10 @@ void LegacyRoutes::RegisterUser(const App& app, const HttpRequest& request, Resp
       respond(WithApp(Html(400, pages::MissingParameters(app.display_name)), app));
       return;
     }
-    auto st = limiter_.Registration(app.config.name, request.client, app.config.limits);
+    auto st = parts_.limiter.Registration(app.config.name, request.client, app.config.limits);
     if (!st) {
-      (void)trail_.Record(app, CallerOf(request),
-                          {.action = "register_user", .outcome = AuditOutcome(&st.error())});
+      (void)parts_.trail.Record(app, CallerOf(request),
+                                {.action = "register_user", .outcome = AuditOutcome(&st.error())});
       HttpResponse busy = Html(429, pages::Failure(app.display_name,
                                                    "Too many registrations from your address. "
                                                    "Please try again later."));
@@ -223,11 +225,12 @@ void LegacyRoutes::RegisterUser(const App& app, const HttpRequest& request, Resp
     }
     Undo undo;
     st = service_.RegisterUser(app, *params, &undo);
-    if (auto audited = trail_.RecordChange(app, CallerOf(request),
-                                           {.action = "register_user",
-                                            .outcome = AuditOutcome(st ? nullptr : &st.error()),
-                                            .user = params->Get("username").value_or("")},
-                                           undo);
+    if (auto audited =
+            parts_.trail.RecordChange(app, CallerOf(request),
+                                      {.action = "register_user",
+                                       .outcome = AuditOutcome(st ? nullptr : &st.error()),
+                                       .user = params->Get("username").value_or("")},
+                                      undo);
         !audited) {
       st = audited;
     }

@@ -7,15 +7,11 @@
 
 #include <string_view>
 
-#include "common/random.h"
-#include "common/task_runner.h"
 #include "http/http_types.h"
 #include "store/store.h"
 #include "vending/app.h"
-#include "vending/audit_trail.h"
 #include "vending/legacy_service.h"
-#include "vending/limits.h"
-#include "vending/vend.h"
+#include "web/route_support.h"
 
 namespace vendo::server {
 
@@ -24,16 +20,8 @@ class LegacyRoutes {
   // `memory`: the store's memory-only view (CachingStore::MemoryOnly), which the network
   // threads read instead of waiting on the store; null sends every read to `blocking`.
   LegacyRoutes(LegacyService& service, store::Store& store, store::Store* memory,
-               TaskRunner& blocking, AuditTrail& trail, Vend& vend, Limiter& limiter,
-               Random& random)
-      : service_(service),
-        store_(store),
-        memory_(memory),
-        blocking_(blocking),
-        trail_(trail),
-        vend_(vend),
-        limiter_(limiter),
-        random_(random) {}
+               const RouteParts& parts)
+      : service_(service), store_(store), memory_(memory), parts_(parts) {}
 
   // A request to `rest`, the path below the app's prefix ("/gettoken", "/login/x", ""); it
   // must not view `request`, which moves.
@@ -52,11 +40,7 @@ class LegacyRoutes {
   LegacyService& service_;
   store::Store& store_;
   store::Store* memory_;
-  TaskRunner& blocking_;
-  AuditTrail& trail_;
-  Vend& vend_;
-  Limiter& limiter_;
-  Random& random_;  // CSRF tokens of the sign-up page
+  RouteParts parts_;
 };
 
 }  // namespace vendo::server

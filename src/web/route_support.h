@@ -7,17 +7,31 @@
 #include <string_view>
 
 #include "common/random.h"
+#include "common/task_runner.h"
 #include "config/app_config.h"
 #include "http/http_types.h"
 #include "protocol/form.h"
 #include "vending/app.h"
 #include "vending/audit_trail.h"
+#include "vending/limits.h"
+#include "vending/vend.h"
 #include "vendo/result.h"
 #include "web/pages.h"
 
 namespace vendo::server {
 
 using protocol::Params;
+
+// What the routes of both protocols work with besides their protocol's service: where work
+// that waits on the store runs, the audit trail, the vend, the abuse limits, and the
+// randomness of the sign-up pages' CSRF tokens. All outlive the routes.
+struct RouteParts {
+  TaskRunner& blocking;
+  AuditTrail& trail;
+  Vend& vend;
+  Limiter& limiter;
+  Random& random;
+};
 
 // HSTS on pages served over TLS: browsers then refuse plain HTTP to this host for a year.
 HttpResponse Secure(HttpResponse r, const HttpRequest& request);

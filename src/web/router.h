@@ -9,17 +9,14 @@
 #include <string_view>
 #include <vector>
 
-#include "common/random.h"
 #include "common/task_runner.h"
 #include "http/http_types.h"
 #include "store/store.h"
 #include "vending/app.h"
-#include "vending/audit_trail.h"
 #include "vending/legacy_service.h"
-#include "vending/limits.h"
 #include "vending/v2_service.h"
-#include "vending/vend.h"
 #include "web/legacy_routes.h"
+#include "web/route_support.h"
 #include "web/v2_routes.h"
 
 namespace vendo::server {
@@ -31,19 +28,18 @@ std::string ReadinessProblems(const std::vector<std::unique_ptr<App>>& apps, sto
 class Router final : public Handler {
  public:
   // `memory`: the store's memory-only view (CachingStore::MemoryOnly), which the network
-  // threads read instead of waiting on the store; null sends every read to `blocking`.
-  // `probes`: runs /readyz's checks, apart from `blocking`, so that a store that hangs every
-  // worker there still gets a prompt "not ready". `random`: the sign-up pages' CSRF tokens.
+  // threads read instead of waiting on the store; null sends every read to `parts.blocking`.
+  // `probes`: runs /readyz's checks, apart from `parts.blocking`, so that a store that hangs
+  // every worker there still gets a prompt "not ready".
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
          LegacyService& service, V2Service& v2, store::Store& store, store::Store* memory,
-         TaskRunner& blocking, TaskRunner& probes, AuditTrail& trail, Vend& vend, Limiter& limiter,
-         Random& random)
+         TaskRunner& probes, const RouteParts& parts)
       : apps_(apps),
         default_app_(default_app),
         store_(store),
         probes_(probes),
-        legacy_routes_(service, store, memory, blocking, trail, vend, limiter, random),
-        v2_routes_(apps, v2, blocking, trail, vend, limiter, random) {}
+        legacy_routes_(service, store, memory, parts),
+        v2_routes_(apps, v2, parts) {}
 
   void Handle(HttpRequest request, Responder respond) override;
   // v2: 503 server_busy with Retry-After; the 2012 paths: their 500, which old clients retry.

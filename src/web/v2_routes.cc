@@ -42,10 +42,6 @@ std::string PathOf(const HttpRequest& request) {
 
 V2Failure NotRecorded() { return V2Failure{V2Code::kInternalError, "internal error"}; }
 
-V2Failure Limited(const Error& limit, std::string message) {
-  return V2Failure{V2Code::kRateLimited, std::move(message), 0, limit.retry_after.count()};
-}
-
 }  // namespace
 
 const App* V2Routes::Find(std::string_view name) const {
@@ -78,8 +74,8 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
     return;
   }
   if (request.method != "GET" && ForeignOrigin(request, app->config)) {
-    (void)trail_.Record(*app, CallerOf(request),
-                        {.action = "v2_request", .outcome = "forbidden_origin"});
+    (void)parts_.trail.Record(*app, CallerOf(request),
+                              {.action = "v2_request", .outcome = "forbidden_origin"});
     respond(Fail(V2Code::kForbiddenOrigin, "requests from this web origin are not allowed", app));
     return;
   }
@@ -101,7 +97,8 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
     }
     respond(RegisterPage(
         *app, request,
-        {.action = "users", .password_rule = protocol::kV2PasswordRule, .modern = true}, random_));
+        {.action = "users", .password_rule = protocol::kV2PasswordRule, .modern = true},
+        parts_.random));
     return;
   }
   if (rest == "/devices/self/rotate") {
@@ -139,11 +136,11 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
 
 void V2Routes::Rotate(const App& app, HttpRequest request, Responder respond) {
   // Writes the nonce, then the new key.
-  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
     Undo undo;
     auto rotated = v2_.RotateSecret(app, request.method, PathOf(request), request.body,
                                     request.authorization, &undo);
-    if (auto audited = trail_.RecordChange(
+    if (auto audited = parts_.trail.RecordChange(
             app, CallerOf(request),
             {.action = "rotate_device_secret",
              .outcome = rotated ? std::string_view("ok") : V2CodeName(rotated.error().code),
@@ -164,19 +161,20 @@ void V2Routes::Rotate(const App& app, HttpRequest request, Responder respond) {
 }
 
 void V2Routes::Revoke(const App& app, HttpRequest request, Responder respond) {
-  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
     // A revocation cannot be taken back: its line is written before it is done.
     auto revoked =
         v2_.RevokeSelf(app, request.method, PathOf(request), request.body, request.authorization,
                        [&](std::string_view device) -> Status {
-                         VENDO_RETURN_IF_ERROR(trail_.Record(
+                         VENDO_RETURN_IF_ERROR(parts_.trail.Record(
                              app, CallerOf(request),
                              {.action = "revoke_device", .outcome = "ok", .device = device}));
                          return {};
                        });
     if (!revoked) {  // refused before the line above, or failed after it
-      (void)trail_.Record(app, CallerOf(request),
-                          {.action = "revoke_device", .outcome = V2CodeName(revoked.error().code)});
+      (void)parts_.trail.Record(
+          app, CallerOf(request),
+          {.action = "revoke_device", .outcome = V2CodeName(revoked.error().code)});
       respond(Failed(app, revoked.error()));
       return;
     }
@@ -185,16 +183,16 @@ void V2Routes::Revoke(const App& app, HttpRequest request, Responder respond) {
 }
 
 void V2Routes::RegisterDevice(const App& app, HttpRequest request, Responder respond) {
-  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
-    auto limited = limiter_.Registration(app.config.name, request.client, app.config.limits);
+  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+    auto limited = parts_.limiter.Registration(app.config.name, request.client, app.config.limits);
     V2Result<V2Registration> reg = std::unexpected(NotRecorded());
     Undo undo;
     if (!limited) {
-      reg = std::unexpected(Limited(limited.error(), "too many registrations"));
+      reg = std::unexpected(V2LimitFailure(limited.error(), "too many registrations"));
     } else {
       reg = v2_.RegisterDevice(app, &undo);
     }
-    if (auto audited = trail_.RecordChange(
+    if (auto audited = parts_.trail.RecordChange(
             app, CallerOf(request),
             {.action = "register_device",
              .outcome = reg ? std::string_view("ok") : V2CodeName(reg.error().code),
@@ -214,18 +212,18 @@ void V2Routes::RegisterDevice(const App& app, HttpRequest request, Responder res
 }
 
 void V2Routes::SignUp(const App& app, HttpRequest request, Responder respond) {
-  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
     // The page's form posts here too (Handle let only it through without JSON).
     if (!IsMediaType(request.content_type, "application/json")) {
       respond(SignUpForm(app, request));
       return;
     }
-    auto limited = limiter_.Registration(app.config.name, request.client, app.config.limits);
+    auto limited = parts_.limiter.Registration(app.config.name, request.client, app.config.limits);
     Undo undo;
     V2Result<std::string> user_id =
         limited ? v2_.SignUp(app, request.body, &undo)
-                : std::unexpected(Limited(limited.error(), "too many registrations"));
-    if (auto audited = trail_.RecordChange(
+                : std::unexpected(V2LimitFailure(limited.error(), "too many registrations"));
+    if (auto audited = parts_.trail.RecordChange(
             app, CallerOf(request),
             {.action = "register_user",
              .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code)},
@@ -242,10 +240,10 @@ void V2Routes::SignUp(const App& app, HttpRequest request, Responder respond) {
 }
 
 void V2Routes::Login(const App& app, HttpRequest request, Responder respond) {
-  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
     std::string username;
     Undo undo;
-    LoginAttempt attempt(limiter_, app, request.client);
+    LoginAttempt attempt(parts_.limiter, app, request.client);
     auto result = v2_.Login(
         app, request.body, username, [&](std::string_view name) { return attempt.Start(name); },
         &undo);
@@ -253,7 +251,7 @@ void V2Routes::Login(const App& app, HttpRequest request, Responder respond) {
     attempt.Finish(result                                               ? Outcome::kSucceeded
                    : result.error().code == V2Code::kInvalidCredentials ? Outcome::kWrongPassword
                                                                         : Outcome::kNotChecked);
-    if (auto audited = trail_.RecordChange(
+    if (auto audited = parts_.trail.RecordChange(
             app, CallerOf(request),
             {.action = "login",
              .outcome = result ? std::string_view("ok") : V2CodeName(result.error().code),
@@ -281,8 +279,8 @@ HttpResponse V2Routes::SignUpForm(const App& app, const HttpRequest& request) {
   // success page.
   auto params = ParamsOf(request);
   if (params && CrossSite(request, *params)) {
-    (void)trail_.Record(app, CallerOf(request),
-                        {.action = "register_user", .outcome = "cross_site_request"});
+    (void)parts_.trail.Record(app, CallerOf(request),
+                              {.action = "register_user", .outcome = "cross_site_request"});
     return WithApp(Html(403, pages::Failure(app.display_name,
                                             "The form must be sent from this site.", "register")),
                    app);
@@ -296,7 +294,7 @@ HttpResponse V2Routes::SignUpForm(const App& app, const HttpRequest& request) {
                          .modern = true,
                          .error = error,
                          .username = username.value_or("")},
-                        random_, status);
+                        parts_.random, status);
   };
   if (!username || !password || username->empty() || password->empty()) {
     return again(400, "Please enter both a username and a password.");
@@ -313,16 +311,16 @@ HttpResponse V2Routes::SignUpForm(const App& app, const HttpRequest& request) {
   }
   V2Result<std::string> user_id;
   Undo undo;
-  if (auto limited = limiter_.Registration(app.config.name, request.client, app.config.limits);
+  if (auto limited =
+          parts_.limiter.Registration(app.config.name, request.client, app.config.limits);
       !limited) {
-    user_id = std::unexpected(V2Failure{V2Code::kRateLimited, "too many registrations", 0,
-                                        limited.error().retry_after.count()});
+    user_id = std::unexpected(V2LimitFailure(limited.error(), "too many registrations"));
   } else {
     SecretString body(boost::json::serialize(
         boost::json::object{{"username", *username}, {"password", *password}}));
     user_id = v2_.SignUp(app, body.Reveal(), &undo);
   }
-  if (auto audited = trail_.RecordChange(
+  if (auto audited = parts_.trail.RecordChange(
           app, CallerOf(request),
           {.action = "register_user",
            .outcome = user_id ? std::string_view("ok") : V2CodeName(user_id.error().code),
@@ -356,11 +354,11 @@ HttpResponse V2Routes::SignUpForm(const App& app, const HttpRequest& request) {
 
 void V2Routes::Token(const App& app, HttpRequest request, Responder respond) {
   // Checking the nonce writes to the store: off the network threads.
-  blocking_.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
     std::string path = request.target.substr(0, request.target.find('?'));
     auto grant = v2_.AuthorizeToken(app, request.method, path, request.body, request.authorization);
     if (!grant) {
-      vend_.Refused(app, CallerOf(request), V2CodeName(grant.error().code));
+      parts_.vend.Refused(app, CallerOf(request), V2CodeName(grant.error().code));
       HttpResponse r = V2ErrorResponse(grant.error(), v2_.ServerTime());
       r.app = app.config.name;
       respond(std::move(r));
@@ -374,18 +372,18 @@ void V2Routes::Token(const App& app, HttpRequest request, Responder respond) {
       }
       return std::move(*body);
     };
-    vend_.Run(app, CallerOf(request), std::move(grant->request), std::move(seal),
-              [&app, respond = std::move(respond)](VendResult vended) {
-                HttpResponse r;
-                if (vended) {
-                  r.content_type = "application/json";
-                  r.body = std::move(*vended);
-                } else {
-                  r = V2ErrorResponse(V2VendFailure(vended.error()), "");
-                }
-                r.app = app.config.name;
-                respond(std::move(r));
-              });
+    parts_.vend.Run(app, CallerOf(request), std::move(grant->request), std::move(seal),
+                    [&app, respond = std::move(respond)](VendResult vended) {
+                      HttpResponse r;
+                      if (vended) {
+                        r.content_type = "application/json";
+                        r.body = std::move(*vended);
+                      } else {
+                        r = V2ErrorResponse(V2VendFailure(vended.error()), "");
+                      }
+                      r.app = app.config.name;
+                      respond(std::move(r));
+                    });
   });
 }
 

@@ -9,28 +9,17 @@
 #include <string_view>
 #include <vector>
 
-#include "common/random.h"
-#include "common/task_runner.h"
 #include "http/http_types.h"
 #include "vending/app.h"
-#include "vending/audit_trail.h"
-#include "vending/limits.h"
 #include "vending/v2_service.h"
-#include "vending/vend.h"
+#include "web/route_support.h"
 
 namespace vendo::server {
 
 class V2Routes {
  public:
-  V2Routes(const std::vector<std::unique_ptr<App>>& apps, V2Service& v2, TaskRunner& blocking,
-           AuditTrail& trail, Vend& vend, Limiter& limiter, Random& random)
-      : apps_(apps),
-        v2_(v2),
-        blocking_(blocking),
-        trail_(trail),
-        vend_(vend),
-        limiter_(limiter),
-        random_(random) {}
+  V2Routes(const std::vector<std::unique_ptr<App>>& apps, V2Service& v2, const RouteParts& parts)
+      : apps_(apps), v2_(v2), parts_(parts) {}
 
   // A request whose path starts with /v2/.
   void Handle(HttpRequest request, Responder respond);
@@ -48,11 +37,7 @@ class V2Routes {
 
   const std::vector<std::unique_ptr<App>>& apps_;
   V2Service& v2_;
-  TaskRunner& blocking_;
-  AuditTrail& trail_;
-  Vend& vend_;
-  Limiter& limiter_;
-  Random& random_;  // CSRF tokens of the sign-up page
+  RouteParts parts_;
 };
 
 }  // namespace vendo::server
