@@ -70,83 +70,90 @@ void LegacyRoutes::Handle(const App& app, std::string_view rest, HttpRequest req
   }
 }
 
-void LegacyRoutes::RegisterDevice(const App& app, HttpRequest request, Responder respond) {
+void LegacyRoutes::OnBlocking(const App& app, HttpRequest request, Responder respond,
+                              ParamsStep step) {
   // Store writes block (group commit waits for fsync): off the network threads.
-  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
-    auto params = ParamsOf(request);
-    if (!params) {
-      respond(WithApp(LegacyErrorResponse(params.error().code), app));
-      return;
-    }
-    std::string uid(params->Get("uid").value_or(""));
-    auto st = parts_.limiter.Registration(app.config.name, request.client, app.config.limits);
-    Undo undo;
-    if (st) {
-      st = service_.RegisterDevice(app, *params, &undo);
-    }
-    if (auto audited =
-            parts_.trail.RecordChange(app, CallerOf(request),
-                                      {.action = "register_device",
-                                       .outcome = AuditOutcome(st ? nullptr : &st.error()),
-                                       .device = uid},
-                                      undo);
-        !audited) {
-      st = audited;  // not recorded, so not registered
-    }
-    if (!st) {
-      RespondLegacyError(request, app, st.error(), respond);
-      return;
-    }
-    respond(WithApp(LegacyOk("", true), app));
-  });
+  parts_.blocking.Post(
+      [&app, request = std::move(request), respond = std::move(respond), step = std::move(step)] {
+        auto params = ParamsOf(request);
+        if (!params) {
+          respond(WithApp(LegacyErrorResponse(params.error().code), app));
+          return;
+        }
+        step(*params, request, respond);
+      });
+}
+
+void LegacyRoutes::RegisterDevice(const App& app, HttpRequest request, Responder respond) {
+  OnBlocking(
+      app, std::move(request), std::move(respond),
+      [this, &app](const Params& params, const HttpRequest& request, const Responder& respond) {
+        std::string uid(params.Get("uid").value_or(""));
+        auto st = parts_.limiter.Registration(app.config.name, request.client, app.config.limits);
+        Undo undo;
+        if (st) {
+          st = service_.RegisterDevice(app, params, &undo);
+        }
+        if (auto audited =
+                parts_.trail.RecordChange(app, CallerOf(request),
+                                          {.action = "register_device",
+                                           .outcome = AuditOutcome(st ? nullptr : &st.error()),
+                                           .device = uid},
+                                          undo);
+            !audited) {
+          st = audited;  // not recorded, so not registered
+        }
+        if (!st) {
+          RespondLegacyError(request, app, st.error(), respond);
+          return;
+        }
+        respond(WithApp(LegacyOk("", true), app));
+      });
 }
 
 void LegacyRoutes::Login(const App& app, HttpRequest request, Responder respond) {
-  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
-    auto params = ParamsOf(request);
-    if (!params) {
-      respond(WithApp(LegacyErrorResponse(params.error().code), app));
-      return;
-    }
-    std::string uid(params->Get("uid").value_or(""));
-    std::string username(params->Get("username").value_or(""));
-    LoginAttempt attempt(parts_.limiter, app, request.client);
-    Undo undo;
-    Result<std::string> body = std::unexpected(Error{ErrorCode::kInternal, "not attempted"});
-    auto allowed = attempt.Start(username);
-    if (!allowed && allowed.error().code == ErrorCode::kResourceExhausted) {
-      // Locked out: the 2012 clients handle 401 as a failed login.
-      (void)parts_.trail.Record(
-          app, CallerOf(request),
-          {.action = "login", .outcome = "locked", .device = uid, .user = username});
-      RespondLegacyError(request, app, Error{ErrorCode::kUnauthenticated, "locked"}, respond);
-      return;
-    }
-    if (!allowed) {
-      body = std::unexpected(allowed.error());  // the store could not count it
-    } else {
-      body = service_.Login(app, *params, &undo);
-      using Outcome = LoginAttempt::Outcome;
-      attempt.Finish(body                                               ? Outcome::kSucceeded
-                     : body.error().code == ErrorCode::kUnauthenticated ? Outcome::kWrongPassword
-                                                                        : Outcome::kNotChecked);
-    }
-    if (auto audited =
-            parts_.trail.RecordChange(app, CallerOf(request),
-                                      {.action = "login",
-                                       .outcome = AuditOutcome(body ? nullptr : &body.error()),
-                                       .device = uid,
-                                       .user = username},
-                                      undo);
-        !audited) {
-      body = std::unexpected(audited.error());  // the new key is taken back: no login
-    }
-    if (!body) {
-      RespondLegacyError(request, app, body.error(), respond);
-      return;
-    }
-    respond(WithApp(LegacyOk(std::move(*body)), app));
-  });
+  OnBlocking(
+      app, std::move(request), std::move(respond),
+      [this, &app](const Params& params, const HttpRequest& request, const Responder& respond) {
+        std::string uid(params.Get("uid").value_or(""));
+        std::string username(params.Get("username").value_or(""));
+        LoginAttempt attempt(parts_.limiter, app, request.client);
+        Undo undo;
+        auto allowed = attempt.Start(username);
+        if (!allowed && allowed.error().code == ErrorCode::kResourceExhausted) {
+          // Locked out: the 2012 clients handle 401 as a failed login.
+          (void)parts_.trail.Record(
+              app, CallerOf(request),
+              {.action = "login", .outcome = "locked", .device = uid, .user = username});
+          RespondLegacyError(request, app, Error{ErrorCode::kUnauthenticated, "locked"}, respond);
+          return;
+        }
+        // Not allowed here: the store could not count the attempt.
+        Result<std::string> body =
+            allowed ? service_.Login(app, params, &undo) : std::unexpected(allowed.error());
+        if (allowed) {
+          using Outcome = LoginAttempt::Outcome;
+          attempt.Finish(body ? Outcome::kSucceeded
+                         : body.error().code == ErrorCode::kUnauthenticated
+                             ? Outcome::kWrongPassword
+                             : Outcome::kNotChecked);
+        }
+        if (auto audited =
+                parts_.trail.RecordChange(app, CallerOf(request),
+                                          {.action = "login",
+                                           .outcome = AuditOutcome(body ? nullptr : &body.error()),
+                                           .device = uid,
+                                           .user = username},
+                                          undo);
+            !audited) {
+          body = std::unexpected(audited.error());  // the new key is taken back: no login
+        }
+        if (!body) {
+          RespondLegacyError(request, app, body.error(), respond);
+          return;
+        }
+        respond(WithApp(LegacyOk(std::move(*body)), app));
+      });
 }
 
 void LegacyRoutes::GetToken(const App& app, HttpRequest request, Responder respond,
@@ -213,7 +220,7 @@ void LegacyRoutes::RegisterUser(const App& app, const HttpRequest& request, Resp
       return;
     }
     auto st = parts_.limiter.Registration(app.config.name, request.client, app.config.limits);
-    if (!st) {
+    if (!st && st.error().code == ErrorCode::kResourceExhausted) {
       (void)parts_.trail.Record(app, CallerOf(request),
                                 {.action = "register_user", .outcome = AuditOutcome(&st.error())});
       HttpResponse busy = Html(429, pages::Failure(app.display_name,
@@ -224,7 +231,9 @@ void LegacyRoutes::RegisterUser(const App& app, const HttpRequest& request, Resp
       return;
     }
     Undo undo;
-    st = service_.RegisterUser(app, *params, &undo);
+    if (st) {  // else the store that counts registrations is down: a 500 page, as for any
+      st = service_.RegisterUser(app, *params, &undo);
+    }
     if (auto audited =
             parts_.trail.RecordChange(app, CallerOf(request),
                                       {.action = "register_user",

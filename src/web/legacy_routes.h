@@ -5,6 +5,7 @@
 // the store on `blocking`. The router has found the app; these find the endpoint.
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include "http/http_types.h"
@@ -30,6 +31,11 @@ class LegacyRoutes {
  private:
   // Paths match as the servlet mappings did: "/gettoken" and "/gettoken/anything".
   static bool Matches(std::string_view rest, std::string_view endpoint);
+  // Runs `step` on `blocking` with the request's parameters; a request whose parameters
+  // cannot be read gets the 2012 error for that instead.
+  using ParamsStep =
+      std::function<void(const Params& params, const HttpRequest& request, const Responder&)>;
+  void OnBlocking(const App& app, HttpRequest request, Responder respond, ParamsStep step);
   void RegisterDevice(const App& app, HttpRequest request, Responder respond);
   void Login(const App& app, HttpRequest request, Responder respond);
   // On a network thread (`may_block` false) it reads the memory-only view and moves to

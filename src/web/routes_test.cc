@@ -154,6 +154,16 @@ TEST_F(RoutesTest, A2012StoreThatIsDownAnswers500AsOldClientsExpect) {
   }
 }
 
+TEST_F(RoutesTest, A2012SignUpWhoseLimitCannotBeCountedIsAServerErrorNotATooMany) {
+  const std::string form = "/apps/people/registeruser?username=ann&password=secret123";
+  store_.FailWrites();
+  HttpResponse down = Send("POST", form);
+  EXPECT_EQ(down.status, 500) << down.body;
+  store_.Heal();
+  EXPECT_EQ(Send("POST", form).status, 200);
+  EXPECT_TRUE(memory_.FindUser("people", "ann"));
+}
+
 TEST_F(RoutesTest, AV2TokenIsVendedOnceAndItsReplayIs401) {
   auto device = RegisterV2();
   std::string auth = SignV2(device, "POST", "/v2/apps/sensors/token", "{}");
