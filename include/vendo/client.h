@@ -76,7 +76,7 @@ class StateStore {
  public:
   virtual ~StateStore() = default;
   // nullopt when nothing has been saved yet.
-  virtual Result<std::optional<State>> Load() = 0;
+  [[nodiscard]] virtual Result<std::optional<State>> Load() = 0;
   virtual Status Save(const State& state) = 0;
 };
 
@@ -105,12 +105,12 @@ class Transport {
   virtual ~Transport() = default;
   // Sends the request and waits for the reply. Network failures and timeouts are errors
   // (kUnavailable, kDeadlineExceeded); any HTTP status is a response.
-  virtual Result<HttpResponse> Send(const HttpRequest& request,
-                                    std::chrono::milliseconds timeout) = 0;
+  [[nodiscard]] virtual Result<HttpResponse> Send(const HttpRequest& request,
+                                                  std::chrono::milliseconds timeout) = 0;
 };
 // HTTPS (verified against the system trust store, or `ca_file` when given) and plain HTTP,
 // with keep-alive. Fails when the CA file cannot be read.
-Result<std::unique_ptr<Transport>> DefaultTransport(const std::string& ca_file = "");
+[[nodiscard]] Result<std::unique_ptr<Transport>> DefaultTransport(const std::string& ca_file = "");
 
 // The time, so tests can move it. SystemTime() is the real one.
 class TimeSource {
@@ -152,25 +152,25 @@ class Client {
  public:
   // `transport`, `time` and `random` default to DefaultTransport(), SystemTime() and
   // SystemRandom().
-  static Result<std::unique_ptr<Client>> Create(ClientOptions options,
-                                                std::unique_ptr<StateStore> store,
-                                                std::unique_ptr<Transport> transport = nullptr,
-                                                std::shared_ptr<const TimeSource> time = nullptr,
-                                                std::shared_ptr<RandomSource> random = nullptr);
+  [[nodiscard]] static Result<std::unique_ptr<Client>> Create(
+      ClientOptions options, std::unique_ptr<StateStore> store,
+      std::unique_ptr<Transport> transport = nullptr,
+      std::shared_ptr<const TimeSource> time = nullptr,
+      std::shared_ptr<RandomSource> random = nullptr);
   virtual ~Client() = default;
 
   // Anonymous apps: registers this device if it has no id yet (a no-op otherwise).
-  virtual Status Register() = 0;
+  [[nodiscard]] virtual Status Register() = 0;
   // Identity apps: logs `username` in and binds this device to them (replacing any earlier
   // login). The password is used for this call only and never stored.
-  virtual Status Login(std::string_view username, std::string_view password) = 0;
+  [[nodiscard]] virtual Status Login(std::string_view username, std::string_view password) = 0;
   // Valid credentials: the cached ones, or fresh ones when those are within the margin of
   // expiring. Anonymous apps register first when needed; identity apps must have logged in.
-  virtual Result<Credentials> GetCredentials() = 0;
+  [[nodiscard]] virtual Result<Credentials> GetCredentials() = 0;
   // Fresh credentials now, whatever the cache holds (after an AWS service refused them).
-  virtual Result<Credentials> Refresh() = 0;
+  [[nodiscard]] virtual Result<Credentials> Refresh() = 0;
   // Forgets the device and its credentials (logout). The next call starts afresh.
-  virtual Status Forget() = 0;
+  [[nodiscard]] virtual Status Forget() = 0;
 
   // This device's id on the server ("" before it registers or logs in); not a secret.
   virtual std::string DeviceId() const = 0;
@@ -184,8 +184,9 @@ class Client {
 // SDK can use the credentials: adds Host, X-Amz-Date, X-Amz-Content-Sha256,
 // X-Amz-Security-Token and Authorization headers. The URL's path and query must already be
 // percent-encoded as they will be sent; paths are signed as given (as S3 wants).
-Status SignAwsRequest(HttpRequest& request, const Credentials& credentials, std::string_view region,
-                      std::string_view service, std::chrono::system_clock::time_point now);
+[[nodiscard]] Status SignAwsRequest(HttpRequest& request, const Credentials& credentials,
+                                    std::string_view region, std::string_view service,
+                                    std::chrono::system_clock::time_point now);
 
 // Formats credentials as the JSON an AWS `credential_process` must print.
 std::string CredentialProcessJson(const Credentials& credentials);

@@ -33,7 +33,7 @@ class ActivityTally final : public metrics::Recorder {
 
   // Adds what was counted since the last flush to `store` under the current minute. What
   // cannot be written is kept for the next flush.
-  Status Flush(store::Store& store, const Clock& clock);
+  [[nodiscard]] Status Flush(store::Store& store, const Clock& clock);
 
  private:
   struct Counts {

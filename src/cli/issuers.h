@@ -22,8 +22,8 @@ namespace vendo::cli {
 
 class IssuerSet {
  public:
-  static Result<std::unique_ptr<IssuerSet>> Build(const server::Config& cfg, const Clock& clock,
-                                                  Random& random);
+  [[nodiscard]] static Result<std::unique_ptr<IssuerSet>> Build(const server::Config& cfg,
+                                                                const Clock& clock, Random& random);
   ~IssuerSet();
 
   issuer::Issuer* For(const std::string& app) const { return by_app_.at(app).issuer; }
@@ -39,9 +39,9 @@ class IssuerSet {
     issuer::CachingIssuer* cache = nullptr;      // when the cache is on
     const sts::StsClient* sts_client = nullptr;  // for the aws-* issuers
   };
-  Result<issuer::Issuer*> BuildSts(const server::AppConfig& app, const Clock& clock,
-                                   Random& random);
-  Result<net::HttpClient*> ClientFor(const std::string& ca_file);
+  [[nodiscard]] Result<issuer::Issuer*> BuildSts(const server::AppConfig& app, const Clock& clock,
+                                                 Random& random);
+  [[nodiscard]] Result<net::HttpClient*> ClientFor(const std::string& ca_file);
 
   // The destructor stops the HTTP clients first: their threads run callbacks into the rest.
   std::map<std::string, std::unique_ptr<net::HttpClient>> http_by_ca_;

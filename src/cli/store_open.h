@@ -33,7 +33,7 @@ struct OpenedStore {
 StoreSettings StoreSettingsOf(const server::StoreConfig& config);
 
 // Opens the store and runs its migrations.
-Result<OpenedStore> OpenStore(const StoreSettings& settings, const crypto::SecretBox& box,
-                              const Clock& clock);
+[[nodiscard]] Result<OpenedStore> OpenStore(const StoreSettings& settings,
+                                            const crypto::SecretBox& box, const Clock& clock);
 
 }  // namespace vendo::cli

@@ -46,7 +46,7 @@ bool AppendPercentDecoded(std::string_view in, std::string& out, bool plus_is_sp
 // pairs skipped; a name without '=' has an empty value). `visit` returns false for a pair it
 // cannot decode. Fails with kInvalidArgument on such a pair or on more than `max_pairs` pairs.
 template <typename Visit>
-Status VisitQueryPairs(std::string_view query, std::size_t max_pairs, Visit&& visit) {
+[[nodiscard]] Status VisitQueryPairs(std::string_view query, std::size_t max_pairs, Visit&& visit) {
   std::size_t pairs = 0;
   while (!query.empty()) {
     std::size_t amp = query.find('&');
@@ -69,12 +69,12 @@ Status VisitQueryPairs(std::string_view query, std::size_t max_pairs, Visit&& vi
 
 // Splits "k=v&k2=v2" into decoded pairs (empty pairs skipped, a name without '=' has an empty
 // value). Fails with kInvalidArgument on malformed escapes or more than `max_pairs` pairs.
-Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(std::string_view query,
-                                                                          bool plus_is_space,
-                                                                          std::size_t max_pairs);
+[[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> DecodeQueryPairs(
+    std::string_view query, bool plus_is_space, std::size_t max_pairs);
 // The same, appending to `out`; `max_pairs` counts the pairs already there.
-Status AppendQueryPairs(std::string_view query, bool plus_is_space, std::size_t max_pairs,
-                        std::vector<std::pair<std::string, std::string>>& out);
+[[nodiscard]] Status AppendQueryPairs(std::string_view query, bool plus_is_space,
+                                      std::size_t max_pairs,
+                                      std::vector<std::pair<std::string, std::string>>& out);
 
 // Reads exactly `n` decimal digits at s[pos] into `out`; false if any is missing or not a digit.
 bool ReadDigits(std::string_view s, std::size_t pos, std::size_t n, int& out);
@@ -82,7 +82,7 @@ bool ReadDigits(std::string_view s, std::size_t pos, std::size_t n, int& out);
 // Lower-case hex.
 std::string HexEncode(std::span<const std::uint8_t> bytes);
 // Accepts upper- and lower-case digits; fails on odd length or a non-hex character.
-Result<Bytes> HexDecode(std::string_view hex);
+[[nodiscard]] Result<Bytes> HexDecode(std::string_view hex);
 bool IsHex(std::string_view s);
 
 std::string Base64Encode(std::span<const std::uint8_t> bytes);
@@ -91,7 +91,7 @@ void AppendBase64(std::string& out, std::span<const std::uint8_t> bytes);
 // The length of the base64 of `n` bytes.
 constexpr std::size_t Base64Size(std::size_t n) { return 4 * ((n + 2) / 3); }
 // Strict: standard alphabet, padding required, no whitespace.
-Result<Bytes> Base64Decode(std::string_view b64);
+[[nodiscard]] Result<Bytes> Base64Decode(std::string_view b64);
 
 // ASCII lower-casing (the 2012 protocol lower-cases host names and app names).
 std::string AsciiLower(std::string_view s);

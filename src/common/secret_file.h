@@ -10,6 +10,6 @@
 namespace vendo {
 
 // The file's content without trailing whitespace. Fails if it cannot be read or is empty.
-Result<SecretString> ReadSecretFile(const std::string& path);
+[[nodiscard]] Result<SecretString> ReadSecretFile(const std::string& path);
 
 }  // namespace vendo

@@ -96,7 +96,7 @@ struct ConfigProblems {
 };
 
 // Parses and validates a config file. On failure returns every problem, not just the first.
-std::expected<Config, ConfigProblems> LoadConfigFile(const std::string& path);
+[[nodiscard]] std::expected<Config, ConfigProblems> LoadConfigFile(const std::string& path);
 std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
                                                   const std::string& base_dir);
 

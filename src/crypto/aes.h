@@ -14,22 +14,27 @@ inline constexpr std::size_t kGcmNonce = 12;
 inline constexpr std::size_t kGcmTag = 16;
 
 // AES-CBC with PKCS#7 padding; the key must be 16, 24 or 32 bytes, the IV 16 bytes.
-Result<Bytes> AesCbcEncrypt(std::span<const std::uint8_t> key, std::span<const std::uint8_t> iv,
-                            std::span<const std::uint8_t> plaintext);
+[[nodiscard]] Result<Bytes> AesCbcEncrypt(std::span<const std::uint8_t> key,
+                                          std::span<const std::uint8_t> iv,
+                                          std::span<const std::uint8_t> plaintext);
 // The same, into `out` (at least plaintext.size() + 16 bytes); returns the length written.
-Result<std::size_t> AesCbcEncryptTo(std::span<const std::uint8_t> key,
-                                    std::span<const std::uint8_t> iv,
-                                    std::span<const std::uint8_t> plaintext,
-                                    std::span<std::uint8_t> out);
-Result<Bytes> AesCbcDecrypt(std::span<const std::uint8_t> key, std::span<const std::uint8_t> iv,
-                            std::span<const std::uint8_t> ciphertext);
+[[nodiscard]] Result<std::size_t> AesCbcEncryptTo(std::span<const std::uint8_t> key,
+                                                  std::span<const std::uint8_t> iv,
+                                                  std::span<const std::uint8_t> plaintext,
+                                                  std::span<std::uint8_t> out);
+[[nodiscard]] Result<Bytes> AesCbcDecrypt(std::span<const std::uint8_t> key,
+                                          std::span<const std::uint8_t> iv,
+                                          std::span<const std::uint8_t> ciphertext);
 
 // AES-256-GCM. Returns ciphertext || 16-byte tag. `aad` is authenticated, not encrypted.
-Result<Bytes> AesGcmSeal(std::span<const std::uint8_t> key, std::span<const std::uint8_t> nonce,
-                         std::span<const std::uint8_t> aad,
-                         std::span<const std::uint8_t> plaintext);
+[[nodiscard]] Result<Bytes> AesGcmSeal(std::span<const std::uint8_t> key,
+                                       std::span<const std::uint8_t> nonce,
+                                       std::span<const std::uint8_t> aad,
+                                       std::span<const std::uint8_t> plaintext);
 // Fails with kUnauthenticated when the tag does not verify.
-Result<Bytes> AesGcmOpen(std::span<const std::uint8_t> key, std::span<const std::uint8_t> nonce,
-                         std::span<const std::uint8_t> aad, std::span<const std::uint8_t> sealed);
+[[nodiscard]] Result<Bytes> AesGcmOpen(std::span<const std::uint8_t> key,
+                                       std::span<const std::uint8_t> nonce,
+                                       std::span<const std::uint8_t> aad,
+                                       std::span<const std::uint8_t> sealed);
 
 }  // namespace vendo::crypto

@@ -9,7 +9,8 @@
 
 namespace vendo::crypto {
 
-Result<Bytes> HkdfSha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t> salt,
-                         std::span<const std::uint8_t> info, std::size_t length);
+[[nodiscard]] Result<Bytes> HkdfSha256(std::span<const std::uint8_t> ikm,
+                                       std::span<const std::uint8_t> salt,
+                                       std::span<const std::uint8_t> info, std::size_t length);
 
 }  // namespace vendo::crypto

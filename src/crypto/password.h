@@ -18,8 +18,8 @@ struct Argon2Params {
   std::uint32_t lanes = 1;           // 1 degree of parallelism
 };
 
-Result<std::string> HashPassword(std::string_view password, const Argon2Params& params,
-                                 Random& random);
+[[nodiscard]] Result<std::string> HashPassword(std::string_view password,
+                                               const Argon2Params& params, Random& random);
 // True iff `password` matches the PHC string `encoded` (constant time inside libargon2).
 bool VerifyPassword(std::string_view encoded, std::string_view password);
 bool IsArgon2Hash(std::string_view encoded);

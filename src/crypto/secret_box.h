@@ -22,7 +22,8 @@ class SecretBox {
   // `master_key` must be 32 bytes.
   SecretBox(SecretString master_key, Random& random);
 
-  Result<std::string> Seal(std::string_view plaintext, std::string_view context) const;
+  [[nodiscard]] Result<std::string> Seal(std::string_view plaintext,
+                                         std::string_view context) const;
   Result<SecretString> Open(std::string_view sealed, std::string_view context) const;
 
  private:
@@ -32,8 +33,8 @@ class SecretBox {
 
 // Reads a master key file: 64 hex characters (whitespace around them is ignored). Refuses a
 // file that others can read, or its group unless root owns it (0640 root:vendo is fine).
-Result<SecretString> LoadMasterKey(const std::string& path);
+[[nodiscard]] Result<SecretString> LoadMasterKey(const std::string& path);
 // Creates a new master key file with mode 0600; fails if the file exists.
-Status CreateMasterKeyFile(const std::string& path, Random& random);
+[[nodiscard]] Status CreateMasterKeyFile(const std::string& path, Random& random);
 
 }  // namespace vendo::crypto

@@ -49,9 +49,10 @@ struct StackEvent {
 };
 
 // One signed Query API call, blocking: credentials from `credentials`, the 200 body back.
-Result<std::string> PostQuery(sts::StsClient& client, sts::CredentialProvider& credentials,
-                              const sts::StsEndpoint& endpoint, const std::string& service,
-                              const std::string& form);
+[[nodiscard]] Result<std::string> PostQuery(sts::StsClient& client,
+                                            sts::CredentialProvider& credentials,
+                                            const sts::StsEndpoint& endpoint,
+                                            const std::string& service, const std::string& form);
 
 // The account's default VPC and its default subnets (one per Availability Zone), which the
 // template needs when the user names none: EC2 DescribeVpcs and DescribeSubnets.
@@ -59,13 +60,14 @@ struct Network {
   std::string vpc_id;
   std::vector<std::string> subnet_ids;
 };
-Result<Network> DefaultNetwork(sts::StsClient& client, sts::CredentialProvider& credentials,
-                               const sts::StsEndpoint& ec2_endpoint);
-Result<std::string> ParseDefaultVpc(std::string_view xml);
+[[nodiscard]] Result<Network> DefaultNetwork(sts::StsClient& client,
+                                             sts::CredentialProvider& credentials,
+                                             const sts::StsEndpoint& ec2_endpoint);
+[[nodiscard]] Result<std::string> ParseDefaultVpc(std::string_view xml);
 Result<std::vector<std::string>> ParseSubnetIds(std::string_view xml);
 
 // Pure parsers of the Query API's XML (tested on their own).
-Result<std::vector<StackInfo>> ParseDescribeStacks(std::string_view xml);
+[[nodiscard]] Result<std::vector<StackInfo>> ParseDescribeStacks(std::string_view xml);
 Result<std::vector<StackEvent>> ParseStackEvents(std::string_view xml);  // newest first
 
 class CloudFormation {
@@ -80,17 +82,17 @@ class CloudFormation {
         request_token_(std::move(request_token)) {}
 
   // nullopt when there is no such stack.
-  Result<std::optional<StackInfo>> Describe(const std::string& name);
+  [[nodiscard]] Result<std::optional<StackInfo>> Describe(const std::string& name);
   Result<std::string> Create(const std::string& name, const std::string& template_body,
                              const std::vector<StackParameter>& parameters);
   // false when there is nothing to update.
-  Result<bool> Update(const std::string& name, const std::string& template_body,
-                      const std::vector<StackParameter>& parameters);
-  Status Delete(const std::string& name);
+  [[nodiscard]] Result<bool> Update(const std::string& name, const std::string& template_body,
+                                    const std::vector<StackParameter>& parameters);
+  [[nodiscard]] Status Delete(const std::string& name);
   Result<std::vector<StackEvent>> Events(const std::string& name);
 
  private:
-  Result<std::string> Call(const std::string& form);
+  [[nodiscard]] Result<std::string> Call(const std::string& form);
 
   sts::StsClient& client_;
   sts::CredentialProvider& credentials_;

@@ -15,8 +15,9 @@ namespace vendo::deploy {
 
 // Succeeds when s3://bucket/key answers 200 or 206. kNotFound names what is missing (bucket or
 // key, from S3's error code); kPermissionDenied when these credentials may not read it.
-Status CheckObjectReadable(net::HttpTransport& http, sts::CredentialProvider& credentials,
-                           const Clock& clock, const sts::StsEndpoint& s3,
-                           const std::string& bucket, const std::string& key);
+[[nodiscard]] Status CheckObjectReadable(net::HttpTransport& http,
+                                         sts::CredentialProvider& credentials, const Clock& clock,
+                                         const sts::StsEndpoint& s3, const std::string& bucket,
+                                         const std::string& key);
 
 }  // namespace vendo::deploy

@@ -13,7 +13,7 @@ namespace vendo::server {
 class TrustedProxies {
  public:
   // Addresses or networks: "10.0.0.7", "10.0.0.0/8", "::1", "fd00::/8".
-  static Result<TrustedProxies> Parse(const std::vector<std::string>& entries);
+  [[nodiscard]] static Result<TrustedProxies> Parse(const std::vector<std::string>& entries);
 
   bool Contains(std::string_view address) const;
   bool empty() const { return networks_.empty(); }

@@ -57,7 +57,7 @@ class CachingIssuer final : public Issuer {
   std::string_view Kind() const override { return inner_.Kind(); }
   std::size_t MaxSessionNameLength() const override { return inner_.MaxSessionNameLength(); }
   bool BindsDevice() const override { return inner_.BindsDevice(); }
-  Status Ready() override { return inner_.Ready(); }
+  [[nodiscard]] Status Ready() override { return inner_.Ready(); }
 
   CredentialCacheStats Stats() const;
   std::size_t SizeForTest();

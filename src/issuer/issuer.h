@@ -42,7 +42,7 @@ class Issuer {
   virtual bool BindsDevice() const { return false; }
   // For /readyz: whether the issuer can mint credentials now (an STS issuer: it holds valid
   // credentials of its own). The message says what is missing.
-  virtual Status Ready() { return {}; }
+  [[nodiscard]] virtual Status Ready() { return {}; }
 };
 
 }  // namespace vendo::issuer

@@ -26,6 +26,6 @@ struct NameVars {
 
 // Expands ${app}, ${uid}, ${username} and ${userid} in `tmpl`. Any other ${...}, or an
 // unclosed one, is an error (config load checks templates with empty values).
-Result<std::string> ExpandName(std::string_view tmpl, const NameVars& vars);
+[[nodiscard]] Result<std::string> ExpandName(std::string_view tmpl, const NameVars& vars);
 
 }  // namespace vendo::issuer

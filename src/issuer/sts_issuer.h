@@ -43,13 +43,13 @@ class StsIssuer final : public Issuer {
   void Issue(IssueRequest request, IssueCallback done) override;
   std::string_view Kind() const override;
   std::size_t MaxSessionNameLength() const override;
-  Status Ready() override;
+  [[nodiscard]] Status Ready() override;
   bool BindsDevice() const override {
     return options_.action == StsIssuerOptions::Action::kAssumeRole && options_.session_tags;
   }
 
   // The AssumeRole form body for `request` (exposed for tests).
-  Result<std::string> AssumeRoleBody(const IssueRequest& request) const;
+  [[nodiscard]] Result<std::string> AssumeRoleBody(const IssueRequest& request) const;
 
  private:
   void Call(const IssueRequest& request, const sts::SigningCredentials& caller, IssueCallback done);

@@ -46,7 +46,7 @@ struct HttpClientStats {
 class HttpClient final : public HttpTransport, public Scheduler {
  public:
   // Fails when the CA file cannot be read or the trust store cannot be loaded.
-  static Result<std::unique_ptr<HttpClient>> Create(const HttpClientOptions& options);
+  [[nodiscard]] static Result<std::unique_ptr<HttpClient>> Create(const HttpClientOptions& options);
   ~HttpClient() override;
 
   void Send(HttpCall call, std::function<void(Result<HttpReply>)> done) override;

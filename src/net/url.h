@@ -17,7 +17,7 @@ struct HttpUrl {
 };
 
 // Parses an absolute http:// or https:// URL. No user info; the port defaults by scheme.
-Result<HttpUrl> ParseHttpUrl(std::string_view text);
+[[nodiscard]] Result<HttpUrl> ParseHttpUrl(std::string_view text);
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(std::string_view host);

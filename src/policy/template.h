@@ -40,9 +40,9 @@ struct Vars {
 class Template {
  public:
   // Parses and checks a template; the error names the problem.
-  static Result<Template> Parse(std::string_view text);
+  [[nodiscard]] static Result<Template> Parse(std::string_view text);
 
-  Result<std::string> Render(const Vars& vars) const;
+  [[nodiscard]] Result<std::string> Render(const Vars& vars) const;
   // The minified template text.
   const std::string& text() const { return text_; }
   // Size of the rendering with every variable at its longest allowed value.

@@ -17,8 +17,8 @@ inline constexpr std::size_t kMaxParams = 64;
 class Params {
  public:
   // Fails with kInvalidArgument on malformed percent-encoding or too many parameters.
-  static Result<Params> Parse(std::string_view query, std::string_view body,
-                              std::string_view content_type);
+  [[nodiscard]] static Result<Params> Parse(std::string_view query, std::string_view body,
+                                            std::string_view content_type);
 
   // The raw (decoded, untrimmed) first value of `name`.
   std::optional<std::string_view> Get(std::string_view name) const;
@@ -30,7 +30,7 @@ class Params {
   struct Item {  // where a pair's decoded key and value sit in decoded_
     std::size_t key_at, key_size, value_at, value_size;
   };
-  Status Add(std::string_view encoded);
+  [[nodiscard]] Status Add(std::string_view encoded);
 
   std::string decoded_;  // every key and value, decoded, back to back: one allocation
   std::vector<Item> items_;

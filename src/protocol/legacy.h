@@ -42,10 +42,10 @@ bool IsUsableAesKey(std::string_view key_hex);
 
 // Base64(iv || AES-CBC-PKCS7(HexDecode(key_hex), iv, plaintext)). `iv` is 16 bytes. The HTTP
 // layer appends the CRLF.
-Result<std::string> Wrap(std::string_view plaintext, std::string_view key_hex,
-                         std::span<const std::uint8_t> iv);
+[[nodiscard]] Result<std::string> Wrap(std::string_view plaintext, std::string_view key_hex,
+                                       std::span<const std::uint8_t> iv);
 // The inverse of Wrap, as a client does it; tolerates a trailing CRLF.
-Result<std::string> Unwrap(std::string_view body, std::string_view key_hex);
+[[nodiscard]] Result<std::string> Unwrap(std::string_view body, std::string_view key_hex);
 
 // The login response is wrapped under the first 32 hex characters of the salted hash.
 inline std::string_view LoginWrapKey(std::string_view salted_hash) {

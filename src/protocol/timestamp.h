@@ -12,7 +12,7 @@ namespace vendo::protocol {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
-Result<TimePoint> ParseLegacyTimestamp(std::string_view text);
+[[nodiscard]] Result<TimePoint> ParseLegacyTimestamp(std::string_view text);
 
 // "2026-11-24T08:47:27Z" (RFC 3339, protocol v2, credential expirations) and
 // "2026-11-24T08:47:27.123Z" (the 2012 form Android sent), always in UTC whatever the local

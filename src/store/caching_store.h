@@ -34,18 +34,23 @@ class CachingStore final : public ForwardingStore {
   CachingStore(Store& inner, const Clock& clock, CacheOptions options)
       : ForwardingStore(inner), clock_(clock), options_(options) {}
 
-  Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
+  [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
-  Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override;
   Status DeleteDevice(std::string_view app, std::string_view uid) override;
-  Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
+  [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override;
   Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                     const SecretString& key) override;
-  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
-                    const SecretString& password_hash) override;
-  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;
+  [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
+                                  std::string_view user_id,
+                                  const SecretString& password_hash) override;
+  [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
+                                            std::string_view username) override;
   Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
-  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
+  [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
+                                      bool enabled) override;
   Status DeleteUser(std::string_view app, std::string_view username) override;
 
   std::size_t CachedDevicesForTest() { return devices_.Size(); }
@@ -92,10 +97,10 @@ class CachingStore final : public ForwardingStore {
   static std::string_view Key(std::string_view app, std::string_view id);
   // Returns the cached record for `key`, or loads it with `load` and caches it if it exists.
   template <class Record, class Load>
-  Result<Record> ReadThrough(Cache<Record>& cache, std::string_view key, Load&& load);
+  [[nodiscard]] Result<Record> ReadThrough(Cache<Record>& cache, std::string_view key, Load&& load);
 
   class MemoryOnlyView;
-  Result<DeviceRecord> CachedDevice(std::string_view app, std::string_view uid);
+  [[nodiscard]] Result<DeviceRecord> CachedDevice(std::string_view app, std::string_view uid);
   Result<UserRecord> CachedUserById(std::string_view app, std::string_view user_id);
 
   const Clock& clock_;
@@ -107,43 +112,53 @@ class CachingStore final : public ForwardingStore {
   class MemoryOnlyView final : public Store {
    public:
     explicit MemoryOnlyView(CachingStore& cache) : cache_(cache) {}
-    Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override {
+    [[nodiscard]] Result<DeviceRecord> FindDevice(std::string_view app,
+                                                  std::string_view uid) override {
       return cache_.CachedDevice(app, uid);
     }
-    Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override {
+    [[nodiscard]] Result<UserRecord> FindUserById(std::string_view app,
+                                                  std::string_view user_id) override {
       return cache_.CachedUserById(app, user_id);
     }
-    Status CreateDevice(std::string_view, std::string_view, const SecretString&) override {
+    [[nodiscard]] Status CreateDevice(std::string_view, std::string_view,
+                                      const SecretString&) override {
       return Blocks();
     }
-    Status BindDevice(std::string_view, std::string_view, std::string_view,
-                      const SecretString&) override {
+    [[nodiscard]] Status BindDevice(std::string_view, std::string_view, std::string_view,
+                                    const SecretString&) override {
       return Blocks();
     }
-    Status SetDeviceKey(std::string_view, std::string_view, const SecretString&) override {
+    [[nodiscard]] Status SetDeviceKey(std::string_view, std::string_view,
+                                      const SecretString&) override {
       return Blocks();
     }
-    Status RevokeDevice(std::string_view, std::string_view) override { return Blocks(); }
+    [[nodiscard]] Status RevokeDevice(std::string_view, std::string_view) override {
+      return Blocks();
+    }
     Status DeleteDevice(std::string_view, std::string_view) override { return Blocks(); }
-    Status CreateUser(std::string_view, std::string_view, std::string_view,
-                      const SecretString&) override {
+    [[nodiscard]] Status CreateUser(std::string_view, std::string_view, std::string_view,
+                                    const SecretString&) override {
       return Blocks();
     }
-    Result<UserRecord> FindUser(std::string_view, std::string_view) override { return Blocks(); }
+    [[nodiscard]] Result<UserRecord> FindUser(std::string_view, std::string_view) override {
+      return Blocks();
+    }
     Status SetUserEnabled(std::string_view, std::string_view, bool) override { return Blocks(); }
-    Status DeleteUser(std::string_view, std::string_view) override { return Blocks(); }
+    [[nodiscard]] Status DeleteUser(std::string_view, std::string_view) override {
+      return Blocks();
+    }
     Result<WindowCount> CountEvent(std::string_view, std::chrono::seconds) override {
       return Blocks();
     }
-    Result<WindowCount> PeekCount(std::string_view) override { return Blocks(); }
+    [[nodiscard]] Result<WindowCount> PeekCount(std::string_view) override { return Blocks(); }
     Status ResetCount(std::string_view) override { return Blocks(); }
-    Status UncountEvent(std::string_view) override { return Blocks(); }
+    [[nodiscard]] Status UncountEvent(std::string_view) override { return Blocks(); }
     Result<std::int64_t> PurgeExpiredCounters() override { return Blocks(); }
-    Status Ping() override { return Blocks(); }
+    [[nodiscard]] Status Ping() override { return Blocks(); }
     Result<std::int64_t> CountDevices(std::string_view) override { return Blocks(); }
-    Result<std::int64_t> CountUsers(std::string_view) override { return Blocks(); }
+    [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view) override { return Blocks(); }
     Status AddActivity(std::string_view, std::int64_t, ActivityCounts) override { return Blocks(); }
-    Result<ActivityCounts> ActivitySince(std::string_view, std::int64_t) override {
+    [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view, std::int64_t) override {
       return Blocks();
     }
 

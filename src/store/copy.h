@@ -30,10 +30,10 @@ struct CopyReport {
 // when the step ends (`done`).
 using CopyProgress = std::function<void(std::string_view step, std::int64_t rows, bool done)>;
 
-Result<CopyReport> CopyRows(RowAccess& from, RowAccess& to, std::size_t batch = 1000,
-                            const CopyProgress& progress = {});
+[[nodiscard]] Result<CopyReport> CopyRows(RowAccess& from, RowAccess& to, std::size_t batch = 1000,
+                                          const CopyProgress& progress = {});
 
-Result<TableDigest> DigestDevices(RowAccess& store, std::size_t batch = 1000);
+[[nodiscard]] Result<TableDigest> DigestDevices(RowAccess& store, std::size_t batch = 1000);
 Result<TableDigest> DigestUsers(RowAccess& store, std::size_t batch = 1000);
 
 }  // namespace vendo::store

@@ -11,59 +11,72 @@ class ForwardingStore : public Store {
  public:
   explicit ForwardingStore(Store& inner) : inner_(inner) {}
 
-  Status CreateDevice(std::string_view app, std::string_view uid,
-                      const SecretString& key) override {
+  [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override {
     return inner_.CreateDevice(app, uid, key);
   }
-  Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override {
+  [[nodiscard]] Result<DeviceRecord> FindDevice(std::string_view app,
+                                                std::string_view uid) override {
     return inner_.FindDevice(app, uid);
   }
-  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
-                    const SecretString& key) override {
+  [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
+                                  std::string_view user_id, const SecretString& key) override {
     return inner_.BindDevice(app, uid, user_id, key);
   }
-  Status SetDeviceKey(std::string_view app, std::string_view uid,
-                      const SecretString& key) override {
+  [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override {
     return inner_.SetDeviceKey(app, uid, key);
   }
-  Status RevokeDevice(std::string_view app, std::string_view uid) override {
+  [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override {
     return inner_.RevokeDevice(app, uid);
   }
-  Status DeleteDevice(std::string_view app, std::string_view uid) override {
+  [[nodiscard]] Status DeleteDevice(std::string_view app, std::string_view uid) override {
     return inner_.DeleteDevice(app, uid);
   }
-  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
-                    const SecretString& password_hash) override {
+  [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
+                                  std::string_view user_id,
+                                  const SecretString& password_hash) override {
     return inner_.CreateUser(app, username, user_id, password_hash);
   }
-  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override {
+  [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
+                                            std::string_view username) override {
     return inner_.FindUser(app, username);
   }
-  Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override {
+  [[nodiscard]] Result<UserRecord> FindUserById(std::string_view app,
+                                                std::string_view user_id) override {
     return inner_.FindUserById(app, user_id);
   }
-  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override {
+  [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
+                                      bool enabled) override {
     return inner_.SetUserEnabled(app, username, enabled);
   }
-  Status DeleteUser(std::string_view app, std::string_view username) override {
+  [[nodiscard]] Status DeleteUser(std::string_view app, std::string_view username) override {
     return inner_.DeleteUser(app, username);
   }
-  Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override {
+  [[nodiscard]] Result<WindowCount> CountEvent(std::string_view key,
+                                               std::chrono::seconds window) override {
     return inner_.CountEvent(key, window);
   }
-  Result<WindowCount> PeekCount(std::string_view key) override { return inner_.PeekCount(key); }
+  [[nodiscard]] Result<WindowCount> PeekCount(std::string_view key) override {
+    return inner_.PeekCount(key);
+  }
   Status ResetCount(std::string_view key) override { return inner_.ResetCount(key); }
-  Status UncountEvent(std::string_view key) override { return inner_.UncountEvent(key); }
+  [[nodiscard]] Status UncountEvent(std::string_view key) override {
+    return inner_.UncountEvent(key);
+  }
   Result<std::int64_t> PurgeExpiredCounters() override { return inner_.PurgeExpiredCounters(); }
-  Status Ping() override { return inner_.Ping(); }
+  [[nodiscard]] Status Ping() override { return inner_.Ping(); }
   Result<std::int64_t> CountDevices(std::string_view app) override {
     return inner_.CountDevices(app);
   }
-  Result<std::int64_t> CountUsers(std::string_view app) override { return inner_.CountUsers(app); }
+  [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view app) override {
+    return inner_.CountUsers(app);
+  }
   Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override {
     return inner_.AddActivity(app, minute, add);
   }
-  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override {
+  [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view app,
+                                                     std::int64_t since_minute) override {
     return inner_.ActivitySince(app, since_minute);
   }
 

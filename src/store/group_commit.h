@@ -26,7 +26,7 @@ class GroupCommitter {
   // Runs `op` in a transaction and returns its result once the transaction is durable.
   // If `op` fails, its own writes are rolled back and the others' are kept. If the commit
   // itself fails, every operation in the batch fails with that error. Thread-safe.
-  Status Run(Operation op);
+  [[nodiscard]] Status Run(Operation op);
 
  private:
   struct Writer;

@@ -20,6 +20,6 @@ struct StoreLocation {
   }
 };
 
-Result<StoreLocation> ParseStoreUrl(std::string_view url);
+[[nodiscard]] Result<StoreLocation> ParseStoreUrl(std::string_view url);
 
 }  // namespace vendo::store

@@ -66,24 +66,24 @@ class PgConnection {
  public:
   // `url`: postgres://user@host:port/db?options. `password` may be empty (then libpq's own
   // sources apply: PGPASSWORD, ~/.pgpass).
-  static Result<std::unique_ptr<PgConnection>> Connect(const std::string& url,
-                                                       const SecretString& password,
-                                                       const PgTimeouts& timeouts = {});
+  [[nodiscard]] static Result<std::unique_ptr<PgConnection>> Connect(
+      const std::string& url, const SecretString& password, const PgTimeouts& timeouts = {});
 
   // Runs `stmt`, preparing it on this connection the first time.
-  Result<PgResult> Query(const PgStatement& stmt, std::initializer_list<PgParam> params);
+  [[nodiscard]] Result<PgResult> Query(const PgStatement& stmt,
+                                       std::initializer_list<PgParam> params);
   // Runs SQL text without parameters (DDL, BEGIN/COMMIT, several statements).
-  Result<PgResult> Exec(const std::string& sql);
+  [[nodiscard]] Result<PgResult> Exec(const std::string& sql);
   // True once the connection is lost or timed out: the pool drops it and opens another.
   bool Broken() const { return timed_out_ || PQstatus(conn_.get()) != CONNECTION_OK; }
 
  private:
   PgConnection(PGconn* c, std::chrono::milliseconds statement)
       : conn_(c, &PQfinish), statement_timeout_(statement) {}
-  Result<PgResult> Check(PGresult* r, const char* what);
+  [[nodiscard]] Result<PgResult> Check(PGresult* r, const char* what);
   // Waits for the answer to the query just sent (all of its results), within the statement
   // timeout; a connection that times out is broken from then on.
-  Result<PgResult> Await(const char* what);
+  [[nodiscard]] Result<PgResult> Await(const char* what);
   // Waits until the socket is ready for `events` or `deadline` passes.
   bool WaitSocket(short events, std::chrono::steady_clock::time_point deadline);
 

@@ -37,40 +37,48 @@ struct PostgresOptions {
 class PostgresStore final : public Store, public RowAccess {
  public:
   // Connects and migrates. Fails when the server cannot be reached.
-  static Result<std::unique_ptr<PostgresStore>> Open(PostgresOptions options,
-                                                     const crypto::SecretBox& box,
-                                                     const Clock& clock);
+  [[nodiscard]] static Result<std::unique_ptr<PostgresStore>> Open(PostgresOptions options,
+                                                                   const crypto::SecretBox& box,
+                                                                   const Clock& clock);
 
-  Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
+  [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
-  Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override;
   Status DeleteDevice(std::string_view app, std::string_view uid) override;
-  Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
+  [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override;
   Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override;
-  Result<WindowCount> PeekCount(std::string_view key) override;
+  [[nodiscard]] Result<WindowCount> PeekCount(std::string_view key) override;
   Status ResetCount(std::string_view key) override;
-  Status UncountEvent(std::string_view key) override;
+  [[nodiscard]] Status UncountEvent(std::string_view key) override;
   Result<std::int64_t> PurgeExpiredCounters() override;
-  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
-                    const SecretString& key) override;
-  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
-                    const SecretString& password_hash) override;
-  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;
+  [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
+                                  std::string_view user_id, const SecretString& key) override;
+  [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
+                                  std::string_view user_id,
+                                  const SecretString& password_hash) override;
+  [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
+                                            std::string_view username) override;
   Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
-  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
+  [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
+                                      bool enabled) override;
   Status DeleteUser(std::string_view app, std::string_view username) override;
-  Status Ping() override;
+  [[nodiscard]] Status Ping() override;
   Result<std::int64_t> CountDevices(std::string_view app) override;
-  Result<std::int64_t> CountUsers(std::string_view app) override;
+  [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view app) override;
   Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override;
-  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override;
+  [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view app,
+                                                     std::int64_t since_minute) override;
 
-  Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) override;
+  [[nodiscard]] Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after,
+                                                            std::size_t limit) override;
   Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) override;
-  Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app, std::string_view user_id,
-                                                  std::string_view after_uid,
-                                                  std::size_t limit) override;
-  Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
+  [[nodiscard]] Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app,
+                                                                std::string_view user_id,
+                                                                std::string_view after_uid,
+                                                                std::size_t limit) override;
+  [[nodiscard]] Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
   Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) override;
 
   static int LatestSchemaVersion();
@@ -84,14 +92,14 @@ class PostgresStore final : public Store, public RowAccess {
   // one that timed out is not (the server is slow, and a retry would double the wait).
   template <class Fn>
   auto WithConnection(bool retry_stale, Fn&& fn) -> decltype(fn(std::declval<PgConnection&>()));
-  Result<std::unique_ptr<PgConnection>> Acquire();
+  [[nodiscard]] Result<std::unique_ptr<PgConnection>> Acquire();
   void Release(std::unique_ptr<PgConnection> conn);
-  Result<UserRecord> FindUserBy(const PgStatement& stmt, std::string_view app,
-                                std::string_view key);
-  Result<std::int64_t> Count(const PgStatement& stmt, std::string_view app);
+  [[nodiscard]] Result<UserRecord> FindUserBy(const PgStatement& stmt, std::string_view app,
+                                              std::string_view key);
+  [[nodiscard]] Result<std::int64_t> Count(const PgStatement& stmt, std::string_view app);
   // Runs `insert` for each row inside one transaction; returns the rows it changed.
   template <class Row, class Insert>
-  Result<std::int64_t> InsertAll(std::span<const Row> rows, Insert&& insert);
+  [[nodiscard]] Result<std::int64_t> InsertAll(std::span<const Row> rows, Insert&& insert);
   std::string Now() const;
 
   PostgresOptions options_;
@@ -105,6 +113,6 @@ class PostgresStore final : public Store, public RowAccess {
 };
 
 // Runs the migrations on `conn` under an advisory lock; returns the schema version.
-Result<int> MigratePostgres(PgConnection& conn, std::int64_t now_seconds);
+[[nodiscard]] Result<int> MigratePostgres(PgConnection& conn, std::int64_t now_seconds);
 
 }  // namespace vendo::store

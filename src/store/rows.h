@@ -43,16 +43,17 @@ class RowAccess {
  public:
   virtual ~RowAccess() = default;
   // Up to `limit` rows after `after`, in bytewise (app, uid) / (app, username) order.
-  virtual Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) = 0;
+  [[nodiscard]] virtual Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after,
+                                                                    std::size_t limit) = 0;
   virtual Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) = 0;
   // Up to `limit` devices bound to one user, with uid after `after_uid`, in uid order (by the
   // devices_by_user index: no scan of the app's other devices).
-  virtual Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app,
-                                                          std::string_view user_id,
-                                                          std::string_view after_uid,
-                                                          std::size_t limit) = 0;
+  [[nodiscard]] virtual Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app,
+                                                                        std::string_view user_id,
+                                                                        std::string_view after_uid,
+                                                                        std::size_t limit) = 0;
   // Inserts the rows whose key is not taken yet, in one transaction; returns how many.
-  virtual Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) = 0;
+  [[nodiscard]] virtual Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) = 0;
   virtual Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) = 0;
 };
 

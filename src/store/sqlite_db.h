@@ -25,7 +25,7 @@ class Statement {
   Statement& Bind(int index, std::int64_t value);
   Statement& BindNull(int index);
   // Steps once. Returns true when a row is available, false when done.
-  Result<bool> Step();
+  [[nodiscard]] Result<bool> Step();
   // Resets the statement and clears its bindings, ready for the next use.
   void Reset();
 
@@ -41,13 +41,13 @@ class Statement {
 class Connection {
  public:
   // Opens (creating if needed) the database at `path` in WAL mode with full fsync.
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path);
+  [[nodiscard]] static Result<std::unique_ptr<Connection>> Open(const std::string& path);
   ~Connection();
 
-  Status Exec(std::string_view sql);
+  [[nodiscard]] Status Exec(std::string_view sql);
   // Returns the cached prepared statement for `sql` (reset, ready to bind). The SQL text is
   // the cache key, so pass string literals.
-  Result<Statement*> Prepare(const char* sql);
+  [[nodiscard]] Result<Statement*> Prepare(const char* sql);
   int Changes() const { return sqlite3_changes(db_); }
   std::string LastError() const { return sqlite3_errmsg(db_); }
 

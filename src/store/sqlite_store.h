@@ -21,40 +21,48 @@ struct SqliteOptions {
 
 class SqliteStore final : public Store, public RowAccess {
  public:
-  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options,
-                                                   const crypto::SecretBox& box,
-                                                   const Clock& clock);
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options,
+                                                                 const crypto::SecretBox& box,
+                                                                 const Clock& clock);
 
-  Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
+  [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
-  Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override;
   Status DeleteDevice(std::string_view app, std::string_view uid) override;
-  Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
+  [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override;
   Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override;
-  Result<WindowCount> PeekCount(std::string_view key) override;
+  [[nodiscard]] Result<WindowCount> PeekCount(std::string_view key) override;
   Status ResetCount(std::string_view key) override;
-  Status UncountEvent(std::string_view key) override;
+  [[nodiscard]] Status UncountEvent(std::string_view key) override;
   Result<std::int64_t> PurgeExpiredCounters() override;
-  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
-                    const SecretString& key) override;
-  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
-                    const SecretString& password_hash) override;
-  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;
+  [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
+                                  std::string_view user_id, const SecretString& key) override;
+  [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
+                                  std::string_view user_id,
+                                  const SecretString& password_hash) override;
+  [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
+                                            std::string_view username) override;
   Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
-  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
+  [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
+                                      bool enabled) override;
   Status DeleteUser(std::string_view app, std::string_view username) override;
-  Status Ping() override;
+  [[nodiscard]] Status Ping() override;
   Result<std::int64_t> CountDevices(std::string_view app) override;
-  Result<std::int64_t> CountUsers(std::string_view app) override;
+  [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view app) override;
   Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override;
-  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override;
+  [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view app,
+                                                     std::int64_t since_minute) override;
 
-  Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after, std::size_t limit) override;
+  [[nodiscard]] Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after,
+                                                            std::size_t limit) override;
   Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) override;
-  Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app, std::string_view user_id,
-                                                  std::string_view after_uid,
-                                                  std::size_t limit) override;
-  Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
+  [[nodiscard]] Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app,
+                                                                std::string_view user_id,
+                                                                std::string_view after_uid,
+                                                                std::size_t limit) override;
+  [[nodiscard]] Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
   Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) override;
 
   // The schema version after migrations (for tests and `vendo store` commands).
@@ -67,17 +75,19 @@ class SqliteStore final : public Store, public RowAccess {
   // Borrows a reader connection for the duration of `fn`.
   template <class Fn>
   auto WithReader(Fn&& fn) -> decltype(fn(std::declval<Connection&>()));
-  Result<UserRecord> ReadUser(Statement* stmt);
+  [[nodiscard]] Result<UserRecord> ReadUser(Statement* stmt);
   Result<UserRecord> FindUserWhere(const char* sql, std::string_view app, std::string_view key);
-  Result<std::int64_t> CountWhereApp(const char* sql, std::string_view app);
+  [[nodiscard]] Result<std::int64_t> CountWhereApp(const char* sql, std::string_view app);
   // Inserts each row with `sql` (bound by `bind`) in one transaction; returns rows added.
   template <class Row, class Bind>
-  Result<std::int64_t> InsertAll(std::span<const Row> rows, const char* sql, Bind&& bind);
+  [[nodiscard]] Result<std::int64_t> InsertAll(std::span<const Row> rows, const char* sql,
+                                               Bind&& bind);
   // One page of rows, built by `make_row` from each result row: `sql` takes `keys` as its
   // first parameters and the limit as its last.
   template <class Row, class MakeRow>
-  Result<std::vector<Row>> ReadPage(const char* sql, std::initializer_list<std::string_view> keys,
-                                    std::size_t limit, MakeRow&& make_row);
+  [[nodiscard]] Result<std::vector<Row>> ReadPage(const char* sql,
+                                                  std::initializer_list<std::string_view> keys,
+                                                  std::size_t limit, MakeRow&& make_row);
   std::int64_t NowSeconds() const;
 
   SqliteOptions options_;

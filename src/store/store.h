@@ -57,36 +57,40 @@ class Store {
   virtual ~Store() = default;
 
   // Registers an anonymous device. kAlreadyExists if the uid is taken in this app.
-  virtual Status CreateDevice(std::string_view app, std::string_view uid,
-                              const SecretString& key) = 0;
+  [[nodiscard]] virtual Status CreateDevice(std::string_view app, std::string_view uid,
+                                            const SecretString& key) = 0;
   // kNotFound if there is no such device.
-  virtual Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) = 0;
+  [[nodiscard]] virtual Result<DeviceRecord> FindDevice(std::string_view app,
+                                                        std::string_view uid) = 0;
 
   // Binds a device to a user with a new key (identity login): creates the device or replaces
   // its key. kFailedPrecondition if the uid belongs to another user (or is anonymous).
-  virtual Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
-                            const SecretString& key) = 0;
+  [[nodiscard]] virtual Status BindDevice(std::string_view app, std::string_view uid,
+                                          std::string_view user_id, const SecretString& key) = 0;
 
   // Replaces a device's key (protocol v2 secret rotation). kNotFound if there is no such
   // device, or it is revoked.
-  virtual Status SetDeviceKey(std::string_view app, std::string_view uid,
-                              const SecretString& key) = 0;
+  [[nodiscard]] virtual Status SetDeviceKey(std::string_view app, std::string_view uid,
+                                            const SecretString& key) = 0;
 
   // Revokes a device: it gets no more tokens and its uid cannot register or log in again.
   // kNotFound if there is no such device.
-  virtual Status RevokeDevice(std::string_view app, std::string_view uid) = 0;
+  [[nodiscard]] virtual Status RevokeDevice(std::string_view app, std::string_view uid) = 0;
 
   // Deletes a device record outright: only to take back a registration that could not be
   // audited (the uid is free again). kNotFound if there is no such device.
-  virtual Status DeleteDevice(std::string_view app, std::string_view uid) = 0;
+  [[nodiscard]] virtual Status DeleteDevice(std::string_view app, std::string_view uid) = 0;
 
   // kAlreadyExists if the username is taken in this app.
-  virtual Status CreateUser(std::string_view app, std::string_view username,
-                            std::string_view user_id, const SecretString& password_hash) = 0;
-  virtual Result<UserRecord> FindUser(std::string_view app, std::string_view username) = 0;
+  [[nodiscard]] virtual Status CreateUser(std::string_view app, std::string_view username,
+                                          std::string_view user_id,
+                                          const SecretString& password_hash) = 0;
+  [[nodiscard]] virtual Result<UserRecord> FindUser(std::string_view app,
+                                                    std::string_view username) = 0;
   virtual Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) = 0;
   // kNotFound if there is no such user.
-  virtual Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) = 0;
+  [[nodiscard]] virtual Status SetUserEnabled(std::string_view app, std::string_view username,
+                                              bool enabled) = 0;
   virtual Status DeleteUser(std::string_view app, std::string_view username) = 0;
 
   // Abuse limits shared by every host: counts one event under `key` in a fixed window that
@@ -95,22 +99,23 @@ class Store {
     std::int64_t count = 0;
     std::int64_t window_end = 0;  // seconds since the epoch
   };
-  virtual Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) = 0;
+  [[nodiscard]] virtual Result<WindowCount> CountEvent(std::string_view key,
+                                                       std::chrono::seconds window) = 0;
   // The current count without adding one (0 when there is none or the window is over).
-  virtual Result<WindowCount> PeekCount(std::string_view key) = 0;
+  [[nodiscard]] virtual Result<WindowCount> PeekCount(std::string_view key) = 0;
   virtual Status ResetCount(std::string_view key) = 0;
   // Takes back one event counted under `key` in its current window (never below zero): an
   // attempt counted before it was tried that then turned out to be no failure.
-  virtual Status UncountEvent(std::string_view key) = 0;
+  [[nodiscard]] virtual Status UncountEvent(std::string_view key) = 0;
   // Deletes the counters whose window is over (rate limits, lockouts, v2 nonces, 2012 login
   // records); returns how many. CountEvent also does this itself, at most once a minute, so
   // the table holds about the events of one window, not every event ever counted.
-  virtual Result<std::int64_t> PurgeExpiredCounters() = 0;
+  [[nodiscard]] virtual Result<std::int64_t> PurgeExpiredCounters() = 0;
 
   // Succeeds when the store can serve reads (for /readyz).
-  virtual Status Ping() = 0;
+  [[nodiscard]] virtual Status Ping() = 0;
 
-  virtual Result<std::int64_t> CountDevices(std::string_view app) = 0;
+  [[nodiscard]] virtual Result<std::int64_t> CountDevices(std::string_view app) = 0;
   virtual Result<std::int64_t> CountUsers(std::string_view app) = 0;
 
   // What the hosts did, per app and minute, for `vendo stats`: each host adds its own counts
@@ -120,9 +125,11 @@ class Store {
     std::int64_t vends = 0;
   };
   // Adds to the counts of `minute` (minutes since the epoch); forgets minutes older than a week.
-  virtual Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) = 0;
+  [[nodiscard]] virtual Status AddActivity(std::string_view app, std::int64_t minute,
+                                           ActivityCounts add) = 0;
   // The sums over minutes >= `since_minute`.
-  virtual Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) = 0;
+  [[nodiscard]] virtual Result<ActivityCounts> ActivitySince(std::string_view app,
+                                                             std::int64_t since_minute) = 0;
 };
 
 }  // namespace vendo::store

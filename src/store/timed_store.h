@@ -17,28 +17,34 @@ class TimedStore final : public Store {
       std::function<void(std::string_view operation, std::chrono::steady_clock::duration latency)>;
   TimedStore(Store& inner, Report report) : inner_(inner), report_(std::move(report)) {}
 
-  Status CreateDevice(std::string_view app, std::string_view uid, const SecretString& key) override;
+  [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override;
   Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
-  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
-                    const SecretString& key) override;
-  Status SetDeviceKey(std::string_view app, std::string_view uid, const SecretString& key) override;
+  [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
+                                  std::string_view user_id, const SecretString& key) override;
+  [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override;
   Status RevokeDevice(std::string_view app, std::string_view uid) override;
-  Status DeleteDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Status DeleteDevice(std::string_view app, std::string_view uid) override;
   Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
                     const SecretString& password_hash) override;
-  Result<UserRecord> FindUser(std::string_view app, std::string_view username) override;
+  [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
+                                            std::string_view username) override;
   Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
-  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override;
+  [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
+                                      bool enabled) override;
   Status DeleteUser(std::string_view app, std::string_view username) override;
-  Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override;
+  [[nodiscard]] Result<WindowCount> CountEvent(std::string_view key,
+                                               std::chrono::seconds window) override;
   Result<WindowCount> PeekCount(std::string_view key) override;
-  Status ResetCount(std::string_view key) override;
+  [[nodiscard]] Status ResetCount(std::string_view key) override;
   Status UncountEvent(std::string_view key) override;
-  Result<std::int64_t> PurgeExpiredCounters() override;
+  [[nodiscard]] Result<std::int64_t> PurgeExpiredCounters() override;
   Status Ping() override;
-  Result<std::int64_t> CountDevices(std::string_view app) override;
+  [[nodiscard]] Result<std::int64_t> CountDevices(std::string_view app) override;
   Result<std::int64_t> CountUsers(std::string_view app) override;
-  Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override;
+  [[nodiscard]] Status AddActivity(std::string_view app, std::int64_t minute,
+                                   ActivityCounts add) override;
   Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override;
 
  private:

@@ -56,15 +56,16 @@ struct SignedRequest {
   std::string query;
 };
 
-Result<SignedRequest> Sign(const RequestToSign& request, const SigningCredentials& credentials,
-                           const SigningOptions& options);
+[[nodiscard]] Result<SignedRequest> Sign(const RequestToSign& request,
+                                         const SigningCredentials& credentials,
+                                         const SigningOptions& options);
 
 // RFC 3986 encoding as SigV4 wants it: unreserved characters stay, everything else is %XX
 // (upper case); '/' stays only when `keep_slash`.
 std::string UriEncode(std::string_view raw, bool keep_slash);
 std::string CanonicalPath(std::string_view path, bool normalize);
 // Sorted, re-encoded query; fails on malformed percent-encoding.
-Result<std::string> CanonicalQuery(std::string_view query,
-                                   const std::vector<std::pair<std::string, std::string>>& extra);
+[[nodiscard]] Result<std::string> CanonicalQuery(
+    std::string_view query, const std::vector<std::pair<std::string, std::string>>& extra);
 
 }  // namespace vendo::sts

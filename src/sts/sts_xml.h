@@ -28,11 +28,12 @@ struct StsFailure {
 };
 
 // Parses a success body. Fails with kInternal (body unreadable or missing fields).
-Result<Credentials> ParseCredentialsResponse(std::string_view xml);
+[[nodiscard]] Result<Credentials> ParseCredentialsResponse(std::string_view xml);
 // Classifies an error response; never fails (an unreadable body gives an empty code).
 StsFailure ParseErrorResponse(int http_status, std::string_view xml);
 // ISO 8601 UTC with optional fractional seconds of any precision: 2026-11-24T04:20:51.787019207Z
-Result<std::chrono::system_clock::time_point> ParseIsoTimestamp(std::string_view text);
+[[nodiscard]] Result<std::chrono::system_clock::time_point> ParseIsoTimestamp(
+    std::string_view text);
 
 struct Tag {
   std::string key;

@@ -40,11 +40,11 @@ class AuditSink {
  public:
   virtual ~AuditSink() = default;
   // Writes one line (with its newline) in full, or fails.
-  virtual Status Write(std::string_view line) = 0;
+  [[nodiscard]] virtual Status Write(std::string_view line) = 0;
 };
 
 // Appends to a file (created 0600) or, with an empty path, writes to stderr.
-Result<std::unique_ptr<AuditSink>> OpenAuditSink(const std::string& path);
+[[nodiscard]] Result<std::unique_ptr<AuditSink>> OpenAuditSink(const std::string& path);
 
 class AuditLog {
  public:
@@ -53,7 +53,7 @@ class AuditLog {
   static constexpr int kMaxTurns = 4;
 
   AuditLog(AuditSink& sink, const Clock& clock) : sink_(sink), clock_(clock) {}
-  Status Record(const AuditEvent& event);
+  [[nodiscard]] Status Record(const AuditEvent& event);
   // Records `event` and then calls `done` with the outcome. With a runner that runs its tasks
   // on the calling thread (a network thread's, see CurrentNetworkThread), the line waits in
   // this thread's batch, which is written at once (then each `done` is called in order) when

@@ -11,7 +11,8 @@
 
 namespace vendo::server {
 
-Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord& device,
-                                      store::Store& store, const Clock& clock);
+[[nodiscard]] Result<issuer::IssueRequest> GrantFor(const App& app,
+                                                    const store::DeviceRecord& device,
+                                                    store::Store& store, const Clock& clock);
 
 }  // namespace vendo::server

@@ -31,26 +31,29 @@ class LegacyService {
       : store_(store), clock_(clock), random_(random) {}
 
   // /registerdevice (anonymous): uid and key. On success `undo` deletes the device again.
-  Status RegisterDevice(const App& app, const Params& params, Undo* undo = nullptr);
+  [[nodiscard]] Status RegisterDevice(const App& app, const Params& params, Undo* undo = nullptr);
   // /gettoken, first half: checks the request and says what to ask the issuer for.
-  Result<TokenGrant> AuthorizeToken(const App& app, const Params& params) {
+  [[nodiscard]] Result<TokenGrant> AuthorizeToken(const App& app, const Params& params) {
     return AuthorizeToken(app, params, store_);
   }
   // The same, reading devices and users from `reads` (a memory-only view on a network
   // thread: kWouldBlock then means "ask again off this thread").
-  Result<TokenGrant> AuthorizeToken(const App& app, const Params& params, store::Store& reads);
+  [[nodiscard]] Result<TokenGrant> AuthorizeToken(const App& app, const Params& params,
+                                                  store::Store& reads);
   // /gettoken, second half: the token body wrapped under the device key (no CRLF).
-  Result<std::string> SealToken(const SecretString& device_key, const Credentials& creds);
+  [[nodiscard]] Result<std::string> SealToken(const SecretString& device_key,
+                                              const Credentials& creds);
   // /login (identity): rotates the device key and returns it wrapped (no CRLF). On success
   // `undo` puts the device back as it was (its old key, or no device).
-  Result<std::string> Login(const App& app, const Params& params, Undo* undo = nullptr);
+  [[nodiscard]] Result<std::string> Login(const App& app, const Params& params,
+                                          Undo* undo = nullptr);
   // /registeruser (identity). Missing parameters are reported by MissingUserParams first.
   // On success `undo` deletes the user again.
-  Status RegisterUser(const App& app, const Params& params, Undo* undo = nullptr);
+  [[nodiscard]] Status RegisterUser(const App& app, const Params& params, Undo* undo = nullptr);
   static bool MissingUserParams(const Params& params);
 
  private:
-  Status CheckTimestamp(const App& app, std::string_view timestamp) const;
+  [[nodiscard]] Status CheckTimestamp(const App& app, std::string_view timestamp) const;
   Result<std::string> WrapWithFreshIv(std::string_view plaintext, std::string_view key_hex);
 
   store::Store& store_;

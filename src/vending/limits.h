@@ -33,13 +33,14 @@ class Limiter {
       : store_(store), clock_(clock), ipv6_prefix_(ipv6_prefix) {}
 
   // kResourceExhausted, with the seconds until it lifts in retry_after, when over the limit.
-  Status Registration(std::string_view app, std::string_view address, const LimitsConfig& c);
+  [[nodiscard]] Status Registration(std::string_view app, std::string_view address,
+                                    const LimitsConfig& c);
   // Before checking a password: counts the attempt as a failure for the user and the address
   // (atomically, in the store), and refuses it when that is over either limit. A locked user
   // is refused even with the right password until the window ends.
   // True when this attempt is the last before the user's lock.
-  Result<bool> StartLogin(std::string_view app, std::string_view username, std::string_view address,
-                          const LimitsConfig& c);
+  [[nodiscard]] Result<bool> StartLogin(std::string_view app, std::string_view username,
+                                        std::string_view address, const LimitsConfig& c);
   // After a wrong password: logs the lock when it was the last attempt.
   void LoginFailed(std::string_view app, std::string_view username, bool last);
   // After the right password: the attempt was no failure after all.
@@ -49,7 +50,7 @@ class Limiter {
   // disabled user, a store error): its counts are taken back.
   void LoginNotFailed(std::string_view app, std::string_view username, std::string_view address,
                       const LimitsConfig& c);
-  Status Token(std::string_view app, std::string_view device, const LimitsConfig& c);
+  [[nodiscard]] Status Token(std::string_view app, std::string_view device, const LimitsConfig& c);
 
  private:
   struct Window {

@@ -35,7 +35,7 @@ class PrincipalCache {
   // The entry for `key`, or `make()`'s result, kept when it succeeded. Outside the lock:
   // two threads may both make an entry, with equal results.
   template <typename Make>
-  Result<RenderedGrant> GetOrMake(std::string_view key, Make&& make) {
+  [[nodiscard]] Result<RenderedGrant> GetOrMake(std::string_view key, Make&& make) {
     if (auto hit = Find(key)) {
       return std::move(*hit);
     }

@@ -93,35 +93,39 @@ class V2Service {
                                   : std::max(1u, std::thread::hardware_concurrency())) {}
 
   // On success `undo` deletes the device again.
-  V2Result<V2Registration> RegisterDevice(const App& app, Undo* undo = nullptr);
+  [[nodiscard]] V2Result<V2Registration> RegisterDevice(const App& app, Undo* undo = nullptr);
   // Identity apps: a new user (argon2id), and a login that binds a new device to the user.
   // `username_out` names the user a login was for (for limits and the audit log); `allowed`
   // runs before the password is checked (lockouts).
   // SignUp returns the user id, and sets `undo` to delete the user again.
-  V2Result<std::string> SignUp(const App& app, std::string_view body, Undo* undo = nullptr);
+  [[nodiscard]] V2Result<std::string> SignUp(const App& app, std::string_view body,
+                                             Undo* undo = nullptr);
   // On success a login's `undo` deletes the device it bound.
-  V2Result<V2Login> Login(const App& app, std::string_view body, std::string& username_out,
-                          const std::function<Status(std::string_view username)>& allowed,
-                          Undo* undo = nullptr);
-  V2Result<V2Grant> AuthorizeToken(const App& app, std::string_view method, std::string_view path,
-                                   std::string_view body, std::string_view authorization);
+  [[nodiscard]] V2Result<V2Login> Login(
+      const App& app, std::string_view body, std::string& username_out,
+      const std::function<Status(std::string_view username)>& allowed, Undo* undo = nullptr);
+  [[nodiscard]] V2Result<V2Grant> AuthorizeToken(const App& app, std::string_view method,
+                                                 std::string_view path, std::string_view body,
+                                                 std::string_view authorization);
   // Signed requests about the device itself: a new secret (the old one stops working; `undo`
   // puts the old one back), or revocation (returns the device id). A revocation cannot be
   // taken back, so `before_commit` runs once the request is verified, before the device is
   // revoked: when it fails, nothing is revoked and the failure is returned as an internal
   // error.
-  V2Result<V2Registration> RotateSecret(const App& app, std::string_view method,
-                                        std::string_view path, std::string_view body,
-                                        std::string_view authorization, Undo* undo = nullptr);
-  V2Result<std::string> RevokeSelf(
+  [[nodiscard]] V2Result<V2Registration> RotateSecret(const App& app, std::string_view method,
+                                                      std::string_view path, std::string_view body,
+                                                      std::string_view authorization,
+                                                      Undo* undo = nullptr);
+  [[nodiscard]] V2Result<std::string> RevokeSelf(
       const App& app, std::string_view method, std::string_view path, std::string_view body,
       std::string_view authorization,
       const std::function<Status(std::string_view device_id)>& before_commit);
   // The credentials as JSON, sealed when the request asked.
   // The server's time as a refusal of a stale timestamp states it (the injected clock's).
   std::string ServerTime() const;
-  V2Result<std::string> CredentialsBody(const V2SealKey& key, const Credentials& creds,
-                                        std::string_view region);
+  [[nodiscard]] V2Result<std::string> CredentialsBody(const V2SealKey& key,
+                                                      const Credentials& creds,
+                                                      std::string_view region);
 
  private:
   struct Verified {
@@ -130,8 +134,9 @@ class V2Service {
     std::string nonce;
   };
   // Checks the signature, the timestamp window and the nonce (recording it) of a request.
-  V2Result<Verified> Verify(const App& app, std::string_view method, std::string_view path,
-                            std::string_view body, std::string_view authorization);
+  [[nodiscard]] V2Result<Verified> Verify(const App& app, std::string_view method,
+                                          std::string_view path, std::string_view body,
+                                          std::string_view authorization);
 
   store::Store& store_;
   const Clock& clock_;

@@ -40,7 +40,7 @@ HttpResponse Text(int status, std::string body);
 // `r`, named for the access log as `app`'s.
 HttpResponse WithApp(HttpResponse r, const App& app);
 // The query string's and (form) body's parameters.
-Result<Params> ParamsOf(const HttpRequest& request);
+[[nodiscard]] Result<Params> ParamsOf(const HttpRequest& request);
 // The media type of a Content-Type value, without parameters or case.
 bool IsMediaType(std::string_view content_type, std::string_view type);
 // Who asked, for the audit trail.

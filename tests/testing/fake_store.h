@@ -17,8 +17,8 @@ class FakeStore final : public store::Store {
  public:
   explicit FakeStore(const Clock& clock) : clock_(clock) {}
 
-  Status CreateDevice(std::string_view app, std::string_view uid,
-                      const SecretString& key) override {
+  [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override {
     std::lock_guard lock(mu_);
     auto [it, added] = devices_.try_emplace(Key(app, uid));
     if (!added) {
@@ -27,7 +27,8 @@ class FakeStore final : public store::Store {
     it->second = {std::string(app), std::string(uid), key, std::nullopt, Seconds(), false};
     return {};
   }
-  Result<store::DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override {
+  [[nodiscard]] Result<store::DeviceRecord> FindDevice(std::string_view app,
+                                                       std::string_view uid) override {
     std::lock_guard lock(mu_);
     auto it = devices_.find(Key(app, uid));
     if (it == devices_.end()) {
@@ -35,8 +36,8 @@ class FakeStore final : public store::Store {
     }
     return it->second;
   }
-  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
-                    const SecretString& key) override {
+  [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
+                                  std::string_view user_id, const SecretString& key) override {
     std::lock_guard lock(mu_);
     auto [it, added] = devices_.try_emplace(Key(app, uid));
     if (added) {
@@ -50,8 +51,8 @@ class FakeStore final : public store::Store {
     it->second.key = key;
     return {};
   }
-  Status SetDeviceKey(std::string_view app, std::string_view uid,
-                      const SecretString& key) override {
+  [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override {
     std::lock_guard lock(mu_);
     auto it = devices_.find(Key(app, uid));
     if (it == devices_.end() || it->second.revoked) {
@@ -60,7 +61,7 @@ class FakeStore final : public store::Store {
     it->second.key = key;
     return {};
   }
-  Status RevokeDevice(std::string_view app, std::string_view uid) override {
+  [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override {
     std::lock_guard lock(mu_);
     auto it = devices_.find(Key(app, uid));
     if (it == devices_.end()) {
@@ -69,15 +70,16 @@ class FakeStore final : public store::Store {
     it->second.revoked = true;
     return {};
   }
-  Status DeleteDevice(std::string_view app, std::string_view uid) override {
+  [[nodiscard]] Status DeleteDevice(std::string_view app, std::string_view uid) override {
     std::lock_guard lock(mu_);
     if (devices_.erase(Key(app, uid)) == 0) {
       return Fail(ErrorCode::kNotFound, "no such device");
     }
     return {};
   }
-  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
-                    const SecretString& password_hash) override {
+  [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
+                                  std::string_view user_id,
+                                  const SecretString& password_hash) override {
     std::lock_guard lock(mu_);
     auto [it, added] = users_.try_emplace(Key(app, username));
     if (!added) {
@@ -87,7 +89,8 @@ class FakeStore final : public store::Store {
                   true};
     return {};
   }
-  Result<store::UserRecord> FindUser(std::string_view app, std::string_view username) override {
+  [[nodiscard]] Result<store::UserRecord> FindUser(std::string_view app,
+                                                   std::string_view username) override {
     std::lock_guard lock(mu_);
     auto it = users_.find(Key(app, username));
     if (it == users_.end()) {
@@ -95,7 +98,8 @@ class FakeStore final : public store::Store {
     }
     return it->second;
   }
-  Result<store::UserRecord> FindUserById(std::string_view app, std::string_view user_id) override {
+  [[nodiscard]] Result<store::UserRecord> FindUserById(std::string_view app,
+                                                       std::string_view user_id) override {
     std::lock_guard lock(mu_);
     for (const auto& [key, user] : users_) {
       if (user.app == app && user.user_id == user_id) {
@@ -104,7 +108,8 @@ class FakeStore final : public store::Store {
     }
     return Fail(ErrorCode::kNotFound, "no such user");
   }
-  Status SetUserEnabled(std::string_view app, std::string_view username, bool enabled) override {
+  [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
+                                      bool enabled) override {
     std::lock_guard lock(mu_);
     auto it = users_.find(Key(app, username));
     if (it == users_.end()) {
@@ -113,14 +118,15 @@ class FakeStore final : public store::Store {
     it->second.enabled = enabled;
     return {};
   }
-  Status DeleteUser(std::string_view app, std::string_view username) override {
+  [[nodiscard]] Status DeleteUser(std::string_view app, std::string_view username) override {
     std::lock_guard lock(mu_);
     if (users_.erase(Key(app, username)) == 0) {
       return Fail(ErrorCode::kNotFound, "no such user");
     }
     return {};
   }
-  Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override {
+  [[nodiscard]] Result<WindowCount> CountEvent(std::string_view key,
+                                               std::chrono::seconds window) override {
     std::lock_guard lock(mu_);
     WindowCount& c = counters_[std::string(key)];
     if (c.window_end <= Seconds()) {
@@ -129,7 +135,7 @@ class FakeStore final : public store::Store {
     ++c.count;
     return c;
   }
-  Result<WindowCount> PeekCount(std::string_view key) override {
+  [[nodiscard]] Result<WindowCount> PeekCount(std::string_view key) override {
     std::lock_guard lock(mu_);
     auto it = counters_.find(std::string(key));
     if (it == counters_.end() || it->second.window_end <= Seconds()) {
@@ -137,12 +143,12 @@ class FakeStore final : public store::Store {
     }
     return it->second;
   }
-  Status ResetCount(std::string_view key) override {
+  [[nodiscard]] Status ResetCount(std::string_view key) override {
     std::lock_guard lock(mu_);
     counters_.erase(std::string(key));
     return {};
   }
-  Status UncountEvent(std::string_view key) override {
+  [[nodiscard]] Status UncountEvent(std::string_view key) override {
     std::lock_guard lock(mu_);
     auto it = counters_.find(std::string(key));
     if (it != counters_.end() && it->second.window_end > Seconds() && it->second.count > 0) {
@@ -150,30 +156,32 @@ class FakeStore final : public store::Store {
     }
     return {};
   }
-  Result<std::int64_t> PurgeExpiredCounters() override {
+  [[nodiscard]] Result<std::int64_t> PurgeExpiredCounters() override {
     std::lock_guard lock(mu_);
     return static_cast<std::int64_t>(
         std::erase_if(counters_, [&](const auto& c) { return c.second.window_end <= Seconds(); }));
   }
-  Status Ping() override { return {}; }
+  [[nodiscard]] Status Ping() override { return {}; }
   Result<std::int64_t> CountDevices(std::string_view app) override {
     std::lock_guard lock(mu_);
     return static_cast<std::int64_t>(std::count_if(
         devices_.begin(), devices_.end(), [&](const auto& d) { return d.second.app == app; }));
   }
-  Result<std::int64_t> CountUsers(std::string_view app) override {
+  [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view app) override {
     std::lock_guard lock(mu_);
     return static_cast<std::int64_t>(std::count_if(
         users_.begin(), users_.end(), [&](const auto& u) { return u.second.app == app; }));
   }
-  Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override {
+  [[nodiscard]] Status AddActivity(std::string_view app, std::int64_t minute,
+                                   ActivityCounts add) override {
     std::lock_guard lock(mu_);
     ActivityCounts& a = activity_[{std::string(app), minute}];
     a.registrations += add.registrations;
     a.vends += add.vends;
     return {};
   }
-  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override {
+  [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view app,
+                                                     std::int64_t since_minute) override {
     std::lock_guard lock(mu_);
     ActivityCounts sum;
     for (const auto& [key, a] : activity_) {

@@ -31,35 +31,40 @@ class FaultyStore final : public store::ForwardingStore {
   }
   int Failed() const { return failed_.load(); }
 
-  Status CreateDevice(std::string_view app, std::string_view uid,
-                      const SecretString& key) override {
+  [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override {
     return Write([&] { return inner_.CreateDevice(app, uid, key); });
   }
-  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
-                    const SecretString& key) override {
+  [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
+                                  std::string_view user_id, const SecretString& key) override {
     return Write([&] { return inner_.BindDevice(app, uid, user_id, key); });
   }
-  Status SetDeviceKey(std::string_view app, std::string_view uid,
-                      const SecretString& key) override {
+  [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
+                                    const SecretString& key) override {
     return Write([&] { return inner_.SetDeviceKey(app, uid, key); });
   }
-  Status RevokeDevice(std::string_view app, std::string_view uid) override {
+  [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override {
     return Write([&] { return inner_.RevokeDevice(app, uid); });
   }
-  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
-                    const SecretString& password_hash) override {
+  [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
+                                  std::string_view user_id,
+                                  const SecretString& password_hash) override {
     return Write([&] { return inner_.CreateUser(app, username, user_id, password_hash); });
   }
-  Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override {
+  [[nodiscard]] Result<WindowCount> CountEvent(std::string_view key,
+                                               std::chrono::seconds window) override {
     return Write([&] { return inner_.CountEvent(key, window); });
   }
-  Result<store::DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override {
+  [[nodiscard]] Result<store::DeviceRecord> FindDevice(std::string_view app,
+                                                       std::string_view uid) override {
     return Read([&] { return inner_.FindDevice(app, uid); });
   }
-  Result<store::UserRecord> FindUser(std::string_view app, std::string_view username) override {
+  [[nodiscard]] Result<store::UserRecord> FindUser(std::string_view app,
+                                                   std::string_view username) override {
     return Read([&] { return inner_.FindUser(app, username); });
   }
-  Result<store::UserRecord> FindUserById(std::string_view app, std::string_view user_id) override {
+  [[nodiscard]] Result<store::UserRecord> FindUserById(std::string_view app,
+                                                       std::string_view user_id) override {
     return Read([&] { return inner_.FindUserById(app, user_id); });
   }
 

@@ -11,7 +11,7 @@ namespace vendo::testing {
 
 class RecordingAuditSink final : public server::AuditSink {
  public:
-  Status Write(std::string_view line) override {
+  [[nodiscard]] Status Write(std::string_view line) override {
     if (fail) {
       return Fail(ErrorCode::kUnavailable, "disk full");
     }
