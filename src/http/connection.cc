@@ -3,7 +3,6 @@
 // the first-byte, header, handler and idle deadlines. The listener is in http_server.cc.
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <charconv>
 #include <ctime>
 
 #include "common/log.h"
@@ -371,6 +370,22 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
   co_await session.Run(fresh);
 }
 
+void HttpServer::Impl::Spawn(tcp::socket socket, std::size_t context, bool fresh,
+                             std::string address_slot) {
+  context_load[context].fetch_add(1, std::memory_order_relaxed);
+  asio::co_spawn(*contexts[context], RunConnection(std::move(socket), context, fresh, address_slot),
+                 [this, context, address_slot](const std::exception_ptr& e, bool moved) {
+                   LogIfThrown("connection", e);  // then `moved` is false: it is closed
+                   context_load[context].fetch_sub(1, std::memory_order_relaxed);
+                   if (!moved) {
+                     if (!address_slot.empty()) {
+                       per_address.Close(address_slot);
+                     }
+                     ConnectionClosed();
+                   }
+                 });
+}
+
 asio::awaitable<bool> HttpServer::Impl::RunConnection(tcp::socket socket, std::size_t context,
                                                       bool fresh, std::string address_slot) {
   boost::system::error_code ec;
@@ -523,26 +538,6 @@ std::optional<std::size_t> HttpServer::Impl::BetterContext(int fd, std::size_t c
     return std::nullopt;  // that thread is busy enough already
   }
   return target;
-}
-
-// Each thread takes numbers in blocks, so the network threads do not pass one counter's
-// cache line back and forth per request.
-std::string HttpServer::Impl::NextRequestId() {
-  static constexpr std::uint64_t kBlock = 1024;
-  thread_local const Impl* owner = nullptr;
-  thread_local std::uint64_t next = 0, end = 0;
-  if (owner != this || next == end) {
-    owner = this;
-    next = next_id.fetch_add(kBlock, std::memory_order_relaxed);
-    end = next + kBlock;
-  }
-  char digits[24];
-  auto stop = std::to_chars(digits, digits + sizeof digits, next++).ptr;
-  std::string id;
-  id.reserve(id_prefix.size() + 1 + static_cast<std::size_t>(stop - digits));
-  id.append(id_prefix).push_back('-');
-  id.append(digits, stop);
-  return id;
 }
 
 }  // namespace vendo::server

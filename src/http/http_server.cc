@@ -3,14 +3,10 @@
 // connection.cc.
 #include "http/http_server.h"
 
-#include <unistd.h>
-
-#include <csignal>
 #include <thread>
 
 #include "common/address_key.h"
 #include "common/log.h"
-#include "common/random.h"
 #include "http/server_impl.h"
 
 namespace vendo::server {
@@ -65,73 +61,6 @@ void RunNetworkThread(asio::io_context& ctx) {
 }
 
 }  // namespace
-
-std::optional<tcp::socket> MoveToContext(tcp::socket& from, asio::io_context& ctx,
-                                         boost::system::error_code& ec) {
-  auto protocol = from.local_endpoint(ec).protocol();
-  if (ec) {
-    return std::nullopt;
-  }
-  int fd = from.release(ec);
-  if (ec) {
-    return std::nullopt;
-  }
-  tcp::socket moved(ctx);
-  moved.assign(protocol, fd, ec);
-  if (ec) {
-    ::close(fd);  // released but not taken over
-    return std::nullopt;
-  }
-  return moved;
-}
-
-void LogIfThrown(std::string_view what, const std::exception_ptr& e) {
-  if (!e) {
-    return;
-  }
-  std::string error = "not a std::exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    error = x.what();
-  } catch (...) {
-  }
-  LogLine(LogLevel::kError, "a coroutine ended with an exception")
-      .Str("coroutine", what)
-      .Str("error", error)
-      .Emit();
-}
-
-HttpServer::Impl::Impl(const HttpServerOptions& o, Handler& h, const Clock& c)
-    : options(o), handler(h), clock(c), per_address(o.max_connections_per_address, o.ipv6_prefix) {
-  int n = std::max(1, o.threads);
-  for (int i = 0; i < n; ++i) {
-    contexts.push_back(std::make_unique<asio::io_context>(1));
-    guards.emplace_back(contexts.back()->get_executor());
-  }
-  if (o.pin_threads) {
-    plan = CpuPlan::ForThisProcess(contexts.size());
-  }
-  context_load = std::make_unique<std::atomic<int>[]>(contexts.size());
-  acceptor.emplace(*contexts[0]);
-  signals.emplace(*contexts[0], SIGTERM, SIGINT);
-  reload_signals.emplace(*contexts[0], SIGHUP);
-  OsRandom random;
-  id_prefix = random.Hex(4);
-}
-
-std::vector<int> HttpServer::Impl::Loads() const {
-  std::vector<int> loads(contexts.size());
-  for (std::size_t i = 0; i < loads.size(); ++i) {
-    loads[i] = context_load[i].load(std::memory_order_relaxed);
-  }
-  return loads;
-}
-
-std::shared_ptr<asio::ssl::context> HttpServer::Impl::CurrentTls() {
-  std::lock_guard lock(tls_mu);
-  return tls;
-}
 
 asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
   for (;;) {
@@ -206,22 +135,6 @@ void HttpServer::Impl::LogRefusal(std::string_view why, const std::string& addre
       .Emit();
 }
 
-void HttpServer::Impl::Spawn(tcp::socket socket, std::size_t context, bool fresh,
-                             std::string address_slot) {
-  context_load[context].fetch_add(1, std::memory_order_relaxed);
-  asio::co_spawn(*contexts[context], RunConnection(std::move(socket), context, fresh, address_slot),
-                 [this, context, address_slot](const std::exception_ptr& e, bool moved) {
-                   LogIfThrown("connection", e);  // then `moved` is false: it is closed
-                   context_load[context].fetch_sub(1, std::memory_order_relaxed);
-                   if (!moved) {
-                     if (!address_slot.empty()) {
-                       per_address.Close(address_slot);
-                     }
-                     ConnectionClosed();
-                   }
-                 });
-}
-
 asio::awaitable<void> HttpServer::Impl::Reject(tcp::socket socket) {
   boost::system::error_code ignored;
   if (CurrentTls()) {
@@ -274,27 +187,6 @@ void HttpServer::Impl::BeginDrain() {
       StopAll();
     }
   });
-}
-
-void HttpServer::Impl::ConnectionClosed() {
-  if (active.fetch_sub(1) == 1 && draining.load()) {
-    asio::post(*contexts[0], [this] { StopAll(); });
-  }
-}
-
-void HttpServer::Impl::StopAll() {
-  if (stopped.exchange(true)) {
-    return;
-  }
-  if (drain_timer) {
-    drain_timer->cancel();
-  }
-  for (auto& g : guards) {
-    g.reset();
-  }
-  for (auto& c : contexts) {
-    c->stop();
-  }
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
