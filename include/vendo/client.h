@@ -77,7 +77,7 @@ class StateStore {
   virtual ~StateStore() = default;
   // nullopt when nothing has been saved yet.
   [[nodiscard]] virtual Result<std::optional<State>> Load() = 0;
-  virtual Status Save(const State& state) = 0;
+  [[nodiscard]] virtual Status Save(const State& state) = 0;
 };
 
 // A JSON file created with mode 0600 (in a directory it creates with 0700 if missing) and

@@ -97,8 +97,8 @@ struct ConfigProblems {
 
 // Parses and validates a config file. On failure returns every problem, not just the first.
 [[nodiscard]] std::expected<Config, ConfigProblems> LoadConfigFile(const std::string& path);
-std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
-                                                  const std::string& base_dir);
+[[nodiscard]] std::expected<Config, ConfigProblems> ParseConfig(std::string_view toml_text,
+                                                                const std::string& base_dir);
 
 // The `--dev` configuration: an anonymous app "anonymous-demo" (the default app) and an
 // identity app "identity-demo" (app name MyMobileAppName), data under `data_dir`.

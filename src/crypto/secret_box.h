@@ -24,7 +24,7 @@ class SecretBox {
 
   [[nodiscard]] Result<std::string> Seal(std::string_view plaintext,
                                          std::string_view context) const;
-  Result<SecretString> Open(std::string_view sealed, std::string_view context) const;
+  [[nodiscard]] Result<SecretString> Open(std::string_view sealed, std::string_view context) const;
 
  private:
   SecretString key_;

@@ -64,11 +64,12 @@ struct Network {
                                              sts::CredentialProvider& credentials,
                                              const sts::StsEndpoint& ec2_endpoint);
 [[nodiscard]] Result<std::string> ParseDefaultVpc(std::string_view xml);
-Result<std::vector<std::string>> ParseSubnetIds(std::string_view xml);
+[[nodiscard]] Result<std::vector<std::string>> ParseSubnetIds(std::string_view xml);
 
 // Pure parsers of the Query API's XML (tested on their own).
 [[nodiscard]] Result<std::vector<StackInfo>> ParseDescribeStacks(std::string_view xml);
-Result<std::vector<StackEvent>> ParseStackEvents(std::string_view xml);  // newest first
+[[nodiscard]] Result<std::vector<StackEvent>> ParseStackEvents(
+    std::string_view xml);  // newest first
 
 class CloudFormation {
  public:
@@ -83,13 +84,14 @@ class CloudFormation {
 
   // nullopt when there is no such stack.
   [[nodiscard]] Result<std::optional<StackInfo>> Describe(const std::string& name);
-  Result<std::string> Create(const std::string& name, const std::string& template_body,
-                             const std::vector<StackParameter>& parameters);
+  [[nodiscard]] Result<std::string> Create(const std::string& name,
+                                           const std::string& template_body,
+                                           const std::vector<StackParameter>& parameters);
   // false when there is nothing to update.
   [[nodiscard]] Result<bool> Update(const std::string& name, const std::string& template_body,
                                     const std::vector<StackParameter>& parameters);
   [[nodiscard]] Status Delete(const std::string& name);
-  Result<std::vector<StackEvent>> Events(const std::string& name);
+  [[nodiscard]] Result<std::vector<StackEvent>> Events(const std::string& name);
 
  private:
   [[nodiscard]] Result<std::string> Call(const std::string& form);

@@ -36,22 +36,24 @@ class CachingStore final : public ForwardingStore {
 
   [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
                                     const SecretString& key) override;
-  Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Result<DeviceRecord> FindDevice(std::string_view app,
+                                                std::string_view uid) override;
   [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override;
-  Status DeleteDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Status DeleteDevice(std::string_view app, std::string_view uid) override;
   [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
                                     const SecretString& key) override;
-  Status BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
-                    const SecretString& key) override;
+  [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
+                                  std::string_view user_id, const SecretString& key) override;
   [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
                                   std::string_view user_id,
                                   const SecretString& password_hash) override;
   [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
                                             std::string_view username) override;
-  Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
+  [[nodiscard]] Result<UserRecord> FindUserById(std::string_view app,
+                                                std::string_view user_id) override;
   [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
                                       bool enabled) override;
-  Status DeleteUser(std::string_view app, std::string_view username) override;
+  [[nodiscard]] Status DeleteUser(std::string_view app, std::string_view username) override;
 
   std::size_t CachedDevicesForTest() { return devices_.Size(); }
 
@@ -101,7 +103,7 @@ class CachingStore final : public ForwardingStore {
 
   class MemoryOnlyView;
   [[nodiscard]] Result<DeviceRecord> CachedDevice(std::string_view app, std::string_view uid);
-  Result<UserRecord> CachedUserById(std::string_view app, std::string_view user_id);
+  [[nodiscard]] Result<UserRecord> CachedUserById(std::string_view app, std::string_view user_id);
 
   const Clock& clock_;
   CacheOptions options_;
@@ -135,7 +137,9 @@ class CachingStore final : public ForwardingStore {
     [[nodiscard]] Status RevokeDevice(std::string_view, std::string_view) override {
       return Blocks();
     }
-    Status DeleteDevice(std::string_view, std::string_view) override { return Blocks(); }
+    [[nodiscard]] Status DeleteDevice(std::string_view, std::string_view) override {
+      return Blocks();
+    }
     [[nodiscard]] Status CreateUser(std::string_view, std::string_view, std::string_view,
                                     const SecretString&) override {
       return Blocks();
@@ -143,21 +147,25 @@ class CachingStore final : public ForwardingStore {
     [[nodiscard]] Result<UserRecord> FindUser(std::string_view, std::string_view) override {
       return Blocks();
     }
-    Status SetUserEnabled(std::string_view, std::string_view, bool) override { return Blocks(); }
+    [[nodiscard]] Status SetUserEnabled(std::string_view, std::string_view, bool) override {
+      return Blocks();
+    }
     [[nodiscard]] Status DeleteUser(std::string_view, std::string_view) override {
       return Blocks();
     }
-    Result<WindowCount> CountEvent(std::string_view, std::chrono::seconds) override {
+    [[nodiscard]] Result<WindowCount> CountEvent(std::string_view, std::chrono::seconds) override {
       return Blocks();
     }
     [[nodiscard]] Result<WindowCount> PeekCount(std::string_view) override { return Blocks(); }
-    Status ResetCount(std::string_view) override { return Blocks(); }
+    [[nodiscard]] Status ResetCount(std::string_view) override { return Blocks(); }
     [[nodiscard]] Status UncountEvent(std::string_view) override { return Blocks(); }
-    Result<std::int64_t> PurgeExpiredCounters() override { return Blocks(); }
+    [[nodiscard]] Result<std::int64_t> PurgeExpiredCounters() override { return Blocks(); }
     [[nodiscard]] Status Ping() override { return Blocks(); }
-    Result<std::int64_t> CountDevices(std::string_view) override { return Blocks(); }
+    [[nodiscard]] Result<std::int64_t> CountDevices(std::string_view) override { return Blocks(); }
     [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view) override { return Blocks(); }
-    Status AddActivity(std::string_view, std::int64_t, ActivityCounts) override { return Blocks(); }
+    [[nodiscard]] Status AddActivity(std::string_view, std::int64_t, ActivityCounts) override {
+      return Blocks();
+    }
     [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view, std::int64_t) override {
       return Blocks();
     }

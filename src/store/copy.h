@@ -34,6 +34,6 @@ using CopyProgress = std::function<void(std::string_view step, std::int64_t rows
                                           const CopyProgress& progress = {});
 
 [[nodiscard]] Result<TableDigest> DigestDevices(RowAccess& store, std::size_t batch = 1000);
-Result<TableDigest> DigestUsers(RowAccess& store, std::size_t batch = 1000);
+[[nodiscard]] Result<TableDigest> DigestUsers(RowAccess& store, std::size_t batch = 1000);
 
 }  // namespace vendo::store

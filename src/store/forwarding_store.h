@@ -60,19 +60,22 @@ class ForwardingStore : public Store {
   [[nodiscard]] Result<WindowCount> PeekCount(std::string_view key) override {
     return inner_.PeekCount(key);
   }
-  Status ResetCount(std::string_view key) override { return inner_.ResetCount(key); }
+  [[nodiscard]] Status ResetCount(std::string_view key) override { return inner_.ResetCount(key); }
   [[nodiscard]] Status UncountEvent(std::string_view key) override {
     return inner_.UncountEvent(key);
   }
-  Result<std::int64_t> PurgeExpiredCounters() override { return inner_.PurgeExpiredCounters(); }
+  [[nodiscard]] Result<std::int64_t> PurgeExpiredCounters() override {
+    return inner_.PurgeExpiredCounters();
+  }
   [[nodiscard]] Status Ping() override { return inner_.Ping(); }
-  Result<std::int64_t> CountDevices(std::string_view app) override {
+  [[nodiscard]] Result<std::int64_t> CountDevices(std::string_view app) override {
     return inner_.CountDevices(app);
   }
   [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view app) override {
     return inner_.CountUsers(app);
   }
-  Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override {
+  [[nodiscard]] Status AddActivity(std::string_view app, std::int64_t minute,
+                                   ActivityCounts add) override {
     return inner_.AddActivity(app, minute, add);
   }
   [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view app,

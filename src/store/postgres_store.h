@@ -43,16 +43,18 @@ class PostgresStore final : public Store, public RowAccess {
 
   [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
                                     const SecretString& key) override;
-  Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Result<DeviceRecord> FindDevice(std::string_view app,
+                                                std::string_view uid) override;
   [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override;
-  Status DeleteDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Status DeleteDevice(std::string_view app, std::string_view uid) override;
   [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
                                     const SecretString& key) override;
-  Result<WindowCount> CountEvent(std::string_view key, std::chrono::seconds window) override;
+  [[nodiscard]] Result<WindowCount> CountEvent(std::string_view key,
+                                               std::chrono::seconds window) override;
   [[nodiscard]] Result<WindowCount> PeekCount(std::string_view key) override;
-  Status ResetCount(std::string_view key) override;
+  [[nodiscard]] Status ResetCount(std::string_view key) override;
   [[nodiscard]] Status UncountEvent(std::string_view key) override;
-  Result<std::int64_t> PurgeExpiredCounters() override;
+  [[nodiscard]] Result<std::int64_t> PurgeExpiredCounters() override;
   [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
                                   std::string_view user_id, const SecretString& key) override;
   [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
@@ -60,26 +62,29 @@ class PostgresStore final : public Store, public RowAccess {
                                   const SecretString& password_hash) override;
   [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
                                             std::string_view username) override;
-  Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
+  [[nodiscard]] Result<UserRecord> FindUserById(std::string_view app,
+                                                std::string_view user_id) override;
   [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
                                       bool enabled) override;
-  Status DeleteUser(std::string_view app, std::string_view username) override;
+  [[nodiscard]] Status DeleteUser(std::string_view app, std::string_view username) override;
   [[nodiscard]] Status Ping() override;
-  Result<std::int64_t> CountDevices(std::string_view app) override;
+  [[nodiscard]] Result<std::int64_t> CountDevices(std::string_view app) override;
   [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view app) override;
-  Status AddActivity(std::string_view app, std::int64_t minute, ActivityCounts add) override;
+  [[nodiscard]] Status AddActivity(std::string_view app, std::int64_t minute,
+                                   ActivityCounts add) override;
   [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view app,
                                                      std::int64_t since_minute) override;
 
   [[nodiscard]] Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after,
                                                             std::size_t limit) override;
-  Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) override;
+  [[nodiscard]] Result<std::vector<UserRow>> UsersAfter(const RowKey& after,
+                                                        std::size_t limit) override;
   [[nodiscard]] Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app,
                                                                 std::string_view user_id,
                                                                 std::string_view after_uid,
                                                                 std::size_t limit) override;
   [[nodiscard]] Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) override;
-  Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) override;
+  [[nodiscard]] Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) override;
 
   static int LatestSchemaVersion();
 

@@ -45,7 +45,8 @@ class RowAccess {
   // Up to `limit` rows after `after`, in bytewise (app, uid) / (app, username) order.
   [[nodiscard]] virtual Result<std::vector<DeviceRow>> DevicesAfter(const RowKey& after,
                                                                     std::size_t limit) = 0;
-  virtual Result<std::vector<UserRow>> UsersAfter(const RowKey& after, std::size_t limit) = 0;
+  [[nodiscard]] virtual Result<std::vector<UserRow>> UsersAfter(const RowKey& after,
+                                                                std::size_t limit) = 0;
   // Up to `limit` devices bound to one user, with uid after `after_uid`, in uid order (by the
   // devices_by_user index: no scan of the app's other devices).
   [[nodiscard]] virtual Result<std::vector<DeviceRow>> UserDevicesAfter(std::string_view app,
@@ -54,7 +55,7 @@ class RowAccess {
                                                                         std::size_t limit) = 0;
   // Inserts the rows whose key is not taken yet, in one transaction; returns how many.
   [[nodiscard]] virtual Result<std::int64_t> InsertDevices(std::span<const DeviceRow> rows) = 0;
-  virtual Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) = 0;
+  [[nodiscard]] virtual Result<std::int64_t> InsertUsers(std::span<const UserRow> rows) = 0;
 };
 
 }  // namespace vendo::store

@@ -87,11 +87,12 @@ class Store {
                                           const SecretString& password_hash) = 0;
   [[nodiscard]] virtual Result<UserRecord> FindUser(std::string_view app,
                                                     std::string_view username) = 0;
-  virtual Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) = 0;
+  [[nodiscard]] virtual Result<UserRecord> FindUserById(std::string_view app,
+                                                        std::string_view user_id) = 0;
   // kNotFound if there is no such user.
   [[nodiscard]] virtual Status SetUserEnabled(std::string_view app, std::string_view username,
                                               bool enabled) = 0;
-  virtual Status DeleteUser(std::string_view app, std::string_view username) = 0;
+  [[nodiscard]] virtual Status DeleteUser(std::string_view app, std::string_view username) = 0;
 
   // Abuse limits shared by every host: counts one event under `key` in a fixed window that
   // starts with the first event; returns the count so far in the window and when it ends.
@@ -103,7 +104,7 @@ class Store {
                                                        std::chrono::seconds window) = 0;
   // The current count without adding one (0 when there is none or the window is over).
   [[nodiscard]] virtual Result<WindowCount> PeekCount(std::string_view key) = 0;
-  virtual Status ResetCount(std::string_view key) = 0;
+  [[nodiscard]] virtual Status ResetCount(std::string_view key) = 0;
   // Takes back one event counted under `key` in its current window (never below zero): an
   // attempt counted before it was tried that then turned out to be no failure.
   [[nodiscard]] virtual Status UncountEvent(std::string_view key) = 0;
@@ -116,7 +117,7 @@ class Store {
   [[nodiscard]] virtual Status Ping() = 0;
 
   [[nodiscard]] virtual Result<std::int64_t> CountDevices(std::string_view app) = 0;
-  virtual Result<std::int64_t> CountUsers(std::string_view app) = 0;
+  [[nodiscard]] virtual Result<std::int64_t> CountUsers(std::string_view app) = 0;
 
   // What the hosts did, per app and minute, for `vendo stats`: each host adds its own counts
   // (a few writes a minute, not one per request), so the sums cover every host.

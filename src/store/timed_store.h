@@ -19,33 +19,37 @@ class TimedStore final : public Store {
 
   [[nodiscard]] Status CreateDevice(std::string_view app, std::string_view uid,
                                     const SecretString& key) override;
-  Result<DeviceRecord> FindDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Result<DeviceRecord> FindDevice(std::string_view app,
+                                                std::string_view uid) override;
   [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
                                   std::string_view user_id, const SecretString& key) override;
   [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,
                                     const SecretString& key) override;
-  Status RevokeDevice(std::string_view app, std::string_view uid) override;
+  [[nodiscard]] Status RevokeDevice(std::string_view app, std::string_view uid) override;
   [[nodiscard]] Status DeleteDevice(std::string_view app, std::string_view uid) override;
-  Status CreateUser(std::string_view app, std::string_view username, std::string_view user_id,
-                    const SecretString& password_hash) override;
+  [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
+                                  std::string_view user_id,
+                                  const SecretString& password_hash) override;
   [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
                                             std::string_view username) override;
-  Result<UserRecord> FindUserById(std::string_view app, std::string_view user_id) override;
+  [[nodiscard]] Result<UserRecord> FindUserById(std::string_view app,
+                                                std::string_view user_id) override;
   [[nodiscard]] Status SetUserEnabled(std::string_view app, std::string_view username,
                                       bool enabled) override;
-  Status DeleteUser(std::string_view app, std::string_view username) override;
+  [[nodiscard]] Status DeleteUser(std::string_view app, std::string_view username) override;
   [[nodiscard]] Result<WindowCount> CountEvent(std::string_view key,
                                                std::chrono::seconds window) override;
-  Result<WindowCount> PeekCount(std::string_view key) override;
+  [[nodiscard]] Result<WindowCount> PeekCount(std::string_view key) override;
   [[nodiscard]] Status ResetCount(std::string_view key) override;
-  Status UncountEvent(std::string_view key) override;
+  [[nodiscard]] Status UncountEvent(std::string_view key) override;
   [[nodiscard]] Result<std::int64_t> PurgeExpiredCounters() override;
-  Status Ping() override;
+  [[nodiscard]] Status Ping() override;
   [[nodiscard]] Result<std::int64_t> CountDevices(std::string_view app) override;
-  Result<std::int64_t> CountUsers(std::string_view app) override;
+  [[nodiscard]] Result<std::int64_t> CountUsers(std::string_view app) override;
   [[nodiscard]] Status AddActivity(std::string_view app, std::int64_t minute,
                                    ActivityCounts add) override;
-  Result<ActivityCounts> ActivitySince(std::string_view app, std::int64_t since_minute) override;
+  [[nodiscard]] Result<ActivityCounts> ActivitySince(std::string_view app,
+                                                     std::int64_t since_minute) override;
 
  private:
   template <class F>

@@ -54,7 +54,8 @@ class LegacyService {
 
  private:
   [[nodiscard]] Status CheckTimestamp(const App& app, std::string_view timestamp) const;
-  Result<std::string> WrapWithFreshIv(std::string_view plaintext, std::string_view key_hex);
+  [[nodiscard]] Result<std::string> WrapWithFreshIv(std::string_view plaintext,
+                                                    std::string_view key_hex);
 
   store::Store& store_;
   const Clock& clock_;

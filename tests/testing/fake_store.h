@@ -162,7 +162,7 @@ class FakeStore final : public store::Store {
         std::erase_if(counters_, [&](const auto& c) { return c.second.window_end <= Seconds(); }));
   }
   [[nodiscard]] Status Ping() override { return {}; }
-  Result<std::int64_t> CountDevices(std::string_view app) override {
+  [[nodiscard]] Result<std::int64_t> CountDevices(std::string_view app) override {
     std::lock_guard lock(mu_);
     return static_cast<std::int64_t>(std::count_if(
         devices_.begin(), devices_.end(), [&](const auto& d) { return d.second.app == app; }));
