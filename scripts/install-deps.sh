@@ -7,6 +7,7 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libssl-dev libsqlite3-dev libpq-dev libpugixml-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libargon2-dev
+  libcjose-dev  # JOSE (JWK, JWS) for OpenID Connect ID tokens: docs/decisions.md 25
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
 )
 test_pkgs=(python3 python3-cryptography python3-botocore curl sqlite3 openssl procps ca-certificates
