@@ -266,7 +266,8 @@ BENCHMARK(BM_AccessLogEmit)->Threads(1)->Threads(2);
 
 void BM_RenderPolicy(benchmark::State& state) {
   for (auto _ : state) {
-    benchmark::DoNotOptimize(F().app->policy.Render({"bench", std::string(kUid), "", "", "", ""}));
+    benchmark::DoNotOptimize(
+        F().app->policy.Render({"bench", std::string(kUid), "", "", "", "", "", {}}));
   }
 }
 BENCHMARK(BM_RenderPolicy);

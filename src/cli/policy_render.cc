@@ -37,7 +37,9 @@ int PolicyRender(const PolicyRenderOptions& options) {
   auto rendered =
       tmpl->Render({app->name, options.uid, options.username, options.user_id,
                     options.region.empty() ? app->aws.region : options.region,
-                    options.account_id.empty() ? app->aws.account_id : options.account_id});
+                    options.account_id.empty() ? app->aws.account_id : options.account_id,
+                    "",
+                    {}});
   if (!rendered) {
     std::fprintf(stderr, "vendo: %s\n", rendered.error().message.c_str());
     return 1;

@@ -371,7 +371,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, tcp::socket& socke
 }
 
 void HttpServer::Impl::Spawn(tcp::socket socket, std::size_t context, bool fresh,
-                             std::string address_slot) {
+                             const std::string& address_slot) {
   context_load[context].fetch_add(1, std::memory_order_relaxed);
   asio::co_spawn(*contexts[context], RunConnection(std::move(socket), context, fresh, address_slot),
                  [this, context, address_slot](const std::exception_ptr& e, bool moved) {
@@ -436,7 +436,7 @@ asio::awaitable<bool> HttpServer::Impl::RunConnection(tcp::socket socket, std::s
     // Hand the open connection to the thread on its packets' CPU, between two requests.
     auto moved = MoveToContext(socket, *contexts[*state->move_to], ec);
     if (moved) {
-      Spawn(std::move(*moved), *state->move_to, false, std::move(address_slot));
+      Spawn(std::move(*moved), *state->move_to, false, address_slot);
       if (LogEnabled(LogLevel::kDebug)) {
         LogLine(LogLevel::kDebug, "connection moved")
             .Int("from_thread", static_cast<std::int64_t>(context))

@@ -102,7 +102,7 @@ struct HttpServer::Impl {
   std::optional<std::string> TakeAddressSlot(const std::string& address);
   // Serves `socket` on contexts[context] until it closes (or is handed on).
   // `address_slot`: the per-address count the connection holds ("" when it is not counted).
-  void Spawn(tcp::socket socket, std::size_t context, bool fresh, std::string address_slot);
+  void Spawn(tcp::socket socket, std::size_t context, bool fresh, const std::string& address_slot);
   std::vector<int> Loads() const;
   std::shared_ptr<asio::ssl::context> CurrentTls();
   void WaitForReload();

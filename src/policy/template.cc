@@ -1,5 +1,6 @@
 #include "policy/template.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "common/encoding.h"
@@ -20,10 +21,46 @@ constexpr Binding kBindings[] = {
     {"${userid}", &Vars::user_id},
     {"${account_id}", &Vars::account_id},
     {"${region}", &Vars::region},
+    {"${idp}", &Vars::idp},
     {"__USERNAME__", &Vars::username},
     {"__REGION__", &Vars::region},
     {"__ACCOUNT_ID__", &Vars::account_id},
 };
+
+bool IsClaimName(std::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  for (char ch : name) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-' || ch == '.';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The value of claim `name`, or nullptr when the token has none.
+const std::string* ClaimOf(const Vars& vars, std::string_view name) {
+  auto it = std::lower_bound(vars.claims.begin(), vars.claims.end(), name,
+                             [](const auto& c, std::string_view n) { return c.first < n; });
+  return it != vars.claims.end() && it->first == name ? &it->second : nullptr;
+}
+
+// A claim value a template may take: short, UTF-8, and nothing JSON would have to escape (so
+// the worst case at Parse is its length), on top of IsSafeValue.
+bool IsTemplateClaim(std::string_view value) {
+  if (value.size() > kMaxClaimBytes || !IsValidUtf8(value)) {
+    return false;
+  }
+  for (unsigned char ch : value) {
+    if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\') {
+      return false;
+    }
+  }
+  return IsSafeValue(value);
+}
 
 const Binding* MatchAt(std::string_view text, std::size_t pos) {
   for (const Binding& b : kBindings) {
@@ -49,11 +86,31 @@ Result<std::vector<Template::Segment>> Split(std::string_view text) {
       }
       escaped = false;
       if (!literal.empty()) {
-        segments.push_back({std::move(literal), nullptr});
+        segments.push_back({std::move(literal), nullptr, ""});
         literal.clear();
       }
-      segments.push_back({"", b->field});
+      segments.push_back({"", b->field, ""});
       i += b->token.size();
+      continue;
+    }
+    if (text.substr(i).starts_with("${claim:")) {
+      auto end = text.find('}', i);
+      std::string_view name = end == std::string_view::npos ? "" : text.substr(i + 8, end - i - 8);
+      if (!IsClaimName(name)) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "${claim:NAME} needs a claim name of 1-64 letters, digits, '_', '-' or '.'");
+      }
+      if (!in_string) {
+        return Fail(ErrorCode::kInvalidArgument, "policy variable ${claim:" + std::string(name) +
+                                                     "} must be inside a JSON string (\"...\")");
+      }
+      escaped = false;
+      if (!literal.empty()) {
+        segments.push_back({std::move(literal), nullptr, ""});
+        literal.clear();
+      }
+      segments.push_back({"", nullptr, std::string(name)});
+      i = end + 1;
       continue;
     }
     if (text.substr(i).starts_with("${")) {
@@ -62,7 +119,8 @@ Result<std::vector<Template::Segment>> Split(std::string_view text) {
       if (end == std::string_view::npos || name.find(':') == std::string_view::npos) {
         return Fail(ErrorCode::kInvalidArgument,
                     "unknown policy variable " + std::string(name) +
-                        " (known: ${app} ${uid} ${username} ${userid} ${account_id} ${region})");
+                        " (known: ${app} ${uid} ${username} ${userid} ${account_id} ${region} "
+                        "${idp} ${claim:NAME})");
       }
       literal.append(name);  // an IAM policy variable such as ${aws:username}: IAM's business
       i += name.size();
@@ -79,7 +137,7 @@ Result<std::vector<Template::Segment>> Split(std::string_view text) {
     literal += c;
   }
   if (!literal.empty()) {
-    segments.push_back({std::move(literal), nullptr});
+    segments.push_back({std::move(literal), nullptr, ""});
   }
   return segments;
 }
@@ -88,7 +146,10 @@ std::string Join(const std::vector<Template::Segment>& segments, const Vars& var
   std::string out;
   out.reserve(512);
   for (const auto& seg : segments) {
-    if (seg.field == nullptr) {
+    if (!seg.claim.empty()) {
+      const std::string* value = ClaimOf(vars, seg.claim);
+      AppendJsonEscaped(out, value != nullptr ? *value : std::string_view());
+    } else if (seg.field == nullptr) {
       out += seg.literal;
     } else {
       AppendJsonEscaped(out, vars.*(seg.field));
@@ -99,9 +160,23 @@ std::string Join(const std::vector<Template::Segment>& segments, const Vars& var
 
 // The longest values the protocol lets through, each character chosen to need escaping where
 // that makes it longer (a username of 128 four-byte characters is 512 bytes).
-Vars LongestVars() {
-  return Vars{std::string(64, 'a'), std::string(128, '"'), std::string(std::size_t{128} * 4, 'x'),
-              std::string(32, 'f'), std::string(32, 'r'),  std::string(12, '1')};
+// A claim is at most kMaxClaimBytes with nothing to escape; ${idp} is a provider's name (64).
+Vars LongestVars(const std::vector<Template::Segment>& segments) {
+  Vars v{std::string(64, 'a'),
+         std::string(128, '"'),
+         std::string(std::size_t{128} * 4, 'x'),
+         std::string(32, 'f'),
+         std::string(32, 'r'),
+         std::string(12, '1'),
+         std::string(64, 'i'),
+         {}};
+  for (const auto& seg : segments) {
+    if (!seg.claim.empty() && ClaimOf(v, seg.claim) == nullptr) {
+      v.claims.emplace_back(seg.claim, std::string(kMaxClaimBytes, 'c'));
+      std::sort(v.claims.begin(), v.claims.end());
+    }
+  }
+  return v;
 }
 
 std::string_view NameOf(std::string Vars::*field) {
@@ -124,7 +199,7 @@ bool IsSafeValue(std::string_view value) {
 std::vector<std::string> Template::Warnings() const {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < segments_.size(); ++i) {
-    if (segments_[i].field == nullptr) {
+    if (!segments_[i].variable()) {
       continue;
     }
     const std::string* before = i > 0 ? &segments_[i - 1].literal : nullptr;
@@ -132,12 +207,25 @@ std::vector<std::string> Template::Warnings() const {
     bool wild_before = before != nullptr && !before->empty() && IsWildcard(before->back());
     bool wild_after = after != nullptr && !after->empty() && IsWildcard(after->front());
     if (wild_before || wild_after) {
-      std::string name(NameOf(segments_[i].field));
+      std::string name = segments_[i].claim.empty() ? std::string(NameOf(segments_[i].field))
+                                                    : "${claim:" + segments_[i].claim + "}";
       std::string shown = wild_before ? before->back() + name : name + after->front();
       out.push_back(name + " stands next to a wildcard (\"" + shown + "\"): the value \"a\" " +
                     "would also match \"ab\"; put a \"/\" between the variable and the wildcard");
     }
   }
+  return out;
+}
+
+std::vector<std::string> Template::Claims() const {
+  std::vector<std::string> out;
+  for (const auto& seg : segments_) {
+    if (!seg.claim.empty()) {
+      out.push_back(seg.claim);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -174,13 +262,14 @@ Result<Template> Template::Parse(std::string_view text) {
   }
   Vars sample{"sample-app",  "sample-device-0123456789abcdef",
               "sample.user", "0123456789abcdef0123456789abcdef",
-              "us-east-1",   "123456789012"};
+              "us-east-1",   "123456789012",
+              "sample-idp",  {}};
   boost::system::error_code ec;
   auto doc = boost::json::parse(Join(*segments, sample), ec);
   if (ec || !doc.is_object()) {
     return Fail(ErrorCode::kInvalidArgument, "policy is not a JSON object after substitution");
   }
-  std::size_t worst = Join(*segments, LongestVars()).size();
+  std::size_t worst = Join(*segments, LongestVars(*segments)).size();
   if (worst > kMaxPolicyBytes) {
     return Fail(ErrorCode::kInvalidArgument,
                 "policy can reach " + std::to_string(worst) + " bytes with the longest allowed " +
@@ -192,13 +281,26 @@ Result<Template> Template::Parse(std::string_view text) {
 Result<std::string> Template::Render(const Vars& vars) const {
   // Escaping keeps every value inside its JSON string; bytes that are not UTF-8 would still
   // make the document invalid, so they are refused (the 2012 validators never let them in).
-  for (const std::string* v :
-       {&vars.app, &vars.uid, &vars.username, &vars.user_id, &vars.region, &vars.account_id}) {
+  for (const std::string* v : {&vars.app, &vars.uid, &vars.username, &vars.user_id, &vars.region,
+                               &vars.account_id, &vars.idp}) {
     if (!IsValidUtf8(*v)) {
       return Fail(ErrorCode::kInvalidArgument, "a policy variable's value is not UTF-8");
     }
   }
   for (const auto& seg : segments_) {
+    if (!seg.claim.empty()) {
+      const std::string* value = ClaimOf(vars, seg.claim);
+      if (value == nullptr) {
+        return Fail(ErrorCode::kPermissionDenied,
+                    "the ID token has no " + seg.claim + " claim, which the policy uses");
+      }
+      if (!IsTemplateClaim(*value)) {
+        return Fail(ErrorCode::kPermissionDenied,
+                    "the " + seg.claim + " claim is too long or holds * ? $ / a quote, a " +
+                        "backslash or a control character, which could widen the policy");
+      }
+      continue;
+    }
     if (seg.field != nullptr && !IsSafeValue(vars.*(seg.field))) {
       return Fail(ErrorCode::kPermissionDenied,
                   "the value of " + std::string(NameOf(seg.field)) +

@@ -1,8 +1,10 @@
 // Policy templates: an IAM policy document with per-caller variables, not code.
 //
-// Variables: ${app}, ${uid}, ${username}, ${userid}, ${account_id}, ${region}. The 2012
-// placeholders __USERNAME__, __REGION__ and __ACCOUNT_ID__ are accepted too, so 2012 policy
-// files work unchanged. IAM's own policy variables (anything with a colon, such as
+// Variables: ${app}, ${uid}, ${username}, ${userid}, ${account_id}, ${region}; in federated
+// apps also ${idp} (the identity provider's name) and ${claim:NAME} (a claim of the verified
+// ID token: ${claim:sub}, ${claim:email}, ...). The 2012 placeholders __USERNAME__,
+// __REGION__ and __ACCOUNT_ID__ are accepted too, so 2012 policy files work unchanged. IAM's own
+// policy variables (anything with a colon, such as
 // ${aws:username}) are left for IAM; any other ${name} is an error. Values are substituted as
 // JSON-escaped strings, so no value can change the policy's structure.
 //
@@ -12,6 +14,9 @@
 // is refused at Render (IsSafeValue). The validators of uids and usernames refuse the same
 // characters at registration, so only a record written before that rule can hit it. vendo
 // refuses rather than escaping as ${*}: not every STS-compatible engine knows the escapes.
+// A claim's value is the provider's, not vendo's to validate at registration, so it is held
+// to more at Render: at most kMaxClaimBytes of UTF-8, without control characters, quotes or
+// backslashes, and a claim the token lacks refuses the vend.
 //
 // At Parse the template is minified (whitespace outside strings removed, as STS counts the
 // packed size), must be a JSON object, and must fit STS's limit when every variable holds
@@ -20,6 +25,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vendo/result.h"
@@ -27,6 +33,7 @@
 namespace vendo::policy {
 
 inline constexpr std::size_t kMaxPolicyBytes = 2048;  // STS's limit for an inline policy
+inline constexpr std::size_t kMaxClaimBytes = 256;    // a claim's value in a template
 
 struct Vars {
   std::string app;
@@ -35,6 +42,9 @@ struct Vars {
   std::string user_id;   // empty in anonymous mode
   std::string region;
   std::string account_id;
+  std::string idp;  // federated apps: the provider's name
+  // Federated apps: the ID token's claims, sorted by name.
+  std::vector<std::pair<std::string, std::string>> claims;
 };
 
 class Template {
@@ -50,11 +60,15 @@ class Template {
   // Where the template lets a value act as more than itself, for `vendo config check`: a
   // variable next to a wildcard (`${uid}*` grants uid "a" everything of uid "ab").
   std::vector<std::string> Warnings() const;
+  // The claims the template uses (${claim:NAME}), sorted, without repeats.
+  std::vector<std::string> Claims() const;
 
-  // A run of literal text, or (when `field` is set) one variable.
+  // A run of literal text, or one variable: a field of Vars, or (`claim` set) a claim.
   struct Segment {
     std::string literal;
     std::string Vars::*field = nullptr;
+    std::string claim;
+    bool variable() const { return field != nullptr || !claim.empty(); }
   };
 
  private:

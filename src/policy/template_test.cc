@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "testing/error_is.h"
 
 using vendo::testing::ErrorIs;
@@ -9,7 +11,7 @@ using vendo::testing::ErrorIs;
 namespace vendo::policy {
 namespace {
 
-Vars Sample() { return {"app", "dev-1", "alice", "u-0001", "eu-west-1", "111122223333"}; }
+Vars Sample() { return {"app", "dev-1", "alice", "u-0001", "eu-west-1", "111122223333", "", {}}; }
 
 TEST(PolicyTemplate, RendersVariablesAndLegacyPlaceholders) {
   auto t = Template::Parse(R"({"Statement": [
@@ -129,6 +131,61 @@ TEST(Template, RefusesVariablesOutsideStrings) {
     EXPECT_NE(t.error().message.find("inside a JSON string"), std::string::npos) << text;
   }
   EXPECT_TRUE(Template::Parse(R"({"${username}":"a \"q\" ${uid}"})"));  // keys are strings too
+}
+
+}  // namespace
+}  // namespace vendo::policy
+
+namespace vendo::policy {
+namespace {
+
+Vars Federated(std::vector<std::pair<std::string, std::string>> claims) {
+  Vars v{"photos", "", "", "", "eu-west-1", "111122223333", "google", std::move(claims)};
+  std::sort(v.claims.begin(), v.claims.end());
+  return v;
+}
+
+TEST(PolicyTemplateClaims, RendersClaimsAndTheProviderInsideStrings) {
+  auto t = Template::Parse(
+      R"({"Statement":[{"Resource":"arn:aws:s3:::b/${idp}/${claim:sub}/*",)"
+      R"("Condition":{"StringEquals":{"aws:PrincipalTag/email":"${claim:email}"}}}]})");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->Claims(), (std::vector<std::string>{"email", "sub"}));
+  auto r = t->Render(Federated({{"sub", "1234567890"}, {"email", "a@example.com"}}));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NE(r->find("b/google/1234567890/*"), std::string::npos) << *r;
+  EXPECT_NE(r->find(R"("a@example.com")"), std::string::npos) << *r;
+}
+
+TEST(PolicyTemplateClaims, AClaimThatCouldWidenOrIsMissingRefusesTheVend) {
+  auto t = Template::Parse(R"({"Resource":"arn:aws:s3:::b/${claim:sub}/*"})");
+  ASSERT_TRUE(t);
+  for (const std::string& sub :
+       std::vector<std::string>{"*", "a/b", "a?", "${aws:username}", "quote\"d", "back\\slash",
+                                std::string("ctl\x01"), std::string(kMaxClaimBytes + 1, 'a')}) {
+    auto r = t->Render(Federated({{"sub", sub}}));
+    ASSERT_FALSE(r) << "rendered for sub " << sub << ": " << *r;
+    EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  }
+  auto missing = t->Render(Federated({{"email", "a@example.com"}}));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(t->Render(Federated({{"sub", std::string(kMaxClaimBytes, 'a')}})));
+}
+
+TEST(PolicyTemplateClaims, TheWorstCaseCountsEveryClaimAtItsLongest) {
+  // Eight uses of one 256-byte claim pass 2048 bytes: refused at Parse, not at a vend.
+  std::string resources;
+  for (int i = 0; i < 8; ++i) {
+    resources +=
+        std::string(i ? "," : "") + "\"arn:aws:s3:::b/${claim:email}/" + std::to_string(i) + "\"";
+  }
+  auto t = Template::Parse(R"({"Resource":[)" + resources + "]}");
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.error().message.find("longest allowed"), std::string::npos) << t.error().message;
+  EXPECT_FALSE(Template::Parse(R"({"Resource":"${claim:}"})"));
+  EXPECT_FALSE(Template::Parse(R"({"Resource":"${claim:a b}"})"));
+  EXPECT_FALSE(Template::Parse(R"({"Resource":${claim:sub}})"));  // outside a string
 }
 
 }  // namespace

@@ -174,10 +174,12 @@ TEST(AuditLog, RecordThenWritesABigBatchWithoutWaitingForTheTurnToEnd) {
 
 // Runs the one posted task, as one turn of the event loop would.
 void RunOneTurn(QueueRunner& runner) {
-  ASSERT_EQ(runner.tasks.size(), 1u);
-  auto task = std::move(runner.tasks.front());
-  runner.tasks.clear();
-  task();
+  EXPECT_EQ(runner.tasks.size(), 1u);
+  std::vector<std::function<void()>> turn;
+  turn.swap(runner.tasks);
+  for (auto& task : turn) {
+    task();
+  }
 }
 
 // A log that records into memory, with a runner whose turns the test runs one by one.
@@ -211,16 +213,16 @@ TEST(AuditLog, RecordThenFlushesOnceATurnAddsNothing) {
 
 TEST(AuditLog, RecordThenWaitsAtMostMaxTurnsForABusyThread) {
   TurnByTurn t;
-  auto& [sink, clock, log, runner, done] = t;
+  const RecordingSink& sink = t.sink;
   int turns = 0;
   while (sink.writes.empty()) {  // every turn brings another request
     t.Vend();
-    RunOneTurn(runner);
+    RunOneTurn(t.runner);
     ++turns;
     ASSERT_LE(turns, AuditLog::kMaxTurns + 1);
   }
   EXPECT_EQ(turns, AuditLog::kMaxTurns + 1);
-  EXPECT_EQ(done, turns);
+  EXPECT_EQ(t.done, turns);
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
     }
     auto rendered_policy = app.policy.Render(
         {app.config.name, device.uid, req.username.value_or(""), device.user_id.value_or(""),
-         app.config.aws.region, app.config.aws.account_id});
+         app.config.aws.region, app.config.aws.account_id, "", {}});
     if (!rendered_policy) {
       return std::unexpected(rendered_policy.error());
     }

@@ -353,8 +353,10 @@ HttpResponse V2Routes::SignUpForm(const App& app, const HttpRequest& request) {
 }
 
 void V2Routes::Token(const App& app, HttpRequest request, Responder respond) {
-  // Checking the nonce writes to the store: off the network threads.
-  parts_.blocking.Post([this, &app, request = std::move(request), respond = std::move(respond)] {
+  // Checking the nonce writes to the store: off the network threads. Mutable: `respond` moves
+  // on into the vend.
+  parts_.blocking.Post([this, &app, request = std::move(request),
+                        respond = std::move(respond)]() mutable {
     std::string path = request.target.substr(0, request.target.find('?'));
     auto grant = v2_.AuthorizeToken(app, request.method, path, request.body, request.authorization);
     if (!grant) {

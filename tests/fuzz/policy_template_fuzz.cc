@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string value = nul == std::string_view::npos ? "" : std::string(in.substr(nul + 1));
   auto tmpl = vendo::policy::Template::Parse(text);
   if (tmpl) {
-    auto rendered = tmpl->Render({value, value, value, value, value, value});
+    auto rendered = tmpl->Render(
+        {value, value, value, value, value, value, value, {{"email", value}, {"sub", value}}});
     if (rendered) {
       // The promise: no value can change the policy's structure. A template that parsed as
       // JSON must render as JSON, whatever the values hold.
