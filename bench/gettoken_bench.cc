@@ -92,9 +92,11 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
     tally = std::make_unique<server::ActivityTally>(std::vector<std::string>{"bench"}, recorder);
     trail = std::make_unique<server::AuditTrail>(*audit, *tally);
     vend = std::make_unique<server::Vend>(*limiter, *trail);
+    federation = std::make_unique<server::Federation>(*cached, clock, random);
     router = std::make_unique<server::Router>(
-        served_apps, served_apps[0].get(), *service, *v2, *cached, &cached->MemoryOnly(),
-        inline_runner, server::RouteParts{inline_runner, *trail, *vend, *limiter, random});
+        served_apps, served_apps[0].get(), *service, *v2, *federation, *cached,
+        &cached->MemoryOnly(), inline_runner,
+        server::RouteParts{inline_runner, *trail, *vend, *limiter, random});
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
   std::filesystem::path dir;
@@ -121,6 +123,7 @@ struct Fixture {  // NOLINT(clang-analyzer-optin.performance.Padding)
   InlineRunner inline_runner;
   std::unique_ptr<server::AuditTrail> trail;
   std::unique_ptr<server::Vend> vend;
+  std::unique_ptr<server::Federation> federation;
   std::unique_ptr<server::Router> router;
 };
 

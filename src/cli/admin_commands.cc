@@ -468,7 +468,7 @@ CommandRunner AddAdminCommands(CLI::App& app) {
         ->check(CLI::ExistingFile);
     cmd->add_flag("--json", admin->json, "JSON instead of a table");
   }
-  for (CLI::App* cmd : {device_revoke, user_add, user_disable, user_enable, user_delete}) {
+  for (CLI::App* cmd : {device_revoke, user_add}) {
     cmd->footer(
         "Recorded in the audit log. Running servers see the change within "
         "store.cache_ttl_ms.");
@@ -484,8 +484,21 @@ CommandRunner AddAdminCommands(CLI::App& app) {
   for (CLI::App* cmd : {device_show, device_revoke}) {
     cmd->add_option("--uid", admin->uid, "The device's uid")->required();
   }
-  for (CLI::App* cmd : {user_add, user_show, user_disable, user_enable, user_delete}) {
-    cmd->add_option("--user", admin->username, "The username")->required();
+  user_add->add_option("--user", admin->username, "The username")->required();
+  // A federated identity is named by its provider and subject (kept as "PROVIDER:SUBJECT").
+  for (CLI::App* cmd : {user_show, user_disable, user_enable, user_delete}) {
+    auto* user = cmd->add_option("--user", admin->username, "The username");
+    auto* provider = cmd->add_option("--provider", admin->provider,
+                                     "Federated apps: the identity provider's name");
+    auto* subject = cmd->add_option("--subject", admin->subject,
+                                    "Federated apps: the identity's sub claim at that provider");
+    user->excludes(provider)->excludes(subject);
+    provider->needs(subject);
+    subject->needs(provider);
+    cmd->footer(
+        "Name the user with --user, or a federated identity with --provider and "
+        "--subject.\nRecorded in the audit log. Running servers see the change within "
+        "store.cache_ttl_ms.");
   }
   user_add->add_option("--password-file", admin->password_file,
                        "File holding the password (default: one line on standard input)");
@@ -508,6 +521,15 @@ CommandRunner AddAdminCommands(CLI::App& app) {
       "  vendo user list --config /etc/vendo/vendo.toml --app photos --json\n"
       "  vendo user disable --config /etc/vendo/vendo.toml --app photos --user alice");
   return [=]() -> std::optional<int> {
+    for (CLI::App* cmd : {user_show, user_disable, user_enable, user_delete}) {
+      if (*cmd && !admin->provider.empty()) {
+        admin->username = admin->provider + ":" + admin->subject;
+      } else if (*cmd && admin->username.empty()) {
+        std::fprintf(stderr, "vendo user %s: give --user NAME, or --provider and --subject\n",
+                     cmd->get_name().c_str());
+        return 2;
+      }
+    }
     using Command = int (*)(const AdminOptions&);
     for (auto [cmd, run] : {std::pair<CLI::App*, Command>{device_list, DeviceList},
                             {device_show, DeviceShow},

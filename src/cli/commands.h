@@ -52,6 +52,8 @@ struct AdminOptions {
   std::string app;       // "" for every app (app list, stats)
   std::string uid;       // device commands
   std::string username;  // user commands
+  std::string provider;  // user commands, federated apps: with `subject`, names the user
+  std::string subject;
   std::size_t limit = 1000;
   std::string after;  // lists: start after this uid or username
   bool json = false;

@@ -35,7 +35,10 @@ int PolicyRender(const PolicyRenderOptions& options) {
     return 2;
   }
   auto rendered =
-      tmpl->Render({app->name, options.uid, options.username, options.user_id,
+      tmpl->Render({app->name,
+                    options.uid,
+                    options.username,
+                    options.user_id,
                     options.region.empty() ? app->aws.region : options.region,
                     options.account_id.empty() ? app->aws.account_id : options.account_id,
                     "",

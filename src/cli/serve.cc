@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/issuers.h"
+#include "cli/providers.h"
 #include "cli/store_open.h"
 #include "common/clock.h"
 #include "common/encoding.h"
@@ -325,6 +326,11 @@ int Serve(const ServeOptions& options) {
     return fail(built.error().message);
   }
   std::vector<std::unique_ptr<App>> apps = std::move(*built);
+  auto providers = ProviderSet::Build(cfg, clock);
+  if (!providers) {
+    return fail(providers.error().message);
+  }
+  (*providers)->AttachTo(apps);
 
   auto audit_sink = server::OpenAuditSink(cfg.audit.file);
   if (!audit_sink) {
@@ -339,7 +345,8 @@ int Serve(const ServeOptions& options) {
   server::ThreadPoolRunner probes(1);  // /readyz, apart from the store workers
   server::AuditTrail trail(audit, tally);
   server::Vend vend(limiter, trail);
-  server::Router router(apps, FindApp(apps, cfg.default_app), service, v2, cached_store,
+  server::Federation federation(cached_store, clock, random);
+  server::Router router(apps, FindApp(apps, cfg.default_app), service, v2, federation, cached_store,
                         &cached_store.MemoryOnly(), probes,
                         {*blocking, trail, vend, limiter, random});
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crypto/password.h"
@@ -43,9 +44,29 @@ struct AwsIssuerConfig {
   std::chrono::milliseconds attempt_timeout{5000};
 };
 
+// An OpenID Connect provider a federated app takes ID tokens from
+// ([[apps.NAME.identity_providers]]; see oidc/id_token.h for what is checked).
+struct IdentityProviderConfig {
+  std::string name;        // a-z, 0-9, '-', '_': ${idp}, and the provider in `vendo user`
+  std::string issuer_url;  // https://...: the tokens' "iss", and where discovery starts
+  std::vector<std::string> audiences;  // the app's client ids at the provider
+  std::string ca_file;                 // PEM bundle for a private provider; empty = system
+  std::vector<std::string> algorithms = {"RS256", "PS256", "ES256", "EdDSA"};
+  std::chrono::seconds leeway{60};
+  std::chrono::seconds max_token_age{0};  // 0: any age while unexpired
+  // Claims that must hold exactly these values ([...identity_providers.required_claims]).
+  std::vector<std::pair<std::string, std::string>> required_claims;
+  std::chrono::seconds min_refetch{60};  // an unknown key id refetches the keys at most this often
+  std::size_t max_token_bytes = 16 * 1024;
+};
+
 struct AppConfig {
   std::string name;  // URL segment: /apps/NAME/...
   protocol::legacy::Mode mode = protocol::legacy::Mode::kAnonymous;
+  // mode = "federated": ID tokens of `identity_providers` buy credentials (POST
+  // /v2/apps/NAME/federate); no 2012 endpoint and no registration or sign-up is served.
+  bool federated = false;
+  std::vector<IdentityProviderConfig> identity_providers;
   std::string app_name;         // identity: the 2012 PARAM1 (lower-cased for salts and pages)
   std::string public_endpoint;  // URL the clients are configured with (identity salt)
   std::string issuer = "dev";   // dev, aws-federation or aws-assume-role
@@ -57,7 +78,8 @@ struct AppConfig {
     if (!session_name.empty()) {
       return session_name;
     }
-    return mode == protocol::legacy::Mode::kIdentity ? "${username}" : "${uid}";
+    // A federated identity's username is "PROVIDER:SUB".
+    return mode == protocol::legacy::Mode::kIdentity || federated ? "${username}" : "${uid}";
   }
   std::string policy;  // template text (policy_file is read at load time)
   std::chrono::seconds timestamp_window{900};

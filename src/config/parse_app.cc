@@ -5,6 +5,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "config/parse_providers.h"
 #include "issuer/session_name.h"
 #include "net/url.h"
 #include "policy/template.h"
@@ -181,8 +182,10 @@ void ParseIdentity(Checker& c, const std::string& name, const toml::table& t, co
     app.mode = Mode::kAnonymous;
   } else if (mode == "identity") {
     app.mode = Mode::kIdentity;
+  } else if (mode == "federated") {
+    app.federated = true;  // no 2012 mode of its own: the 2012 endpoints are not served
   } else {
-    c.Problem(p + "mode", "must be anonymous or identity");
+    c.Problem(p + "mode", "must be anonymous, identity or federated");
   }
   app.app_name = name;
   c.Read(t, "app_name", p + "app_name", app.app_name);
@@ -251,10 +254,14 @@ void ParsePolicy(Checker& c, const toml::table& t, const std::string& p,
       return;
     }
   }
+  std::string key = p + (policy_file.empty() ? "policy" : "policy_file");
   if (app.policy.empty()) {
     c.Problem(p + "policy", "required: the policy template to vend (policy or policy_file)");
   } else if (auto tmpl = policy::Template::Parse(app.policy); !tmpl) {
-    c.Problem(p + (policy_file.empty() ? "policy" : "policy_file"), tmpl.error().message);
+    c.Problem(key, tmpl.error().message);
+  } else if (!app.federated && !tmpl->Claims().empty()) {
+    c.Problem(key, "${claim:" + tmpl->Claims()[0] +
+                       "}: claims are only known in federated apps (mode = \"federated\")");
   }
 }
 
@@ -267,12 +274,13 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
                    {"mode", "app_name", "public_endpoint", "issuer", "aws", "session_name",
                     "duration_seconds", "policy", "policy_file", "timestamp_window_seconds",
                     "allow_insecure_legacy", "max_device_age_days", "limits", "argon2_memory_kib",
-                    "argon2_passes", "argon2_lanes", "allowed_origins"});
+                    "argon2_passes", "argon2_lanes", "allowed_origins", "identity_providers"});
   ParseBrowserOrigins(c, t, p, app);
   ParseArgon2(c, t, p, app);
   ParseLimits(c, t, p, app);
   ParseDevices(c, t, p, app);
   ParseIdentity(c, name, t, p, app);
+  ParseIdentityProviders(c, t, p, base_dir, app);
   ParseIssuer(c, name, t, p, base_dir, app);
   ParseSession(c, t, p, app);
   ParsePolicy(c, t, p, base_dir, app);

@@ -3,13 +3,23 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/app_config.h"
 #include "issuer/issuer.h"
+#include "oidc/id_token.h"
+#include "oidc/key_source.h"
 #include "policy/template.h"
 #include "vending/principal_cache.h"
 
 namespace vendo::server {
+
+// One OpenID provider of a federated app: the rules its tokens are checked by, and where its
+// keys come from (built by serve, one key source per provider).
+struct FederatedProvider {
+  oidc::ProviderRules rules;
+  oidc::KeySource* keys = nullptr;
+};
 
 struct App {
   AppConfig config;
@@ -23,6 +33,7 @@ struct App {
   // an unknown username is checked against, so that it costs what a known one costs: the
   // answer's timing must not say which usernames exist. Made at start for identity apps.
   std::string decoy_password_hash{};
+  std::vector<FederatedProvider> providers{};  // federated apps
 };
 
 }  // namespace vendo::server

@@ -65,6 +65,10 @@ std::string_view V2CodeName(V2Code code) {
       return "forbidden_origin";
     case V2Code::kServerBusy:
       return "server_busy";
+    case V2Code::kInvalidToken:
+      return "invalid_token";
+    case V2Code::kProviderUnavailable:
+      return "provider_unavailable";
   }
   return "internal_error";
 }

@@ -43,13 +43,16 @@ enum class V2Code {
   kUnsupportedMediaType,  // a JSON endpoint called without Content-Type: application/json
   kForbiddenOrigin,       // a browser page of a site the app does not list in allowed_origins
   kServerBusy,            // every password-hashing slot is taken: retry after a moment
+  kInvalidToken,          // federate: the ID token is refused (`reason` says which check)
+  kProviderUnavailable,   // federate: no keys of the token's provider can be had now
 };
 
 struct V2Failure {
   V2Code code;
   std::string message;            // for the client: says what to fix, nothing more
   std::int64_t skew_seconds = 0;  // kExpiredTimestamp: client clock minus server clock
-  std::int64_t retry_after = 0;   // kRateLimited, kIssuerUnavailable
+  std::int64_t retry_after = 0;   // kRateLimited, kIssuerUnavailable, kProviderUnavailable
+  std::string_view reason = {};   // kInvalidToken: a stable name ("expired", "unknown_key")
 };
 
 template <class T>

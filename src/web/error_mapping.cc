@@ -83,10 +83,17 @@ HttpResponse V2ErrorResponse(const V2Failure& f, std::string_view server_time) {
       status = 403;
       break;
     case V2Code::kServerBusy:
+    case V2Code::kProviderUnavailable:
       status = 503;
+      break;
+    case V2Code::kInvalidToken:
+      status = 401;
       break;
   }
   boost::json::object error{{"code", V2CodeName(f.code)}, {"message", f.message}};
+  if (!f.reason.empty()) {
+    error["reason"] = f.reason;
+  }
   if (f.code == V2Code::kExpiredTimestamp) {
     error["server_time"] = server_time;
     error["skew_seconds"] = f.skew_seconds;

@@ -35,7 +35,8 @@ void LegacyRoutes::Handle(const App& app, std::string_view rest, HttpRequest req
   } else if (identity && rest == "/register.jsp") {
     endpoint = Endpoint::kPage;
   }
-  if (endpoint == Endpoint::kNone) {
+  if (endpoint == Endpoint::kNone || (app.config.federated && endpoint != Endpoint::kHome)) {
+    // A federated app serves no 2012 endpoint: its devices come with ID tokens, over v2.
     respond(WithApp(Text(404, "not found\n"), app));
     return;
   }

@@ -13,6 +13,7 @@
 #include "http/http_types.h"
 #include "store/store.h"
 #include "vending/app.h"
+#include "vending/federation.h"
 #include "vending/legacy_service.h"
 #include "vending/v2_service.h"
 #include "web/legacy_routes.h"
@@ -32,14 +33,14 @@ class Router final : public Handler {
   // `probes`: runs /readyz's checks, apart from `parts.blocking`, so that a store that hangs
   // every worker there still gets a prompt "not ready".
   Router(const std::vector<std::unique_ptr<App>>& apps, const App* default_app,
-         LegacyService& service, V2Service& v2, store::Store& store, store::Store* memory,
-         TaskRunner& probes, const RouteParts& parts)
+         LegacyService& service, V2Service& v2, Federation& federation, store::Store& store,
+         store::Store* memory, TaskRunner& probes, const RouteParts& parts)
       : apps_(apps),
         default_app_(default_app),
         store_(store),
         probes_(probes),
         legacy_routes_(service, store, memory, parts),
-        v2_routes_(apps, v2, parts) {}
+        v2_routes_(apps, v2, federation, parts) {}
 
   void Handle(HttpRequest request, Responder respond) override;
   // v2: 503 server_busy with Retry-After; the 2012 paths: their 500, which old clients retry.

@@ -112,10 +112,11 @@ class RoutesTest : public ::testing::Test {
   Vend vend_{limiter_, trail_};
   LegacyService legacy_{store_, clock_, random_};
   V2Service v2_{store_, clock_, random_};
+  Federation federation_{store_, clock_, random_};
   InlineRunner inline_;
-  Router router_{
-      apps_,  apps_[0].get(), legacy_, v2_,
-      store_, nullptr,        inline_, RouteParts{inline_, trail_, vend_, limiter_, random_}};
+  Router router_{apps_,   apps_[0].get(), legacy_,
+                 v2_,     federation_,    store_,
+                 nullptr, inline_,        RouteParts{inline_, trail_, vend_, limiter_, random_}};
 };
 
 TEST_F(RoutesTest, A2012RegistrationReachesItsAppAtTheRootAndUnderItsPrefix) {

@@ -7,34 +7,12 @@
 #include "web/error_mapping.h"
 #include "web/pages.h"
 #include "web/route_support.h"
+#include "web/v2_answers.h"
 
 namespace vendo::server {
 namespace {
 
 using protocol::legacy::Mode;
-
-HttpResponse Fail(V2Code code, std::string message, const App* app = nullptr) {
-  HttpResponse r = V2ErrorResponse({code, std::move(message)}, "");
-  if (app != nullptr) {
-    r.app = app->config.name;
-  }
-  return r;
-}
-
-HttpResponse Json(const App& app, int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  r.app = app.config.name;
-  return r;
-}
-
-HttpResponse Failed(const App& app, const V2Failure& failure) {
-  HttpResponse r = V2ErrorResponse(failure, "");
-  r.app = app.config.name;
-  return r;
-}
 
 std::string PathOf(const HttpRequest& request) {
   return request.target.substr(0, request.target.find('?'));
@@ -58,7 +36,7 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
   std::string_view path = target.substr(0, target.find('?'));
   constexpr std::string_view kPrefix = "/v2/apps/";
   if (!path.starts_with(kPrefix)) {
-    respond(Fail(V2Code::kNotFound, "no such endpoint"));
+    respond(V2Fail(V2Code::kNotFound, "no such endpoint"));
     return;
   }
   std::string_view tail = path.substr(kPrefix.size());
@@ -66,17 +44,17 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
   std::string_view rest = tail.substr(name.size());
   const App* app = Find(name);
   if (app == nullptr) {
-    respond(Fail(V2Code::kNotFound, "no such app"));
+    respond(V2Fail(V2Code::kNotFound, "no such app"));
     return;
   }
   if (!request.tls && !app->config.allow_insecure_legacy) {
-    respond(Fail(V2Code::kInvalidRequest, "HTTPS required", app));
+    respond(V2Fail(V2Code::kInvalidRequest, "HTTPS required", app));
     return;
   }
   if (request.method != "GET" && ForeignOrigin(request, app->config)) {
     (void)parts_.trail.Record(*app, CallerOf(request),
                               {.action = "v2_request", .outcome = "forbidden_origin"});
-    respond(Fail(V2Code::kForbiddenOrigin, "requests from this web origin are not allowed", app));
+    respond(V2Fail(V2Code::kForbiddenOrigin, "requests from this web origin are not allowed", app));
     return;
   }
   // A JSON body must say so: browsers send text/plain and form types cross-site without
@@ -86,13 +64,19 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
       rest == "/users" && IsMediaType(request.content_type, "application/x-www-form-urlencoded");
   if (request.method == "POST" && !form_sign_up &&
       !IsMediaType(request.content_type, "application/json")) {
-    respond(Fail(V2Code::kUnsupportedMediaType, "send the body as Content-Type: application/json",
-                 app));
+    respond(V2Fail(V2Code::kUnsupportedMediaType, "send the body as Content-Type: application/json",
+                   app));
+    return;
+  }
+  if (app->config.federated &&
+      (rest == "/register" || rest == "/devices" || rest == "/users" || rest == "/login")) {
+    respond(V2Fail(V2Code::kWrongMode,
+                   "a federated app takes ID tokens (POST federate), not registrations", app));
     return;
   }
   if (rest == "/register" && request.method == "GET") {
     if (app->config.mode != Mode::kIdentity) {
-      respond(Fail(V2Code::kWrongMode, "this app registers devices, not users", app));
+      respond(V2Fail(V2Code::kWrongMode, "this app registers devices, not users", app));
       return;
     }
     respond(RegisterPage(
@@ -103,7 +87,7 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
   }
   if (rest == "/devices/self/rotate") {
     if (request.method != "POST") {
-      respond(Fail(V2Code::kNotFound, "rotate takes POST", app));
+      respond(V2Fail(V2Code::kNotFound, "rotate takes POST", app));
       return;
     }
     Rotate(*app, std::move(request), std::move(respond));
@@ -111,14 +95,14 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
   }
   if (rest == "/devices/self") {
     if (request.method != "DELETE") {
-      respond(Fail(V2Code::kNotFound, "revoke with DELETE", app));
+      respond(V2Fail(V2Code::kNotFound, "revoke with DELETE", app));
       return;
     }
     Revoke(*app, std::move(request), std::move(respond));
     return;
   }
   if (request.method != "POST") {
-    respond(Fail(V2Code::kNotFound, "v2 endpoints take POST", app));
+    respond(V2Fail(V2Code::kNotFound, "v2 endpoints take POST", app));
     return;
   }
   if (rest == "/devices") {
@@ -129,8 +113,10 @@ void V2Routes::Handle(HttpRequest request, Responder respond) {
     SignUp(*app, std::move(request), std::move(respond));
   } else if (rest == "/login") {
     Login(*app, std::move(request), std::move(respond));
+  } else if (rest == "/federate") {
+    federate_.Handle(*app, std::move(request), std::move(respond));
   } else {
-    respond(Fail(V2Code::kNotFound, "no such endpoint", app));
+    respond(V2Fail(V2Code::kNotFound, "no such endpoint", app));
   }
 }
 
@@ -150,13 +136,13 @@ void V2Routes::Rotate(const App& app, HttpRequest request, Responder respond) {
       rotated = std::unexpected(NotRecorded());
     }
     if (!rotated) {
-      respond(Failed(app, rotated.error()));
+      respond(V2Failed(app, rotated.error()));
       return;
     }
     respond(
-        Json(app, 200,
-             boost::json::serialize(boost::json::object{
-                 {"device_id", rotated->device_id}, {"device_secret", rotated->device_secret}})));
+        V2Json(app, 200,
+               boost::json::serialize(boost::json::object{
+                   {"device_id", rotated->device_id}, {"device_secret", rotated->device_secret}})));
   });
 }
 
@@ -175,10 +161,10 @@ void V2Routes::Revoke(const App& app, HttpRequest request, Responder respond) {
       (void)parts_.trail.Record(
           app, CallerOf(request),
           {.action = "revoke_device", .outcome = V2CodeName(revoked.error().code)});
-      respond(Failed(app, revoked.error()));
+      respond(V2Failed(app, revoked.error()));
       return;
     }
-    respond(Json(app, 204, ""));
+    respond(V2Json(app, 204, ""));
   });
 }
 
@@ -202,12 +188,12 @@ void V2Routes::RegisterDevice(const App& app, HttpRequest request, Responder res
       reg = std::unexpected(NotRecorded());
     }
     if (!reg) {
-      respond(Failed(app, reg.error()));
+      respond(V2Failed(app, reg.error()));
       return;
     }
-    respond(Json(app, 201,
-                 boost::json::serialize(boost::json::object{
-                     {"device_id", reg->device_id}, {"device_secret", reg->device_secret}})));
+    respond(V2Json(app, 201,
+                   boost::json::serialize(boost::json::object{
+                       {"device_id", reg->device_id}, {"device_secret", reg->device_secret}})));
   });
 }
 
@@ -232,10 +218,10 @@ void V2Routes::SignUp(const App& app, HttpRequest request, Responder respond) {
       user_id = std::unexpected(NotRecorded());
     }
     if (!user_id) {
-      respond(Failed(app, user_id.error()));
+      respond(V2Failed(app, user_id.error()));
       return;
     }
-    respond(Json(app, 201, boost::json::serialize(boost::json::object{{"user_id", *user_id}})));
+    respond(V2Json(app, 201, boost::json::serialize(boost::json::object{{"user_id", *user_id}})));
   });
 }
 
@@ -262,14 +248,14 @@ void V2Routes::Login(const App& app, HttpRequest request, Responder respond) {
       result = std::unexpected(NotRecorded());
     }
     if (!result) {
-      respond(Failed(app, result.error()));
+      respond(V2Failed(app, result.error()));
       return;
     }
     respond(
-        Json(app, 200,
-             boost::json::serialize(boost::json::object{{"device_id", result->device_id},
-                                                        {"device_secret", result->device_secret},
-                                                        {"user_id", result->user_id}})));
+        V2Json(app, 200,
+               boost::json::serialize(boost::json::object{{"device_id", result->device_id},
+                                                          {"device_secret", result->device_secret},
+                                                          {"user_id", result->user_id}})));
   });
 }
 
@@ -375,17 +361,7 @@ void V2Routes::Token(const App& app, HttpRequest request, Responder respond) {
       return std::move(*body);
     };
     parts_.vend.Run(app, CallerOf(request), std::move(grant->request), std::move(seal),
-                    [&app, respond = std::move(respond)](VendResult vended) {
-                      HttpResponse r;
-                      if (vended) {
-                        r.content_type = "application/json";
-                        r.body = std::move(*vended);
-                      } else {
-                        r = V2ErrorResponse(V2VendFailure(vended.error()), "");
-                      }
-                      r.app = app.config.name;
-                      respond(std::move(r));
-                    });
+                    V2VendAnswer(app, std::move(respond)));
   });
 }
 

@@ -1,0 +1,144 @@
+// A federated app's OpenID providers, one [[apps.NAME.identity_providers]] table each.
+#include "config/parse_providers.h"
+
+#include <algorithm>
+
+#include "net/url.h"
+#include "oidc/jwk_set.h"
+
+namespace vendo::server::config_reader {
+namespace {
+
+bool IsProviderName(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+  });
+}
+
+void ParseAlgorithms(Checker& c, const toml::table& t, const std::string& p,
+                     IdentityProviderConfig& idp) {
+  std::vector<std::string> algorithms;
+  if (!ReadStringList(c, t, "algorithms", p + "algorithms",
+                      "a list of JWS algorithms, e.g. [\"RS256\", \"ES256\"]", algorithms)) {
+    return;
+  }
+  for (const auto& alg : algorithms) {
+    if (!oidc::AlgorithmNamed(alg)) {
+      c.Problem(p + "algorithms",
+                "\"" + alg +
+                    "\" is not taken (RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 "
+                    "ES512 EdDSA; never none or HMAC)");
+    }
+  }
+  if (algorithms.empty()) {
+    c.Problem(p + "algorithms", "must name at least one algorithm");
+  }
+  idp.algorithms = std::move(algorithms);
+}
+
+void ParseRequiredClaims(Checker& c, const toml::table& t, const std::string& p,
+                         IdentityProviderConfig& idp) {
+  const toml::node* n = t.get("required_claims");
+  if (n == nullptr) {
+    return;
+  }
+  const toml::table* claims = n->as_table();
+  if (claims == nullptr) {
+    c.Problem(p + "required_claims",
+              "must be a table of claim = value, e.g. { hd = \"example.com\" }");
+    return;
+  }
+  for (auto&& [name, value] : *claims) {
+    std::string key = p + "required_claims." + std::string(name.str());
+    if (auto s = value.value<std::string>()) {
+      idp.required_claims.emplace_back(std::string(name.str()), *s);
+    } else if (auto b = value.value<bool>()) {
+      idp.required_claims.emplace_back(std::string(name.str()), *b ? "true" : "false");
+    } else {
+      c.Problem(key, "must be a string or true/false");
+    }
+  }
+}
+
+void ParseProvider(Checker& c, const toml::table& t, const std::string& p,
+                   const std::string& base_dir, IdentityProviderConfig& idp) {
+  CheckUnknownKeys(
+      c, t, p,
+      {"name", "issuer_url", "audiences", "ca_file", "algorithms", "leeway_seconds",
+       "max_token_age_seconds", "required_claims", "min_refetch_seconds", "max_token_bytes"});
+  c.Read(t, "name", p + "name", idp.name);
+  if (!IsProviderName(idp.name)) {
+    c.Problem(p + "name", "required: 1-64 characters of a-z, 0-9, '-' and '_' (e.g. \"google\")");
+  }
+  c.Read(t, "issuer_url", p + "issuer_url", idp.issuer_url);
+  if (auto url = net::ParseHttpUrl(idp.issuer_url); !url || !url->tls) {
+    c.Problem(p + "issuer_url",
+              "required: the provider's https:// issuer, exactly as its tokens' iss says it");
+  }
+  if (!ReadStringList(c, t, "audiences", p + "audiences",
+                      "a list of the app's client ids at the provider", idp.audiences) ||
+      idp.audiences.empty()) {
+    c.Problem(p + "audiences", "required: the client ids whose tokens this app takes");
+  }
+  c.Read(t, "ca_file", p + "ca_file", idp.ca_file);
+  if (!idp.ca_file.empty()) {
+    idp.ca_file = Resolve(base_dir, idp.ca_file);
+    bool readable = false;
+    (void)ReadFile(idp.ca_file, readable);
+    if (!readable) {
+      c.Problem(p + "ca_file", "cannot read " + idp.ca_file);
+    }
+  }
+  ParseAlgorithms(c, t, p, idp);
+  ReadDuration(c, t, "leeway_seconds", p + "leeway_seconds", idp.leeway, 0, 300);
+  ReadDuration(c, t, "max_token_age_seconds", p + "max_token_age_seconds", idp.max_token_age, 0,
+               86400 * 30);
+  ReadDuration(c, t, "min_refetch_seconds", p + "min_refetch_seconds", idp.min_refetch, 1, 86400);
+  std::int64_t max_bytes = static_cast<std::int64_t>(idp.max_token_bytes);
+  c.Read(t, "max_token_bytes", p + "max_token_bytes", max_bytes);
+  if (max_bytes < 1024 || max_bytes > 65536) {
+    c.Problem(p + "max_token_bytes", "must be between 1024 and 65536");
+  }
+  idp.max_token_bytes = static_cast<std::size_t>(max_bytes);
+  ParseRequiredClaims(c, t, p, idp);
+}
+
+}  // namespace
+
+void ParseIdentityProviders(Checker& c, const toml::table& t, const std::string& p,
+                            const std::string& base_dir, AppConfig& app) {
+  const toml::node* n = t.get("identity_providers");
+  if (n == nullptr) {
+    if (app.federated) {
+      c.Problem(p + "identity_providers",
+                "required for federated apps: at least one [[" + p + "identity_providers]]");
+    }
+    return;
+  }
+  const toml::array* list = n->as_array();
+  if (list == nullptr || !list->is_array_of_tables()) {
+    c.Problem(p + "identity_providers",
+              "must be an array of tables ([[" + p + "identity_providers]])");
+    return;
+  }
+  if (!app.federated) {
+    c.Problem(p + "identity_providers", "only for federated apps (mode = \"federated\")");
+  }
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    IdentityProviderConfig idp;
+    ParseProvider(c, *list->get(i)->as_table(),
+                  p + "identity_providers[" + std::to_string(i) + "].", base_dir, idp);
+    for (const auto& other : app.identity_providers) {
+      if (other.name == idp.name) {
+        c.Problem(p + "identity_providers", "two providers are named \"" + idp.name + "\"");
+      }
+      if (other.issuer_url == idp.issuer_url) {
+        c.Problem(p + "identity_providers",
+                  "two providers have the issuer " + idp.issuer_url + " (a token's iss picks one)");
+      }
+    }
+    app.identity_providers.push_back(std::move(idp));
+  }
+}
+
+}  // namespace vendo::server::config_reader

@@ -1,0 +1,186 @@
+"""Web identity federation end to end: a federated app takes ID tokens of an OpenID provider
+the test runs itself on loopback (discovery and JWKS over HTTPS, its certificate given as the
+provider's CA file; RSA and EC keys; a key rotation; the provider taken down), and answers
+every bad token with invalid_token and its reason."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+import vendo_harness as h
+from oidc_provider import Provider
+
+POLICY = ("'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+          "\"s3:*\",\"Resource\":\"arn:aws:s3:::photos/${idp}/${claim:sub}/*\"}]}'")
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def federated_app(provider, name="photos", extra=""):
+    return f"""
+[apps.{name}]
+mode = "federated"
+issuer = "dev"
+allow_insecure_legacy = true
+policy = {POLICY}
+[[apps.{name}.identity_providers]]
+name = "testidp"
+issuer_url = "{provider.issuer}"
+audiences = ["photos-client"]
+ca_file = "{provider.cert}"
+min_refetch_seconds = 1
+{extra}
+"""
+
+
+class FederationTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="vendo-federation-")
+        cls.idp = Provider(cls.dir)
+        cls.config = h.write_config(cls.dir, federated_app(cls.idp))
+        cls.v = h.Vendo(config=cls.config).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.v.cleanup()
+        cls.idp.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def federate(self, token, **extra):
+        body = json.dumps({"id_token": token, **extra}).encode()
+        return h.v2_post(self.v, "/v2/apps/photos/federate", body)
+
+    def assertRefused(self, token, reason, status=401, **extra):
+        got, body, _ = self.federate(token, **extra)
+        self.assertEqual(got, status, body)
+        self.assertEqual(body["error"]["code"], "invalid_token", body)
+        self.assertEqual(body["error"]["reason"], reason, body)
+
+    def audit_lines(self):
+        """The audit lines (on stderr, with an "audit" key)."""
+        lines = []
+        for line in self.v.logs().splitlines():
+            if '"audit"' in line:
+                lines.append(json.loads(line))
+        return lines
+
+    def test_rsa_and_ec_tokens_buy_credentials_and_the_token_is_never_logged(self):
+        for kid in ("rsa-1", "ec-1"):
+            token = self.idp.token(kid=kid, sub="alice-" + kid)
+            status, body, _ = self.federate(token)
+            self.assertEqual(status, 200, body)
+            self.assertIn("AccessKeyId", json.dumps(body))
+            signature = token.rsplit(".", 1)[1]
+            self.assertNotIn(signature, self.v.logs())  # neither logged nor audited
+        vends = [a for a in self.audit_lines() if a.get("audit") == "vend"
+                 and a.get("user") == "testidp:alice-rsa-1"]
+        self.assertEqual(len(vends), 1, self.audit_lines())
+        self.assertEqual(vends[0]["outcome"], "ok")
+
+    def test_every_bad_token_is_refused_with_its_reason(self):
+        idp = self.idp
+        other = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
+        good = idp.token()
+        head, payload, sig = good.split(".")
+        evil_payload = b64url(json.dumps(idp.claims(sub="admin")).encode())
+        # HS256 keyed with the provider's public key (algorithm confusion).
+        public = json.dumps(idp.signing_key("rsa-1").as_dict(private=False)).encode()
+        hs_input = b64url(json.dumps({"alg": "HS256", "kid": "rsa-1"}).encode()) + "." + payload
+        hs256 = hs_input + "." + b64url(hmac.new(public, hs_input.encode(), hashlib.sha256).digest())
+        none = b64url(json.dumps({"alg": "none", "kid": "rsa-1"}).encode()) + "." + payload + "."
+        cases = [
+            ("wrong issuer", idp.token(idp.claims(iss="https://127.0.0.1:1")), "wrong_issuer"),
+            ("wrong audience", idp.token(aud="someone-else"), "wrong_audience"),
+            ("expired", idp.token(iat_offset=-4000, lifetime=3000), "expired"),
+            ("not yet valid", idp.token(iat_offset=3600), "not_yet_valid"),
+            ("alg none", none, "algorithm_not_allowed"),
+            ("HS256 with the public key", hs256, "algorithm_not_allowed"),
+            ("unknown kid", idp.token(kid="rsa-9", key=other), "unknown_key"),
+            ("tampered payload", head + "." + evil_payload + "." + sig, "bad_signature"),
+            ("signed by another key", idp.token(key=other), "bad_signature"),
+            ("oversize", idp.token(pad="x" * 20000), "too_large"),
+            ("not a JWS", "not-a-token", "malformed"),
+        ]
+        for what, token, reason in cases:
+            with self.subTest(what):
+                self.assertRefused(token, reason)
+
+    def test_a_rotated_key_is_fetched_once_and_then_accepted(self):
+        before = dict(self.idp.requests)
+        new = self.idp.rotate()
+        time.sleep(1.1)  # min_refetch_seconds = 1
+        status, body, _ = self.federate(self.idp.token(kid="rsa-2", key=new, sub="bob"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.idp.requests["jwks"], before["jwks"] + 1)
+        # A flood of unknown key ids within the interval costs the provider nothing more.
+        stranger = RSAKey.generate_key(2048, parameters={"kid": "nope"})
+        for _ in range(20):
+            self.assertRefused(self.idp.token(kid="nope", key=stranger), "unknown_key")
+        self.assertLessEqual(self.idp.requests["jwks"], before["jwks"] + 2)
+
+    def test_known_keys_keep_working_while_the_provider_is_down(self):
+        self.assertEqual(self.federate(self.idp.token(kid="ec-1", sub="carol"))[0], 200)
+        self.idp.down = True
+        try:
+            status, body, _ = self.federate(self.idp.token(kid="ec-1", sub="carol"))
+            self.assertEqual(status, 200, body)
+        finally:
+            self.idp.down = False
+
+    def test_a_disabled_identity_is_refused_and_the_2012_and_registration_paths_are_closed(self):
+        self.assertEqual(self.federate(self.idp.token(kid="ec-1", sub="dave"))[0], 200)
+        out = subprocess.run([h.VENDO, "user", "disable", "--config", self.config, "--app",
+                              "photos", "--provider", "testidp", "--subject", "dave"],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        time.sleep(1.2)  # store.cache_ttl_ms
+        status, body, _ = self.federate(self.idp.token(kid="ec-1", sub="dave"))
+        self.assertEqual(status, 403, body)
+        self.assertEqual(body["error"]["code"], "user_disabled")
+        self.assertEqual(self.v.request("GET", "/apps/photos/registerdevice?uid=x&key=y")[0], 404)
+        self.assertEqual(h.v2_post(self.v, "/v2/apps/photos/devices", b"{}")[0], 405)
+        self.assertEqual(self.federate(self.idp.token(), extra=1)[0], 400)
+
+    def test_a_subject_that_could_widen_the_policy_gets_nothing(self):
+        for sub in ("*", "alice/../bob", "a?b", "${aws:username}"):
+            with self.subTest(sub):
+                status, body, _ = self.federate(self.idp.token(sub=sub))
+                self.assertEqual(status, 401, body)
+                self.assertEqual(body["error"]["reason"], "claim_not_usable", body)
+
+
+class ProviderDownTest(unittest.TestCase):
+    """A provider that has never answered: no keys to check with, so 503 with Retry-After."""
+
+    def test_no_keys_is_provider_unavailable(self):
+        directory = tempfile.mkdtemp(prefix="vendo-federation-down-")
+        idp = Provider(directory)
+        idp.down = True
+        v = h.Vendo(config=h.write_config(directory, federated_app(idp))).start()
+        try:
+            status, body, headers = h.v2_post(v, "/v2/apps/photos/federate",
+                                              json.dumps({"id_token": idp.token()}).encode())
+            self.assertEqual(status, 503, body)
+            self.assertEqual(body["error"]["code"], "provider_unavailable")
+            self.assertIn("retry-after", headers)
+        finally:
+            v.cleanup()
+            idp.stop()
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
