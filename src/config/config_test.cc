@@ -256,3 +256,86 @@ TEST(Config, SplitHostPort) {
 
 }  // namespace
 }  // namespace vendo::server
+
+namespace vendo::server {
+namespace {
+
+constexpr std::string_view kFederatedHead = R"(
+[store]
+path = "/var/lib/vendo/vendo.db"
+master_key_file = "/etc/vendo/master.key"
+)";
+
+std::string Problems(const std::expected<Config, ConfigProblems>& cfg) {
+  std::string all;
+  for (const auto& p : cfg ? std::vector<std::string>{} : cfg.error().problems) {
+    all += p + "\n";
+  }
+  return all;
+}
+
+TEST(FederatedConfig, ParsesProvidersWithTheirRules) {
+  auto cfg = ParseConfig(std::string(kFederatedHead) + R"(
+[apps.photos]
+mode = "federated"
+policy = '{"Resource":"arn:aws:s3:::b/${idp}/${claim:sub}/*"}'
+[[apps.photos.identity_providers]]
+name = "google"
+issuer_url = "https://accounts.google.com"
+audiences = ["1234.apps.googleusercontent.com"]
+algorithms = ["RS256"]
+leeway_seconds = 30
+max_token_age_seconds = 3600
+required_claims = { hd = "example.com", email_verified = true }
+)",
+                         "/tmp");
+  ASSERT_TRUE(cfg) << Problems(cfg);
+  const AppConfig* app = cfg->FindApp("photos");
+  ASSERT_NE(app, nullptr);
+  EXPECT_TRUE(app->federated);
+  ASSERT_EQ(app->identity_providers.size(), 1u);
+  const auto& idp = app->identity_providers[0];
+  EXPECT_EQ(idp.name, "google");
+  EXPECT_EQ(idp.issuer_url, "https://accounts.google.com");
+  EXPECT_EQ(idp.algorithms, std::vector<std::string>{"RS256"});
+  EXPECT_EQ(idp.leeway, std::chrono::seconds(30));
+  EXPECT_EQ(idp.max_token_age, std::chrono::seconds(3600));
+  EXPECT_EQ(idp.required_claims.size(), 2u);
+  EXPECT_EQ(app->SessionNameTemplate(), "${username}");
+}
+
+TEST(FederatedConfig, RefusesWhatCouldNotWorkOrWouldBeUnsafe) {
+  auto cfg = ParseConfig(std::string(kFederatedHead) + R"(
+[apps.photos]
+mode = "federated"
+policy = '{"Resource":"b/${claim:sub}"}'
+[[apps.photos.identity_providers]]
+name = "Bad Name"
+issuer_url = "http://plain.example"
+algorithms = ["HS256", "none"]
+[apps.nofed]
+mode = "federated"
+policy = '{"Resource":"b"}'
+[apps.anon]
+policy = '{"Resource":"b/${claim:sub}"}'
+[[apps.anon.identity_providers]]
+name = "google"
+issuer_url = "https://accounts.google.com"
+audiences = ["x"]
+)",
+                         "/tmp");
+  ASSERT_FALSE(cfg);
+  std::string all = Problems(cfg);
+  for (std::string_view expected :
+       {"apps.photos.identity_providers[0].name", "apps.photos.identity_providers[0].issuer_url",
+        "apps.photos.identity_providers[0].audiences",
+        "apps.photos.identity_providers[0].algorithms: \"HS256\"",
+        "apps.photos.identity_providers[0].algorithms: \"none\"",
+        "apps.nofed.identity_providers: required", "apps.anon.identity_providers: only for",
+        "apps.anon.policy: ${claim:sub}"}) {
+    EXPECT_NE(all.find(expected), std::string::npos) << expected << " not in:\n" << all;
+  }
+}
+
+}  // namespace
+}  // namespace vendo::server

@@ -1,0 +1,132 @@
+// Federation without HTTP: a token picks its provider by iss and is checked with that
+// provider's keys (refetched once for an unknown key id); the identity is made on first sight
+// and can be undone; a disabled identity or a claim that could widen the policy gets nothing.
+#include "vending/federation.h"
+
+#include <gtest/gtest.h>
+
+#include "common/random.h"
+#include "testing/fake_issuer.h"
+#include "testing/fake_net.h"
+#include "testing/fake_store.h"
+#include "testing/fixed_clock.h"
+#include "testing/jwt_signer.h"
+
+namespace vendo::server {
+namespace {
+
+using namespace std::chrono;
+using testing::JwtSigner;
+
+const system_clock::time_point kNow = system_clock::from_time_t(1795337247);
+
+class FederationTest : public ::testing::Test {
+ protected:
+  FederationTest() {
+    AppConfig c;
+    c.name = "photos";
+    c.federated = true;
+    c.policy = R"({"Resource":"arn:aws:s3:::b/${idp}/${claim:sub}/*"})";
+    app_.emplace(App{c, *policy::Template::Parse(c.policy), &issuer_, "", "photos"});
+    oidc::ProviderRules rules;
+    rules.name = "idp";
+    rules.issuer = "https://idp.test";
+    rules.audiences = {"client"};
+    app_->providers.push_back({rules, &keys_});
+  }
+
+  std::string Claims(const std::string& sub) {
+    std::int64_t now = system_clock::to_time_t(kNow);
+    return R"({"iss":"https://idp.test","aud":"client","sub":")" + sub + R"(","iat":)" +
+           std::to_string(now) + R"(,"exp":)" + std::to_string(now + 600) + "}";
+  }
+  void PublishKeys(const JwtSigner& key) {
+    transport_.script.push_back(
+        testing::Reply(200, R"({"issuer":"https://idp.test","jwks_uri":"https://idp.test/jwks"})"));
+    transport_.script.push_back(testing::Reply(200, R"({"keys":[)" + key.PublicJwk() + "]}"));
+  }
+  V2Result<oidc::VerifiedToken> Verify(const std::string& token) {
+    FederateRequest request{token, "", false};
+    std::optional<V2Result<oidc::VerifiedToken>> got;
+    federation_.Verify(*app_, request,
+                       [&](V2Result<oidc::VerifiedToken> r) { got = std::move(r); });
+    EXPECT_TRUE(got.has_value());
+    return got.value_or(std::unexpected(V2Failure{V2Code::kInternalError, "no answer"}));
+  }
+
+  FixedClock clock_{kNow};
+  OsRandom random_;
+  testing::FakeStore store_{clock_};
+  testing::FakeIssuer issuer_{clock_};
+  testing::ScriptedTransport transport_;
+  oidc::KeySource keys_{
+      transport_, clock_, {.issuer_url = "https://idp.test", .min_refetch = seconds(1)}};
+  std::optional<App> app_;
+  Federation federation_{store_, clock_, random_};
+  JwtSigner first_{JwtSigner::Type::kEc, "k1"};
+};
+
+TEST_F(FederationTest, ATokenMakesItsIdentityOnceAndItsGrantIsScopedByItsClaims) {
+  PublishKeys(first_);
+  auto verified = Verify(first_.Token(Claims("alice")));
+  ASSERT_TRUE(verified) << verified.error().message;
+  Undo undo;
+  auto grant = federation_.Grant(*app_, *verified, &undo);
+  ASSERT_TRUE(grant) << grant.error().message;
+  EXPECT_TRUE(grant->new_identity);
+  EXPECT_EQ(grant->username, "idp:alice");
+  EXPECT_NE(grant->request.policy.find("b/idp/alice/*"), std::string::npos)
+      << grant->request.policy;
+  EXPECT_EQ(grant->request.device_id, grant->user_id);  // the credential cache's principal
+  ASSERT_TRUE(undo);
+  ASSERT_TRUE(undo());  // an identity whose audit failed is taken back
+  EXPECT_FALSE(store_.FindUser("photos", "idp:alice"));
+
+  auto again = federation_.Grant(*app_, *verified, nullptr);
+  ASSERT_TRUE(again);
+  auto third = federation_.Grant(*app_, *verified, nullptr);
+  ASSERT_TRUE(third);
+  EXPECT_FALSE(third->new_identity);
+  EXPECT_EQ(third->user_id, again->user_id);
+}
+
+TEST_F(FederationTest, ADisabledIdentityAndAWideningSubjectGetNothing) {
+  PublishKeys(first_);
+  auto alice = Verify(first_.Token(Claims("alice")));
+  ASSERT_TRUE(alice);
+  ASSERT_TRUE(federation_.Grant(*app_, *alice, nullptr));
+  ASSERT_TRUE(store_.SetUserEnabled("photos", "idp:alice", false));
+  auto disabled = federation_.Grant(*app_, *alice, nullptr);
+  ASSERT_FALSE(disabled);
+  EXPECT_EQ(disabled.error().code, V2Code::kUserDisabled);
+
+  auto star = Verify(first_.Token(Claims("*")));
+  ASSERT_TRUE(star);  // a valid token: its claim is what cannot be used
+  auto widened = federation_.Grant(*app_, *star, nullptr);
+  ASSERT_FALSE(widened);
+  EXPECT_EQ(widened.error().code, V2Code::kInvalidToken);
+  EXPECT_EQ(widened.error().reason, "claim_not_usable");
+}
+
+TEST_F(FederationTest, AnUnknownKeyIdRefetchesOnceAndAnUnknownIssuerIsRefusedAsSuch) {
+  PublishKeys(first_);
+  ASSERT_TRUE(Verify(first_.Token(Claims("alice"))));
+  JwtSigner next(JwtSigner::Type::kRsa, "k2");
+  clock_.Advance(seconds(2));
+  PublishKeys(next);
+  auto rotated = Verify(next.Token(Claims("bob")));
+  ASSERT_TRUE(rotated) << rotated.error().message;
+  EXPECT_EQ(rotated->subject, "bob");
+  EXPECT_EQ(transport_.calls.size(), 4u);
+
+  std::int64_t now = system_clock::to_time_t(kNow);
+  auto other =
+      Verify(next.Token(R"({"iss":"https://other.test","aud":"client","sub":"x","iat":)" +
+                        std::to_string(now) + R"(,"exp":)" + std::to_string(now + 60) + "}"));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, V2Code::kInvalidToken);
+  EXPECT_EQ(other.error().reason, "wrong_issuer");
+}
+
+}  // namespace
+}  // namespace vendo::server
