@@ -2,7 +2,9 @@
 started by ../shared/ceph-rgw-sts/start.sh on loopback. vendo's aws-assume-role issuer vends
 credentials with the shipped per-user S3 template; alice's work under BUCKET/alice/ and are
 refused under BUCKET/bob/. The sample app (samples/s3_upload, on libvendo-client and protocol
-v2) shows the same from a device."""
+v2) shows the same from a device. A federated app does it for ID tokens of an OpenID provider
+the test runs on loopback: the policy is scoped by the token's verified sub, and a sub made of
+IAM wildcards or path separators gets nothing."""
 import json
 import os
 import shutil
@@ -10,8 +12,9 @@ import subprocess
 import tempfile
 import unittest
 
+from oidc_provider import Provider
 from peers import CephRgw
-from vendo_harness import Vendo, identity_token, write_config, write_secret
+from vendo_harness import Vendo, identity_token, v2_post, write_config, write_secret
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, "../..")
@@ -29,6 +32,9 @@ class RgwEndToEndTest(unittest.TestCase):
             policy = f.read().replace("REPLACE-WITH-BUCKET", cls.rgw["RGW_BUCKET"])
         with open(os.path.join(cls.dir, "policy.json"), "w") as f:
             f.write(policy)  # pretty-printed on purpose: vendo must send it compact to RGW
+        with open(os.path.join(cls.dir, "federated-policy.json"), "w") as f:
+            f.write(policy.replace("${username}", "${claim:sub}"))
+        cls.idp = Provider(cls.dir)
         cls.config = write_config(cls.dir, f"""
 [apps.photos]
 allow_insecure_legacy = true
@@ -58,6 +64,23 @@ region = "{cls.rgw['RGW_REGION']}"
 role_arn = "{cls.rgw['RGW_ROLE_ARN']}"
 access_key_id = "{cls.rgw['TVM_ACCESS_KEY_ID']}"
 secret_access_key_file = "secret"
+[apps.social]
+allow_insecure_legacy = true
+mode = "federated"
+issuer = "aws-assume-role"
+duration_seconds = 900
+policy_file = "federated-policy.json"
+[apps.social.aws]
+endpoint = "{cls.rgw['RGW_ENDPOINT']}"
+region = "{cls.rgw['RGW_REGION']}"
+role_arn = "{cls.rgw['RGW_ROLE_ARN']}"
+access_key_id = "{cls.rgw['TVM_ACCESS_KEY_ID']}"
+secret_access_key_file = "secret"
+[[apps.social.identity_providers]]
+name = "testidp"
+issuer_url = "{cls.idp.issuer}"
+audiences = ["photos-client"]
+ca_file = "{cls.idp.cert}"
 """)
         cls.v = Vendo(data_dir=cls.dir, config=cls.config).start()
 
@@ -65,20 +88,25 @@ secret_access_key_file = "secret"
     def tearDownClass(cls):
         if getattr(cls, "v", None):
             cls.v.stop()
+        if getattr(cls, "idp", None):
+            cls.idp.stop()
         cls.ceph.stop()
         shutil.rmtree(getattr(cls, "dir", ""), ignore_errors=True)
 
     def s3_for(self, username):
-        import boto3
-        from botocore.config import Config
         status, creds = identity_token(self.v, "/apps/files", username, "secret123",
                                        "FileStore", ENDPOINT)
         self.assertEqual(status, 200, creds)
+        return self.s3_with(creds["accessKey"], creds["secretKey"], creds["securityToken"])
+
+    def s3_with(self, key, secret, token):
+        import boto3
+        from botocore.config import Config
         return boto3.client("s3", endpoint_url=self.rgw["RGW_ENDPOINT"],
                             region_name=self.rgw["RGW_REGION"],
-                            aws_access_key_id=creds["accessKey"],
-                            aws_secret_access_key=creds["secretKey"],
-                            aws_session_token=creds["securityToken"],
+                            aws_access_key_id=key,
+                            aws_secret_access_key=secret,
+                            aws_session_token=token,
                             config=Config(s3={"addressing_style": "path"},
                                           retries={"max_attempts": 1}))
 
@@ -102,6 +130,27 @@ secret_access_key_file = "secret"
             self.assertEqual(sorted(o["Key"] for o in listed["Contents"]),
                              [f"{me}/from-vendo.txt", f"{me}/seed.txt"])
             self.assertDenied(s3.list_objects_v2, Bucket=bucket, Prefix=f"{other}/")
+
+    def test_an_id_token_reaches_only_its_subjects_prefix(self):
+        bucket = self.rgw["RGW_BUCKET"]
+        status, creds, _ = v2_post(self.v, "/v2/apps/social/federate", json.dumps(
+            {"id_token": self.idp.token(sub="alice")}).encode())
+        self.assertEqual(status, 200, creds)
+        s3 = self.s3_with(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        s3.put_object(Bucket=bucket, Key="alice/federated.txt", Body=b"from an ID token")
+        self.assertEqual(s3.get_object(Bucket=bucket, Key="alice/federated.txt")["Body"].read(),
+                         b"from an ID token")
+        s3.delete_object(Bucket=bucket, Key="alice/federated.txt")  # alice's listing stays as seeded
+        self.assertDenied(s3.put_object, Bucket=bucket, Key="bob/x.txt", Body=b"no")
+        self.assertDenied(s3.get_object, Bucket=bucket, Key="bob/seed.txt")
+        self.assertDenied(s3.list_objects_v2, Bucket=bucket, Prefix="bob/")
+        # A subject made of wildcards or separators would widen the prefix: it gets nothing.
+        for sub in ("*", "alice/../bob", "bob*", "?"):
+            with self.subTest(sub=sub):
+                status, body, _ = v2_post(self.v, "/v2/apps/social/federate", json.dumps(
+                    {"id_token": self.idp.token(sub=sub)}).encode())
+                self.assertEqual(status, 401, body)
+                self.assertEqual(body["error"]["reason"], "claim_not_usable", body)
 
     def test_the_sample_app_uploads_under_its_own_prefix_only(self):
         sample = os.environ.get("VENDO_SAMPLE",
