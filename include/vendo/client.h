@@ -35,6 +35,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -56,6 +57,7 @@ enum class Protocol {
 enum class Mode {
   kAnonymous,  // the device registers itself
   kIdentity,   // a user logs in; the device gets that user's credentials
+  kFederated,  // an ID token of an OpenID provider buys credentials (v2 only; no device)
 };
 
 // What a device remembers between runs. Holds secrets: keep it private to the app.
@@ -146,6 +148,9 @@ struct ClientOptions {
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{5000};
   std::chrono::milliseconds timeout{10000};  // per HTTP request
+  // Federated apps: where ID tokens come from when credentials must be fetched (a file that
+  // something else keeps fresh, an SDK's sign-in). Without it, only Federate() fetches.
+  std::function<Result<std::string>()> id_token{};
 };
 
 class Client {
@@ -167,6 +172,10 @@ class Client {
   // Valid credentials: the cached ones, or fresh ones when those are within the margin of
   // expiring. Anonymous apps register first when needed; identity apps must have logged in.
   [[nodiscard]] virtual Result<Credentials> GetCredentials() = 0;
+  // Federated apps: exchanges `id_token` for credentials now and keeps them (the token itself
+  // is not kept). kUnauthenticated when the server refuses the token (the message names the
+  // reason), kUnavailable when its provider cannot be reached.
+  [[nodiscard]] virtual Status Federate(std::string_view id_token) = 0;
   // Fresh credentials now, whatever the cache holds (after an AWS service refused them).
   [[nodiscard]] virtual Result<Credentials> Refresh() = 0;
   // Forgets the device and its credentials (logout). The next call starts afresh.

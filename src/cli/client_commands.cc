@@ -44,6 +44,28 @@ std::string ShellQuote(std::string_view v) {
   return out + "'";
 }
 
+// An ID token from `path` ("-": standard input), without surrounding whitespace.
+Result<std::string> ReadIdToken(const std::string& path) {
+  std::string text;
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "r");
+  if (f == nullptr) {
+    return Fail(ErrorCode::kInvalidArgument, "cannot read the ID token file " + path);
+  }
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < 65536;) {
+    text.append(buf, n);
+  }
+  if (f != stdin) {
+    std::fclose(f);
+  }
+  auto begin = text.find_first_not_of(" \t\r\n");
+  auto end = text.find_last_not_of(" \t\r\n");
+  if (begin == std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "the ID token file " + path + " is empty");
+  }
+  return text.substr(begin, end - begin + 1);
+}
+
 }  // namespace
 
 std::unique_ptr<ClientCli> AddClientCommands(CLI::App& app) {
@@ -56,6 +78,7 @@ std::unique_ptr<ClientCli> AddClientCommands(CLI::App& app) {
       "Examples:\n"
       "  vendo client register --endpoint https://tvm.example.com --app sensors\n"
       "  vendo client login --endpoint https://tvm.example.com --app photos --username alice\n"
+      "  vendo client login --endpoint https://tvm.example.com --app social --id-token-file t\n"
       "  vendo client token --format env        (then: eval \"$(vendo client token --format "
       "env)\")\n"
       "  vendo client register --protocol 2012 --endpoint http://127.0.0.1:8080 "
@@ -90,19 +113,29 @@ std::unique_ptr<ClientCli> AddClientCommands(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::IsMember({"v2", "2012"}));
   }
-  cli->login_cmd->add_option("--username", cli->username, "Who logs in")->required();
-  cli->login_cmd->add_option("--password-file", cli->password_file,
-                             "Read the password from this file (default: standard input)");
+  auto* username = cli->login_cmd->add_option("--username", cli->username, "Who logs in");
+  auto* password =
+      cli->login_cmd->add_option("--password-file", cli->password_file,
+                                 "Read the password from this file (default: standard input)");
+  auto* id_token = cli->login_cmd->add_option(
+      "--id-token-file", cli->id_token_file,
+      "Federated apps: exchange the OpenID ID token in this file (- for standard input) for "
+      "credentials, instead of a username");
+  id_token->excludes(username)->excludes(password);
   cli->login_cmd->add_option("--legacy-app-name", cli->legacy_app_name,
                              "2012 only: the app name the server salts passwords with");
   cli->login_cmd->add_option("--salt-endpoint", cli->salt_endpoint,
                              "2012 only: the endpoint in the salt, when not ENDPOINT/apps/APP");
   cli->login_cmd->footer(
-      "The password is never taken from the command line, never stored, and never logged.");
+      "The password is never taken from the command line, never stored, and never logged;\n"
+      "nor is an ID token, which is read from --id-token-file and only sent to the server.");
   cli->token_cmd->add_option("--format", cli->format, "json, or env (shell export lines)")
       ->capture_default_str()
       ->check(CLI::IsMember({"json", "env"}));
   for (CLI::App* cmd : {cli->token_cmd, cli->process_cmd}) {
+    cmd->add_option("--id-token-file", cli->id_token_file,
+                    "Federated apps: when credentials must be fetched, read a fresh ID token "
+                    "from this file (kept up to date by whatever signs the device in)");
     cmd->add_flag("--refresh", cli->refresh,
                   "Fetch new credentials even if the cached ones are good");
     cmd->add_flag("--seal", cli->seal, "v2: ask for credentials sealed under the device secret");
@@ -116,6 +149,9 @@ std::unique_ptr<ClientCli> AddClientCommands(CLI::App& app) {
       "  [profile device]\n"
       "  credential_process = vendo credential-process --state /var/lib/myapp/vendo.json\n"
       "Register or log in first with 'vendo client register' or 'vendo client login'.\n"
+      "Federated apps: 'vendo client login --id-token-file F' once, then\n"
+      "  credential_process = vendo credential-process --state S --id-token-file F\n"
+      "reads the token file again whenever new credentials are needed.\n"
       "Anonymous devices the server has forgotten register again by themselves.");
   return cli;
 }
@@ -139,12 +175,17 @@ std::optional<int> RunClientCommand(const ClientCli& cli) {
     options.endpoint = cli.endpoint;
     options.app = cli.app;
     options.protocol = cli.protocol == "v2" ? Protocol::kV2 : Protocol::kLegacy;
-    options.mode = *cli.login_cmd ? Mode::kIdentity : Mode::kAnonymous;
+    options.mode = !*cli.login_cmd              ? Mode::kAnonymous
+                   : !cli.id_token_file.empty() ? Mode::kFederated
+                                                : Mode::kIdentity;
     options.legacy_app_name = cli.legacy_app_name;
     options.legacy_salt_endpoint = cli.salt_endpoint;
   }
   options.seal = cli.seal;
   options.refresh_margin = std::chrono::seconds(cli.margin_seconds);
+  if (!cli.id_token_file.empty() && !*cli.login_cmd) {
+    options.id_token = [path = cli.id_token_file] { return ReadIdToken(path); };
+  }
   auto transport = client::DefaultTransport(cli.ca_file);
   if (!transport) {
     return Report(name, transport.error());
@@ -173,6 +214,19 @@ std::optional<int> RunClientCommand(const ClientCli& cli) {
     }
     std::fprintf(stderr, "registered; the device's state is in %s\n", cli.state.c_str());
     return 0;
+  }
+  if (*cli.login_cmd && !cli.id_token_file.empty()) {
+    auto token = ReadIdToken(cli.id_token_file);
+    auto st = token ? c.Federate(*token) : Status(std::unexpected(token.error()));
+    if (!st) {
+      return Report(name, st.error());
+    }
+    std::fprintf(stderr, "federated; the credentials are cached in %s\n", cli.state.c_str());
+    return 0;
+  }
+  if (*cli.login_cmd && cli.username.empty()) {
+    std::fprintf(stderr, "vendo client login: give --username (or --id-token-file)\n");
+    return 2;
   }
   if (*cli.login_cmd) {
     auto password = ReadPassword(cli.password_file);

@@ -23,6 +23,7 @@ struct ClientCli {
   std::string ca_file;
   std::string username;
   std::string password_file;
+  std::string id_token_file;  // federated apps: "-" is standard input
   std::string legacy_app_name;
   std::string salt_endpoint;
   std::string format = "json";

@@ -28,7 +28,9 @@ namespace v2 = protocol::v2;
 using TimePoint = std::chrono::system_clock::time_point;
 
 std::string_view ProtocolName(Protocol p) { return p == Protocol::kV2 ? "v2" : "2012"; }
-std::string_view ModeName(Mode m) { return m == Mode::kAnonymous ? "anonymous" : "identity"; }
+std::string_view ModeName(Mode m) {
+  return m == Mode::kAnonymous ? "anonymous" : m == Mode::kIdentity ? "identity" : "federated";
+}
 
 std::string TrimSlash(std::string s) {
   while (!s.empty() && s.back() == '/') {
@@ -78,7 +80,9 @@ class ClientImpl final : public Client {
 
   Status Register() override {
     if (opt_.mode != Mode::kAnonymous) {
-      return Fail(ErrorCode::kFailedPrecondition, "identity apps log users in: use Login()");
+      return Fail(ErrorCode::kFailedPrecondition,
+                  opt_.mode == Mode::kIdentity ? "identity apps log users in: use Login()"
+                                               : "federated apps take ID tokens: use Federate()");
     }
     return Exclusive(
         [this](State& s) -> Status { return s.device_id.empty() ? RegisterDevice(s) : Status(); });
@@ -86,9 +90,26 @@ class ClientImpl final : public Client {
 
   Status Login(std::string_view username, std::string_view password) override {
     if (opt_.mode != Mode::kIdentity) {
-      return Fail(ErrorCode::kFailedPrecondition, "anonymous apps register: use Register()");
+      return Fail(ErrorCode::kFailedPrecondition,
+                  opt_.mode == Mode::kAnonymous ? "anonymous apps register: use Register()"
+                                                : "federated apps take ID tokens: use Federate()");
     }
     return Exclusive([&](State& s) { return LoginDevice(s, username, password); });
+  }
+
+  Status Federate(std::string_view id_token) override {
+    if (opt_.mode != Mode::kFederated) {
+      return Fail(ErrorCode::kFailedPrecondition, "only federated apps take ID tokens");
+    }
+    std::string token(id_token);
+    return Exclusive([&](State& s) -> Status {
+      auto creds = RequestFederated(s, token);
+      if (!creds) {
+        return std::unexpected(creds.error());
+      }
+      s.credentials = std::move(*creds);
+      return {};
+    });
   }
 
   Result<Credentials> GetCredentials() override { return Get(false); }
@@ -374,6 +395,17 @@ class ClientImpl final : public Client {
   // --- Tokens ---
 
   Result<Credentials> FetchToken(State& s) {
+    if (opt_.mode == Mode::kFederated) {
+      if (!opt_.id_token) {
+        return Fail(ErrorCode::kUnauthenticated,
+                    "the credentials have run out: federate again with a new ID token");
+      }
+      auto token = opt_.id_token();
+      if (!token) {
+        return std::unexpected(token.error());
+      }
+      return RequestFederated(s, *token);
+    }
     if (s.device_id.empty()) {
       if (opt_.mode == Mode::kIdentity) {
         return Fail(ErrorCode::kUnauthenticated, "not logged in: log in first");
@@ -392,6 +424,21 @@ class ClientImpl final : public Client {
                   "the server no longer accepts this device's login: log in again");
     }
     return creds;
+  }
+
+  // POST federate with `id_token`: credentials, or the server's refusal (an ID token it does
+  // not take is kUnauthenticated, its provider out of reach kUnavailable).
+  Result<Credentials> RequestFederated(State& s, const std::string& id_token) {
+    std::string body = boost::json::serialize(boost::json::object{{"id_token", id_token}});
+    auto r = Call([&] { return Json(V2Url("federate"), body); });
+    OPENSSL_cleanse(body.data(), body.size());
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    if (r->status != 200) {
+      return std::unexpected(wire::V2Error(r->status, r->body));
+    }
+    return wire::ParseV2Credentials(r->body, s.region);
   }
 
   // One token request, re-signed once when the server says our timestamp was off. A device
@@ -546,6 +593,9 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options,
   }
   if (auto url = net::ParseHttpUrl(options.endpoint); !url) {
     return Fail(ErrorCode::kInvalidArgument, "endpoint: " + url.error().message);
+  }
+  if (options.mode == Mode::kFederated && options.protocol != Protocol::kV2) {
+    return Fail(ErrorCode::kInvalidArgument, "federation is a protocol v2 endpoint");
   }
   if (options.protocol == Protocol::kV2 && options.app.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "protocol v2 needs the app's name");

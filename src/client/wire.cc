@@ -88,11 +88,16 @@ Error V2Error(int status, std::string_view body) {
   std::string code = e != nullptr && e->is_object() ? StringField(e->as_object(), "code") : "";
   std::string message =
       e != nullptr && e->is_object() ? StringField(e->as_object(), "message") : "";
+  if (std::string reason =
+          e != nullptr && e->is_object() ? StringField(e->as_object(), "reason") : "";
+      !reason.empty()) {
+    message += " (" + reason + ")";
+  }
   ErrorCode mapped = ErrorCode::kInternal;
   if (code == "invalid_request") {
     mapped = ErrorCode::kInvalidArgument;
   } else if (code == "invalid_signature" || code == "invalid_credentials" ||
-             code == "replayed_request") {
+             code == "replayed_request" || code == "invalid_token") {
     mapped = ErrorCode::kUnauthenticated;
   } else if (code == "expired_timestamp") {
     mapped = ErrorCode::kStaleRequest;
@@ -106,7 +111,7 @@ Error V2Error(int status, std::string_view body) {
     mapped = ErrorCode::kAlreadyExists;
   } else if (code == "rate_limited" || status == 429) {
     mapped = ErrorCode::kResourceExhausted;
-  } else if (code == "issuer_unavailable" || status >= 500) {
+  } else if (code == "issuer_unavailable" || code == "provider_unavailable" || status >= 500) {
     mapped = ErrorCode::kUnavailable;
   }
   if (code.empty()) {
@@ -156,7 +161,9 @@ std::string StateToJson(const State& s) {
                    {"endpoint", s.endpoint},
                    {"app", s.app},
                    {"protocol", s.protocol == Protocol::kV2 ? "v2" : "2012"},
-                   {"mode", s.mode == Mode::kAnonymous ? "anonymous" : "identity"},
+                   {"mode", s.mode == Mode::kAnonymous  ? "anonymous"
+                            : s.mode == Mode::kIdentity ? "identity"
+                                                        : "federated"},
                    {"device_id", s.device_id},
                    {"device_secret", s.device_secret},
                    {"username", s.username},
@@ -183,11 +190,14 @@ Result<State> StateFromJson(std::string_view text) {
   s.app = StringField(*obj, "app");
   std::string protocol = StringField(*obj, "protocol");
   std::string mode = StringField(*obj, "mode");
-  if ((protocol != "v2" && protocol != "2012") || (mode != "anonymous" && mode != "identity")) {
+  if ((protocol != "v2" && protocol != "2012") ||
+      (mode != "anonymous" && mode != "identity" && mode != "federated")) {
     return Fail(ErrorCode::kInvalidArgument, "the state file's protocol or mode is unknown");
   }
   s.protocol = protocol == "v2" ? Protocol::kV2 : Protocol::kLegacy;
-  s.mode = mode == "anonymous" ? Mode::kAnonymous : Mode::kIdentity;
+  s.mode = mode == "anonymous"  ? Mode::kAnonymous
+           : mode == "identity" ? Mode::kIdentity
+                                : Mode::kFederated;
   s.device_id = StringField(*obj, "device_id");
   s.device_secret = StringField(*obj, "device_secret");
   s.username = StringField(*obj, "username");

@@ -154,6 +154,44 @@ class FederationTest(unittest.TestCase):
         self.assertEqual(h.v2_post(self.v, "/v2/apps/photos/devices", b"{}")[0], 405)
         self.assertEqual(self.federate(self.idp.token(), extra=1)[0], 400)
 
+    def test_the_cli_federates_and_serves_credential_process_from_a_token_file(self):
+        state = os.path.join(self.dir, "device", "client.json")
+        token_file = os.path.join(self.dir, "id-token")
+        with open(token_file, "w") as f:
+            f.write(self.idp.token(sub="erin") + "\n")
+        login = subprocess.run([h.VENDO, "client", "login", "--endpoint", self.v.base(), "--app",
+                                "photos", "--state", state, "--id-token-file", token_file],
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(login.returncode, 0, login.stderr)
+        with open(state) as f:
+            saved = f.read()
+        self.assertNotIn(self.idp.token(sub="erin").split(".")[2], saved)  # never kept
+        self.assertEqual(os.stat(state).st_mode & 0o777, 0o600)
+        process = [h.VENDO, "credential-process", "--state", state, "--id-token-file", token_file]
+        first = subprocess.run(process, capture_output=True, text=True, timeout=60)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        creds = json.loads(first.stdout)
+        self.assertEqual(creds["Version"], 1)
+        self.assertTrue(creds["AccessKeyId"])
+        # The cached credentials serve the next call; --refresh reads the token file again.
+        with open(token_file, "w") as f:
+            f.write(self.idp.token(sub="frank"))
+        again = subprocess.run(process, capture_output=True, text=True, timeout=60)
+        self.assertEqual(json.loads(again.stdout)["AccessKeyId"], creds["AccessKeyId"])
+        refreshed = subprocess.run(process + ["--refresh"], capture_output=True, text=True,
+                                   timeout=60)
+        self.assertEqual(refreshed.returncode, 0, refreshed.stderr)
+        users = [a.get("user") for a in self.audit_lines() if a.get("audit") == "vend"]
+        self.assertIn("testidp:erin", users)
+        self.assertIn("testidp:frank", users)
+        # A token the server refuses is reported with its reason.
+        with open(token_file, "w") as f:
+            f.write(self.idp.token(aud="someone-else"))
+        refused = subprocess.run(process + ["--refresh"], capture_output=True, text=True,
+                                 timeout=60)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("wrong_audience", refused.stderr)
+
     def test_a_subject_that_could_widen_the_policy_gets_nothing(self):
         for sub in ("*", "alice/../bob", "a?b", "${aws:username}"):
             with self.subTest(sub):
