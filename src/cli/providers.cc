@@ -32,6 +32,8 @@ Result<std::unique_ptr<ProviderSet>> ProviderSet::Build(const server::Config& cf
       p.rules.max_token_age = idp.max_token_age;
       p.rules.required_claims = idp.required_claims;
       p.rules.max_token_bytes = idp.max_token_bytes;
+      p.tags_email = std::any_of(idp.session_tags.begin(), idp.session_tags.end(),
+                                 [](const auto& tag) { return tag.second == "email"; });
       p.client = std::move(*client);
       p.keys = std::make_unique<oidc::KeySource>(
           *p.client, clock,
@@ -49,7 +51,7 @@ void ProviderSet::AttachTo(std::vector<std::unique_ptr<server::App>>& apps) cons
     for (const auto& p : providers_) {
       if (p.app == app->config.name) {
         server::FederatedProvider provider{p.rules, p.keys.get()};
-        provider.rules.require_email_verified = uses_email;
+        provider.rules.require_email_verified = uses_email || p.tags_email;
         app->providers.push_back(std::move(provider));
       }
     }

@@ -57,6 +57,8 @@ struct IdentityProviderConfig {
   // Claims that must hold exactly these values ([...identity_providers.required_claims]).
   std::vector<std::pair<std::string, std::string>> required_claims;
   std::chrono::seconds min_refetch{60};  // an unknown key id refetches the keys at most this often
+  // aws-assume-role: session tags from claims, tag key -> claim name ({ email = "email" }).
+  std::vector<std::pair<std::string, std::string>> session_tags;
   std::size_t max_token_bytes = 16 * 1024;
 };
 

@@ -313,6 +313,7 @@ policy = '{"Resource":"b/${claim:sub}"}'
 name = "Bad Name"
 issuer_url = "http://plain.example"
 algorithms = ["HS256", "none"]
+session_tags = { "aws:x" = "sub", team = "team" }
 [apps.nofed]
 mode = "federated"
 policy = '{"Resource":"b"}'
@@ -332,7 +333,8 @@ audiences = ["x"]
         "apps.photos.identity_providers[0].algorithms: \"HS256\"",
         "apps.photos.identity_providers[0].algorithms: \"none\"",
         "apps.nofed.identity_providers: required", "apps.anon.identity_providers: only for",
-        "apps.anon.policy: ${claim:sub}"}) {
+        "apps.anon.policy: ${claim:sub}", "session_tags.aws:x: not a tag key",
+        "apps.photos.identity_providers: session_tags need the aws-assume-role issuer"}) {
     EXPECT_NE(all.find(expected), std::string::npos) << expected << " not in:\n" << all;
   }
 }

@@ -200,6 +200,11 @@ void ParseIdentity(Checker& c, const std::string& name, const toml::table& t, co
 void ParseIssuer(Checker& c, const std::string& name, const toml::table& t, const std::string& p,
                  const std::string& base_dir, AppConfig& app) {
   c.Read(t, "issuer", p + "issuer", app.issuer);
+  for (const auto& idp : app.identity_providers) {
+    if (!idp.session_tags.empty() && app.issuer != "aws-assume-role") {
+      c.Problem(p + "identity_providers", "session_tags need the aws-assume-role issuer");
+    }
+  }
   bool aws = app.issuer == "aws-federation" || app.issuer == "aws-assume-role";
   if (app.issuer != "dev" && !aws) {
     c.Problem(p + "issuer", "unknown issuer \"" + app.issuer +

@@ -60,12 +60,54 @@ void ParseRequiredClaims(Checker& c, const toml::table& t, const std::string& p,
   }
 }
 
+// A tag key STS takes (1-128 of letters, digits, space and _ . : / = + - @), not "aws:" (STS's
+// own) nor "vendo:" (vendo's).
+bool IsTagKey(std::string_view key) {
+  if (key.empty() || key.size() > 128 || key.starts_with("aws:") || key.starts_with("vendo:")) {
+    return false;
+  }
+  return std::all_of(key.begin(), key.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           std::string_view(" _.:/=+-@").find(ch) != std::string_view::npos;
+  });
+}
+
+void ParseSessionTags(Checker& c, const toml::table& t, const std::string& p,
+                      IdentityProviderConfig& idp) {
+  const toml::node* n = t.get("session_tags");
+  if (n == nullptr) {
+    return;
+  }
+  const toml::table* tags = n->as_table();
+  if (tags == nullptr) {
+    c.Problem(p + "session_tags", "must be a table of tag = \"claim\", e.g. { email = \"email\" }");
+    return;
+  }
+  for (auto&& [key, value] : *tags) {
+    std::string tag(key.str());
+    auto claim = value.value<std::string>();
+    if (!IsTagKey(tag)) {
+      c.Problem(p + "session_tags." + tag,
+                "not a tag key STS takes (1-128 of letters, digits and _ . : / = + - @; not aws: "
+                "or vendo:)");
+    } else if (!claim || claim->empty()) {
+      c.Problem(p + "session_tags." + tag, "must name a claim, e.g. \"email\"");
+    } else {
+      idp.session_tags.emplace_back(tag, *claim);
+    }
+  }
+  // STS takes at most 50 session tags; vendo's own are three.
+  if (idp.session_tags.size() > 47) {
+    c.Problem(p + "session_tags", "at most 47 (STS takes 50 session tags, vendo sets 3)");
+  }
+}
+
 void ParseProvider(Checker& c, const toml::table& t, const std::string& p,
                    const std::string& base_dir, IdentityProviderConfig& idp) {
-  CheckUnknownKeys(
-      c, t, p,
-      {"name", "issuer_url", "audiences", "ca_file", "algorithms", "leeway_seconds",
-       "max_token_age_seconds", "required_claims", "min_refetch_seconds", "max_token_bytes"});
+  CheckUnknownKeys(c, t, p,
+                   {"name", "issuer_url", "audiences", "ca_file", "algorithms", "leeway_seconds",
+                    "max_token_age_seconds", "required_claims", "min_refetch_seconds",
+                    "max_token_bytes", "session_tags"});
   c.Read(t, "name", p + "name", idp.name);
   if (!IsProviderName(idp.name)) {
     c.Problem(p + "name", "required: 1-64 characters of a-z, 0-9, '-' and '_' (e.g. \"google\")");
@@ -101,6 +143,7 @@ void ParseProvider(Checker& c, const toml::table& t, const std::string& p,
   }
   idp.max_token_bytes = static_cast<std::size_t>(max_bytes);
   ParseRequiredClaims(c, t, p, idp);
+  ParseSessionTags(c, t, p, idp);
 }
 
 }  // namespace

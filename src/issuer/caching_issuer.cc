@@ -45,6 +45,11 @@ void CachingIssuer::AppendKey(std::string& key, const IssueRequest& request, boo
   } else {
     key.append("p:").append(request.policy);
   }
+  for (const auto& [tag, value] : request.session_tags) {  // other tags: other credentials
+    key.push_back('\0');
+    key.append(tag).push_back('=');
+    key.append(value);
+  }
 }
 
 std::string CachingIssuer::KeyOf(const IssueRequest& request, bool per_device) {

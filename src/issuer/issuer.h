@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "vendo/credentials.h"
 #include "vendo/result.h"
@@ -25,6 +27,9 @@ struct IssueRequest {
   std::string policy;                   // rendered session policy (JSON)
   std::string policy_sha256;            // its hex SHA-256, for the audit log (may be empty)
   std::chrono::seconds duration{3600};
+  // Session tags beyond vendo's own (AssumeRole only): a federated identity's claims, as
+  // its provider's session_tags map them. Values already fit STS's rules (TagValue).
+  std::vector<std::pair<std::string, std::string>> session_tags{};
 };
 
 using IssueCallback = std::function<void(Result<Credentials>)>;

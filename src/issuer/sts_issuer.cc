@@ -66,6 +66,9 @@ Result<std::string> StsIssuer::AssumeRoleBody(const IssueRequest& request) const
       VENDO_RETURN_IF_ERROR(add_tag("vendo:user", *request.username));
     }
   }
+  for (const auto& [key, value] : request.session_tags) {
+    VENDO_RETURN_IF_ERROR(add_tag(key, value));
+  }
   std::string source_identity;
   if (!options_.source_identity.empty()) {
     auto expanded = ExpandName(options_.source_identity,

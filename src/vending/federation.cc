@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "issuer/session_name.h"
+#include "issuer/sts_issuer.h"
 #include "policy/hash.h"
 #include "protocol/v2.h"
 
@@ -47,6 +48,18 @@ V2Result<oidc::VerifiedToken> ToV2(oidc::TokenResult<oidc::VerifiedToken> checke
     return std::unexpected(TokenFailureToV2(checked.error()));
   }
   return std::move(*checked);
+}
+
+// The claim-to-tag mappings of provider `idp` of `app`.
+const std::vector<std::pair<std::string, std::string>>& TagsOf(const App& app,
+                                                               std::string_view idp) {
+  static const std::vector<std::pair<std::string, std::string>> kNone;
+  for (const auto& p : app.config.identity_providers) {
+    if (p.name == idp) {
+      return p.session_tags;
+    }
+  }
+  return kNone;
 }
 
 }  // namespace
@@ -193,6 +206,16 @@ V2Result<FederatedGrant> Federation::Grant(const App& app, const oidc::VerifiedT
   req.session_name = issuer::MakeSessionName(*name, app.issuer->MaxSessionNameLength());
   req.policy_sha256 = policy::PolicyHash(*rendered);
   req.policy = std::move(*rendered);
+  for (const auto& [tag, claim] : TagsOf(app, token.idp)) {
+    auto value = token.Claim(claim);
+    auto sendable = value ? issuer::TagValue(*value) : std::nullopt;
+    if (!sendable) {
+      V2Failure f = Failure(V2Code::kInvalidToken, "a claim for a session tag is missing or unfit");
+      f.reason = "claim_not_usable";
+      return std::unexpected(f);
+    }
+    req.session_tags.emplace_back(tag, std::move(*sendable));
+  }
   return out;
 }
 

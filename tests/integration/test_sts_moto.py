@@ -9,6 +9,7 @@ import tempfile
 import time
 import unittest
 
+from oidc_provider import Provider
 from peers import MotoServer
 from vendo_harness import (VENDO, Vendo, anonymous_token, identity_token, new_device,
                            write_config, write_secret)
@@ -28,6 +29,7 @@ class StsMotoTest(unittest.TestCase):
         write_secret(cls.dir, "secret", secret)
         write_secret(cls.dir, "wrong", "not-the-secret")
         aws = f'endpoint = "{cls.moto.url}"\naccess_key_id = "{key_id}"\n'
+        cls.idp = Provider(cls.dir)
         cls.config = write_config(cls.dir, f"""
 [apps.sensors]
 allow_insecure_legacy = true
@@ -52,6 +54,22 @@ role_arn = "{cls.role_arn}"
 external_id = "vendo-test"
 source_identity = "${{username}}"
 
+[apps.social]
+allow_insecure_legacy = true
+mode = "federated"
+issuer = "aws-assume-role"
+duration_seconds = 900
+policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${{claim:sub}}/*"}}]}}'
+[apps.social.aws]
+{aws}secret_access_key_file = "secret"
+role_arn = "{cls.role_arn}"
+[[apps.social.identity_providers]]
+name = "testidp"
+issuer_url = "{cls.idp.issuer}"
+audiences = ["photos-client"]
+ca_file = "{cls.idp.cert}"
+session_tags = {{ email = "email", team = "team" }}
+
 [apps.broken]
 allow_insecure_legacy = true
 mode = "anonymous"
@@ -67,6 +85,7 @@ max_attempts = 2
     @classmethod
     def tearDownClass(cls):
         cls.v.stop()
+        cls.idp.stop()
         cls.moto.stop()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
@@ -131,6 +150,42 @@ max_attempts = 2
         tags = {params[f"Tags.member.{i}.Key"]: params[f"Tags.member.{i}.Value"]
                 for i in (1, 2, 3)}
         self.assertEqual(tags, {"vendo:app": "photos", "vendo:device": uid, "vendo:user": "alice"})
+
+    def test_assume_role_for_an_id_token_with_session_tags_from_its_claims(self):
+        token = self.idp.token(sub="alice", email="alice@example.com", email_verified=True,
+                               team="red")
+        status, body, _ = self.v.request("POST", "/v2/apps/social/federate",
+                                         body=json.dumps({"id_token": token}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 200, body)
+        creds = json.loads(body)
+        sts = self.moto.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"],
+                               creds["SessionToken"])
+        self.assertEqual(sts.get_caller_identity()["Arn"].split("/")[0],
+                         "arn:aws:sts::123456789012:assumed-role")
+        calls = self.moto.recorded("AssumeRole")
+        self.assertEqual(len(calls), 1)
+        params = calls[0][1]
+        tags = {params[f"Tags.member.{i}.Key"]: params[f"Tags.member.{i}.Value"]
+                for i in range(1, 6) if f"Tags.member.{i}.Key" in params}
+        self.assertEqual(tags["email"], "alice@example.com")
+        self.assertEqual(tags["team"], "red")
+        self.assertEqual(tags["vendo:user"], "testidp:alice")
+        self.assertIn("b/alice/*", params["Policy"])
+        # A token without a claim a tag needs gets nothing (and STS is not called); a tag
+        # carries the email, so the email must be verified.
+        for claims, reason in (({"email": "bob@example.com", "email_verified": True},
+                                "claim_not_usable"),
+                               ({"team": "blue"}, "email_not_verified"),
+                               ({"team": "blue", "email": "bob@example.com"},
+                                "email_not_verified")):
+            status, body, _ = self.v.request(
+                "POST", "/v2/apps/social/federate",
+                body=json.dumps({"id_token": self.idp.token(sub="bob", **claims)}).encode(),
+                headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 401, body)
+            self.assertEqual(json.loads(body)["error"]["reason"], reason)
+        self.assertEqual(len(self.moto.recorded("AssumeRole")), 1)
 
     def test_a_name_sts_would_refuse_is_mapped_and_logged(self):
         uid, key = "device-" + "x" * 60, new_device()[1]  # longer than STS's 32
