@@ -153,7 +153,16 @@ Status CachingStore::CreateUser(std::string_view app, std::string_view username,
 }
 
 Result<UserRecord> CachingStore::FindUser(std::string_view app, std::string_view username) {
-  return inner_.FindUser(app, username);  // logins are rare: always read the store
+  // Cached like the other records: a federated identity is looked up by name on every vend.
+  return ReadThrough(users_by_name_, Key(app, username),
+                     [&] { return inner_.FindUser(app, username); });
+}
+
+Result<UserRecord> CachingStore::CachedUser(std::string_view app, std::string_view username) {
+  if (auto hit = users_by_name_.Get(Key(app, username), clock_.Steady())) {
+    return std::move(*hit);
+  }
+  return Fail(ErrorCode::kWouldBlock, "user not in memory");
 }
 
 Result<UserRecord> CachingStore::FindUserById(std::string_view app, std::string_view user_id) {
@@ -165,6 +174,7 @@ Status CachingStore::SetUserEnabled(std::string_view app, std::string_view usern
   auto st = inner_.SetUserEnabled(app, username, enabled);
   generation_.fetch_add(1);
   users_by_id_.Clear();  // keyed by id, changed by name; user changes are rare
+  users_by_name_.Erase(Key(app, username));
   return st;
 }
 
@@ -172,6 +182,7 @@ Status CachingStore::DeleteUser(std::string_view app, std::string_view username)
   auto st = inner_.DeleteUser(app, username);
   generation_.fetch_add(1);
   users_by_id_.Clear();
+  users_by_name_.Erase(Key(app, username));
   return st;
 }
 

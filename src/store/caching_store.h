@@ -58,7 +58,7 @@ class CachingStore final : public ForwardingStore {
   std::size_t CachedDevicesForTest() { return devices_.Size(); }
 
   // A view of this cache for the network threads, which must never wait on the store:
-  // FindDevice and FindUserById answer from memory, or kWouldBlock when the record is not
+  // FindDevice, FindUserById and FindUser answer from memory, or kWouldBlock when the record is not
   // cached (the caller then asks this store itself, where blocking is allowed). Every other
   // call is kWouldBlock too.
   Store& MemoryOnly() { return memory_only_; }
@@ -104,12 +104,14 @@ class CachingStore final : public ForwardingStore {
   class MemoryOnlyView;
   [[nodiscard]] Result<DeviceRecord> CachedDevice(std::string_view app, std::string_view uid);
   [[nodiscard]] Result<UserRecord> CachedUserById(std::string_view app, std::string_view user_id);
+  [[nodiscard]] Result<UserRecord> CachedUser(std::string_view app, std::string_view username);
 
   const Clock& clock_;
   CacheOptions options_;
   std::atomic<std::uint64_t> generation_{0};  // bumped by every invalidation
   Cache<DeviceRecord> devices_;
   Cache<UserRecord> users_by_id_;
+  Cache<UserRecord> users_by_name_;
 
   class MemoryOnlyView final : public Store {
    public:
@@ -144,8 +146,9 @@ class CachingStore final : public ForwardingStore {
                                     const SecretString&) override {
       return Blocks();
     }
-    [[nodiscard]] Result<UserRecord> FindUser(std::string_view, std::string_view) override {
-      return Blocks();
+    [[nodiscard]] Result<UserRecord> FindUser(std::string_view app,
+                                              std::string_view username) override {
+      return cache_.CachedUser(app, username);
     }
     [[nodiscard]] Status SetUserEnabled(std::string_view, std::string_view, bool) override {
       return Blocks();

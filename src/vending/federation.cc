@@ -178,10 +178,26 @@ V2Result<FederatedGrant> Federation::Grant(const App& app, const oidc::VerifiedT
     }
     return std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
   }
-  if (!user->enabled) {
+  return Finish(app, token, *user, std::move(out));
+}
+
+std::optional<V2Result<FederatedGrant>> Federation::GrantFromMemory(
+    const App& app, const oidc::VerifiedToken& token, store::Store& memory) {
+  FederatedGrant out;
+  out.username = FederatedUsername(token.idp, token.subject);
+  auto user = memory.FindUser(app.config.name, out.username);
+  if (!user) {
+    return std::nullopt;  // not in memory (or new): where blocking is allowed, Grant
+  }
+  return Finish(app, token, *user, std::move(out));
+}
+
+V2Result<FederatedGrant> Federation::Finish(const App& app, const oidc::VerifiedToken& token,
+                                            const store::UserRecord& user, FederatedGrant out) {
+  if (!user.enabled) {
     return std::unexpected(Failure(V2Code::kUserDisabled, "this identity is disabled"));
   }
-  out.user_id = user->user_id;
+  out.user_id = user.user_id;
 
   policy::Vars vars{
       app.config.name,           "",        out.username, out.user_id, app.config.aws.region,

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,8 +64,16 @@ class Federation {
   // disabled (user_disabled), and the issuer request rendered from the claims. May block.
   [[nodiscard]] V2Result<FederatedGrant> Grant(const App& app, const oidc::VerifiedToken& token,
                                                Undo* undo);
+  // The same from the store's memory-only view, for a network thread: nullopt when the
+  // identity is not in memory (then Grant, where blocking is allowed).
+  [[nodiscard]] std::optional<V2Result<FederatedGrant>> GrantFromMemory(
+      const App& app, const oidc::VerifiedToken& token, store::Store& memory);
 
  private:
+  // Refuses a disabled identity; renders the grant from the claims.
+  V2Result<FederatedGrant> Finish(const App& app, const oidc::VerifiedToken& token,
+                                  const store::UserRecord& user, FederatedGrant out);
+
   store::Store& store_;
   const Clock& clock_;
   Random& random_;

@@ -1,5 +1,6 @@
 #include "web/federate_route.h"
 
+#include "common/task_runner.h"
 #include "web/v2_answers.h"
 
 namespace vendo::server {
@@ -29,6 +30,12 @@ void FederateRoute::Handle(const App& app, HttpRequest request, Responder respon
       std::make_shared<Call>(Call{app, std::move(request), std::move(respond), std::move(*body)});
   call->request.body.clear();  // the token is in call->body; nothing else keeps it
   federation_.Verify(app, call->body, [this, call](V2Result<oidc::VerifiedToken> verified) {
+    if (verified && memory_ != nullptr && CurrentNetworkThread() != nullptr) {
+      if (auto grant = federation_.GrantFromMemory(call->app, *verified, *memory_)) {
+        Answer(call, *verified, std::move(*grant), Undo());
+        return;
+      }
+    }
     parts_.blocking.Post([this, call, verified = std::move(verified)]() mutable {
       Vend(call, std::move(verified));
     });
@@ -49,9 +56,17 @@ void FederateRoute::Vend(const std::shared_ptr<Call>& call,
   }
   Undo undo;
   auto grant = federation_.Grant(app, *verified, &undo);
+  Answer(call, *verified, std::move(grant), undo);
+}
+
+void FederateRoute::Answer(const std::shared_ptr<Call>& call, const oidc::VerifiedToken& token,
+                           V2Result<FederatedGrant> grant, const Undo& undo) {
+  const App& app = call->app;
+  Caller caller = CallerOf(call->request);
+  call->body.id_token.clear();  // checked: not kept a moment longer
   if (!grant) {
     parts_.vend.Refused(app, caller, V2CodeName(grant.error().code),
-                        FederatedUsername(verified->idp, verified->subject));
+                        FederatedUsername(token.idp, token.subject));
     call->respond(V2Failed(app, grant.error()));
     return;
   }

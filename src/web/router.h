@@ -40,7 +40,7 @@ class Router final : public Handler {
         store_(store),
         probes_(probes),
         legacy_routes_(service, store, memory, parts),
-        v2_routes_(apps, v2, federation, parts) {}
+        v2_routes_(apps, v2, federation, memory, parts) {}
 
   void Handle(HttpRequest request, Responder respond) override;
   // v2: 503 server_busy with Retry-After; the 2012 paths: their 500, which old clients retry.

@@ -20,8 +20,8 @@ namespace vendo::server {
 class V2Routes {
  public:
   V2Routes(const std::vector<std::unique_ptr<App>>& apps, V2Service& v2, Federation& federation,
-           const RouteParts& parts)
-      : apps_(apps), v2_(v2), parts_(parts), federate_(federation, v2, parts) {}
+           store::Store* memory, const RouteParts& parts)
+      : apps_(apps), v2_(v2), parts_(parts), federate_(federation, v2, memory, parts) {}
 
   // A request whose path starts with /v2/.
   void Handle(HttpRequest request, Responder respond);
