@@ -41,6 +41,7 @@ bench:
 	python3 bench/sts_bench.py --vendo ./$(BUILD_DIR)/vendo
 	python3 bench/store_bench.py --vendo ./$(BUILD_DIR)/vendo
 	python3 bench/v2_bench.py --vendo ./$(BUILD_DIR)/vendo
+	python3 bench/federate_bench.py --vendo ./$(BUILD_DIR)/vendo
 
 # A Debian package of vendo (binary, systemd unit, default config, policies): build/*.deb
 package: build
