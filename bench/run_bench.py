@@ -54,6 +54,22 @@ def write_master_key(workdir):
     return path
 
 
+def config_head(workdir, port, key):
+    """The top of a benchmark's vendo.toml: loopback listener, warn-level logs, an admin
+    listener, SQLite and an audit file in `workdir`. The [apps.*] tables follow."""
+    return f"""[admin]
+listen = "127.0.0.1:0"
+[server]
+listen = "127.0.0.1:{port}"
+log_level = "warn"
+[store]
+path = "{workdir}/v.db"
+master_key_file = "{key}"
+[audit]
+file = "{workdir}/audit.log"
+"""
+
+
 def write_config(workdir, port, threads, max_batch, pin=False):
     path = os.path.join(workdir, f"vendo-{max_batch}-{'pinned' if pin else 'free'}.toml")
     with open(path, "w") as f:

@@ -23,7 +23,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run_bench import Server, free_port, write_master_key, wrk  # noqa: E402
+from run_bench import Server, config_head, free_port, write_master_key, wrk  # noqa: E402
 from chart import bar_chart  # noqa: E402
 
 LUA = """
@@ -63,18 +63,7 @@ def main():
         port = free_port()
         cfg = os.path.join(workdir, "vendo.toml")
         with open(cfg, "w") as f:
-            f.write(f"""default_app = "bench"
-[admin]
-listen = "127.0.0.1:0"
-[server]
-listen = "127.0.0.1:{port}"
-log_level = "warn"
-[store]
-path = "{workdir}/v.db"
-master_key_file = "{key}"
-[audit]
-file = "{workdir}/audit.log"
-[apps.bench]
+            f.write('default_app = "bench"\n' + config_head(workdir, port, key) + f"""[apps.bench]
 mode = "anonymous"
 allow_insecure_legacy = true
 policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${{uid}}/*"}}]}}'
