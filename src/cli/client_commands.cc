@@ -66,6 +66,79 @@ Result<std::string> ReadIdToken(const std::string& path) {
   return text.substr(begin, end - begin + 1);
 }
 
+// forget, register, or log in (with a password, or an ID token).
+int Setup(const ClientCli& cli, client::Client& c, std::string_view name) {
+  if (*cli.forget_cmd) {
+    auto st = c.Forget();
+    return st ? 0 : Report(name, st.error());
+  }
+  if (*cli.register_cmd) {
+    auto st = c.Register();
+    if (!st) {
+      return Report(name, st.error());
+    }
+    std::fprintf(stderr, "registered; the device's state is in %s\n", cli.state.c_str());
+    return 0;
+  }
+  if (*cli.login_cmd && !cli.id_token_file.empty()) {
+    auto token = ReadIdToken(cli.id_token_file);
+    auto st = token ? c.Federate(*token) : Status(std::unexpected(token.error()));
+    if (!st) {
+      return Report(name, st.error());
+    }
+    std::fprintf(stderr, "federated; the credentials are cached in %s\n", cli.state.c_str());
+    return 0;
+  }
+  if (*cli.login_cmd && cli.username.empty()) {
+    std::fprintf(stderr, "vendo client login: give --username (or --id-token-file)\n");
+    return 2;
+  }
+  if (*cli.login_cmd) {
+    auto password = ReadPassword(cli.password_file);
+    if (!password) {
+      std::fprintf(stderr, "vendo client login: no password (give --password-file or stdin)\n");
+      return 2;
+    }
+    auto st = c.Login(cli.username, *password);
+    std::fill(password->begin(), password->end(), '\0');
+    if (!st) {
+      return Report(name, st.error());
+    }
+    std::fprintf(stderr, "logged in as %s; the device's state is in %s\n", cli.username.c_str(),
+                 cli.state.c_str());
+    return 0;
+  }
+  return 0;
+}
+
+// The credentials as credential_process JSON, shell exports or JSON.
+int Print(const ClientCli& cli, client::Client& c, const Credentials& creds) {
+  if (*cli.process_cmd) {
+    std::printf("%s\n", client::CredentialProcessJson(creds).c_str());
+    return 0;
+  }
+  std::string region = c.Region();
+  std::string expiration = protocol::IsoSeconds(creds.expiration);
+  if (cli.format == "env") {
+    std::printf(
+        "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"
+        "export AWS_SESSION_TOKEN=%s\nexport AWS_CREDENTIAL_EXPIRATION=%s\n",
+        ShellQuote(creds.access_key_id).c_str(), ShellQuote(creds.secret_access_key).c_str(),
+        ShellQuote(creds.session_token).c_str(), expiration.c_str());
+    if (!region.empty()) {
+      std::printf("export AWS_REGION=%s\n", ShellQuote(region).c_str());
+    }
+    return 0;
+  }
+  boost::json::object out{{"AccessKeyId", creds.access_key_id},
+                          {"SecretAccessKey", creds.secret_access_key},
+                          {"SessionToken", creds.session_token},
+                          {"Expiration", expiration},
+                          {"Region", region}};
+  std::printf("%s\n", boost::json::serialize(out).c_str());
+  return 0;
+}
+
 }  // namespace
 
 std::unique_ptr<ClientCli> AddClientCommands(CLI::App& app) {
@@ -203,74 +276,14 @@ std::optional<int> RunClientCommand(const ClientCli& cli) {
     return Report(name, made.error());
   }
   client::Client& c = **made;
-  if (*cli.forget_cmd) {
-    auto st = c.Forget();
-    return st ? 0 : Report(name, st.error());
-  }
-  if (*cli.register_cmd) {
-    auto st = c.Register();
-    if (!st) {
-      return Report(name, st.error());
-    }
-    std::fprintf(stderr, "registered; the device's state is in %s\n", cli.state.c_str());
-    return 0;
-  }
-  if (*cli.login_cmd && !cli.id_token_file.empty()) {
-    auto token = ReadIdToken(cli.id_token_file);
-    auto st = token ? c.Federate(*token) : Status(std::unexpected(token.error()));
-    if (!st) {
-      return Report(name, st.error());
-    }
-    std::fprintf(stderr, "federated; the credentials are cached in %s\n", cli.state.c_str());
-    return 0;
-  }
-  if (*cli.login_cmd && cli.username.empty()) {
-    std::fprintf(stderr, "vendo client login: give --username (or --id-token-file)\n");
-    return 2;
-  }
-  if (*cli.login_cmd) {
-    auto password = ReadPassword(cli.password_file);
-    if (!password) {
-      std::fprintf(stderr, "vendo client login: no password (give --password-file or stdin)\n");
-      return 2;
-    }
-    auto st = c.Login(cli.username, *password);
-    std::fill(password->begin(), password->end(), '\0');
-    if (!st) {
-      return Report(name, st.error());
-    }
-    std::fprintf(stderr, "logged in as %s; the device's state is in %s\n", cli.username.c_str(),
-                 cli.state.c_str());
-    return 0;
+  if (*cli.forget_cmd || *cli.register_cmd || *cli.login_cmd) {
+    return Setup(cli, c, name);
   }
   auto creds = cli.refresh ? c.Refresh() : c.GetCredentials();
   if (!creds) {
     return Report(name, creds.error());
   }
-  if (*cli.process_cmd) {
-    std::printf("%s\n", client::CredentialProcessJson(*creds).c_str());
-    return 0;
-  }
-  std::string region = c.Region();
-  std::string expiration = protocol::IsoSeconds(creds->expiration);
-  if (cli.format == "env") {
-    std::printf(
-        "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"
-        "export AWS_SESSION_TOKEN=%s\nexport AWS_CREDENTIAL_EXPIRATION=%s\n",
-        ShellQuote(creds->access_key_id).c_str(), ShellQuote(creds->secret_access_key).c_str(),
-        ShellQuote(creds->session_token).c_str(), expiration.c_str());
-    if (!region.empty()) {
-      std::printf("export AWS_REGION=%s\n", ShellQuote(region).c_str());
-    }
-    return 0;
-  }
-  boost::json::object out{{"AccessKeyId", creds->access_key_id},
-                          {"SecretAccessKey", creds->secret_access_key},
-                          {"SessionToken", creds->session_token},
-                          {"Expiration", expiration},
-                          {"Region", region}};
-  std::printf("%s\n", boost::json::serialize(out).c_str());
-  return 0;
+  return Print(cli, c, *creds);
 }
 
 CommandRunner AddClientCommandRunner(CLI::App& app) {
