@@ -100,3 +100,28 @@ TEST_F(CachingStoreTest, ZeroTtlDisablesCachingAndSizeIsBounded) {
 
 }  // namespace
 }  // namespace vendo::store
+
+namespace vendo::store {
+namespace {
+
+TEST_F(CachingStoreTest, UsersByNameAreCachedInvalidatedAndInTheMemoryView) {
+  EXPECT_THAT(cache_->MemoryOnly().FindUser("fed", "google:1"), ErrorIs(ErrorCode::kWouldBlock));
+  ASSERT_TRUE(cache_->CreateUser("fed", "google:1", "u1", SecretString("")));
+  ASSERT_TRUE(cache_->FindUser("fed", "google:1"));  // read through: now in memory
+  auto cached = cache_->MemoryOnly().FindUser("fed", "google:1");
+  ASSERT_TRUE(cached) << cached.error().message;
+  EXPECT_EQ(cached->user_id, "u1");
+  // Its own writes at once; another process's within the TTL.
+  ASSERT_TRUE(cache_->SetUserEnabled("fed", "google:1", false));
+  EXPECT_THAT(cache_->MemoryOnly().FindUser("fed", "google:1"), ErrorIs(ErrorCode::kWouldBlock));
+  EXPECT_FALSE(cache_->FindUser("fed", "google:1")->enabled);
+  ASSERT_TRUE(other_->SetUserEnabled("fed", "google:1", true));
+  EXPECT_FALSE(cache_->FindUser("fed", "google:1")->enabled);  // within the TTL
+  clock_.Advance(milliseconds(1000));
+  EXPECT_TRUE(cache_->FindUser("fed", "google:1")->enabled);
+  ASSERT_TRUE(cache_->DeleteUser("fed", "google:1"));
+  EXPECT_THAT(cache_->FindUser("fed", "google:1"), ErrorIs(ErrorCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace vendo::store
