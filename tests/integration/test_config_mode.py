@@ -76,7 +76,7 @@ class ExamplesTest(unittest.TestCase):
         self.addCleanup(self.w.cleanup)
 
     def test_examples_pass_config_check(self):
-        for name in ("anonymous.toml", "identity.toml", "aws.toml"):
+        for name in ("anonymous.toml", "identity.toml", "aws.toml", "federated.toml"):
             code, out, err = run("config", "check", self.w.example(name))
             self.assertEqual(code, 0, err)
             self.assertIn(": ok", out)
