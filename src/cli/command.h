@@ -17,7 +17,7 @@ CommandRunner AddConfigCommands(CLI::App& app);  // config_check.cc
 CommandRunner AddPolicyCommands(CLI::App& app);  // policy_render.cc
 CommandRunner AddStoreCommands(CLI::App& app);   // store_commands.cc
 CommandRunner AddDeployCommands(CLI::App& app);  // deploy.cc: deploy [status], undeploy
-CommandRunner AddAdminCommands(CLI::App& app);   // admin_commands.cc: device, user, app, stats
+CommandRunner AddAdminCommands(CLI::App& app);   // admin_cli.cc: device, user, app, stats
 CommandRunner AddClientCommandRunner(
     CLI::App& app);  // client_commands.cc: client, credential-process
 
