@@ -11,7 +11,7 @@ Result<std::unique_ptr<ProviderSet>> ProviderSet::Build(const server::Config& cf
     for (const auto& idp : app.identity_providers) {
       net::HttpClientOptions options;
       options.ca_file = idp.ca_file;
-      options.max_response_bytes = 512 * 1024;  // a discovery document or a JWKS
+      options.max_response_bytes = std::size_t{512} * 1024;  // a discovery document or a JWKS
       auto client = net::HttpClient::Create(options);
       if (!client) {
         return Fail(client.error().code, "apps." + app.name + ".identity_providers " + idp.name +

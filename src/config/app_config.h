@@ -59,7 +59,7 @@ struct IdentityProviderConfig {
   std::chrono::seconds min_refetch{60};  // an unknown key id refetches the keys at most this often
   // aws-assume-role: session tags from claims, tag key -> claim name ({ email = "email" }).
   std::vector<std::pair<std::string, std::string>> session_tags;
-  std::size_t max_token_bytes = 16 * 1024;
+  std::size_t max_token_bytes = std::size_t{16} * 1024;
 };
 
 struct AppConfig {

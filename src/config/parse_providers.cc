@@ -19,7 +19,7 @@ void ParseAlgorithms(Checker& c, const toml::table& t, const std::string& p,
                      IdentityProviderConfig& idp) {
   std::vector<std::string> algorithms;
   if (!ReadStringList(c, t, "algorithms", p + "algorithms",
-                      "a list of JWS algorithms, e.g. [\"RS256\", \"ES256\"]", algorithms)) {
+                      R"(a list of JWS algorithms, e.g. ["RS256", "ES256"])", algorithms)) {
     return;
   }
   for (const auto& alg : algorithms) {
@@ -80,18 +80,20 @@ void ParseSessionTags(Checker& c, const toml::table& t, const std::string& p,
   }
   const toml::table* tags = n->as_table();
   if (tags == nullptr) {
-    c.Problem(p + "session_tags", "must be a table of tag = \"claim\", e.g. { email = \"email\" }");
+    c.Problem(p + "session_tags", R"(must be a table of tag = "claim", e.g. { email = "email" })");
     return;
   }
   for (auto&& [key, value] : *tags) {
     std::string tag(key.str());
+    std::string where = p + "session_tags.";
+    where += tag;
     auto claim = value.value<std::string>();
     if (!IsTagKey(tag)) {
-      c.Problem(p + "session_tags." + tag,
+      c.Problem(where,
                 "not a tag key STS takes (1-128 of letters, digits and _ . : / = + - @; not aws: "
                 "or vendo:)");
     } else if (!claim || claim->empty()) {
-      c.Problem(p + "session_tags." + tag, "must name a claim, e.g. \"email\"");
+      c.Problem(where, R"(must name a claim, e.g. "email")");
     } else {
       idp.session_tags.emplace_back(tag, *claim);
     }
@@ -134,9 +136,9 @@ void ParseProvider(Checker& c, const toml::table& t, const std::string& p,
   ParseAlgorithms(c, t, p, idp);
   ReadDuration(c, t, "leeway_seconds", p + "leeway_seconds", idp.leeway, 0, 300);
   ReadDuration(c, t, "max_token_age_seconds", p + "max_token_age_seconds", idp.max_token_age, 0,
-               86400 * 30);
+               std::int64_t{86400} * 30);
   ReadDuration(c, t, "min_refetch_seconds", p + "min_refetch_seconds", idp.min_refetch, 1, 86400);
-  std::int64_t max_bytes = static_cast<std::int64_t>(idp.max_token_bytes);
+  auto max_bytes = static_cast<std::int64_t>(idp.max_token_bytes);
   c.Read(t, "max_token_bytes", p + "max_token_bytes", max_bytes);
   if (max_bytes < 1024 || max_bytes > 65536) {
     c.Problem(p + "max_token_bytes", "must be between 1024 and 65536");

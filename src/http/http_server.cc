@@ -110,7 +110,7 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
       continue;
     }
     active.fetch_add(1);
-    Spawn(std::move(*socket), pick, true, std::move(*slot));
+    Spawn(std::move(*socket), pick, true, *slot);
   }
 }
 

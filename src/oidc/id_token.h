@@ -30,12 +30,12 @@ enum class TokenReason {
   kUnknownKey,           // no key of the provider has this "kid" (even after a refetch)
   kBadSignature,         // the signature does not hold, or the key cannot check this "alg"
   kWrongIssuer,
-  kWrongAudience,        // no audience of the app, or a bad "azp"
+  kWrongAudience,  // no audience of the app, or a bad "azp"
   kExpired,
-  kNotYetValid,          // "nbf" or "iat" in the future
-  kTooOld,               // issued longer ago than max_token_age
+  kNotYetValid,  // "nbf" or "iat" in the future
+  kTooOld,       // issued longer ago than max_token_age
   kNonceMismatch,
-  kMissingClaim,         // "sub", or a required claim, is absent or holds another value
+  kMissingClaim,  // "sub", or a required claim, is absent or holds another value
   kEmailNotVerified,
   kProviderUnavailable,  // no keys: the provider cannot be reached and none are cached
 };
@@ -60,7 +60,7 @@ struct ProviderRules {
   // Claims that must hold exactly this value (strings; booleans as "true" or "false").
   std::vector<std::pair<std::string, std::string>> required_claims;
   bool require_email_verified = false;
-  std::size_t max_token_bytes = 16 * 1024;
+  std::size_t max_token_bytes = std::size_t{16} * 1024;
 };
 
 struct VerifiedToken {

@@ -16,12 +16,12 @@ const system_clock::time_point kNow = system_clock::from_time_t(1795337247);
 constexpr std::string_view kIssuer = "https://idp.test";
 
 std::string Claims(std::int64_t iat_offset = 0, std::int64_t exp_offset = 600,
-                   std::string extra = "", std::string aud = R"("client-1")",
-                   std::string iss = std::string(kIssuer)) {
+                   const std::string& extra = "", const std::string& aud = R"("client-1")",
+                   const std::string& iss = std::string(kIssuer)) {
   std::int64_t now = system_clock::to_time_t(kNow);
-  return R"({"iss":")" + iss + R"(","sub":"alice","aud":)" + aud +
-         R"(,"iat":)" + std::to_string(now + iat_offset) + R"(,"exp":)" +
-         std::to_string(now + exp_offset) + extra + "}";
+  return R"({"iss":")" + iss + R"(","sub":"alice","aud":)" + aud + R"(,"iat":)" +
+         std::to_string(now + iat_offset) + R"(,"exp":)" + std::to_string(now + exp_offset) +
+         extra + "}";
 }
 
 class IdTokenTest : public ::testing::Test {
@@ -33,8 +33,8 @@ class IdTokenTest : public ::testing::Test {
     Reload();
   }
   void Reload() {
-    std::string jwks = R"({"keys":[)" + rsa_.PublicJwk() + "," + ec_.PublicJwk() + "," +
-                       ed_.PublicJwk() + "]}";
+    std::string jwks =
+        R"({"keys":[)" + rsa_.PublicJwk() + "," + ec_.PublicJwk() + "," + ed_.PublicJwk() + "]}";
     auto set = JwkSet::Parse(jwks);
     ASSERT_TRUE(set) << set.error().message;
     keys_.emplace(std::move(*set));
@@ -155,15 +155,15 @@ TEST_F(IdTokenTest, OversizeMalformedAndCriticalTokensAreRefusedBeforeAnyKey) {
   ExpectRefused("not-a-token", TokenReason::kMalformed);
   ExpectRefused("a.b.c.d.e", TokenReason::kMalformed);
   ExpectRefused("!!!.e30.e30", TokenReason::kMalformed);
-  ExpectRefused(rsa_.Sign(R"({"alg":"RS256","kid":"rsa-1","crit":["exp"],"exp":1})", Claims(),
-                          "RS256"),
-                TokenReason::kMalformed);
+  ExpectRefused(
+      rsa_.Sign(R"({"alg":"RS256","kid":"rsa-1","crit":["exp"],"exp":1})", Claims(), "RS256"),
+      TokenReason::kMalformed);
 }
 
 TEST(JwkSet, KeepsOnlyKeysThatCanSignAndRefusesASetWithNone) {
   JwtSigner rsa(JwtSigner::Type::kRsa, "r");
-  auto set = JwkSet::Parse(R"({"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"},)" +
-                           rsa.PublicJwk() + R"(,{"kty":"RSA","kid":"enc","use":"enc","n":"AQAB",)"
+  auto set = JwkSet::Parse(R"({"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"},)" + rsa.PublicJwk() +
+                           R"(,{"kty":"RSA","kid":"enc","use":"enc","n":"AQAB",)"
                            R"("e":"AQAB"}]})");
   ASSERT_TRUE(set) << set.error().message;
   EXPECT_EQ(set->size(), 1u);

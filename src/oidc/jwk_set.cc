@@ -110,8 +110,7 @@ Result<JwkSet> JwkSet::Parse(std::string_view json) {
       if (!x || x->size() != 32) {
         continue;
       }
-      key->ed25519 =
-          EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, x->data(), x->size());
+      key->ed25519 = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, x->data(), x->size());
       if (key->ed25519 == nullptr) {
         continue;
       }

@@ -20,7 +20,18 @@ namespace vendo::oidc {
 // The JWS algorithms vendo checks ID tokens with. "none" and the HMAC algorithms (HS256 and
 // the like) are not among them, whatever a configuration asks: an HMAC "signature" made with
 // a provider's public key would verify as one.
-enum class Algorithm { kRS256, kRS384, kRS512, kPS256, kPS384, kPS512, kES256, kES384, kES512, kEdDSA };
+enum class Algorithm {
+  kRS256,
+  kRS384,
+  kRS512,
+  kPS256,
+  kPS384,
+  kPS512,
+  kES256,
+  kES384,
+  kES512,
+  kEdDSA
+};
 
 // The algorithm a JWS header names, or nullopt for one vendo never accepts.
 std::optional<Algorithm> AlgorithmNamed(std::string_view name);

@@ -1,7 +1,7 @@
 #include "oidc/key_source.h"
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
 

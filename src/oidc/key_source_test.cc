@@ -17,7 +17,7 @@ using testing::Reply;
 
 class KeySourceTest : public ::testing::Test {
  protected:
-  net::HttpReply Discovery(std::string issuer = "https://idp.test") {
+  net::HttpReply Discovery(const std::string& issuer = "https://idp.test") {
     return Reply(200, R"({"issuer":")" + issuer + R"(","jwks_uri":"https://keys.idp.test/jwks"})");
   }
   net::HttpReply Jwks(const JwtSigner& key, std::string cache_control = "max-age=600") {

@@ -210,8 +210,12 @@ std::vector<std::string> Template::Warnings() const {
       std::string name = segments_[i].claim.empty() ? std::string(NameOf(segments_[i].field))
                                                     : "${claim:" + segments_[i].claim + "}";
       std::string shown = wild_before ? before->back() + name : name + after->front();
-      out.push_back(name + " stands next to a wildcard (\"" + shown + "\"): the value \"a\" " +
-                    "would also match \"ab\"; put a \"/\" between the variable and the wildcard");
+      std::string warning = name;
+      warning += R"( stands next to a wildcard (")";
+      warning += shown;
+      warning += R"("): the value "a" would also match "ab"; put a "/" between the variable )"
+                 "and the wildcard";
+      out.push_back(std::move(warning));
     }
   }
   return out;

@@ -134,7 +134,7 @@ void Federation::Verify(const App& app, const FederateRequest& request, Verified
   }
   const Clock& clock = clock_;
   provider->keys->Keys(false, [provider, &request, &clock, done = std::move(done)](
-                                  std::shared_ptr<const oidc::JwkSet> keys) mutable {
+                                  const std::shared_ptr<const oidc::JwkSet>& keys) mutable {
     auto checked = Check(*provider, request, keys, clock.Now());
     if (checked || checked.error().reason != oidc::TokenReason::kUnknownKey) {
       done(ToV2(std::move(checked)));
@@ -142,8 +142,8 @@ void Federation::Verify(const App& app, const FederateRequest& request, Verified
     }
     // A key the set lacks: the provider may have rotated. Ask again (the key source allows
     // a refetch at most once per min_refetch), then check once more.
-    provider->keys->Keys(true, [provider, &request, &clock,
-                                done = std::move(done)](std::shared_ptr<const oidc::JwkSet> fresh) {
+    provider->keys->Keys(true, [provider, &request, &clock, done = std::move(done)](
+                                   const std::shared_ptr<const oidc::JwkSet>& fresh) {
       done(ToV2(Check(*provider, request, fresh, clock.Now())));
     });
   });

@@ -41,9 +41,9 @@ class FederationTest : public ::testing::Test {
            std::to_string(now) + R"(,"exp":)" + std::to_string(now + 600) + "}";
   }
   void PublishKeys(const JwtSigner& key) {
-    transport_.script.push_back(
+    transport_.script.emplace_back(
         testing::Reply(200, R"({"issuer":"https://idp.test","jwks_uri":"https://idp.test/jwks"})"));
-    transport_.script.push_back(testing::Reply(200, R"({"keys":[)" + key.PublicJwk() + "]}"));
+    transport_.script.emplace_back(testing::Reply(200, R"({"keys":[)" + key.PublicJwk() + "]}"));
   }
   V2Result<oidc::VerifiedToken> Verify(const std::string& token) {
     FederateRequest request{token, "", false};
