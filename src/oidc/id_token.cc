@@ -182,6 +182,16 @@ std::optional<std::string_view> VerifiedToken::Claim(std::string_view name) cons
   return it->second;
 }
 
+std::string UnverifiedIssuer(std::string_view token) {
+  ProviderRules any_size;  // the size cap is the chosen provider's, checked after
+  any_size.max_token_bytes = token.size();
+  auto parts = Split(token, any_size);
+  auto claims = parts ? DecodeObject(parts->payload, "the claims")
+                      : TokenResult<boost::json::object>(std::unexpected(parts.error()));
+  const auto* iss = claims ? claims->if_contains("iss") : nullptr;
+  return iss != nullptr && iss->is_string() ? std::string(iss->get_string()) : "";
+}
+
 TokenResult<TokenHeader> ReadHeader(std::string_view token, const ProviderRules& rules) {
   auto parts = Split(token, rules);
   if (!parts) {

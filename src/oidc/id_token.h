@@ -81,6 +81,10 @@ struct TokenHeader {
 [[nodiscard]] TokenResult<TokenHeader> ReadHeader(std::string_view token,
                                                   const ProviderRules& rules);
 
+// The "iss" of a token not yet checked ("" when there is none to read), only to pick the
+// provider whose rules and keys then check everything, "iss" included.
+std::string UnverifiedIssuer(std::string_view token);
+
 // The whole check. `nonce`: what the client sent beside the token ("" for none).
 [[nodiscard]] TokenResult<VerifiedToken> VerifyIdToken(std::string_view token,
                                                        std::string_view nonce,

@@ -6,31 +6,11 @@
 #include "issuer/session_name.h"
 #include "issuer/sts_issuer.h"
 #include "policy/hash.h"
-#include "protocol/v2.h"
 
 namespace vendo::server {
 namespace {
 
 V2Failure Failure(V2Code code, std::string message) { return V2Failure{code, std::move(message)}; }
-
-// The "iss" of a token not yet checked: only to pick the provider whose rules and keys then
-// check everything, "iss" included.
-std::string UncheckedIssuer(std::string_view token) {
-  auto first = token.find('.');
-  auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
-  if (second == std::string_view::npos) {
-    return "";
-  }
-  auto payload = protocol::v2::Base64UrlDecode(token.substr(first + 1, second - first - 1));
-  if (!payload) {
-    return "";
-  }
-  boost::system::error_code ec;
-  auto doc = boost::json::parse(
-      std::string_view(reinterpret_cast<const char*>(payload->data()), payload->size()), ec);
-  const auto* iss = !ec && doc.is_object() ? doc.get_object().if_contains("iss") : nullptr;
-  return iss != nullptr && iss->is_string() ? std::string(iss->get_string()) : "";
-}
 
 oidc::TokenResult<oidc::VerifiedToken> Check(const FederatedProvider& provider,
                                              const FederateRequest& request,
@@ -114,7 +94,7 @@ V2Failure TokenFailureToV2(const oidc::TokenFailure& failure) {
 }
 
 void Federation::Verify(const App& app, const FederateRequest& request, Verified done) {
-  std::string iss = UncheckedIssuer(request.id_token);
+  std::string iss = oidc::UnverifiedIssuer(request.id_token);
   const FederatedProvider* provider = nullptr;
   for (const auto& p : app.providers) {
     if (!iss.empty() && p.rules.issuer == iss) {
@@ -166,17 +146,12 @@ V2Result<FederatedGrant> Federation::Grant(const App& app, const oidc::VerifiedT
         };
       }
     } else if (created.error().code != ErrorCode::kAlreadyExists) {
-      return std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+      return std::unexpected(V2FailureOf(created.error()));
     }
     user = store_.FindUser(app.config.name, out.username);  // made now, or by a racing request
   }
   if (!user) {
-    if (user.error().code == ErrorCode::kUnavailable ||
-        user.error().code == ErrorCode::kDeadlineExceeded) {
-      return std::unexpected(
-          V2Failure{V2Code::kIssuerUnavailable, "the service is unavailable", 0, 5});
-    }
-    return std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+    return std::unexpected(V2FailureOf(user.error()));
   }
   return Finish(app, token, *user, std::move(out));
 }

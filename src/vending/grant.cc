@@ -57,9 +57,14 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
     if (!raw_name) {
       return std::unexpected(raw_name.error());  // config load checked the template
     }
-    auto rendered_policy = app.policy.Render(
-        {app.config.name, device.uid, req.username.value_or(""), device.user_id.value_or(""),
-         app.config.aws.region, app.config.aws.account_id, "", {}});
+    auto rendered_policy = app.policy.Render({app.config.name,
+                                              device.uid,
+                                              req.username.value_or(""),
+                                              device.user_id.value_or(""),
+                                              app.config.aws.region,
+                                              app.config.aws.account_id,
+                                              "",
+                                              {}});
     if (!rendered_policy) {
       return std::unexpected(rendered_policy.error());
     }

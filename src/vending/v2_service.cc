@@ -17,13 +17,6 @@ namespace v2 = protocol::v2;
 
 V2Failure Failure(V2Code code, std::string message) { return V2Failure{code, std::move(message)}; }
 
-V2Failure Internal(const Error& e) {
-  if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kDeadlineExceeded) {
-    return V2Failure{V2Code::kIssuerUnavailable, "the service is unavailable", 0, 5};
-  }
-  return Failure(V2Code::kInternalError, "internal error");
-}
-
 V2Failure Busy() {
   return V2Failure{V2Code::kServerBusy, "too many sign-ups and logins at once; retry shortly", 0,
                    1};
@@ -73,9 +66,16 @@ std::string_view V2CodeName(V2Code code) {
   return "internal_error";
 }
 
+V2Failure V2FailureOf(const Error& e) {
+  if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kDeadlineExceeded) {
+    return V2Failure{V2Code::kIssuerUnavailable, "the service is unavailable", 0, 5};
+  }
+  return Failure(V2Code::kInternalError, "internal error");
+}
+
 V2Failure V2LimitFailure(const Error& error, std::string message) {
   if (error.code != ErrorCode::kResourceExhausted) {
-    return Internal(error);  // the store that counts is down: not the client's doing
+    return V2FailureOf(error);  // the store that counts is down: not the client's doing
   }
   return V2Failure{V2Code::kRateLimited, std::move(message), 0, error.retry_after.count()};
 }
@@ -138,7 +138,7 @@ V2Result<V2Registration> V2Service::RegisterDevice(const App& app, Undo* undo) {
       return V2Registration{id, encoded};
     }
     if (created.error().code != ErrorCode::kAlreadyExists) {
-      return std::unexpected(Internal(created.error()));
+      return std::unexpected(V2FailureOf(created.error()));
     }
   }
   return std::unexpected(Failure(V2Code::kInternalError, "internal error"));
@@ -189,7 +189,7 @@ V2Result<std::string> V2Service::SignUp(const App& app, std::string_view body, U
   auto hash = crypto::HashPassword(creds->second, app.config.argon2, random_);
   OPENSSL_cleanse(creds->second.data(), creds->second.size());
   if (!hash) {
-    return std::unexpected(Internal(hash.error()));
+    return std::unexpected(V2FailureOf(hash.error()));
   }
   std::string user_id = random_.Hex(16);
   auto created = store_.CreateUser(app.config.name, creds->first, user_id, SecretString(*hash));
@@ -197,7 +197,7 @@ V2Result<std::string> V2Service::SignUp(const App& app, std::string_view body, U
     if (created.error().code == ErrorCode::kAlreadyExists) {
       return std::unexpected(Failure(V2Code::kUsernameTaken, "that username is taken"));
     }
-    return std::unexpected(Internal(created.error()));
+    return std::unexpected(V2FailureOf(created.error()));
   }
   if (undo != nullptr) {
     *undo = [this, app_name = app.config.name, username = std::move(creds->first)] {
@@ -225,7 +225,7 @@ V2Result<V2Login> V2Service::Login(const App& app, std::string_view body, std::s
   auto user = store_.FindUser(app.config.name, creds->first);
   if (!user && user.error().code != ErrorCode::kNotFound) {
     OPENSSL_cleanse(creds->second.data(), creds->second.size());
-    return std::unexpected(Internal(user.error()));
+    return std::unexpected(V2FailureOf(user.error()));
   }
   auto slot = hashing_.TryAcquire();
   if (!slot) {
@@ -261,7 +261,7 @@ V2Result<V2Login> V2Service::Login(const App& app, std::string_view body, std::s
       return V2Login{id, secret, user->user_id};
     }
     if (bound.error().code != ErrorCode::kFailedPrecondition) {
-      return std::unexpected(Internal(bound.error()));
+      return std::unexpected(V2FailureOf(bound.error()));
     }
   }
   return std::unexpected(Failure(V2Code::kInternalError, "internal error"));
@@ -301,7 +301,7 @@ V2Result<V2Service::Verified> V2Service::Verify(const App& app, std::string_view
     if (device.error().code == ErrorCode::kNotFound) {
       return bad_signature();  // unknown and wrong look the same
     }
-    return std::unexpected(Internal(device.error()));
+    return std::unexpected(V2FailureOf(device.error()));
   }
   auto secret = v2::Base64UrlDecode(device->key.Reveal());
   if (!secret || secret->size() != v2::kSecretBytes) {
@@ -317,7 +317,7 @@ V2Result<V2Service::Verified> V2Service::Verify(const App& app, std::string_view
   auto seen = store_.CountEvent(
       "nonce:" + app.config.name + ":" + auth->device_id + ":" + auth->nonce, 2 * window_);
   if (!seen) {
-    return std::unexpected(Internal(seen.error()));
+    return std::unexpected(V2FailureOf(seen.error()));
   }
   if (seen->count > 1) {
     return std::unexpected(Failure(V2Code::kReplayedRequest, "this nonce was already used"));
@@ -347,7 +347,7 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
       return std::unexpected(
           Failure(user ? V2Code::kUserDisabled : V2Code::kDeviceRevoked, request.error().message));
     }
-    return std::unexpected(Internal(request.error()));
+    return std::unexpected(V2FailureOf(request.error()));
   }
   std::string device_id = request->device_id;
   return V2Grant{std::move(*request),
@@ -370,7 +370,7 @@ V2Result<V2Registration> V2Service::RotateSecret(const App& app, std::string_vie
   if (!set) {
     return std::unexpected(set.error().code == ErrorCode::kNotFound
                                ? Failure(V2Code::kDeviceRevoked, "the device is revoked")
-                               : Internal(set.error()));
+                               : V2FailureOf(set.error()));
   }
   if (undo != nullptr) {
     *undo = [this, app_name = app.config.name, uid = verified->device.uid,
@@ -396,7 +396,7 @@ V2Result<std::string> V2Service::RevokeSelf(
   }
   auto revoked = store_.RevokeDevice(app.config.name, verified->device.uid);
   if (!revoked) {
-    return std::unexpected(Internal(revoked.error()));
+    return std::unexpected(V2FailureOf(revoked.error()));
   }
   return verified->device.uid;
 }

@@ -148,6 +148,9 @@ class V2Service {
   ConcurrencyLimit hashing_;  // argon2id computations running now
 };
 
+// The v2 error for a dependency that failed (the store, password hashing): 503 with
+// Retry-After when it is unavailable or too slow, 500 for anything else.
+V2Failure V2FailureOf(const Error& error);
 // The v2 error for a request an abuse limit refused: 429 `message` with its Retry-After when
 // over the limit; when the store that counts could not be reached, what any store failure is.
 V2Failure V2LimitFailure(const Error& error, std::string message);

@@ -30,6 +30,7 @@ void FederateRoute::Handle(const App& app, HttpRequest request, Responder respon
       std::make_shared<Call>(Call{app, std::move(request), std::move(respond), std::move(*body)});
   call->request.body.clear();  // the token is in call->body; nothing else keeps it
   federation_.Verify(app, call->body, [this, call](V2Result<oidc::VerifiedToken> verified) {
+    call->body.id_token.clear();  // checked: not kept a moment longer
     if (verified && memory_ != nullptr && CurrentNetworkThread() != nullptr) {
       if (auto grant = federation_.GrantFromMemory(call->app, *verified, *memory_)) {
         Answer(call, *verified, std::move(*grant), Undo());
@@ -46,7 +47,6 @@ void FederateRoute::Vend(const std::shared_ptr<Call>& call,
                          V2Result<oidc::VerifiedToken> verified) {
   const App& app = call->app;
   Caller caller = CallerOf(call->request);
-  call->body.id_token.clear();  // checked: not kept a moment longer
   if (!verified) {
     parts_.vend.Refused(app, caller,
                         verified.error().reason.empty() ? V2CodeName(verified.error().code)
@@ -63,7 +63,6 @@ void FederateRoute::Answer(const std::shared_ptr<Call>& call, const oidc::Verifi
                            V2Result<FederatedGrant> grant, const Undo& undo) {
   const App& app = call->app;
   Caller caller = CallerOf(call->request);
-  call->body.id_token.clear();  // checked: not kept a moment longer
   if (!grant) {
     parts_.vend.Refused(app, caller, V2CodeName(grant.error().code),
                         FederatedUsername(token.idp, token.subject));
@@ -80,14 +79,7 @@ void FederateRoute::Answer(const std::shared_ptr<Call>& call, const oidc::Verifi
       return;
     }
   }
-  auto seal = [this, &app](const Credentials& creds) -> Result<std::string> {
-    auto body = v2_.CredentialsBody(V2SealKey{}, creds, app.config.aws.region);
-    if (!body) {
-      return Fail(ErrorCode::kInternal, body.error().message);
-    }
-    return std::move(*body);
-  };
-  parts_.vend.Run(app, caller, std::move(grant->request), std::move(seal),
+  parts_.vend.Run(app, caller, std::move(grant->request), V2CredentialsSealer(v2_, app, {}),
                   V2VendAnswer(app, std::move(call->respond)));
 }
 

@@ -35,4 +35,15 @@ VendDone V2VendAnswer(const App& app, Responder respond) {
   };
 }
 
+Sealer V2CredentialsSealer(V2Service& v2, const App& app, V2SealKey key) {
+  return [&v2, &app, key = std::make_shared<V2SealKey>(std::move(key))](
+             const Credentials& creds) -> Result<std::string> {
+    auto body = v2.CredentialsBody(*key, creds, app.config.aws.region);
+    if (!body) {
+      return Fail(ErrorCode::kInternal, body.error().message);
+    }
+    return std::move(*body);
+  };
+}
+
 }  // namespace vendo::server

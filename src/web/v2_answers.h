@@ -18,5 +18,8 @@ HttpResponse V2Failed(const App& app, const V2Failure& failure);
 HttpResponse V2Json(const App& app, int status, std::string body);
 // What a vend's end answers: 200 with its JSON, or the v2 error of the step that failed.
 VendDone V2VendAnswer(const App& app, Responder respond);
+// The sealer of a v2 vend: the credentials JSON, sealed when `key` asks (V2Service's
+// CredentialsBody); `v2` and `app` outlive the vend.
+Sealer V2CredentialsSealer(V2Service& v2, const App& app, V2SealKey key);
 
 }  // namespace vendo::server

@@ -352,15 +352,8 @@ void V2Routes::Token(const App& app, HttpRequest request, Responder respond) {
       respond(std::move(r));
       return;
     }
-    auto seal = [this, &app, key = std::make_shared<V2SealKey>(std::move(grant->answer))](
-                    const Credentials& creds) -> Result<std::string> {
-      auto body = v2_.CredentialsBody(*key, creds, app.config.aws.region);
-      if (!body) {
-        return Fail(ErrorCode::kInternal, body.error().message);
-      }
-      return std::move(*body);
-    };
-    parts_.vend.Run(app, CallerOf(request), std::move(grant->request), std::move(seal),
+    parts_.vend.Run(app, CallerOf(request), std::move(grant->request),
+                    V2CredentialsSealer(v2_, app, std::move(grant->answer)),
                     V2VendAnswer(app, std::move(respond)));
   });
 }
