@@ -128,6 +128,10 @@ class CachingStore final : public ForwardingStore {
                                       const SecretString&) override {
       return Blocks();
     }
+    [[nodiscard]] Status CreateBoundDevice(std::string_view, std::string_view, std::string_view,
+                                           const SecretString&, const SecretString&) override {
+      return Blocks();
+    }
     [[nodiscard]] Status BindDevice(std::string_view, std::string_view, std::string_view,
                                     const SecretString&) override {
       return Blocks();

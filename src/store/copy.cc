@@ -41,6 +41,7 @@ void HashRow(Hasher& h, const DeviceRow& d) {
   h.Number(d.created_at).Number(d.updated_at);
   h.Nullable(d.revoked_at ? std::optional<std::string>(std::to_string(*d.revoked_at))
                           : std::nullopt);
+  h.Nullable(d.claims_sealed);
 }
 void HashRow(Hasher& h, const UserRow& u) {
   h.Field(u.app).Field(u.username).Field(u.user_id).Field(u.password_sealed);

@@ -19,6 +19,11 @@ class ForwardingStore : public Store {
                                                 std::string_view uid) override {
     return inner_.FindDevice(app, uid);
   }
+  [[nodiscard]] Status CreateBoundDevice(std::string_view app, std::string_view uid,
+                                         std::string_view user_id, const SecretString& key,
+                                         const SecretString& claims) override {
+    return inner_.CreateBoundDevice(app, uid, user_id, key, claims);
+  }
   [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
                                   std::string_view user_id, const SecretString& key) override {
     return inner_.BindDevice(app, uid, user_id, key);

@@ -11,7 +11,7 @@ constexpr std::int64_t kMigrationLock = 0x76656e646f;  // "vendo": one advisory 
 
 // Versioned migrations, in step with SQLite's (same version numbers, same meaning): append
 // only; never edit one that has shipped. Keys compare bytewise (COLLATE "C"), as in SQLite.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     R"sql(
 CREATE TABLE devices (
   app        TEXT COLLATE "C" NOT NULL,
@@ -42,6 +42,8 @@ CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
     // 4: registrations and vends per app and minute (vendo stats).
     "CREATE TABLE activity (app TEXT COLLATE \"C\" NOT NULL, minute BIGINT NOT NULL, "
     "registrations BIGINT NOT NULL, vends BIGINT NOT NULL, PRIMARY KEY (app, minute));",
+    // 5: the claims a federated device was bound under (sealed).
+    "ALTER TABLE devices ADD COLUMN claims_sealed TEXT;",
 };
 
 }  // namespace

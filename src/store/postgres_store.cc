@@ -1,6 +1,6 @@
 #include "store/postgres_store.h"
 
-#include "store/sqlite_store.h"  // DeviceKeyContext, PasswordContext: the same sealing
+#include "store/sqlite_store.h"  // DeviceKeyContext and the other contexts: the same sealing
 
 namespace vendo::store {
 namespace {
@@ -9,9 +9,13 @@ const PgStatement kInsertDevice{
     "insert_device",
     "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at) "
     "VALUES ($1, $2, $3, NULL, $4, $4) ON CONFLICT (app, uid) DO NOTHING"};
-const PgStatement kFindDevice{
-    "find_device",
-    "SELECT key_sealed, user_id, created_at, revoked_at FROM devices WHERE app = $1 AND uid = $2"};
+const PgStatement kInsertBoundDevice{
+    "insert_bound_device",
+    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, claims_sealed) "
+    "VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (app, uid) DO NOTHING"};
+const PgStatement kFindDevice{"find_device",
+                              "SELECT key_sealed, user_id, created_at, revoked_at, claims_sealed "
+                              "FROM devices WHERE app = $1 AND uid = $2"};
 const PgStatement kSetDeviceKey{"set_device_key",
                                 "UPDATE devices SET key_sealed = $3, updated_at = $4 "
                                 "WHERE app = $1 AND uid = $2 AND revoked_at IS NULL"};
@@ -73,11 +77,13 @@ const PgStatement kCountUsers{"count_users", "SELECT COUNT(*) FROM users WHERE a
 
 const PgStatement kDevicesAfter{
     "devices_after",
-    "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
+    "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at, claims_sealed "
+    "FROM devices "
     "WHERE (app, uid) > ($1, $2) ORDER BY app, uid LIMIT $3"};
 const PgStatement kUserDevicesAfter{
     "user_devices_after",
-    "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
+    "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at, claims_sealed "
+    "FROM devices "
     "WHERE app = $1 AND user_id = $2 AND uid > $3 ORDER BY uid LIMIT $4"};
 const PgStatement kUsersAfter{
     "users_after",
@@ -85,8 +91,8 @@ const PgStatement kUsersAfter{
     "WHERE (app, username) > ($1, $2) ORDER BY app, username LIMIT $3"};
 const PgStatement kInsertDeviceRow{
     "insert_device_row",
-    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, revoked_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app, uid) DO NOTHING"};
+    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, revoked_at, "
+    "claims_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (app, uid) DO NOTHING"};
 const PgStatement kInsertUserRow{
     "insert_user_row",
     "INSERT INTO users (app, username, user_id, password_sealed, enabled, created_at) "
@@ -213,8 +219,40 @@ Result<DeviceRecord> PostgresStore::FindDevice(std::string_view app, std::string
     if (!key) {
       return std::unexpected(key.error());
     }
-    return DeviceRecord{std::string(app),      std::string(uid), std::move(*key),
-                        r->OptionalText(0, 1), r->Int(0, 2),     !r->IsNull(0, 3)};
+    DeviceRecord device{std::string(app),
+                        std::string(uid),
+                        std::move(*key),
+                        r->OptionalText(0, 1),
+                        r->Int(0, 2),
+                        !r->IsNull(0, 3),
+                        {}};
+    if (!r->IsNull(0, 4)) {
+      auto claims = box_.Open(r->Text(0, 4), DeviceClaimsContext(app, uid));
+      if (!claims) {
+        return std::unexpected(claims.error());
+      }
+      device.claims = std::move(*claims);
+    }
+    return device;
+  });
+}
+
+Status PostgresStore::CreateBoundDevice(std::string_view app, std::string_view uid,
+                                        std::string_view user_id, const SecretString& key,
+                                        const SecretString& claims) {
+  auto sealed_key = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed_key) {
+    return std::unexpected(sealed_key.error());
+  }
+  auto sealed_claims = box_.Seal(claims.Reveal(), DeviceClaimsContext(app, uid));
+  if (!sealed_claims) {
+    return std::unexpected(sealed_claims.error());
+  }
+  std::string now = Now();
+  return WithConnection(false, [&](PgConnection& c) -> Status {
+    return Changed(
+        c.Query(kInsertBoundDevice, {app, uid, *sealed_key, user_id, now, *sealed_claims}),
+        ErrorCode::kAlreadyExists, "device already registered");
   });
 }
 
@@ -434,7 +472,7 @@ Result<std::int64_t> PostgresStore::CountUsers(std::string_view app) {
 namespace {
 
 // Device rows from the columns app, uid, key_sealed, user_id, created_at, updated_at,
-// revoked_at.
+// revoked_at, claims_sealed.
 std::vector<DeviceRow> DeviceRowsOf(const PgResult& r) {
   std::vector<DeviceRow> rows;
   rows.reserve(static_cast<std::size_t>(r.Rows()));
@@ -444,7 +482,7 @@ std::vector<DeviceRow> DeviceRowsOf(const PgResult& r) {
       revoked = r.Int(i, 6);
     }
     rows.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.OptionalText(i, 3), r.Int(i, 4),
-                    r.Int(i, 5), revoked});
+                    r.Int(i, 5), revoked, r.OptionalText(i, 7)});
   }
   return rows;
 }
@@ -522,7 +560,8 @@ Result<std::int64_t> PostgresStore::InsertDevices(std::span<const DeviceRow> row
     return c.Query(
         kInsertDeviceRow,
         {d.app, d.uid, d.key_sealed, d.user_id ? PgParam(*d.user_id) : PgParam(std::nullopt),
-         created, updated, d.revoked_at ? PgParam(revoked) : PgParam(std::nullopt)});
+         created, updated, d.revoked_at ? PgParam(revoked) : PgParam(std::nullopt),
+         d.claims_sealed ? PgParam(*d.claims_sealed) : PgParam(std::nullopt)});
   });
 }
 

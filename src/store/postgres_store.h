@@ -55,6 +55,9 @@ class PostgresStore final : public Store, public RowAccess {
   [[nodiscard]] Status ResetCount(std::string_view key) override;
   [[nodiscard]] Status UncountEvent(std::string_view key) override;
   [[nodiscard]] Result<std::int64_t> PurgeExpiredCounters() override;
+  [[nodiscard]] Status CreateBoundDevice(std::string_view app, std::string_view uid,
+                                         std::string_view user_id, const SecretString& key,
+                                         const SecretString& claims) override;
   [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
                                   std::string_view user_id, const SecretString& key) override;
   [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,

@@ -23,6 +23,7 @@ struct DeviceRow {
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   std::optional<std::int64_t> revoked_at;
+  std::optional<std::string> claims_sealed;
   friend bool operator==(const DeviceRow&, const DeviceRow&) = default;
 };
 

@@ -10,7 +10,7 @@ namespace vendo::store {
 namespace {
 
 // Versioned migrations: append only; never edit one that has shipped.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     R"sql(
 CREATE TABLE devices (
   app        TEXT NOT NULL,
@@ -42,6 +42,8 @@ CREATE UNIQUE INDEX users_by_id ON users (app, user_id);
     "CREATE TABLE activity (app TEXT NOT NULL, minute INTEGER NOT NULL, "
     "registrations INTEGER NOT NULL, vends INTEGER NOT NULL, PRIMARY KEY (app, minute)) "
     "WITHOUT ROWID;",
+    // 5: the claims a federated device was bound under (sealed).
+    "ALTER TABLE devices ADD COLUMN claims_sealed TEXT;",
 };
 
 }  // namespace

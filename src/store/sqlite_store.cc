@@ -24,6 +24,10 @@ std::string DeviceKeyContext(std::string_view app, std::string_view uid) {
   return "vendo/devices/" + std::string(app) + "/" + std::string(uid);
 }
 
+std::string DeviceClaimsContext(std::string_view app, std::string_view uid) {
+  return "vendo/device-claims/" + std::string(app) + "/" + std::string(uid);
+}
+
 std::string PasswordContext(std::string_view app, std::string_view user_id) {
   return "vendo/users/" + std::string(app) + "/" + std::string(user_id);
 }
@@ -101,8 +105,8 @@ Status SqliteStore::CreateDevice(std::string_view app, std::string_view uid,
 Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_view uid) {
   return WithReader([&](Connection& c) -> Result<DeviceRecord> {
     auto stmt = c.Prepare(
-        "SELECT key_sealed, user_id, created_at, revoked_at FROM devices WHERE app = ? AND uid = "
-        "?");
+        "SELECT key_sealed, user_id, created_at, revoked_at, claims_sealed FROM devices "
+        "WHERE app = ? AND uid = ?");
     if (!stmt) {
       return std::unexpected(stmt.error());
     }
@@ -119,8 +123,47 @@ Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_v
     if (!key) {
       return std::unexpected(key.error());
     }
-    return DeviceRecord{std::string(app),   std::string(uid), std::move(*key),
-                        s->OptionalText(1), s->Int(2),        s->OptionalText(3).has_value()};
+    DeviceRecord device{std::string(app),
+                        std::string(uid),
+                        std::move(*key),
+                        s->OptionalText(1),
+                        s->Int(2),
+                        s->OptionalText(3).has_value(),
+                        {}};
+    if (auto sealed = s->OptionalText(4)) {
+      auto claims = box_.Open(*sealed, DeviceClaimsContext(app, uid));
+      if (!claims) {
+        return std::unexpected(claims.error());
+      }
+      device.claims = std::move(*claims);
+    }
+    return device;
+  });
+}
+
+Status SqliteStore::CreateBoundDevice(std::string_view app, std::string_view uid,
+                                      std::string_view user_id, const SecretString& key,
+                                      const SecretString& claims) {
+  auto sealed_key = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed_key) {
+    return std::unexpected(sealed_key.error());
+  }
+  auto sealed_claims = box_.Seal(claims.Reveal(), DeviceClaimsContext(app, uid));
+  if (!sealed_claims) {
+    return std::unexpected(sealed_claims.error());
+  }
+  std::int64_t now = NowSeconds();
+  return writer_.Run([&](Connection& c) -> Status {
+    return Changed(
+        RunStatement(
+            c,
+            "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, "
+            "claims_sealed) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
+            [&](Statement& st) {
+              st.Bind(1, app).Bind(2, uid).Bind(3, *sealed_key).Bind(4, user_id);
+              st.Bind(5, now).Bind(6, now).Bind(7, *sealed_claims);
+            }),
+        ErrorCode::kAlreadyExists, "device already registered");
   });
 }
 
@@ -500,20 +543,22 @@ Result<std::vector<Row>> SqliteStore::ReadPage(const char* sql,
 namespace {
 
 // A device row from the columns app, uid, key_sealed, user_id, created_at, updated_at,
-// revoked_at.
+// revoked_at, claims_sealed.
 DeviceRow DeviceRowOf(Statement& s) {
   std::optional<std::int64_t> revoked;
   if (s.OptionalText(6)) {
     revoked = s.Int(6);
   }
-  return DeviceRow{s.Text(0), s.Text(1), s.Text(2), s.OptionalText(3), s.Int(4), s.Int(5), revoked};
+  return DeviceRow{s.Text(0), s.Text(1), s.Text(2), s.OptionalText(3),
+                   s.Int(4),  s.Int(5),  revoked,   s.OptionalText(7)};
 }
 
 }  // namespace
 
 Result<std::vector<DeviceRow>> SqliteStore::DevicesAfter(const RowKey& after, std::size_t limit) {
   return ReadPage<DeviceRow>(
-      "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
+      "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at, claims_sealed "
+      "FROM devices "
       "WHERE (app, uid) > (?, ?) ORDER BY app, uid LIMIT ?",
       {after.first, after.second}, limit, DeviceRowOf);
 }
@@ -523,7 +568,8 @@ Result<std::vector<DeviceRow>> SqliteStore::UserDevicesAfter(std::string_view ap
                                                              std::string_view after_uid,
                                                              std::size_t limit) {
   return ReadPage<DeviceRow>(
-      "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at FROM devices "
+      "SELECT app, uid, key_sealed, user_id, created_at, updated_at, revoked_at, claims_sealed "
+      "FROM devices "
       "WHERE app = ? AND user_id = ? AND uid > ? ORDER BY uid LIMIT ?",
       {app, user_id, after_uid}, limit, DeviceRowOf);
 }
@@ -561,7 +607,8 @@ Result<std::int64_t> SqliteStore::InsertAll(std::span<const Row> rows, const cha
 Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows) {
   return InsertAll(rows,
                    "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, "
-                   "revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
+                   "revoked_at, claims_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT (app, uid) DO NOTHING",
                    [](Statement& st, const DeviceRow& d) {
                      st.Bind(1, d.app).Bind(2, d.uid).Bind(3, d.key_sealed);
                      if (d.user_id) {
@@ -574,6 +621,11 @@ Result<std::int64_t> SqliteStore::InsertDevices(std::span<const DeviceRow> rows)
                        st.Bind(7, *d.revoked_at);
                      } else {
                        st.BindNull(7);
+                     }
+                     if (d.claims_sealed) {
+                       st.Bind(8, *d.claims_sealed);
+                     } else {
+                       st.BindNull(8);
                      }
                    });
 }

@@ -39,6 +39,9 @@ class SqliteStore final : public Store, public RowAccess {
   [[nodiscard]] Status ResetCount(std::string_view key) override;
   [[nodiscard]] Status UncountEvent(std::string_view key) override;
   [[nodiscard]] Result<std::int64_t> PurgeExpiredCounters() override;
+  [[nodiscard]] Status CreateBoundDevice(std::string_view app, std::string_view uid,
+                                         std::string_view user_id, const SecretString& key,
+                                         const SecretString& claims) override;
   [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
                                   std::string_view user_id, const SecretString& key) override;
   [[nodiscard]] Status CreateUser(std::string_view app, std::string_view username,
@@ -108,5 +111,6 @@ class SqliteStore final : public Store, public RowAccess {
 // AAD contexts that bind a sealed secret to its row.
 std::string DeviceKeyContext(std::string_view app, std::string_view uid);
 std::string PasswordContext(std::string_view app, std::string_view user_id);
+std::string DeviceClaimsContext(std::string_view app, std::string_view uid);
 
 }  // namespace vendo::store

@@ -5,7 +5,8 @@
 // (the record cache, and its memory-only view for network threads) and TimedStore (call
 // latencies). All methods are thread-safe and may block on disk or network, so servers call
 // them where blocking is allowed (never on a network thread). Secrets (device keys, password
-// hashes) are returned in the clear but stored sealed under the master key.
+// hashes, a federated device's claims) are returned in the clear but stored sealed under the
+// master key.
 //
 // A write that returns success is durable: it survives a crash of the process the next
 // instant (and of the machine, as far as fsync goes).
@@ -30,6 +31,9 @@ struct DeviceRecord {
   std::optional<std::string> user_id;  // the owning user, in identity apps
   std::int64_t created_at = 0;         // seconds since the epoch
   bool revoked = false;                // revoked devices get nothing, and keep their uid
+  // A device bound to a federated identity: the identity's claims as its ID token proved them
+  // when the device was bound (opaque to the store; "" for every other device).
+  SecretString claims;
 };
 
 struct UserRecord {
@@ -67,6 +71,12 @@ class Store {
   // its key. kFailedPrecondition if the uid belongs to another user (or is anonymous).
   [[nodiscard]] virtual Status BindDevice(std::string_view app, std::string_view uid,
                                           std::string_view user_id, const SecretString& key) = 0;
+
+  // Makes a device bound to a user, with the claims it was bound under (federated apps): never
+  // replaces one. kAlreadyExists if the uid is taken in this app.
+  [[nodiscard]] virtual Status CreateBoundDevice(std::string_view app, std::string_view uid,
+                                                 std::string_view user_id, const SecretString& key,
+                                                 const SecretString& claims) = 0;
 
   // Replaces a device's key (protocol v2 secret rotation). kNotFound if there is no such
   // device, or it is revoked.

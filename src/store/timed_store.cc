@@ -11,6 +11,13 @@ Result<DeviceRecord> TimedStore::FindDevice(std::string_view app, std::string_vi
   return Timed("find_device", [&] { return inner_.FindDevice(app, uid); });
 }
 
+Status TimedStore::CreateBoundDevice(std::string_view app, std::string_view uid,
+                                     std::string_view user_id, const SecretString& key,
+                                     const SecretString& claims) {
+  return Timed("create_bound_device",
+               [&] { return inner_.CreateBoundDevice(app, uid, user_id, key, claims); });
+}
+
 Status TimedStore::BindDevice(std::string_view app, std::string_view uid, std::string_view user_id,
                               const SecretString& key) {
   return Timed("bind_device", [&] { return inner_.BindDevice(app, uid, user_id, key); });

@@ -21,6 +21,9 @@ class TimedStore final : public Store {
                                     const SecretString& key) override;
   [[nodiscard]] Result<DeviceRecord> FindDevice(std::string_view app,
                                                 std::string_view uid) override;
+  [[nodiscard]] Status CreateBoundDevice(std::string_view app, std::string_view uid,
+                                         std::string_view user_id, const SecretString& key,
+                                         const SecretString& claims) override;
   [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
                                   std::string_view user_id, const SecretString& key) override;
   [[nodiscard]] Status SetDeviceKey(std::string_view app, std::string_view uid,

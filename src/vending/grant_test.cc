@@ -34,7 +34,8 @@ class GrantTest : public ::testing::Test {
                                SecretString("k"),
                                std::move(user_id),
                                system_clock::to_time_t(clock_.Now()),
-                               false};
+                               false,
+                               {}};
   }
   static ErrorReason ReasonOf(const Result<issuer::IssueRequest>& r) {
     return r ? ErrorReason::kNone : r.error().reason;

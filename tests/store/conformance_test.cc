@@ -182,6 +182,37 @@ TEST_P(StoreConformance, UsersAndDeviceBinding) {
   EXPECT_THAT(store_->DeleteUser("id", "bob"), ErrorIs(ErrorCode::kNotFound));
 }
 
+TEST_P(StoreConformance, BoundDevicesKeepTheirClaimsSealed) {
+  ASSERT_TRUE(store_->CreateUser("fed", "google:alice", "u-alice", SecretString("")));
+  const std::string claims = R"({"idp":"google","claims":{"sub":"alice"}})";
+  ASSERT_TRUE(store_->CreateBoundDevice("fed", "d_1", "u-alice", SecretString(std::string(32, 'k')),
+                                        SecretString(claims)));
+  EXPECT_THAT(
+      store_->CreateBoundDevice("fed", "d_1", "u-bob", SecretString("other"), SecretString("{}")),
+      ErrorIs(ErrorCode::kAlreadyExists));
+  Reopen();
+  auto device = store_->FindDevice("fed", "d_1");
+  ASSERT_TRUE(device) << device.error().message;
+  EXPECT_EQ(device->key.Reveal(), std::string(32, 'k'));
+  EXPECT_EQ(device->user_id, "u-alice");
+  EXPECT_EQ(device->claims.Reveal(), claims);
+  EXPECT_FALSE(device->revoked);
+  // Every other device has none.
+  ASSERT_TRUE(store_->CreateDevice("fed", "anon", SecretString("k")));
+  EXPECT_TRUE(store_->FindDevice("fed", "anon")->claims.empty());
+  // A revoked bound device keeps its claims, and gets nothing.
+  ASSERT_TRUE(store_->RevokeDevice("fed", "d_1"));
+  EXPECT_TRUE(store_->FindDevice("fed", "d_1")->revoked);
+  // Sealed: the row holds no claim in the clear.
+  auto* rows = dynamic_cast<RowAccess*>(store_.get());
+  ASSERT_NE(rows, nullptr);
+  auto page = rows->UserDevicesAfter("fed", "u-alice", "", 10);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 1U);
+  ASSERT_TRUE((*page)[0].claims_sealed);
+  EXPECT_EQ((*page)[0].claims_sealed->find("alice"), std::string::npos);
+}
+
 TEST_P(StoreConformance, UserDevicesArePagedByUidForThatUserOnly) {
   auto* rows = dynamic_cast<RowAccess*>(store_.get());
   ASSERT_NE(rows, nullptr);
@@ -445,6 +476,8 @@ TEST_F(PostgresStoreTest, CopyFromSqliteIsCompleteVerifiedAndSafeToRerun) {
     ASSERT_TRUE((*sqlite)->CreateUser("ident", "user" + n, "id" + n, SecretString("hash" + n)));
     ASSERT_TRUE((*sqlite)->BindDevice("ident", "phone-" + n, "id" + n, SecretString("k" + n)));
   }
+  ASSERT_TRUE((*sqlite)->CreateBoundDevice("ident", "bound-1", "id1", SecretString("kb"),
+                                           SecretString(R"({"claims":{}})")));
   ASSERT_TRUE((*sqlite)->SetUserEnabled("ident", "user7", false));
   ASSERT_TRUE((*sqlite)->RevokeDevice("anon", "device-99"));
   auto pg = PostgresStore::Open(PgOptions(), box_, clock_);
@@ -453,15 +486,16 @@ TEST_F(PostgresStoreTest, CopyFromSqliteIsCompleteVerifiedAndSafeToRerun) {
   auto first = CopyRows(**sqlite, **pg);
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_TRUE(first->verified());
-  EXPECT_EQ(first->devices_copied, 2345 + 30);
+  EXPECT_EQ(first->devices_copied, 2345 + 30 + 1);
   EXPECT_EQ(first->users_copied, 30);
-  EXPECT_EQ(first->target_devices.rows, 2375);
+  EXPECT_EQ(first->target_devices.rows, 2376);
   // The secrets open on the other side (same master key, same sealing contexts).
   EXPECT_EQ((*pg)->FindDevice("anon", "device-1234")->key.Reveal(), "key-1234");
   EXPECT_EQ((*pg)->FindDevice("ident", "phone-3")->user_id, "id3");
   EXPECT_EQ((*pg)->FindUser("ident", "user5")->password_hash.Reveal(), "hash5");
   EXPECT_FALSE((*pg)->FindUser("ident", "user7")->enabled);
   EXPECT_TRUE((*pg)->FindDevice("anon", "device-99")->revoked);
+  EXPECT_EQ((*pg)->FindDevice("ident", "bound-1")->claims.Reveal(), R"({"claims":{}})");
 
   auto again = CopyRows(**sqlite, **pg);  // an interrupted or repeated copy
   ASSERT_TRUE(again);

@@ -24,7 +24,7 @@ class FakeStore final : public store::Store {
     if (!added) {
       return Fail(ErrorCode::kAlreadyExists, "device exists");
     }
-    it->second = {std::string(app), std::string(uid), key, std::nullopt, Seconds(), false};
+    it->second = {std::string(app), std::string(uid), key, std::nullopt, Seconds(), false, {}};
     return {};
   }
   [[nodiscard]] Result<store::DeviceRecord> FindDevice(std::string_view app,
@@ -36,13 +36,25 @@ class FakeStore final : public store::Store {
     }
     return it->second;
   }
+  [[nodiscard]] Status CreateBoundDevice(std::string_view app, std::string_view uid,
+                                         std::string_view user_id, const SecretString& key,
+                                         const SecretString& claims) override {
+    std::lock_guard lock(mu_);
+    auto [it, added] = devices_.try_emplace(Key(app, uid));
+    if (!added) {
+      return Fail(ErrorCode::kAlreadyExists, "device exists");
+    }
+    it->second = {
+        std::string(app), std::string(uid), key, std::string(user_id), Seconds(), false, claims};
+    return {};
+  }
   [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
                                   std::string_view user_id, const SecretString& key) override {
     std::lock_guard lock(mu_);
     auto [it, added] = devices_.try_emplace(Key(app, uid));
     if (added) {
-      it->second = {std::string(app),     std::string(uid), key,
-                    std::string(user_id), Seconds(),        false};
+      it->second = {
+          std::string(app), std::string(uid), key, std::string(user_id), Seconds(), false, {}};
       return {};
     }
     if (it->second.user_id != user_id || it->second.revoked) {

@@ -35,6 +35,11 @@ class FaultyStore final : public store::ForwardingStore {
                                     const SecretString& key) override {
     return Write([&] { return inner_.CreateDevice(app, uid, key); });
   }
+  [[nodiscard]] Status CreateBoundDevice(std::string_view app, std::string_view uid,
+                                         std::string_view user_id, const SecretString& key,
+                                         const SecretString& claims) override {
+    return Write([&] { return inner_.CreateBoundDevice(app, uid, user_id, key, claims); });
+  }
   [[nodiscard]] Status BindDevice(std::string_view app, std::string_view uid,
                                   std::string_view user_id, const SecretString& key) override {
     return Write([&] { return inner_.BindDevice(app, uid, user_id, key); });

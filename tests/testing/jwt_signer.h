@@ -60,8 +60,8 @@ class JwtSigner {
                "\",\"e\":\"" + Bn(OSSL_PKEY_PARAM_RSA_E) + "\"}";
       case Type::kEc:
         return "{\"kty\":\"EC\"," + kid + ",\"crv\":\"P-256\",\"x\":\"" +
-               Bn(OSSL_PKEY_PARAM_EC_PUB_X, 32) + "\",\"y\":\"" +
-               Bn(OSSL_PKEY_PARAM_EC_PUB_Y, 32) + "\"}";
+               Bn(OSSL_PKEY_PARAM_EC_PUB_X, 32) + "\",\"y\":\"" + Bn(OSSL_PKEY_PARAM_EC_PUB_Y, 32) +
+               "\"}";
       case Type::kEd25519: {
         unsigned char raw[32];
         std::size_t len = sizeof raw;
@@ -93,9 +93,7 @@ class JwtSigner {
   }
 
   // A token with the usual header ({"alg", "kid", "typ"}) and `claims`.
-  std::string Token(std::string_view claims) const {
-    return Sign(Header(alg()), claims, alg());
-  }
+  std::string Token(std::string_view claims) const { return Sign(Header(alg()), claims, alg()); }
   std::string Header(std::string_view alg) const {
     return "{\"alg\":\"" + std::string(alg) + "\",\"kid\":\"" + kid_ + "\",\"typ\":\"JWT\"}";
   }
