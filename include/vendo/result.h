@@ -34,11 +34,12 @@ enum class ErrorCode {
 // device_revoked or user_disabled); kNone for every other error.
 enum class ErrorReason : unsigned char {
   kNone,
-  kDeviceRevoked,  // revoked by an operator or by itself
-  kDeviceExpired,  // older than the app's max_device_age_days
-  kNoUser,         // an identity app's device bound to no user
-  kUserGone,       // its user was deleted
-  kUserDisabled,   // its user is disabled
+  kDeviceRevoked,   // revoked by an operator or by itself
+  kDeviceExpired,   // older than the app's max_device_age_days
+  kNoUser,          // an identity app's device bound to no user
+  kUserGone,        // its user was deleted
+  kUserDisabled,    // its user is disabled
+  kClaimNotUsable,  // a federated identity's claim the policy needs is missing or unfit
 };
 
 struct Error {

@@ -3,9 +3,8 @@
 #include <boost/json.hpp>
 #include <memory>
 
-#include "issuer/session_name.h"
-#include "issuer/sts_issuer.h"
-#include "policy/hash.h"
+#include "protocol/v2.h"
+#include "vending/identity_scope.h"
 
 namespace vendo::server {
 namespace {
@@ -28,18 +27,6 @@ V2Result<oidc::VerifiedToken> ToV2(oidc::TokenResult<oidc::VerifiedToken> checke
     return std::unexpected(TokenFailureToV2(checked.error()));
   }
   return std::move(*checked);
-}
-
-// The claim-to-tag mappings of provider `idp` of `app`.
-const std::vector<std::pair<std::string, std::string>>& TagsOf(const App& app,
-                                                               std::string_view idp) {
-  static const std::vector<std::pair<std::string, std::string>> kNone;
-  for (const auto& p : app.config.identity_providers) {
-    if (p.name == idp) {
-      return p.session_tags;
-    }
-  }
-  return kNone;
 }
 
 }  // namespace
@@ -156,6 +143,29 @@ V2Result<FederatedGrant> Federation::Grant(const App& app, const oidc::VerifiedT
   return Finish(app, token, *user, std::move(out));
 }
 
+V2Result<V2Registration> Federation::BindDevice(const App& app, const FederatedGrant& grant,
+                                                const oidc::VerifiedToken& token, Undo* undo) {
+  SecretString claims(EncodeClaims(UsedClaims(app, token.idp, token.claims)));
+  for (int attempt = 0; attempt < 3; ++attempt) {  // a new id taken already: another one
+    std::string id = NewDeviceId(random_);
+    std::string secret = protocol::v2::Base64UrlEncode(random_.Bytes(protocol::v2::kSecretBytes));
+    auto created =
+        store_.CreateBoundDevice(app.config.name, id, grant.user_id, SecretString(secret), claims);
+    if (created) {
+      if (undo != nullptr) {
+        *undo = [this, app_name = app.config.name, id] {
+          return store_.DeleteDevice(app_name, id);
+        };
+      }
+      return V2Registration{std::move(id), std::move(secret)};
+    }
+    if (created.error().code != ErrorCode::kAlreadyExists) {
+      return std::unexpected(V2FailureOf(created.error()));
+    }
+  }
+  return std::unexpected(Failure(V2Code::kInternalError, "internal error"));
+}
+
 std::optional<V2Result<FederatedGrant>> Federation::GrantFromMemory(
     const App& app, const oidc::VerifiedToken& token, store::Store& memory) {
   FederatedGrant out;
@@ -173,20 +183,14 @@ V2Result<FederatedGrant> Federation::Finish(const App& app, const oidc::Verified
     return std::unexpected(Failure(V2Code::kUserDisabled, "this identity is disabled"));
   }
   out.user_id = user.user_id;
-
-  policy::Vars vars{
-      app.config.name,           "",        out.username, out.user_id, app.config.aws.region,
-      app.config.aws.account_id, token.idp, token.claims};
-  auto rendered = app.policy.Render(vars);
-  if (!rendered) {
-    // A claim the template needs is missing or could widen the policy: refused, never widened.
-    V2Failure f = Failure(V2Code::kInvalidToken, "the ID token's claims do not fit the policy");
-    f.reason = "claim_not_usable";
-    return std::unexpected(f);
-  }
-  auto name = issuer::ExpandName(app.config.SessionNameTemplate(),
-                                 {app.config.name, "", out.username, out.user_id});
-  if (!name) {
+  auto scope = RenderIdentityScope(app, token.idp, token.claims, out.username, out.user_id);
+  if (!scope) {
+    if (scope.error().reason == ErrorReason::kClaimNotUsable) {
+      // A claim the policy or a tag needs is missing or could widen it: refused, never widened.
+      V2Failure f = Failure(V2Code::kInvalidToken, "the ID token's claims do not fit the policy");
+      f.reason = "claim_not_usable";
+      return std::unexpected(f);
+    }
     return std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
   }
   issuer::IssueRequest& req = out.request;
@@ -194,19 +198,10 @@ V2Result<FederatedGrant> Federation::Finish(const App& app, const oidc::Verified
   req.device_id = out.user_id;  // the principal the credential cache and its single flight key on
   req.username = out.username;
   req.duration = app.config.duration;
-  req.session_name = issuer::MakeSessionName(*name, app.issuer->MaxSessionNameLength());
-  req.policy_sha256 = policy::PolicyHash(*rendered);
-  req.policy = std::move(*rendered);
-  for (const auto& [tag, claim] : TagsOf(app, token.idp)) {
-    auto value = token.Claim(claim);
-    auto sendable = value ? issuer::TagValue(*value) : std::nullopt;
-    if (!sendable) {
-      V2Failure f = Failure(V2Code::kInvalidToken, "a claim for a session tag is missing or unfit");
-      f.reason = "claim_not_usable";
-      return std::unexpected(f);
-    }
-    req.session_tags.emplace_back(tag, std::move(*sendable));
-  }
+  req.session_name = std::move(scope->session_name);
+  req.policy = std::move(scope->policy);
+  req.policy_sha256 = std::move(scope->policy_sha256);
+  req.session_tags = std::move(scope->session_tags);
   return out;
 }
 

@@ -9,6 +9,8 @@
 //    and disable it with `vendo user`); a disabled identity is refused. The policy and the
 //    session name are rendered from the verified claims (${idp}, ${claim:NAME}); the
 //    credential cache and its single flight then key on the identity.
+// 3. BindDevice (bind_device): a v2 device bound to the identity, which keeps the claims the
+//    app uses; GrantFor renders its later signed token requests from them.
 // The token itself is never stored or logged.
 #pragma once
 
@@ -64,6 +66,11 @@ class Federation {
   // disabled (user_disabled), and the issuer request rendered from the claims. May block.
   [[nodiscard]] V2Result<FederatedGrant> Grant(const App& app, const oidc::VerifiedToken& token,
                                                Undo* undo);
+  // bind_device: a new v2 device bound to the identity of `grant`, keeping the claims of
+  // `token` that the app uses (and no others), so that its signed token requests are scoped
+  // as this token is. `undo` then deletes the device. May block.
+  [[nodiscard]] V2Result<V2Registration> BindDevice(const App& app, const FederatedGrant& grant,
+                                                    const oidc::VerifiedToken& token, Undo* undo);
   // The same from the store's memory-only view, for a network thread: nullopt when the
   // identity is not in memory (then Grant, where blocking is allowed).
   [[nodiscard]] std::optional<V2Result<FederatedGrant>> GrantFromMemory(

@@ -11,6 +11,7 @@
 #include "testing/fake_store.h"
 #include "testing/fixed_clock.h"
 #include "testing/jwt_signer.h"
+#include "vending/grant.h"
 
 namespace vendo::server {
 namespace {
@@ -35,10 +36,10 @@ class FederationTest : public ::testing::Test {
     app_->providers.push_back({rules, &keys_});
   }
 
-  std::string Claims(const std::string& sub) {
+  std::string Claims(const std::string& sub, const std::string& more = "") {
     std::int64_t now = system_clock::to_time_t(kNow);
     return R"({"iss":"https://idp.test","aud":"client","sub":")" + sub + R"(","iat":)" +
-           std::to_string(now) + R"(,"exp":)" + std::to_string(now + 600) + "}";
+           std::to_string(now) + R"(,"exp":)" + std::to_string(now + 600) + more + "}";
   }
   void PublishKeys(const JwtSigner& key) {
     transport_.script.emplace_back(
@@ -106,6 +107,57 @@ TEST_F(FederationTest, ADisabledIdentityAndAWideningSubjectGetNothing) {
   ASSERT_FALSE(widened);
   EXPECT_EQ(widened.error().code, V2Code::kInvalidToken);
   EXPECT_EQ(widened.error().reason, "claim_not_usable");
+}
+
+TEST_F(FederationTest, ABoundDeviceKeepsOnlyTheClaimsItsScopeNeedsAndStopsWithItsIdentity) {
+  IdentityProviderConfig idp;
+  idp.name = "idp";
+  idp.session_tags = {{"team", "team"}};
+  app_->config.identity_providers.push_back(idp);
+  PublishKeys(first_);
+  auto verified = Verify(first_.Token(Claims("alice", R"(,"team":"blue","name":"Alice Liddell")")));
+  ASSERT_TRUE(verified) << verified.error().message;
+  auto grant = federation_.Grant(*app_, *verified, nullptr);
+  ASSERT_TRUE(grant);
+  EXPECT_EQ(grant->request.session_tags,
+            (std::vector<std::pair<std::string, std::string>>{{"team", "blue"}}));
+  Undo unbind;
+  auto bound = federation_.BindDevice(*app_, *grant, *verified, &unbind);
+  ASSERT_TRUE(bound) << bound.error().message;
+  EXPECT_EQ(bound->device_id.substr(0, 2), "d_");
+  EXPECT_EQ(bound->device_secret.size(), 43u);  // 32 bytes, base64url
+
+  auto device = store_.FindDevice("photos", bound->device_id);
+  ASSERT_TRUE(device);
+  EXPECT_EQ(device->user_id, grant->user_id);
+  EXPECT_EQ(device->key.Reveal(), bound->device_secret);
+  // What the policy and the tags use, and nothing more: no name, no token.
+  EXPECT_EQ(device->claims.Reveal(), R"({"idp":"idp","claims":{"sub":"alice","team":"blue"}})");
+
+  // Its later signed requests are scoped as the token was, without the token.
+  auto later = GrantFor(*app_, *device, store_, clock_);
+  ASSERT_TRUE(later) << later.error().message;
+  EXPECT_EQ(later->policy, grant->request.policy);
+  EXPECT_EQ(later->session_tags, grant->request.session_tags);
+  EXPECT_EQ(later->username, "idp:alice");
+  EXPECT_EQ(later->device_id, bound->device_id);
+
+  // A template that comes to need a claim the device never kept: refused, never widened.
+  App stricter = *app_;
+  stricter.rendered = std::make_shared<PrincipalCache>();
+  stricter.policy = *policy::Template::Parse(R"({"Resource":"b/${claim:email}/*"})");
+  auto unfit = GrantFor(stricter, *device, store_, clock_);
+  ASSERT_FALSE(unfit);
+  EXPECT_EQ(unfit.error().reason, ErrorReason::kClaimNotUsable);
+
+  // Disabling the identity stops its bound devices at once.
+  ASSERT_TRUE(store_.SetUserEnabled("photos", "idp:alice", false));
+  auto disabled = GrantFor(*app_, *device, store_, clock_);
+  ASSERT_FALSE(disabled);
+  EXPECT_EQ(disabled.error().reason, ErrorReason::kUserDisabled);
+
+  ASSERT_TRUE(unbind());  // a bind whose audit or vend failed is taken back
+  EXPECT_FALSE(store_.FindDevice("photos", bound->device_id));
 }
 
 TEST_F(FederationTest, AnUnknownKeyIdRefetchesOnceAndAnUnknownIssuerIsRefusedAsSuch) {

@@ -2,12 +2,30 @@
 
 #include "issuer/session_name.h"
 #include "policy/hash.h"
+#include "vending/identity_scope.h"
 
 namespace vendo::server {
 namespace {
 
 std::unexpected<Error> Refused(ErrorReason reason, std::string message) {
   return std::unexpected(Error{ErrorCode::kPermissionDenied, std::move(message), {}, reason});
+}
+
+Result<RenderedGrant> FederatedGrant(const App& app, const store::DeviceRecord& device,
+                                     std::string_view username) {
+  if (device.claims.empty()) {
+    return Refused(ErrorReason::kClaimNotUsable, "the device was bound to no identity's claims");
+  }
+  auto kept = DecodeClaims(device.claims.Reveal());
+  if (!kept) {
+    return std::unexpected(kept.error());
+  }
+  auto scope = RenderIdentityScope(app, kept->idp, kept->claims, username, *device.user_id);
+  if (!scope) {
+    return std::unexpected(scope.error());
+  }
+  return RenderedGrant{std::move(scope->session_name), std::move(scope->policy),
+                       std::move(scope->policy_sha256), std::move(scope->session_tags)};
 }
 
 }  // namespace
@@ -28,7 +46,7 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
   req.app = app.config.name;
   req.device_id = device.uid;
   req.duration = app.config.duration;
-  if (app.config.mode == protocol::legacy::Mode::kIdentity) {
+  if (app.config.mode == protocol::legacy::Mode::kIdentity || app.config.federated) {
     if (!device.user_id) {
       return Refused(ErrorReason::kNoUser, "the device belongs to no user");
     }
@@ -51,6 +69,11 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
   key.append(req.username.value_or("")).push_back('\0');
   key.append(device.user_id.value_or(""));
   auto rendered = app.rendered->GetOrMake(key, [&]() -> Result<RenderedGrant> {
+    if (app.config.federated) {
+      // A device bound to a federated identity: scoped by the claims it was bound under (they
+      // never change for the device, so its uid keys them).
+      return FederatedGrant(app, device, req.username.value_or(""));
+    }
     auto raw_name = issuer::ExpandName(
         app.config.SessionNameTemplate(),
         {app.config.name, device.uid, req.username.value_or(""), device.user_id.value_or("")});
@@ -78,6 +101,7 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
   req.session_name = std::move(rendered->session_name);
   req.policy = std::move(rendered->policy);
   req.policy_sha256 = std::move(rendered->policy_sha256);
+  req.session_tags = std::move(rendered->session_tags);
   return req;
 }
 

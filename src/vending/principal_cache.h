@@ -23,7 +23,8 @@ namespace vendo::server {
 struct RenderedGrant {
   std::string session_name;
   std::string policy;
-  std::string policy_sha256;  // hex
+  std::string policy_sha256;                                        // hex
+  std::vector<std::pair<std::string, std::string>> session_tags{};  // federated devices
 };
 
 class PrincipalCache {

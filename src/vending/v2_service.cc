@@ -344,6 +344,13 @@ V2Result<V2Grant> V2Service::AuthorizeToken(const App& app, std::string_view met
       ErrorReason why = request.error().reason;
       bool user = why == ErrorReason::kNoUser || why == ErrorReason::kUserGone ||
                   why == ErrorReason::kUserDisabled;
+      if (why == ErrorReason::kClaimNotUsable) {
+        // A federated device whose kept claims the app's policy no longer takes (the template
+        // changed): this device is done; a new token binds a new one.
+        return std::unexpected(Failure(V2Code::kDeviceRevoked,
+                                       "the claims this device was bound under no longer fit the "
+                                       "app's policy: federate again to bind a new device"));
+      }
       return std::unexpected(
           Failure(user ? V2Code::kUserDisabled : V2Code::kDeviceRevoked, request.error().message));
     }
@@ -404,13 +411,18 @@ V2Result<std::string> V2Service::RevokeSelf(
 std::string V2Service::ServerTime() const { return protocol::IsoSeconds(clock_.Now()); }
 
 V2Result<std::string> V2Service::CredentialsBody(const V2SealKey& key, const Credentials& creds,
-                                                 std::string_view region) {
-  std::string json = boost::json::serialize(
-      boost::json::object{{"AccessKeyId", creds.access_key_id},
-                          {"SecretAccessKey", creds.secret_access_key},
-                          {"SessionToken", creds.session_token},
-                          {"Expiration", protocol::IsoSeconds(creds.expiration)},
-                          {"Region", region}});
+                                                 std::string_view region,
+                                                 const V2Registration* bound) {
+  boost::json::object answer{{"AccessKeyId", creds.access_key_id},
+                             {"SecretAccessKey", creds.secret_access_key},
+                             {"SessionToken", creds.session_token},
+                             {"Expiration", protocol::IsoSeconds(creds.expiration)},
+                             {"Region", region}};
+  if (bound != nullptr) {
+    answer["device_id"] = bound->device_id;
+    answer["device_secret"] = bound->device_secret;
+  }
+  std::string json = boost::json::serialize(answer);
   if (!key.seal) {
     return json;
   }

@@ -123,12 +123,15 @@ class V2Service {
       const App& app, std::string_view method, std::string_view path, std::string_view body,
       std::string_view authorization,
       const std::function<Status(std::string_view device_id)>& before_commit);
-  // The credentials as JSON, sealed when the request asked.
   // The server's time as a refusal of a stale timestamp states it (the injected clock's).
   std::string ServerTime() const;
+  // The credentials as JSON, sealed when the request asked.
+  // `bound`: a device just bound (federate with bind_device), whose id and secret the
+  // answer also carries.
   [[nodiscard]] V2Result<std::string> CredentialsBody(const V2SealKey& key,
                                                       const Credentials& creds,
-                                                      std::string_view region);
+                                                      std::string_view region,
+                                                      const V2Registration* bound = nullptr);
 
  private:
   struct Verified {

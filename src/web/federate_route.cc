@@ -22,16 +22,14 @@ void FederateRoute::Handle(const App& app, HttpRequest request, Responder respon
     respond(V2Failed(app, body.error()));
     return;
   }
-  if (body->bind_device) {
-    respond(V2Fail(V2Code::kInvalidRequest, "bind_device is not offered by this server yet", &app));
-    return;
-  }
   auto call =
       std::make_shared<Call>(Call{app, std::move(request), std::move(respond), std::move(*body)});
   call->request.body.clear();  // the token is in call->body; nothing else keeps it
   federation_.Verify(app, call->body, [this, call](V2Result<oidc::VerifiedToken> verified) {
     call->body.id_token.clear();  // checked: not kept a moment longer
-    if (verified && memory_ != nullptr && CurrentNetworkThread() != nullptr) {
+    // Binding a device writes to the store: never on a network thread.
+    if (verified && !call->body.bind_device && memory_ != nullptr &&
+        CurrentNetworkThread() != nullptr) {
       if (auto grant = federation_.GrantFromMemory(call->app, *verified, *memory_)) {
         Answer(call, *verified, std::move(*grant), Undo());
         return;
@@ -79,8 +77,62 @@ void FederateRoute::Answer(const std::shared_ptr<Call>& call, const oidc::Verifi
       return;
     }
   }
-  parts_.vend.Run(app, caller, std::move(grant->request), V2CredentialsSealer(v2_, app, {}),
-                  V2VendAnswer(app, std::move(call->respond)));
+  std::optional<V2Registration> bound;
+  Undo unbind;
+  if (call->body.bind_device) {  // on `blocking`: Handle never vends it on a network thread
+    auto made = Bind(*call, *grant, token, &unbind);
+    if (!made) {
+      call->respond(V2Failed(app, made.error()));
+      return;
+    }
+    bound = std::move(*made);
+  }
+  VendDone done = V2VendAnswer(app, std::move(call->respond));
+  if (bound) {
+    done = UnbindIfNotVended(call, *grant, bound->device_id, std::move(unbind), std::move(done));
+  }
+  parts_.vend.Run(app, caller, std::move(grant->request),
+                  V2CredentialsSealer(v2_, app, {}, std::move(bound)), std::move(done));
+}
+
+V2Result<V2Registration> FederateRoute::Bind(Call& call, const FederatedGrant& grant,
+                                             const oidc::VerifiedToken& token, Undo* unbind) {
+  const App& app = call.app;
+  auto made = federation_.BindDevice(app, grant, token, unbind);
+  if (!made) {
+    return std::unexpected(made.error());
+  }
+  if (auto audited = parts_.trail.RecordChange(app, CallerOf(call.request),
+                                               {.action = "bind_federated_device",
+                                                .outcome = "ok",
+                                                .device = made->device_id,
+                                                .user = grant.username},
+                                               *unbind);
+      !audited) {
+    return std::unexpected(V2Failure{V2Code::kInternalError, "internal error"});
+  }
+  return made;
+}
+
+VendDone FederateRoute::UnbindIfNotVended(const std::shared_ptr<Call>& call,
+                                          const FederatedGrant& grant, std::string device_id,
+                                          Undo unbind, VendDone done) {
+  // A device whose secret never reached its client is of use to nobody: when the vend fails
+  // (a limit, the issuer), the device goes again, and the audit log says so.
+  return [this, call, username = grant.username, device_id = std::move(device_id),
+          unbind = std::move(unbind), done = std::move(done)](VendResult vended) mutable {
+    if (!vended) {
+      parts_.blocking.Post([this, call, username, device_id, unbind = std::move(unbind)] {
+        Status undone = unbind();
+        (void)parts_.trail.Record(call->app, CallerOf(call->request),
+                                  {.action = "unbind_federated_device",
+                                   .outcome = AuditOutcome(undone ? nullptr : &undone.error()),
+                                   .device = device_id,
+                                   .user = username});
+      });
+    }
+    done(std::move(vended));
+  };
 }
 
 }  // namespace vendo::server

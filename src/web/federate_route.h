@@ -2,7 +2,9 @@
 // providers in, the v2 credentials JSON out (docs/protocol-v2.md). The token is checked where
 // it lands (a key fetch, when one is due, answers on the HTTP client's thread). On a network
 // thread, an identity whose record is in memory is vended there and then, as a cached 2012
-// device is; any other goes to `blocking`, where the store may be waited on.
+// device is; any other goes to `blocking`, where the store may be waited on. With
+// bind_device, a v2 device is bound to the identity there, and its id and secret come back
+// beside the credentials.
 #pragma once
 
 #include "http/http_types.h"
@@ -29,6 +31,13 @@ class FederateRoute {
   // The vend of a granted identity; `undo` takes back a new identity its audit cannot record.
   void Answer(const std::shared_ptr<Call>& call, const oidc::VerifiedToken& token,
               V2Result<FederatedGrant> grant, const Undo& undo);
+
+  // bind_device: a new device bound to the identity, and its audit line; `unbind` deletes it.
+  V2Result<V2Registration> Bind(Call& call, const FederatedGrant& grant,
+                                const oidc::VerifiedToken& token, Undo* unbind);
+  // `done`, after taking the bound device back when the vend failed.
+  VendDone UnbindIfNotVended(const std::shared_ptr<Call>& call, const FederatedGrant& grant,
+                             std::string device_id, Undo unbind, VendDone done);
 
   Federation& federation_;
   V2Service& v2_;

@@ -35,10 +35,13 @@ VendDone V2VendAnswer(const App& app, Responder respond) {
   };
 }
 
-Sealer V2CredentialsSealer(V2Service& v2, const App& app, V2SealKey key) {
-  return [&v2, &app, key = std::make_shared<V2SealKey>(std::move(key))](
+Sealer V2CredentialsSealer(V2Service& v2, const App& app, V2SealKey key,
+                           std::optional<V2Registration> bound) {
+  return [&v2, &app, key = std::make_shared<V2SealKey>(std::move(key)),
+          bound = std::make_shared<std::optional<V2Registration>>(std::move(bound))](
              const Credentials& creds) -> Result<std::string> {
-    auto body = v2.CredentialsBody(*key, creds, app.config.aws.region);
+    auto body = v2.CredentialsBody(*key, creds, app.config.aws.region,
+                                   bound->has_value() ? &**bound : nullptr);
     if (!body) {
       return Fail(ErrorCode::kInternal, body.error().message);
     }

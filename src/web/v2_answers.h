@@ -3,6 +3,7 @@
 // as the app's.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "http/http_types.h"
@@ -19,7 +20,8 @@ HttpResponse V2Json(const App& app, int status, std::string body);
 // What a vend's end answers: 200 with its JSON, or the v2 error of the step that failed.
 VendDone V2VendAnswer(const App& app, Responder respond);
 // The sealer of a v2 vend: the credentials JSON, sealed when `key` asks (V2Service's
-// CredentialsBody); `v2` and `app` outlive the vend.
-Sealer V2CredentialsSealer(V2Service& v2, const App& app, V2SealKey key);
+// CredentialsBody), with `bound`'s id and secret when set; `v2` and `app` outlive the vend.
+Sealer V2CredentialsSealer(V2Service& v2, const App& app, V2SealKey key,
+                           std::optional<V2Registration> bound = std::nullopt);
 
 }  // namespace vendo::server
