@@ -57,7 +57,7 @@ enum class Protocol {
 enum class Mode {
   kAnonymous,  // the device registers itself
   kIdentity,   // a user logs in; the device gets that user's credentials
-  kFederated,  // an ID token of an OpenID provider buys credentials (v2 only; no device)
+  kFederated,  // an ID token of an OpenID provider buys credentials (v2 only), or binds a device
 };
 
 // What a device remembers between runs. Holds secrets: keep it private to the app.
@@ -176,6 +176,11 @@ class Client {
   // is not kept). kUnauthenticated when the server refuses the token (the message names the
   // reason), kUnavailable when its provider cannot be reached.
   [[nodiscard]] virtual Status Federate(std::string_view id_token) = 0;
+  // Federated apps: as Federate, and binds a device to the identity (replacing any earlier
+  // binding of this client), so that later credentials come from the device's signed
+  // requests: no ID token is needed or sent again until the identity is disabled or the
+  // device revoked.
+  [[nodiscard]] virtual Status BindDevice(std::string_view id_token) = 0;
   // Fresh credentials now, whatever the cache holds (after an AWS service refused them).
   [[nodiscard]] virtual Result<Credentials> Refresh() = 0;
   // Forgets the device and its credentials (logout). The next call starts afresh.

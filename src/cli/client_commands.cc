@@ -82,11 +82,20 @@ int Setup(const ClientCli& cli, client::Client& c, std::string_view name) {
   }
   if (*cli.login_cmd && !cli.id_token_file.empty()) {
     auto token = ReadIdToken(cli.id_token_file);
-    auto st = token ? c.Federate(*token) : Status(std::unexpected(token.error()));
+    auto st = !token            ? Status(std::unexpected(token.error()))
+              : cli.bind_device ? c.BindDevice(*token)
+                                : c.Federate(*token);
     if (!st) {
       return Report(name, st.error());
     }
-    std::fprintf(stderr, "federated; the credentials are cached in %s\n", cli.state.c_str());
+    if (cli.bind_device) {
+      std::fprintf(stderr,
+                   "federated; device %s is bound to the identity and needs no ID token again; "
+                   "its state is in %s\n",
+                   c.DeviceId().c_str(), cli.state.c_str());
+    } else {
+      std::fprintf(stderr, "federated; the credentials are cached in %s\n", cli.state.c_str());
+    }
     return 0;
   }
   if (*cli.login_cmd && cli.username.empty()) {
@@ -195,6 +204,11 @@ std::unique_ptr<ClientCli> AddClientCommands(CLI::App& app) {
       "Federated apps: exchange the OpenID ID token in this file (- for standard input) for "
       "credentials, instead of a username");
   id_token->excludes(username)->excludes(password);
+  cli->login_cmd
+      ->add_flag("--bind-device", cli->bind_device,
+                 "With --id-token-file: also bind a device to the identity, so that later "
+                 "credentials need no ID token")
+      ->needs(id_token);
   cli->login_cmd->add_option("--legacy-app-name", cli->legacy_app_name,
                              "2012 only: the app name the server salts passwords with");
   cli->login_cmd->add_option("--salt-endpoint", cli->salt_endpoint,
@@ -224,7 +238,8 @@ std::unique_ptr<ClientCli> AddClientCommands(CLI::App& app) {
       "Register or log in first with 'vendo client register' or 'vendo client login'.\n"
       "Federated apps: 'vendo client login --id-token-file F' once, then\n"
       "  credential_process = vendo credential-process --state S --id-token-file F\n"
-      "reads the token file again whenever new credentials are needed.\n"
+      "reads the token file again whenever new credentials are needed; after\n"
+      "'vendo client login --id-token-file F --bind-device' no token file is needed.\n"
       "Anonymous devices the server has forgotten register again by themselves.");
   return cli;
 }

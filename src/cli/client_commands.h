@@ -24,6 +24,7 @@ struct ClientCli {
   std::string username;
   std::string password_file;
   std::string id_token_file;  // federated apps: "-" is standard input
+  bool bind_device = false;   // federated login: bind a device to the identity
   std::string legacy_app_name;
   std::string salt_endpoint;
   std::string format = "json";

@@ -2,6 +2,8 @@
 // credentials when the server is down) around the exchanges with the server (server_calls.h).
 #include "vendo/client.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -59,20 +61,8 @@ class ClientImpl final : public Client {
     return Exclusive([&](State& s) { return calls_.LoginDevice(s, username, password); });
   }
 
-  Status Federate(std::string_view id_token) override {
-    if (opt_.mode != Mode::kFederated) {
-      return Fail(ErrorCode::kFailedPrecondition, "only federated apps take ID tokens");
-    }
-    std::string token(id_token);
-    return Exclusive([&](State& s) -> Status {
-      auto creds = calls_.RequestFederated(s, token);
-      if (!creds) {
-        return std::unexpected(creds.error());
-      }
-      s.credentials = std::move(*creds);
-      return {};
-    });
-  }
+  Status Federate(std::string_view id_token) override { return FederateWith(id_token, false); }
+  Status BindDevice(std::string_view id_token) override { return FederateWith(id_token, true); }
 
   Result<Credentials> GetCredentials() override { return Get(false); }
   Result<Credentials> Refresh() override { return Get(true); }
@@ -102,6 +92,26 @@ class ClientImpl final : public Client {
 
  private:
   TimePoint ServerNow() const { return calls_.ServerNow(); }
+
+  Status FederateWith(std::string_view id_token, bool bind) {
+    if (opt_.mode != Mode::kFederated) {
+      return Fail(ErrorCode::kFailedPrecondition, "only federated apps take ID tokens");
+    }
+    std::string token(id_token);
+    return Exclusive([&](State& s) -> Status {
+      if (bind) {
+        s.device_id.clear();  // a new binding replaces the old one
+        s.device_secret.clear();
+      }
+      auto creds = calls_.RequestFederated(s, token, bind);
+      OPENSSL_cleanse(token.data(), token.size());
+      if (!creds) {
+        return std::unexpected(creds.error());
+      }
+      s.credentials = std::move(*creds);
+      return {};
+    });
+  }
 
   // Runs `op` on a copy of the state as the only network operation in flight, then saves and
   // keeps the copy if `op` succeeded.

@@ -92,17 +92,12 @@ HttpRequest ServerCalls::Json(std::string url, std::string body) {
 }
 
 // POSTs a v2 registration or login; keeps the device id and secret the server answers with.
-Status ServerCalls::V2DeviceGrant(std::string_view what, const std::string& body, int expected,
-                                  State& s) {
-  auto r = Call([&] { return Json(V2Url(what), body); });
-  if (!r) {
-    return std::unexpected(r.error());
-  }
-  if (r->status != expected) {
-    return std::unexpected(wire::V2Error(r->status, r->body));
-  }
+namespace {
+
+// The device id and secret of a v2 answer, into `s`.
+Status ReadDevice(std::string_view body, State& s) {
   boost::system::error_code ec;
-  auto doc = boost::json::parse(r->body, ec);
+  auto doc = boost::json::parse(body, ec);
   const auto* obj = ec ? nullptr : doc.if_object();
   const auto* id = obj ? obj->if_contains("device_id") : nullptr;
   const auto* secret = obj ? obj->if_contains("device_secret") : nullptr;
@@ -112,6 +107,20 @@ Status ServerCalls::V2DeviceGrant(std::string_view what, const std::string& body
   s.device_id = id->as_string();
   s.device_secret = secret->as_string();
   return {};
+}
+
+}  // namespace
+
+Status ServerCalls::V2DeviceGrant(std::string_view what, const std::string& body, int expected,
+                                  State& s) {
+  auto r = Call([&] { return Json(V2Url(what), body); });
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->status != expected) {
+    return std::unexpected(wire::V2Error(r->status, r->body));
+  }
+  return ReadDevice(r->body, s);
 }
 
 Status ServerCalls::RegisterDevice(State& s) {
@@ -201,6 +210,14 @@ Status ServerCalls::LoginDevice(State& s, std::string_view username, std::string
 
 Result<Credentials> ServerCalls::FetchToken(State& s) {
   if (opt_.mode == Mode::kFederated) {
+    if (!s.device_id.empty()) {
+      // A device bound to the identity: signed requests, no token.
+      auto creds = RequestToken(s);
+      if (creds || creds.error().code != ErrorCode::kNotFound || !opt_.id_token) {
+        return creds;
+      }
+      // The server no longer knows the device: fall back to the token source.
+    }
     if (!opt_.id_token) {
       return Fail(ErrorCode::kUnauthenticated,
                   "the credentials have run out: federate again with a new ID token");
@@ -209,7 +226,7 @@ Result<Credentials> ServerCalls::FetchToken(State& s) {
     if (!token) {
       return std::unexpected(token.error());
     }
-    return RequestFederated(s, *token);
+    return RequestFederated(s, *token, false);
   }
   if (s.device_id.empty()) {
     if (opt_.mode == Mode::kIdentity) {
@@ -231,10 +248,16 @@ Result<Credentials> ServerCalls::FetchToken(State& s) {
   return creds;
 }
 
-// POST federate with `id_token`: credentials, or the server's refusal (an ID token it does
-// not take is kUnauthenticated, its provider out of reach kUnavailable).
-Result<Credentials> ServerCalls::RequestFederated(State& s, const std::string& id_token) {
-  std::string body = boost::json::serialize(boost::json::object{{"id_token", id_token}});
+// POST federate with `id_token`: credentials (and, with `bind`, a device bound to the
+// identity, into `s`), or the server's refusal (an ID token it does not take is
+// kUnauthenticated, its provider out of reach kUnavailable).
+Result<Credentials> ServerCalls::RequestFederated(State& s, const std::string& id_token,
+                                                  bool bind) {
+  boost::json::object request{{"id_token", id_token}};
+  if (bind) {
+    request["bind_device"] = true;
+  }
+  std::string body = boost::json::serialize(request);
   auto r = Call([&] { return Json(V2Url("federate"), body); });
   OPENSSL_cleanse(body.data(), body.size());
   if (!r) {
@@ -243,7 +266,11 @@ Result<Credentials> ServerCalls::RequestFederated(State& s, const std::string& i
   if (r->status != 200) {
     return std::unexpected(wire::V2Error(r->status, r->body));
   }
-  return wire::ParseV2Credentials(r->body, s.region);
+  auto creds = wire::ParseV2Credentials(r->body, s.region);
+  if (creds && bind) {
+    VENDO_RETURN_IF_ERROR(ReadDevice(r->body, s));
+  }
+  return creds;
 }
 
 // One token request, re-signed once when the server says our timestamp was off. A device

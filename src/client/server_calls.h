@@ -56,7 +56,8 @@ class ServerCalls {
   [[nodiscard]] Result<Credentials> FetchToken(State& s);
   // POST federate with `id_token`: credentials, or the server's refusal (an ID token it does
   // not take is kUnauthenticated, its provider out of reach kUnavailable).
-  [[nodiscard]] Result<Credentials> RequestFederated(State& s, const std::string& id_token);
+  [[nodiscard]] Result<Credentials> RequestFederated(State& s, const std::string& id_token,
+                                                     bool bind);
 
  private:
   void NoteDate(const HttpResponse& r);
