@@ -192,6 +192,47 @@ class FederationTest(unittest.TestCase):
         self.assertEqual(refused.returncode, 1)
         self.assertIn("wrong_audience", refused.stderr)
 
+    def test_a_bound_device_needs_no_token_and_stops_with_its_identity(self):
+        state = os.path.join(self.dir, "bound", "client.json")
+        token_file = os.path.join(self.dir, "bound-token")
+        with open(token_file, "w") as f:
+            f.write(self.idp.token(sub="grace"))
+        login = subprocess.run([h.VENDO, "client", "login", "--endpoint", self.v.base(), "--app",
+                                "photos", "--state", state, "--id-token-file", token_file,
+                                "--bind-device"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(login.returncode, 0, login.stderr)
+        with open(state) as f:
+            saved = json.load(f)
+        self.assertTrue(saved["device_id"].startswith("d_"), saved)
+        os.remove(token_file)  # from now on the device signs its own requests
+        process = [h.VENDO, "credential-process", "--state", state, "--refresh"]
+        signed = subprocess.run(process, capture_output=True, text=True, timeout=60)
+        self.assertEqual(signed.returncode, 0, signed.stderr)
+        self.assertTrue(json.loads(signed.stdout)["AccessKeyId"])
+        binds = [a for a in self.audit_lines() if a.get("audit") == "bind_federated_device"]
+        self.assertEqual([(a["device"], a["user"]) for a in binds],
+                         [(saved["device_id"], "testidp:grace")], binds)
+        vends = [a for a in self.audit_lines() if a.get("audit") == "vend"
+                 and a.get("device") == saved["device_id"]]
+        self.assertEqual(len(vends), 1, self.audit_lines())
+        self.assertEqual(vends[0]["user"], "testidp:grace")
+        # Disabling the identity stops the device it bound.
+        out = subprocess.run([h.VENDO, "user", "disable", "--config", self.config, "--app",
+                              "photos", "--provider", "testidp", "--subject", "grace"],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        time.sleep(1.2)  # store.cache_ttl_ms
+        stopped = subprocess.run(process, capture_output=True, text=True, timeout=60)
+        self.assertEqual(stopped.returncode, 1, stopped.stdout)
+        self.assertIn("disabled", stopped.stderr)
+
+    def test_bind_device_answers_the_device_beside_the_credentials(self):
+        status, body, _ = self.federate(self.idp.token(sub="heidi"), bind_device=True)
+        self.assertEqual(status, 200, body)
+        self.assertTrue(body["device_id"].startswith("d_"), body)
+        self.assertEqual(len(body["device_secret"]), 43, body)
+        self.assertTrue(body["AccessKeyId"])
+
     def test_a_subject_that_could_widen_the_policy_gets_nothing(self):
         for sub in ("*", "alice/../bob", "a?b", "${aws:username}"):
             with self.subTest(sub):
