@@ -240,18 +240,14 @@ Result<DeviceRecord> PostgresStore::FindDevice(std::string_view app, std::string
 Status PostgresStore::CreateBoundDevice(std::string_view app, std::string_view uid,
                                         std::string_view user_id, const SecretString& key,
                                         const SecretString& claims) {
-  auto sealed_key = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
-  if (!sealed_key) {
-    return std::unexpected(sealed_key.error());
-  }
-  auto sealed_claims = box_.Seal(claims.Reveal(), DeviceClaimsContext(app, uid));
-  if (!sealed_claims) {
-    return std::unexpected(sealed_claims.error());
+  auto sealed = SealBoundDevice(box_, app, uid, key, claims);
+  if (!sealed) {
+    return std::unexpected(sealed.error());
   }
   std::string now = Now();
   return WithConnection(false, [&](PgConnection& c) -> Status {
     return Changed(
-        c.Query(kInsertBoundDevice, {app, uid, *sealed_key, user_id, now, *sealed_claims}),
+        c.Query(kInsertBoundDevice, {app, uid, sealed->key, user_id, now, sealed->claims}),
         ErrorCode::kAlreadyExists, "device already registered");
   });
 }

@@ -28,6 +28,20 @@ std::string DeviceClaimsContext(std::string_view app, std::string_view uid) {
   return "vendo/device-claims/" + std::string(app) + "/" + std::string(uid);
 }
 
+Result<SealedBoundDevice> SealBoundDevice(const crypto::SecretBox& box, std::string_view app,
+                                          std::string_view uid, const SecretString& key,
+                                          const SecretString& claims) {
+  auto sealed_key = box.Seal(key.Reveal(), DeviceKeyContext(app, uid));
+  if (!sealed_key) {
+    return std::unexpected(sealed_key.error());
+  }
+  auto sealed_claims = box.Seal(claims.Reveal(), DeviceClaimsContext(app, uid));
+  if (!sealed_claims) {
+    return std::unexpected(sealed_claims.error());
+  }
+  return SealedBoundDevice{std::move(*sealed_key), std::move(*sealed_claims)};
+}
+
 std::string PasswordContext(std::string_view app, std::string_view user_id) {
   return "vendo/users/" + std::string(app) + "/" + std::string(user_id);
 }
@@ -144,13 +158,9 @@ Result<DeviceRecord> SqliteStore::FindDevice(std::string_view app, std::string_v
 Status SqliteStore::CreateBoundDevice(std::string_view app, std::string_view uid,
                                       std::string_view user_id, const SecretString& key,
                                       const SecretString& claims) {
-  auto sealed_key = box_.Seal(key.Reveal(), DeviceKeyContext(app, uid));
-  if (!sealed_key) {
-    return std::unexpected(sealed_key.error());
-  }
-  auto sealed_claims = box_.Seal(claims.Reveal(), DeviceClaimsContext(app, uid));
-  if (!sealed_claims) {
-    return std::unexpected(sealed_claims.error());
+  auto sealed = SealBoundDevice(box_, app, uid, key, claims);
+  if (!sealed) {
+    return std::unexpected(sealed.error());
   }
   std::int64_t now = NowSeconds();
   return writer_.Run([&](Connection& c) -> Status {
@@ -160,8 +170,8 @@ Status SqliteStore::CreateBoundDevice(std::string_view app, std::string_view uid
             "INSERT INTO devices (app, uid, key_sealed, user_id, created_at, updated_at, "
             "claims_sealed) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, uid) DO NOTHING",
             [&](Statement& st) {
-              st.Bind(1, app).Bind(2, uid).Bind(3, *sealed_key).Bind(4, user_id);
-              st.Bind(5, now).Bind(6, now).Bind(7, *sealed_claims);
+              st.Bind(1, app).Bind(2, uid).Bind(3, sealed->key).Bind(4, user_id);
+              st.Bind(5, now).Bind(6, now).Bind(7, sealed->claims);
             }),
         ErrorCode::kAlreadyExists, "device already registered");
   });

@@ -113,4 +113,14 @@ std::string DeviceKeyContext(std::string_view app, std::string_view uid);
 std::string PasswordContext(std::string_view app, std::string_view user_id);
 std::string DeviceClaimsContext(std::string_view app, std::string_view uid);
 
+// A bound device's key and claims, sealed under their contexts (CreateBoundDevice).
+struct SealedBoundDevice {
+  std::string key;
+  std::string claims;
+};
+[[nodiscard]] Result<SealedBoundDevice> SealBoundDevice(const crypto::SecretBox& box,
+                                                        std::string_view app, std::string_view uid,
+                                                        const SecretString& key,
+                                                        const SecretString& claims);
+
 }  // namespace vendo::store
