@@ -91,7 +91,6 @@ HttpRequest ServerCalls::Json(std::string url, std::string body) {
                      .body = std::move(body)};
 }
 
-// POSTs a v2 registration or login; keeps the device id and secret the server answers with.
 namespace {
 
 // The device id and secret of a v2 answer, into `s`.
@@ -111,6 +110,7 @@ Status ReadDevice(std::string_view body, State& s) {
 
 }  // namespace
 
+// POSTs a v2 registration or login; keeps the device id and secret the server answers with.
 Status ServerCalls::V2DeviceGrant(std::string_view what, const std::string& body, int expected,
                                   State& s) {
   auto r = Call([&] { return Json(V2Url(what), body); });

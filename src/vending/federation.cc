@@ -153,9 +153,7 @@ V2Result<V2Registration> Federation::BindDevice(const App& app, const FederatedG
         store_.CreateBoundDevice(app.config.name, id, grant.user_id, SecretString(secret), claims);
     if (created) {
       if (undo != nullptr) {
-        *undo = [this, app_name = app.config.name, id] {
-          return store_.DeleteDevice(app_name, id);
-        };
+        *undo = DeleteDeviceUndo(store_, app, id);
       }
       return V2Registration{std::move(id), std::move(secret)};
     }

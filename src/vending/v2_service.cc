@@ -111,17 +111,6 @@ std::string NewDeviceId(Random& random) {
   return id;
 }
 
-namespace {
-
-// Deletes device `id` of `app` again.
-Undo DeleteDeviceUndo(store::Store& store, const App& app, std::string id) {
-  return [&store, app_name = app.config.name, id = std::move(id)] {
-    return store.DeleteDevice(app_name, id);
-  };
-}
-
-}  // namespace
-
 V2Result<V2Registration> V2Service::RegisterDevice(const App& app, Undo* undo) {
   if (app.config.mode != protocol::legacy::Mode::kAnonymous) {
     return std::unexpected(Failure(V2Code::kWrongMode, "this app registers users, not devices"));
@@ -435,6 +424,12 @@ V2Result<std::string> V2Service::CredentialsBody(const V2SealKey& key, const Cre
   }
   return boost::json::serialize(
       boost::json::object{{"alg", "A256GCM-HKDF-SHA256"}, {"sealed", *sealed}});
+}
+
+Undo DeleteDeviceUndo(store::Store& store, const App& app, std::string id) {
+  return [&store, app_name = app.config.name, id = std::move(id)] {
+    return store.DeleteDevice(app_name, id);
+  };
 }
 
 }  // namespace vendo::server

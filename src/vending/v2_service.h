@@ -160,6 +160,9 @@ V2Failure V2LimitFailure(const Error& error, std::string message);
 // The v2 error for a vend that failed at `failure.step`.
 V2Failure V2VendFailure(const VendFailure& failure);
 std::string_view V2CodeName(V2Code code);
+// Takes back a device just made (deletes it): a registration, login or binding whose audit
+// line or answer could not be had.
+Undo DeleteDeviceUndo(store::Store& store, const App& app, std::string id);
 // "d_" and 26 characters of Crockford base32 from 16 random bytes.
 std::string NewDeviceId(Random& random);
 
