@@ -21,6 +21,7 @@ struct LimitsConfig {
   std::int64_t failed_logins_per_user = 10;
   std::int64_t failed_logins_per_address_per_hour = 100;
   std::int64_t tokens_per_device_per_minute = 120;
+  std::int64_t failed_tokens_per_address_per_minute = 60;  // federated apps: bad ID tokens
 };
 
 // How an aws-federation or aws-assume-role issuer reaches STS, and as whom.

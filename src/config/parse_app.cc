@@ -144,14 +144,17 @@ void ParseLimits(Checker& c, const toml::table& t, const std::string& p, AppConf
   std::string lp = p + "limits.";
   CheckUnknownKeys(c, *limits, lp,
                    {"registrations_per_address_per_hour", "failed_logins_per_user",
-                    "failed_logins_per_address_per_hour", "tokens_per_device_per_minute"});
+                    "failed_logins_per_address_per_hour", "tokens_per_device_per_minute",
+                    "failed_tokens_per_address_per_minute"});
   for (auto [key, field] :
        {std::pair{"registrations_per_address_per_hour",
                   &LimitsConfig::registrations_per_address_per_hour},
         std::pair{"failed_logins_per_user", &LimitsConfig::failed_logins_per_user},
         std::pair{"failed_logins_per_address_per_hour",
                   &LimitsConfig::failed_logins_per_address_per_hour},
-        std::pair{"tokens_per_device_per_minute", &LimitsConfig::tokens_per_device_per_minute}}) {
+        std::pair{"tokens_per_device_per_minute", &LimitsConfig::tokens_per_device_per_minute},
+        std::pair{"failed_tokens_per_address_per_minute",
+                  &LimitsConfig::failed_tokens_per_address_per_minute}}) {
     c.Read(*limits, key, lp + key, app.limits.*field);
     if (app.limits.*field < 0 || app.limits.*field > 1'000'000) {
       c.Problem(lp + key, "must be between 0 (no limit) and 1000000");

@@ -124,17 +124,46 @@ Status Limiter::Token(std::string_view app, std::string_view device, const Limit
   }
   std::int64_t now = NowSeconds(clock_);
   std::lock_guard lock(mu_);
-  if (tokens_.size() > kMaxTrackedDevices) {
-    std::erase_if(tokens_, [now](const auto& kv) { return kv.second.end <= now; });
-  }
-  Window& w = tokens_[Key("token", app, device)];
-  if (w.end <= now) {
-    w = {now + kMinute.count(), 0};
-  }
+  Window& w = CountIn(Key("token", app, device), now);
   if (++w.count > c.tokens_per_device_per_minute) {
     return std::unexpected(Limited("too many token requests from this device", w.end - now));
   }
   return {};
+}
+
+Limiter::Window& Limiter::CountIn(const std::string& key, std::int64_t now) {
+  if (tokens_.size() > kMaxTrackedDevices) {
+    std::erase_if(tokens_, [now](const auto& kv) { return kv.second.end <= now; });
+  }
+  Window& w = tokens_[key];
+  if (w.end <= now) {
+    w = {now + kMinute.count(), 0};
+  }
+  return w;
+}
+
+Status Limiter::IdTokenCheck(std::string_view app, std::string_view address,
+                             const LimitsConfig& c) {
+  if (c.failed_tokens_per_address_per_minute <= 0 || Exempt(address)) {
+    return {};
+  }
+  std::int64_t now = NowSeconds(clock_);
+  std::lock_guard lock(mu_);
+  Window& w = CountIn(AddressCount("bad-id-token", app, address), now);
+  if (w.count >= c.failed_tokens_per_address_per_minute) {
+    return std::unexpected(Limited("too many failed ID tokens from this address", w.end - now));
+  }
+  return {};
+}
+
+void Limiter::IdTokenFailed(std::string_view app, std::string_view address,
+                            const LimitsConfig& c) {
+  if (c.failed_tokens_per_address_per_minute <= 0 || Exempt(address)) {
+    return;
+  }
+  std::int64_t now = NowSeconds(clock_);
+  std::lock_guard lock(mu_);
+  ++CountIn(AddressCount("bad-id-token", app, address), now).count;
 }
 
 Status LoginAttempt::Start(std::string_view username) {

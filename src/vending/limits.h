@@ -4,9 +4,11 @@
 //    the rest of the 15-minute window that began with the first failure (each attempt is
 //    counted before its password is checked, so concurrent guesses cannot pass the limit);
 //  - failed logins per client address per hour;
-//  - token requests per device per minute.
-// The first three live in the store, so they hold across hosts; token requests are counted
-// per host in memory (a /gettoken must not cost a database write). Loopback clients (tools on
+//  - token requests per device per minute;
+//  - failed ID tokens per client address per minute (federated apps).
+// The first three live in the store, so they hold across hosts; token requests and failed ID
+// tokens are counted per host in memory (a /gettoken must not cost a database write, and an
+// ID token is checked on a network thread). Loopback clients (tools on
 // the host itself) are not limited by address; an IPv6 client counts by its prefix
 // (address_key.h).
 #pragma once
@@ -51,6 +53,13 @@ class Limiter {
   void LoginNotFailed(std::string_view app, std::string_view username, std::string_view address,
                       const LimitsConfig& c);
   [[nodiscard]] Status Token(std::string_view app, std::string_view device, const LimitsConfig& c);
+  // Before an ID token is checked: refused (kResourceExhausted, retry_after) when `address`
+  // has sent failed_tokens_per_address_per_minute tokens that failed their check in this
+  // window, so that a flood of forged tokens costs no signature checks or key refetches.
+  [[nodiscard]] Status IdTokenCheck(std::string_view app, std::string_view address,
+                                    const LimitsConfig& c);
+  // After a token failed its check: counts it against `address`.
+  void IdTokenFailed(std::string_view app, std::string_view address, const LimitsConfig& c);
 
  private:
   struct Window {
@@ -65,6 +74,9 @@ class Limiter {
   const Clock& clock_;
   int ipv6_prefix_;
   std::mutex mu_;
+  // A per-host count in tokens_ (kind:app:who), its window begun at the first; guarded by mu_.
+  Window& CountIn(const std::string& key, std::int64_t now);
+
   std::unordered_map<std::string, Window> tokens_;  // per host; guarded by mu_
 };
 

@@ -67,6 +67,33 @@ TEST_F(LimitsTest, TokensPerDeviceRefuseWithTheSecondsUntilTheWindowEnds) {
   EXPECT_TRUE(limiter_.Token("photos", "dev-1", limits()));  // a new window
 }
 
+TEST_F(LimitsTest, FailedIdTokensPerAddressStopTheAddressButNotOthersOrLoopback) {
+  LimitsConfig c = limits();
+  c.failed_tokens_per_address_per_minute = 2;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(limiter_.IdTokenCheck("photos", "192.0.2.7", c));
+    limiter_.IdTokenFailed("photos", "192.0.2.7", c);
+  }
+  clock_.Advance(seconds(15));
+  auto refused = limiter_.IdTokenCheck("photos", "192.0.2.7", c);
+  EXPECT_THAT(refused, ErrorIs(ErrorCode::kResourceExhausted));
+  EXPECT_EQ(refused.error().retry_after, seconds(45));
+  EXPECT_TRUE(limiter_.IdTokenCheck("photos", "192.0.2.8", c));   // another address
+  EXPECT_TRUE(limiter_.IdTokenCheck("albums", "192.0.2.7", c));   // another app
+  EXPECT_TRUE(limiter_.Token("photos", "192.0.2.7", c));          // not the device count
+  for (int i = 0; i < 5; ++i) {
+    limiter_.IdTokenFailed("photos", "127.0.0.1", c);
+  }
+  EXPECT_TRUE(limiter_.IdTokenCheck("photos", "127.0.0.1", c));
+  clock_.Advance(seconds(45));
+  EXPECT_TRUE(limiter_.IdTokenCheck("photos", "192.0.2.7", c));   // a new window
+  c.failed_tokens_per_address_per_minute = 0;                     // no limit
+  for (int i = 0; i < 5; ++i) {
+    limiter_.IdTokenFailed("photos", "192.0.2.9", c);
+  }
+  EXPECT_TRUE(limiter_.IdTokenCheck("photos", "192.0.2.9", c));
+}
+
 TEST_F(LimitsTest, RegistrationsPerAddressButNeverForLoopback) {
   EXPECT_TRUE(limiter_.Registration("photos", "192.0.2.9", limits()));
   EXPECT_TRUE(limiter_.Registration("photos", "192.0.2.9", limits()));

@@ -22,11 +22,24 @@ void FederateRoute::Handle(const App& app, HttpRequest request, Responder respon
     respond(V2Failed(app, body.error()));
     return;
   }
+  // An address whose tokens keep failing is refused before its next one costs a signature
+  // check (or a key refetch).
+  if (auto limited = parts_.limiter.IdTokenCheck(app.config.name, CallerOf(request).client,
+                                                 app.config.limits);
+      !limited) {
+    parts_.vend.Refused(app, CallerOf(request), AuditOutcome(&limited.error()));
+    respond(V2Failed(app, V2LimitFailure(limited.error(), "too many failed ID tokens")));
+    return;
+  }
   auto call =
       std::make_shared<Call>(Call{app, std::move(request), std::move(respond), std::move(*body)});
   call->request.body.clear();  // the token is in call->body; nothing else keeps it
   federation_.Verify(app, call->body, [this, call](V2Result<oidc::VerifiedToken> verified) {
     call->body.id_token.clear();  // checked: not kept a moment longer
+    if (!verified && verified.error().code == V2Code::kInvalidToken) {
+      parts_.limiter.IdTokenFailed(call->app.config.name, CallerOf(call->request).client,
+                                   call->app.config.limits);
+    }
     // Binding a device writes to the store: never on a network thread.
     if (verified && !call->body.bind_device && memory_ != nullptr &&
         CurrentNetworkThread() != nullptr) {

@@ -241,6 +241,46 @@ class FederationTest(unittest.TestCase):
                 self.assertEqual(body["error"]["reason"], "claim_not_usable", body)
 
 
+class FailedTokenLimitTest(unittest.TestCase):
+    """failed_tokens_per_address_per_minute, through a trusted balancer (X-Forwarded-For, as in
+    production; loopback is never limited): an address whose tokens keep failing is refused
+    429 before its next token is even checked, even a good one; other addresses go on."""
+
+    def test_an_address_of_failed_tokens_is_refused_and_others_are_not(self):
+        directory = tempfile.mkdtemp(prefix="vendo-federation-limit-")
+        idp = Provider(directory)
+        extra = "[apps.photos.limits]\nfailed_tokens_per_address_per_minute = 3\n"
+        config = h.write_config(directory, federated_app(idp).replace(
+            "[[apps.photos.identity_providers]]", extra + "[[apps.photos.identity_providers]]"),
+            server_extra='trusted_proxies = ["127.0.0.1"]')
+        v = h.Vendo(config=config).start()
+        try:
+            def federate(token, address):
+                return h.v2_post(v, "/v2/apps/photos/federate",
+                                 json.dumps({"id_token": token}).encode(),
+                                 {"X-Forwarded-For": address})
+            bad = idp.token(aud="someone-else")
+            for _ in range(3):
+                status, body, _ = federate(bad, "203.0.113.9")
+                self.assertEqual((status, body["error"]["reason"]), (401, "wrong_audience"))
+            status, body, headers = federate(idp.token(sub="mallory"), "203.0.113.9")
+            self.assertEqual(status, 429, body)
+            self.assertEqual(body["error"]["code"], "rate_limited")
+            self.assertGreater(int(headers["retry-after"]), 0)
+            status, body, _ = federate(idp.token(sub="carol"), "198.51.100.4")
+            self.assertEqual(status, 200, body)
+            status, body, _ = federate(bad, "127.0.0.1")  # a tool on the host: not limited
+            self.assertEqual(status, 401, body)
+            refusals = [json.loads(line) for line in v.logs().splitlines()
+                        if '"audit"' in line and "resource_exhausted" in line]
+            self.assertEqual([(e["client"], e["outcome"]) for e in refusals],
+                             [("203.0.113.9", "resource_exhausted")])
+        finally:
+            v.cleanup()
+            idp.stop()
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 class ProviderDownTest(unittest.TestCase):
     """A provider that has never answered: no keys to check with, so 503 with Retry-After."""
 
