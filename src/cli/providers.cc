@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "vending/identity_scope.h"
+
 namespace vendo::cli {
 
 Result<std::unique_ptr<ProviderSet>> ProviderSet::Build(const server::Config& cfg,
@@ -32,8 +34,6 @@ Result<std::unique_ptr<ProviderSet>> ProviderSet::Build(const server::Config& cf
       p.rules.max_token_age = idp.max_token_age;
       p.rules.required_claims = idp.required_claims;
       p.rules.max_token_bytes = idp.max_token_bytes;
-      p.tags_email = std::any_of(idp.session_tags.begin(), idp.session_tags.end(),
-                                 [](const auto& tag) { return tag.second == "email"; });
       p.client = std::move(*client);
       p.keys = std::make_unique<oidc::KeySource>(
           *p.client, clock,
@@ -46,12 +46,12 @@ Result<std::unique_ptr<ProviderSet>> ProviderSet::Build(const server::Config& cf
 
 void ProviderSet::AttachTo(std::vector<std::unique_ptr<server::App>>& apps) const {
   for (auto& app : apps) {
-    auto claims = app->policy.Claims();
-    bool uses_email = std::find(claims.begin(), claims.end(), "email") != claims.end();
     for (const auto& p : providers_) {
       if (p.app == app->config.name) {
         server::FederatedProvider provider{p.rules, p.keys.get()};
-        provider.rules.require_email_verified = uses_email || p.tags_email;
+        auto claims = server::ScopeClaims(*app, p.rules.name);
+        provider.rules.require_email_verified =
+            std::binary_search(claims.begin(), claims.end(), "email");
         app->providers.push_back(std::move(provider));
       }
     }

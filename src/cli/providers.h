@@ -19,14 +19,14 @@ class ProviderSet {
   [[nodiscard]] static Result<std::unique_ptr<ProviderSet>> Build(const server::Config& cfg,
                                                                   const Clock& clock);
   // Gives each federated app its providers (rules, and the key source to check them with).
-  // Apps whose templates or session tags use the email claim take only verified emails.
+  // Apps whose policy, session name or session tags use the email claim take only verified
+  // emails.
   void AttachTo(std::vector<std::unique_ptr<server::App>>& apps) const;
 
  private:
   struct Provider {
     std::string app;
     oidc::ProviderRules rules;
-    bool tags_email = false;  // a session tag carries the email: it must be verified
     std::unique_ptr<net::HttpClient> client;
     std::unique_ptr<oidc::KeySource> keys;
   };

@@ -279,6 +279,7 @@ TEST(FederatedConfig, ParsesProvidersWithTheirRules) {
 [apps.photos]
 mode = "federated"
 policy = '{"Resource":"arn:aws:s3:::b/${idp}/${claim:sub}/*"}'
+session_name = "${idp}.${claim:email}"
 [[apps.photos.identity_providers]]
 name = "google"
 issuer_url = "https://accounts.google.com"
@@ -301,7 +302,7 @@ required_claims = { hd = "example.com", email_verified = true }
   EXPECT_EQ(idp.leeway, std::chrono::seconds(30));
   EXPECT_EQ(idp.max_token_age, std::chrono::seconds(3600));
   EXPECT_EQ(idp.required_claims.size(), 2u);
-  EXPECT_EQ(app->SessionNameTemplate(), "${username}");
+  EXPECT_EQ(app->SessionNameTemplate(), "${idp}.${claim:email}");
 }
 
 TEST(FederatedConfig, RefusesWhatCouldNotWorkOrWouldBeUnsafe) {
@@ -309,6 +310,7 @@ TEST(FederatedConfig, RefusesWhatCouldNotWorkOrWouldBeUnsafe) {
 [apps.photos]
 mode = "federated"
 policy = '{"Resource":"b/${claim:sub}"}'
+session_name = "${claim:no way}"
 [[apps.photos.identity_providers]]
 name = "Bad Name"
 issuer_url = "http://plain.example"
@@ -319,6 +321,7 @@ mode = "federated"
 policy = '{"Resource":"b"}'
 [apps.anon]
 policy = '{"Resource":"b/${claim:sub}"}'
+session_name = "${uid}.${idp}"
 [[apps.anon.identity_providers]]
 name = "google"
 issuer_url = "https://accounts.google.com"
@@ -334,7 +337,9 @@ audiences = ["x"]
         "apps.photos.identity_providers[0].algorithms: \"none\"",
         "apps.nofed.identity_providers: required", "apps.anon.identity_providers: only for",
         "apps.anon.policy: ${claim:sub}", "session_tags.aws:x: not a tag key",
-        "apps.photos.identity_providers: session_tags need the aws-assume-role issuer"}) {
+        "apps.photos.identity_providers: session_tags need the aws-assume-role issuer",
+        "apps.photos.session_name: ${claim:NAME} needs a claim name",
+        "apps.anon.session_name: ${idp} is only for a federated app"}) {
     EXPECT_NE(all.find(expected), std::string::npos) << expected << " not in:\n" << all;
   }
 }

@@ -228,7 +228,18 @@ void ParseIssuer(Checker& c, const std::string& name, const toml::table& t, cons
 // The session name and the lifetimes: of the credentials, and of a signed request.
 void ParseSession(Checker& c, const toml::table& t, const std::string& p, AppConfig& app) {
   c.Read(t, "session_name", p + "session_name", app.session_name);
-  if (auto ok = issuer::ExpandName(app.session_name, {}); !ok) {
+  // Checked with every claim it names present (a federated app's tokens bring them).
+  std::vector<std::pair<std::string, std::string>> claims;
+  for (const std::string& claim : issuer::NameClaims(app.session_name)) {
+    if (!policy::IsClaimName(claim)) {
+      c.Problem(p + "session_name",
+                "${claim:NAME} needs a claim name of 1-64 letters, digits, '_', '-' or '.'");
+    }
+    claims.emplace_back(claim, "");
+  }
+  if (auto ok = issuer::ExpandName(app.session_name,
+                                   {"", "", "", "", "", app.federated ? &claims : nullptr});
+      !ok) {
     c.Problem(p + "session_name", ok.error().message);
   }
   // STS's own ranges: AssumeRole allows at most 12 hours, GetFederationToken 36.

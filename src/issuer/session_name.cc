@@ -1,5 +1,7 @@
 #include "issuer/session_name.h"
 
+#include <algorithm>
+
 #include "common/encoding.h"
 #include "crypto/hmac.h"
 
@@ -12,6 +14,14 @@ bool IsNameChar(char c) {
 }
 
 constexpr std::size_t kHashChars = 16;  // 64 bits of SHA-256: collisions are not a concern
+constexpr std::string_view kClaim = "claim:";
+
+const std::string* ClaimIn(const std::vector<std::pair<std::string, std::string>>& claims,
+                           std::string_view name) {
+  auto it = std::lower_bound(claims.begin(), claims.end(), name,
+                             [](const auto& c, std::string_view n) { return c.first < n; });
+  return it != claims.end() && it->first == name ? &it->second : nullptr;
+}
 
 }  // namespace
 
@@ -63,13 +73,42 @@ Result<std::string> ExpandName(std::string_view tmpl, const NameVars& vars) {
       out.append(vars.username);
     } else if (name == "userid") {
       out.append(vars.userid);
+    } else if ((name == "idp" || name.starts_with(kClaim)) && vars.claims == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "${" + std::string(name) + "} is only for a federated app's session_name");
+    } else if (name == "idp") {
+      out.append(vars.idp);
+    } else if (name.starts_with(kClaim) && name.size() > kClaim.size()) {
+      const std::string* value = ClaimIn(*vars.claims, name.substr(kClaim.size()));
+      if (value == nullptr) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "the identity has no claim " + std::string(name.substr(kClaim.size())));
+      }
+      out.append(*value);
     } else {
       return Fail(ErrorCode::kInvalidArgument,
                   "unknown variable ${" + std::string(name) +
-                      "} (available: ${app}, ${uid}, ${username}, ${userid})");
+                      "} (available: ${app}, ${uid}, ${username}, ${userid}; in federated "
+                      "apps also ${idp} and ${claim:NAME})");
     }
     pos = end + 1;
   }
+  return out;
+}
+
+std::vector<std::string> NameClaims(std::string_view tmpl) {
+  std::vector<std::string> out;
+  for (std::size_t pos = tmpl.find("${" + std::string(kClaim)); pos != std::string_view::npos;
+       pos = tmpl.find("${" + std::string(kClaim), pos + 2)) {
+    std::size_t start = pos + 2 + kClaim.size();
+    std::size_t end = tmpl.find('}', start);
+    if (end == std::string_view::npos) {
+      break;
+    }
+    out.emplace_back(tmpl.substr(start, end - start));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

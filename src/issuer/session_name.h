@@ -5,6 +5,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "vendo/result.h"
 
@@ -22,10 +24,17 @@ struct NameVars {
   std::string_view uid;
   std::string_view username;  // empty in anonymous mode
   std::string_view userid;    // empty in anonymous mode
+  // Federated apps only: the provider's name (${idp}) and the identity's verified claims,
+  // sorted by name (${claim:NAME}). Null: not a federated app, and those are errors.
+  std::string_view idp = {};
+  const std::vector<std::pair<std::string, std::string>>* claims = nullptr;
 };
 
-// Expands ${app}, ${uid}, ${username} and ${userid} in `tmpl`. Any other ${...}, or an
-// unclosed one, is an error (config load checks templates with empty values).
+// Expands ${app}, ${uid}, ${username} and ${userid} in `tmpl`, and in federated apps ${idp}
+// and ${claim:NAME}. Any other ${...}, an unclosed one, or a claim `claims` lacks is an error
+// (kInvalidArgument; config load checks templates with empty values, and no claims).
 [[nodiscard]] Result<std::string> ExpandName(std::string_view tmpl, const NameVars& vars);
+// The claims `tmpl` uses (${claim:NAME}), sorted, without repeats.
+std::vector<std::string> NameClaims(std::string_view tmpl);
 
 }  // namespace vendo::issuer

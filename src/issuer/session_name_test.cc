@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/error_is.h"
+
 namespace vendo::issuer {
 namespace {
 
@@ -36,6 +38,29 @@ TEST(ExpandName, RejectsUnknownOrUnclosedVariables) {
   EXPECT_NE(ExpandName("${user}", vars).error().message.find("unknown variable ${user}"),
             std::string::npos);
   EXPECT_FALSE(ExpandName("${uid", vars));
+}
+
+TEST(ExpandName, TakesTheProviderAndClaimsOnlyInFederatedApps) {
+  std::vector<std::pair<std::string, std::string>> claims{{"email", "a@example.com"},
+                                                          {"sub", "1234"}};
+  NameVars federated{"photos", "", "google:1234", "u1", "google", &claims};
+  EXPECT_EQ(ExpandName("${idp}.${claim:email}", federated).value(), "google.a@example.com");
+  auto missing = ExpandName("${claim:hd}", federated);
+  EXPECT_THAT(missing, ::vendo::testing::ErrorIs(ErrorCode::kInvalidArgument));
+  EXPECT_NE(missing.error().message.find("no claim hd"), std::string::npos);
+  NameVars plain{"photos", "dev-1", "", ""};
+  for (const char* tmpl : {"${idp}", "${claim:sub}"}) {
+    auto refused = ExpandName(tmpl, plain);
+    ASSERT_FALSE(refused) << tmpl;
+    EXPECT_NE(refused.error().message.find("only for a federated app"), std::string::npos);
+  }
+  EXPECT_FALSE(ExpandName("${claim:}", federated));  // no name: an unknown variable
+}
+
+TEST(NameClaims, ListsEachClaimOnce) {
+  EXPECT_EQ(NameClaims("${claim:sub}-${app}.${claim:email}.${claim:sub}"),
+            (std::vector<std::string>{"email", "sub"}));
+  EXPECT_TRUE(NameClaims("${username}").empty());
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ constexpr Binding kBindings[] = {
     {"__ACCOUNT_ID__", &Vars::account_id},
 };
 
+}  // namespace
+
 bool IsClaimName(std::string_view name) {
   if (name.empty() || name.size() > 64) {
     return false;
@@ -40,6 +42,8 @@ bool IsClaimName(std::string_view name) {
   }
   return true;
 }
+
+namespace {
 
 // The value of claim `name`, or nullptr when the token has none.
 const std::string* ClaimOf(const Vars& vars, std::string_view name) {

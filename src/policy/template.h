@@ -79,6 +79,9 @@ class Template {
   std::size_t worst_case_bytes_ = 0;
 };
 
+// A claim name ${claim:NAME} may use: 1-64 letters, digits, '_', '-' or '.'.
+bool IsClaimName(std::string_view name);
+
 // False when `value` holds a character that could widen a policy it is substituted into:
 // `*`, `?`, `$` or `/`.
 bool IsSafeValue(std::string_view value);

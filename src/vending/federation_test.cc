@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/random.h"
+#include "issuer/session_name.h"
 #include "testing/fake_issuer.h"
 #include "testing/fake_net.h"
 #include "testing/fake_store.h"
@@ -158,6 +159,41 @@ TEST_F(FederationTest, ABoundDeviceKeepsOnlyTheClaimsItsScopeNeedsAndStopsWithIt
 
   ASSERT_TRUE(unbind());  // a bind whose audit or vend failed is taken back
   EXPECT_FALSE(store_.FindDevice("photos", bound->device_id));
+}
+
+TEST_F(FederationTest, TheSessionNameComesFromClaimsAndABoundDeviceKeepsThem) {
+  app_->config.session_name = "${idp}.${claim:email}";
+  PublishKeys(first_);
+  auto verified = Verify(first_.Token(
+      Claims("alice", R"(,"email":"alice@example.com","email_verified":true,"team":"x")")));
+  ASSERT_TRUE(verified) << verified.error().message;
+  auto grant = federation_.Grant(*app_, *verified, nullptr);
+  ASSERT_TRUE(grant) << grant.error().message;
+  EXPECT_EQ(grant->request.session_name, "idp.alice@example.com");
+
+  auto bound = federation_.BindDevice(*app_, *grant, *verified, nullptr);
+  ASSERT_TRUE(bound) << bound.error().message;
+  auto device = store_.FindDevice("photos", bound->device_id);
+  ASSERT_TRUE(device);
+  EXPECT_EQ(device->claims.Reveal(),
+            R"({"idp":"idp","claims":{"email":"alice@example.com","sub":"alice"}})");
+  auto later = GrantFor(*app_, *device, store_, clock_);
+  ASSERT_TRUE(later) << later.error().message;
+  EXPECT_EQ(later->session_name, "idp.alice@example.com");
+
+  // A name STS would refuse is made valid, never passed on; a token without the claim gets
+  // nothing.
+  auto odd = Verify(first_.Token(Claims("bob", R"(,"email":"b o/b*@example.com")")));
+  ASSERT_TRUE(odd);
+  auto named = federation_.Grant(*app_, *odd, nullptr);
+  ASSERT_TRUE(named);
+  EXPECT_TRUE(issuer::IsValidSessionName(named->request.session_name, 64))
+      << named->request.session_name;
+  auto none = Verify(first_.Token(Claims("carol")));
+  ASSERT_TRUE(none);
+  auto refused = federation_.Grant(*app_, *none, nullptr);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "claim_not_usable");
 }
 
 TEST_F(FederationTest, AnUnknownKeyIdRefetchesOnceAndAnUnknownIssuerIsRefusedAsSuch) {

@@ -44,11 +44,11 @@ Result<IdentityScope> RenderIdentityScope(const App& app, std::string_view idp,
   if (!rendered) {
     return NotUsable("the identity's claims do not fit the policy");
   }
-  auto name =
-      issuer::ExpandName(app.config.SessionNameTemplate(),
-                         {app.config.name, "", std::string(username), std::string(user_id)});
+  auto name = issuer::ExpandName(app.config.SessionNameTemplate(),
+                                 {app.config.name, "", username, user_id, idp, &claims});
   if (!name) {
-    return std::unexpected(name.error());  // config load checked the template
+    // Config load checked the template: only a claim this identity lacks is left.
+    return NotUsable("a claim for the session name is missing");
   }
   IdentityScope out;
   out.session_name = issuer::MakeSessionName(*name, app.issuer->MaxSessionNameLength());
@@ -65,14 +65,24 @@ Result<IdentityScope> RenderIdentityScope(const App& app, std::string_view idp,
   return out;
 }
 
-IdentityClaims UsedClaims(const App& app, std::string_view idp, const ClaimList& all) {
+std::vector<std::string> ScopeClaims(const App& app, std::string_view idp) {
   std::vector<std::string> names = app.policy.Claims();
+  for (std::string& claim : issuer::NameClaims(app.config.SessionNameTemplate())) {
+    names.push_back(std::move(claim));
+  }
   for (const auto& [tag, claim] : TagsOf(app, idp)) {
     names.push_back(claim);
   }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+IdentityClaims UsedClaims(const App& app, std::string_view idp, const ClaimList& all) {
+  std::vector<std::string> names = ScopeClaims(app, idp);
   IdentityClaims out{std::string(idp), {}};
   for (const auto& [name, value] : all) {
-    if (std::find(names.begin(), names.end(), name) != names.end()) {
+    if (std::binary_search(names.begin(), names.end(), name)) {
       out.claims.emplace_back(name, value);  // `all` is sorted, so the result is too
     }
   }

@@ -35,8 +35,11 @@ struct IdentityScope {
                                                         std::string_view username,
                                                         std::string_view user_id);
 
-// The claims of `all` that `app` uses for provider `idp` (its template's and its session
-// tags'): what a bound device keeps, and nothing more.
+// The names of the claims `app` uses for provider `idp` (its policy's, its session name's and
+// its session tags'), sorted, without repeats.
+[[nodiscard]] std::vector<std::string> ScopeClaims(const App& app, std::string_view idp);
+// The claims of `all` that `app` uses for provider `idp` (ScopeClaims): what a bound device
+// keeps, and nothing more.
 [[nodiscard]] IdentityClaims UsedClaims(const App& app, std::string_view idp, const ClaimList& all);
 // As a bound device keeps them: {"idp": "...", "claims": {"NAME": "VALUE", ...}}.
 [[nodiscard]] std::string EncodeClaims(const IdentityClaims& identity);
