@@ -5,6 +5,28 @@
 #include "vending/identity_scope.h"
 
 namespace vendo::cli {
+namespace {
+
+// The provider's claim rules, their policies parsed (config load checked them).
+std::vector<server::FederatedProvider::ScopeRule> ScopeRulesOf(const server::App& app,
+                                                               std::string_view idp) {
+  std::vector<server::FederatedProvider::ScopeRule> out;
+  for (const auto& provider : app.config.identity_providers) {
+    if (provider.name != idp) {
+      continue;
+    }
+    for (const auto& rule : provider.rules) {
+      std::optional<policy::Template> tmpl;
+      if (auto parsed = policy::Template::Parse(rule.policy); parsed && !rule.policy.empty()) {
+        tmpl = std::move(*parsed);
+      }
+      out.push_back({rule.claim, rule.equals, std::move(tmpl), rule.role_arn});
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ProviderSet>> ProviderSet::Build(const server::Config& cfg,
                                                         const Clock& clock) {
@@ -48,11 +70,10 @@ void ProviderSet::AttachTo(std::vector<std::unique_ptr<server::App>>& apps) cons
   for (auto& app : apps) {
     for (const auto& p : providers_) {
       if (p.app == app->config.name) {
-        server::FederatedProvider provider{p.rules, p.keys.get()};
-        auto claims = server::ScopeClaims(*app, p.rules.name);
-        provider.rules.require_email_verified =
+        app->providers.push_back({p.rules, p.keys.get(), ScopeRulesOf(*app, p.rules.name)});
+        auto claims = server::ScopeClaims(*app, p.rules.name);  // its rules' claims too
+        app->providers.back().rules.require_email_verified =
             std::binary_search(claims.begin(), claims.end(), "email");
-        app->providers.push_back(std::move(provider));
       }
     }
   }

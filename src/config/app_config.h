@@ -45,6 +45,16 @@ struct AwsIssuerConfig {
   std::chrono::milliseconds attempt_timeout{5000};
 };
 
+// A rule that gives the identities whose claim `claim` is `equals` (a string claim), or holds
+// it (an array of strings, such as "groups"), another policy or role than the app's
+// ([[apps.NAME.identity_providers.rules]]). A provider's first matching rule applies.
+struct ClaimRuleConfig {
+  std::string claim;
+  std::string equals;
+  std::string policy;    // template text; empty = the app's
+  std::string role_arn;  // aws-assume-role; empty = the app's aws.role_arn
+};
+
 // An OpenID Connect provider a federated app takes ID tokens from
 // ([[apps.NAME.identity_providers]]; see oidc/id_token.h for what is checked).
 struct IdentityProviderConfig {
@@ -61,6 +71,7 @@ struct IdentityProviderConfig {
   // aws-assume-role: session tags from claims, tag key -> claim name ({ email = "email" }).
   std::vector<std::pair<std::string, std::string>> session_tags;
   std::size_t max_token_bytes = std::size_t{16} * 1024;
+  std::vector<ClaimRuleConfig> rules;
 };
 
 struct AppConfig {

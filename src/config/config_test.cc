@@ -288,6 +288,14 @@ algorithms = ["RS256"]
 leeway_seconds = 30
 max_token_age_seconds = 3600
 required_claims = { hd = "example.com", email_verified = true }
+[[apps.photos.identity_providers.rules]]
+claim = "groups"
+equals = "admins"
+policy = '{"Resource":"arn:aws:s3:::b/*"}'
+[[apps.photos.identity_providers.rules]]
+claim = "staff"
+equals = true
+policy = '{"Resource":"arn:aws:s3:::b/${claim:sub}/*"}'
 )",
                          "/tmp");
   ASSERT_TRUE(cfg) << Problems(cfg);
@@ -302,6 +310,11 @@ required_claims = { hd = "example.com", email_verified = true }
   EXPECT_EQ(idp.leeway, std::chrono::seconds(30));
   EXPECT_EQ(idp.max_token_age, std::chrono::seconds(3600));
   EXPECT_EQ(idp.required_claims.size(), 2u);
+  ASSERT_EQ(idp.rules.size(), 2u);
+  EXPECT_EQ(idp.rules[0].claim, "groups");
+  EXPECT_EQ(idp.rules[0].equals, "admins");
+  EXPECT_EQ(idp.rules[0].policy, R"({"Resource":"arn:aws:s3:::b/*"})");
+  EXPECT_EQ(idp.rules[1].equals, "true");
   EXPECT_EQ(app->SessionNameTemplate(), "${idp}.${claim:email}");
 }
 
@@ -316,6 +329,13 @@ name = "Bad Name"
 issuer_url = "http://plain.example"
 algorithms = ["HS256", "none"]
 session_tags = { "aws:x" = "sub", team = "team" }
+[[apps.photos.identity_providers.rules]]
+claim = "groups"
+role_arn = "arn:aws:iam::1:role/x"
+[[apps.photos.identity_providers.rules]]
+claim = "bad claim"
+equals = "x"
+policy = '{"Resource":"${nope}"}'
 [apps.nofed]
 mode = "federated"
 policy = '{"Resource":"b"}'
@@ -339,7 +359,11 @@ audiences = ["x"]
         "apps.anon.policy: ${claim:sub}", "session_tags.aws:x: not a tag key",
         "apps.photos.identity_providers: session_tags need the aws-assume-role issuer",
         "apps.photos.session_name: ${claim:NAME} needs a claim name",
-        "apps.anon.session_name: ${idp} is only for a federated app"}) {
+        "apps.anon.session_name: ${idp} is only for a federated app",
+        "apps.photos.identity_providers[0].rules[0].equals: required",
+        "apps.photos.identity_providers: a rule's role_arn needs the aws-assume-role issuer",
+        "apps.photos.identity_providers[0].rules[1].claim: required",
+        "apps.photos.identity_providers[0].rules[1].policy: "}) {
     EXPECT_NE(all.find(expected), std::string::npos) << expected << " not in:\n" << all;
   }
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "config/parse_policy.h"
 #include "config/parse_providers.h"
 #include "issuer/session_name.h"
 #include "net/url.h"
@@ -207,6 +208,11 @@ void ParseIssuer(Checker& c, const std::string& name, const toml::table& t, cons
     if (!idp.session_tags.empty() && app.issuer != "aws-assume-role") {
       c.Problem(p + "identity_providers", "session_tags need the aws-assume-role issuer");
     }
+    for (const auto& rule : idp.rules) {
+      if (!rule.role_arn.empty() && app.issuer != "aws-assume-role") {
+        c.Problem(p + "identity_providers", "a rule's role_arn needs the aws-assume-role issuer");
+      }
+    }
   }
   bool aws = app.issuer == "aws-federation" || app.issuer == "aws-assume-role";
   if (app.issuer != "dev" && !aws) {
@@ -255,34 +261,6 @@ void ParseSession(Checker& c, const toml::table& t, const std::string& p, AppCon
                app.timestamp_window, 1, 900);
 }
 
-// The policy template, inline or from a file, parsed so that a bad one fails at start-up.
-void ParsePolicy(Checker& c, const toml::table& t, const std::string& p,
-                 const std::string& base_dir, AppConfig& app) {
-  std::string policy_file;
-  c.Read(t, "policy", p + "policy", app.policy);
-  c.Read(t, "policy_file", p + "policy_file", policy_file);
-  if (!policy_file.empty()) {
-    if (!app.policy.empty()) {
-      c.Problem(p + "policy_file", "set either policy or policy_file, not both");
-    }
-    std::string path = Resolve(base_dir, policy_file);
-    bool ok = false;
-    app.policy = ReadFile(path, ok);
-    if (!ok) {
-      c.Problem(p + "policy_file", "cannot read " + path);
-      return;
-    }
-  }
-  std::string key = p + (policy_file.empty() ? "policy" : "policy_file");
-  if (app.policy.empty()) {
-    c.Problem(p + "policy", "required: the policy template to vend (policy or policy_file)");
-  } else if (auto tmpl = policy::Template::Parse(app.policy); !tmpl) {
-    c.Problem(key, tmpl.error().message);
-  } else if (!app.federated && !tmpl->Claims().empty()) {
-    c.Problem(key, "${claim:" + tmpl->Claims()[0] +
-                       "}: claims are only known in federated apps (mode = \"federated\")");
-  }
-}
 
 }  // namespace
 
@@ -302,7 +280,7 @@ void ParseApp(Checker& c, const std::string& name, const toml::table& t,
   ParseIdentityProviders(c, t, p, base_dir, app);
   ParseIssuer(c, name, t, p, base_dir, app);
   ParseSession(c, t, p, app);
-  ParsePolicy(c, t, p, base_dir, app);
+  ParsePolicyTemplate(c, t, p, base_dir, app.federated, true, app.policy);
 }
 
 }  // namespace vendo::server::config_reader

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 
+#include "config/parse_policy.h"
 #include "net/url.h"
 #include "oidc/jwk_set.h"
+#include "policy/template.h"
 
 namespace vendo::server::config_reader {
 namespace {
@@ -104,12 +106,61 @@ void ParseSessionTags(Checker& c, const toml::table& t, const std::string& p,
   }
 }
 
+constexpr std::size_t kMaxRules = 64;
+
+void ParseRule(Checker& c, const toml::table& t, const std::string& p,
+               const std::string& base_dir, ClaimRuleConfig& rule) {
+  CheckUnknownKeys(c, t, p, {"claim", "equals", "policy", "policy_file", "role_arn"});
+  c.Read(t, "claim", p + "claim", rule.claim);
+  if (!policy::IsClaimName(rule.claim)) {
+    c.Problem(p + "claim", "required: a claim name (1-64 letters, digits, '_', '-' or '.')");
+  }
+  if (auto b = t["equals"].value<bool>()) {
+    rule.equals = *b ? "true" : "false";
+  } else {
+    c.Read(t, "equals", p + "equals", rule.equals);
+  }
+  if (rule.equals.empty()) {
+    c.Problem(p + "equals", "required: the claim's value (for an array claim, one of its items)");
+  }
+  ParsePolicyTemplate(c, t, p, base_dir, true, false, rule.policy);
+  c.Read(t, "role_arn", p + "role_arn", rule.role_arn);
+  if (!rule.role_arn.empty() && !rule.role_arn.starts_with("arn:")) {
+    c.Problem(p + "role_arn", "must be a role ARN: arn:aws:iam::ACCOUNT:role/NAME");
+  }
+  if (rule.policy.empty() && rule.role_arn.empty()) {
+    c.Problem(p, "a rule needs a policy, a policy_file or a role_arn");
+  }
+}
+
+void ParseRules(Checker& c, const toml::table& t, const std::string& p,
+                const std::string& base_dir, IdentityProviderConfig& idp) {
+  const toml::node* n = t.get("rules");
+  if (n == nullptr) {
+    return;
+  }
+  const toml::array* list = n->as_array();
+  if (list == nullptr || !list->is_array_of_tables()) {
+    c.Problem(p + "rules", "must be an array of tables ([[...identity_providers.rules]])");
+    return;
+  }
+  if (list->size() > kMaxRules) {
+    c.Problem(p + "rules", "at most " + std::to_string(kMaxRules) + " rules");
+  }
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    ClaimRuleConfig rule;
+    ParseRule(c, *list->get(i)->as_table(), p + "rules[" + std::to_string(i) + "].", base_dir,
+              rule);
+    idp.rules.push_back(std::move(rule));
+  }
+}
+
 void ParseProvider(Checker& c, const toml::table& t, const std::string& p,
                    const std::string& base_dir, IdentityProviderConfig& idp) {
   CheckUnknownKeys(c, t, p,
                    {"name", "issuer_url", "audiences", "ca_file", "algorithms", "leeway_seconds",
                     "max_token_age_seconds", "required_claims", "min_refetch_seconds",
-                    "max_token_bytes", "session_tags"});
+                    "max_token_bytes", "session_tags", "rules"});
   c.Read(t, "name", p + "name", idp.name);
   if (!IsProviderName(idp.name)) {
     c.Problem(p + "name", "required: 1-64 characters of a-z, 0-9, '-' and '_' (e.g. \"google\")");
@@ -146,6 +197,7 @@ void ParseProvider(Checker& c, const toml::table& t, const std::string& p,
   idp.max_token_bytes = static_cast<std::size_t>(max_bytes);
   ParseRequiredClaims(c, t, p, idp);
   ParseSessionTags(c, t, p, idp);
+  ParseRules(c, t, p, base_dir, idp);
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ void CachingIssuer::AppendKey(std::string& key, const IssueRequest& request, boo
   char digits[24];
   auto end = std::to_chars(digits, digits + sizeof digits, request.duration.count()).ptr;
   key.append(digits, end).push_back('\0');
+  key.append(request.role_arn).push_back('\0');  // another role: other credentials
   // The policy's SHA-256 when the caller has it (GrantFor does, at no cost per request): a
   // short key to hash and compare. Otherwise the policy itself. Tagged, so the two kinds of
   // key never meet.

@@ -72,11 +72,13 @@ TEST_F(CachingIssuerTest, KeysSeparatePrincipalsPoliciesAndApps) {
   user.username = "alice";
   IssueRequest other_app = Req("d1");
   other_app.app = "other";
+  IssueRequest other_role = Req("d1");  // a claim rule's role
+  other_role.role_arn = "arn:aws:iam::123456789012:role/admins";
   for (const auto& r : {Req("d1"), Req("d2"), Req("d1", R"({"x":1})"), user, other_app,
-                        Req("d1", "{}", hours(1))}) {
+                        Req("d1", "{}", hours(1)), other_role}) {
     Ask(r);
   }
-  EXPECT_EQ(fake_.calls(), 6u);
+  EXPECT_EQ(fake_.calls(), 7u);
   // A user's devices share the user's credentials, unless the issuer tags each device.
   IssueRequest same_user = Req("d9");
   same_user.username = "alice";

@@ -30,6 +30,9 @@ struct IssueRequest {
   // Session tags beyond vendo's own (AssumeRole only): a federated identity's claims, as
   // its provider's session_tags map them. Values already fit STS's rules (TagValue).
   std::vector<std::pair<std::string, std::string>> session_tags{};
+  // AssumeRole only: the role to assume when not the issuer's own (a federated app's claim
+  // rule chose it); empty = the issuer's.
+  std::string role_arn{};
 };
 
 using IssueCallback = std::function<void(Result<Credentials>)>;

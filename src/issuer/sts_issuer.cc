@@ -80,7 +80,8 @@ Result<std::string> StsIssuer::AssumeRoleBody(const IssueRequest& request) const
       source_identity = MakeSessionName(*expanded, 64);
     }
   }
-  return sts::AssumeRoleForm(options_.role_arn, request.session_name, request.policy,
+  const std::string& role = request.role_arn.empty() ? options_.role_arn : request.role_arn;
+  return sts::AssumeRoleForm(role, request.session_name, request.policy,
                              request.duration, tags, source_identity, options_.external_id);
 }
 

@@ -123,6 +123,15 @@ TEST_F(StsIssuerTest, AssumeRoleSendsTagsSourceIdentityAndExternalId) {
   EXPECT_EQ(form["Tags.member.3.Value"], "alice");
 }
 
+TEST_F(StsIssuerTest, ARequestsOwnRoleReplacesTheIssuers) {
+  StsIssuer issuer = Make(StsIssuerOptions::Action::kAssumeRole);
+  IssueRequest r = Request();
+  r.role_arn = "arn:aws:iam::123456789012:role/admins";
+  auto body = issuer.AssumeRoleBody(r);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(Form(*body)["RoleArn"], "arn:aws:iam::123456789012:role/admins");
+}
+
 TEST_F(StsIssuerTest, AnonymousDevicesHaveNoUserTag) {
   StsIssuer issuer = Make(StsIssuerOptions::Action::kAssumeRole);
   IssueRequest r = Request();

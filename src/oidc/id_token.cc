@@ -67,6 +67,23 @@ std::optional<std::string> AsText(const boost::json::value& v) {
   return std::nullopt;
 }
 
+// An array of strings (none other), its first kMaxListItems items; nullopt for anything else.
+std::optional<std::vector<std::string>> AsTextList(const boost::json::value& v) {
+  if (!v.is_array()) {
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (const auto& item : v.get_array()) {
+    if (!item.is_string()) {
+      return std::nullopt;
+    }
+    if (out.size() < kMaxListItems) {
+      out.emplace_back(item.get_string());
+    }
+  }
+  return out;
+}
+
 // A NumericDate claim (seconds since the epoch); nullopt when absent or not a number.
 std::optional<system_clock::time_point> Date(const boost::json::object& claims,
                                              std::string_view name) {
@@ -254,9 +271,12 @@ TokenResult<VerifiedToken> VerifyIdToken(std::string_view token, std::string_vie
   for (const auto& [name, value] : *claims) {
     if (auto text = AsText(value)) {
       out.claims.emplace_back(std::string(name), std::move(*text));
+    } else if (auto list = AsTextList(value)) {
+      out.lists.emplace_back(std::string(name), std::move(*list));
     }
   }
   std::sort(out.claims.begin(), out.claims.end());
+  std::sort(out.lists.begin(), out.lists.end());
   if (!nonce.empty() && out.Claim("nonce") != nonce) {
     return Refuse(TokenReason::kNonceMismatch, "the token's nonce is not the one sent");
   }

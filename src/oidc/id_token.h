@@ -63,11 +63,16 @@ struct ProviderRules {
   std::size_t max_token_bytes = std::size_t{16} * 1024;
 };
 
+inline constexpr std::size_t kMaxListItems = 256;
+
 struct VerifiedToken {
   std::string idp;
   std::string subject;
   // Every top-level claim with a string, boolean or integer value, as text, by name.
   std::vector<std::pair<std::string, std::string>> claims;
+  // Every top-level claim that is an array of strings ("groups", "roles"), by name: what
+  // claim rules match on. At most kMaxListItems items each are kept.
+  std::vector<std::pair<std::string, std::vector<std::string>>> lists;
   std::chrono::system_clock::time_point expires_at;
 
   std::optional<std::string_view> Claim(std::string_view name) const;

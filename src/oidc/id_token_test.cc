@@ -57,13 +57,19 @@ class IdTokenTest : public ::testing::Test {
 
 TEST_F(IdTokenTest, GoodTokensOfEachKeyTypePassWithTheirClaims) {
   for (const JwtSigner* signer : {&rsa_, &ec_, &ed_}) {
-    auto r = Check(signer->Token(Claims(0, 600, R"(,"email":"a@example.com","n":7)")));
+    auto r = Check(signer->Token(Claims(
+        0, 600, R"(,"email":"a@example.com","n":7,"groups":["staff","admins"],"mixed":["a",1])")));
     ASSERT_TRUE(r) << signer->alg() << ": " << TokenReasonName(r.error().reason) << " "
                    << r.error().detail;
     EXPECT_EQ(r->subject, "alice");
     EXPECT_EQ(r->idp, "test-idp");
     EXPECT_EQ(r->Claim("email"), "a@example.com");
     EXPECT_EQ(r->Claim("n"), "7");
+    // Arrays of strings are kept as lists (for claim rules); any other array is not.
+    ASSERT_EQ(r->lists.size(), 1u);
+    EXPECT_EQ(r->lists[0].first, "groups");
+    EXPECT_EQ(r->lists[0].second, (std::vector<std::string>{"staff", "admins"}));
+    EXPECT_FALSE(r->Claim("groups"));
     EXPECT_EQ(r->expires_at, kNow + seconds(600));
   }
   auto pss = Check(rsa_.Sign(rsa_.Header("PS256"), Claims(), "PS256"));

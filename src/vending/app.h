@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,15 @@ namespace vendo::server {
 struct FederatedProvider {
   oidc::ProviderRules rules;
   oidc::KeySource* keys = nullptr;
+  // Its claim rules (config's ClaimRuleConfig, the policy parsed), in order: the first whose
+  // claim matches gives its policy and role instead of the app's.
+  struct ScopeRule {
+    std::string claim;
+    std::string equals;
+    std::optional<policy::Template> policy;  // none: the app's
+    std::string role_arn;                    // empty: the app's
+  };
+  std::vector<ScopeRule> scope_rules{};
 };
 
 struct App {

@@ -145,7 +145,7 @@ V2Result<FederatedGrant> Federation::Grant(const App& app, const oidc::VerifiedT
 
 V2Result<V2Registration> Federation::BindDevice(const App& app, const FederatedGrant& grant,
                                                 const oidc::VerifiedToken& token, Undo* undo) {
-  SecretString claims(EncodeClaims(UsedClaims(app, token.idp, token.claims)));
+  SecretString claims(EncodeClaims(UsedClaims(app, {token.idp, token.claims, token.lists})));
   for (int attempt = 0; attempt < 3; ++attempt) {  // a new id taken already: another one
     std::string id = NewDeviceId(random_);
     std::string secret = protocol::v2::Base64UrlEncode(random_.Bytes(protocol::v2::kSecretBytes));
@@ -181,7 +181,8 @@ V2Result<FederatedGrant> Federation::Finish(const App& app, const oidc::Verified
     return std::unexpected(Failure(V2Code::kUserDisabled, "this identity is disabled"));
   }
   out.user_id = user.user_id;
-  auto scope = RenderIdentityScope(app, token.idp, token.claims, out.username, out.user_id);
+  auto scope =
+      RenderIdentityScope(app, {token.idp, token.claims, token.lists}, out.username, out.user_id);
   if (!scope) {
     if (scope.error().reason == ErrorReason::kClaimNotUsable) {
       // A claim the policy or a tag needs is missing or could widen it: refused, never widened.
@@ -200,6 +201,7 @@ V2Result<FederatedGrant> Federation::Finish(const App& app, const oidc::Verified
   req.policy = std::move(scope->policy);
   req.policy_sha256 = std::move(scope->policy_sha256);
   req.session_tags = std::move(scope->session_tags);
+  req.role_arn = std::move(scope->role_arn);
   return out;
 }
 

@@ -196,6 +196,45 @@ TEST_F(FederationTest, TheSessionNameComesFromClaimsAndABoundDeviceKeepsThem) {
   EXPECT_EQ(refused.error().reason, "claim_not_usable");
 }
 
+TEST_F(FederationTest, TheFirstMatchingClaimRuleChoosesThePolicyAndTheRole) {
+  auto& rules = app_->providers[0].scope_rules;
+  rules.push_back({"groups", "admins",
+                   *policy::Template::Parse(R"({"Resource":"arn:aws:s3:::b/*"})"),
+                   "arn:aws:iam::123456789012:role/admins"});
+  rules.push_back({"tier", "gold", std::nullopt, "arn:aws:iam::123456789012:role/gold"});
+  rules.push_back({"groups", "staff", std::nullopt, "arn:aws:iam::123456789012:role/staff"});
+  PublishKeys(first_);
+  auto grant_of = [&](const std::string& sub, const std::string& more) {
+    auto verified = Verify(first_.Token(Claims(sub, more)));
+    EXPECT_TRUE(verified);
+    return federation_.Grant(*app_, *verified, nullptr).value().request;
+  };
+  auto admin = grant_of("ann", R"(,"groups":["staff","admins"],"tier":"gold")");
+  EXPECT_EQ(admin.policy, R"({"Resource":"arn:aws:s3:::b/*"})");  // the first rule that matches
+  EXPECT_EQ(admin.role_arn, "arn:aws:iam::123456789012:role/admins");
+  auto gold = grant_of("gus", R"(,"groups":["staff"],"tier":"gold")");
+  EXPECT_EQ(gold.role_arn, "arn:aws:iam::123456789012:role/gold");
+  EXPECT_NE(gold.policy.find("b/idp/gus/*"), std::string::npos);  // no policy: the app's
+  auto none = grant_of("nia", R"(,"groups":["Admins","admin"],"tier":"Gold")");
+  EXPECT_EQ(none.role_arn, "");  // exact values only: the app's role and policy
+  EXPECT_NE(none.policy.find("b/idp/nia/*"), std::string::npos);
+
+  // A bound device keeps the claims its rules look at, and is scoped as its token was.
+  auto verified = Verify(first_.Token(Claims("ann", R"(,"groups":["admins"],"name":"Ann")")));
+  ASSERT_TRUE(verified);
+  auto grant = federation_.Grant(*app_, *verified, nullptr);
+  ASSERT_TRUE(grant);
+  auto bound = federation_.BindDevice(*app_, *grant, *verified, nullptr);
+  ASSERT_TRUE(bound);
+  auto device = store_.FindDevice("photos", bound->device_id);
+  ASSERT_TRUE(device);
+  EXPECT_EQ(device->claims.Reveal(), R"({"idp":"idp","claims":{"sub":"ann","groups":["admins"]}})");
+  auto later = GrantFor(*app_, *device, store_, clock_);
+  ASSERT_TRUE(later) << later.error().message;
+  EXPECT_EQ(later->role_arn, "arn:aws:iam::123456789012:role/admins");
+  EXPECT_EQ(later->policy, R"({"Resource":"arn:aws:s3:::b/*"})");
+}
+
 TEST_F(FederationTest, AnUnknownKeyIdRefetchesOnceAndAnUnknownIssuerIsRefusedAsSuch) {
   PublishKeys(first_);
   ASSERT_TRUE(Verify(first_.Token(Claims("alice"))));

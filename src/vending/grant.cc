@@ -20,12 +20,7 @@ Result<RenderedGrant> FederatedGrant(const App& app, const store::DeviceRecord& 
   if (!kept) {
     return std::unexpected(kept.error());
   }
-  auto scope = RenderIdentityScope(app, kept->idp, kept->claims, username, *device.user_id);
-  if (!scope) {
-    return std::unexpected(scope.error());
-  }
-  return RenderedGrant{std::move(scope->session_name), std::move(scope->policy),
-                       std::move(scope->policy_sha256), std::move(scope->session_tags)};
+  return RenderIdentityScope(app, *kept, username, *device.user_id);
 }
 
 }  // namespace
@@ -102,6 +97,7 @@ Result<issuer::IssueRequest> GrantFor(const App& app, const store::DeviceRecord&
   req.policy = std::move(rendered->policy);
   req.policy_sha256 = std::move(rendered->policy_sha256);
   req.session_tags = std::move(rendered->session_tags);
+  req.role_arn = std::move(rendered->role_arn);
   return req;
 }
 

@@ -25,27 +25,56 @@ const ClaimList& TagsOf(const App& app, std::string_view idp) {
   return kNone;
 }
 
-const std::string* Find(const ClaimList& claims, std::string_view name) {
-  auto it = std::lower_bound(claims.begin(), claims.end(), name,
+const std::vector<FederatedProvider::ScopeRule>& RulesOf(const App& app, std::string_view idp) {
+  static const std::vector<FederatedProvider::ScopeRule> kNone;
+  for (const auto& p : app.providers) {
+    if (p.rules.name == idp) {
+      return p.scope_rules;
+    }
+  }
+  return kNone;
+}
+
+// The value for `name` in a list sorted by name, or nullptr.
+template <class List>
+const auto* Find(const List& list, std::string_view name) {
+  auto it = std::lower_bound(list.begin(), list.end(), name,
                              [](const auto& c, std::string_view n) { return c.first < n; });
-  return it != claims.end() && it->first == name ? &it->second : nullptr;
+  return it != list.end() && it->first == name ? &it->second : nullptr;
+}
+
+bool Matches(const FederatedProvider::ScopeRule& rule, const IdentityClaims& identity) {
+  if (const std::string* value = Find(identity.claims, rule.claim)) {
+    return *value == rule.equals;
+  }
+  const std::vector<std::string>* items = Find(identity.lists, rule.claim);
+  return items != nullptr && std::find(items->begin(), items->end(), rule.equals) != items->end();
 }
 
 }  // namespace
 
-Result<IdentityScope> RenderIdentityScope(const App& app, std::string_view idp,
-                                          const ClaimList& claims, std::string_view username,
-                                          std::string_view user_id) {
+Result<IdentityScope> RenderIdentityScope(const App& app, const IdentityClaims& identity,
+                                          std::string_view username, std::string_view user_id) {
+  const policy::Template* tmpl = &app.policy;
+  std::string role_arn;
+  for (const auto& rule : RulesOf(app, identity.idp)) {
+    if (Matches(rule, identity)) {
+      tmpl = rule.policy ? &*rule.policy : tmpl;
+      role_arn = rule.role_arn;
+      break;
+    }
+  }
   policy::Vars vars{app.config.name,       "",
                     std::string(username), std::string(user_id),
                     app.config.aws.region, app.config.aws.account_id,
-                    std::string(idp),      claims};
-  auto rendered = app.policy.Render(vars);
+                    identity.idp,          identity.claims};
+  auto rendered = tmpl->Render(vars);
   if (!rendered) {
     return NotUsable("the identity's claims do not fit the policy");
   }
   auto name = issuer::ExpandName(app.config.SessionNameTemplate(),
-                                 {app.config.name, "", username, user_id, idp, &claims});
+                                 {app.config.name, "", username, user_id, identity.idp,
+                                  &identity.claims});
   if (!name) {
     // Config load checked the template: only a claim this identity lacks is left.
     return NotUsable("a claim for the session name is missing");
@@ -54,8 +83,9 @@ Result<IdentityScope> RenderIdentityScope(const App& app, std::string_view idp,
   out.session_name = issuer::MakeSessionName(*name, app.issuer->MaxSessionNameLength());
   out.policy_sha256 = policy::PolicyHash(*rendered);
   out.policy = std::move(*rendered);
-  for (const auto& [tag, claim] : TagsOf(app, idp)) {
-    const std::string* value = Find(claims, claim);
+  out.role_arn = std::move(role_arn);
+  for (const auto& [tag, claim] : TagsOf(app, identity.idp)) {
+    const std::string* value = Find(identity.claims, claim);
     auto sendable = value != nullptr ? issuer::TagValue(*value) : std::nullopt;
     if (!sendable) {
       return NotUsable("a claim for a session tag is missing or unfit");
@@ -73,17 +103,28 @@ std::vector<std::string> ScopeClaims(const App& app, std::string_view idp) {
   for (const auto& [tag, claim] : TagsOf(app, idp)) {
     names.push_back(claim);
   }
+  for (const auto& rule : RulesOf(app, idp)) {
+    names.push_back(rule.claim);
+    for (std::string& claim : rule.policy ? rule.policy->Claims() : std::vector<std::string>{}) {
+      names.push_back(std::move(claim));
+    }
+  }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 
-IdentityClaims UsedClaims(const App& app, std::string_view idp, const ClaimList& all) {
-  std::vector<std::string> names = ScopeClaims(app, idp);
-  IdentityClaims out{std::string(idp), {}};
-  for (const auto& [name, value] : all) {
-    if (std::binary_search(names.begin(), names.end(), name)) {
-      out.claims.emplace_back(name, value);  // `all` is sorted, so the result is too
+IdentityClaims UsedClaims(const App& app, const IdentityClaims& all) {
+  std::vector<std::string> names = ScopeClaims(app, all.idp);
+  IdentityClaims out{all.idp, {}, {}};
+  for (const auto& claim : all.claims) {
+    if (std::binary_search(names.begin(), names.end(), claim.first)) {
+      out.claims.push_back(claim);  // `all` is sorted, so the result is too
+    }
+  }
+  for (const auto& list : all.lists) {
+    if (std::binary_search(names.begin(), names.end(), list.first)) {
+      out.lists.push_back(list);
     }
   }
   return out;
@@ -93,6 +134,13 @@ std::string EncodeClaims(const IdentityClaims& identity) {
   boost::json::object claims;
   for (const auto& [name, value] : identity.claims) {
     claims[name] = value;
+  }
+  for (const auto& [name, items] : identity.lists) {
+    boost::json::array list;
+    for (const auto& item : items) {
+      list.emplace_back(item);
+    }
+    claims[name] = std::move(list);
   }
   return boost::json::serialize(boost::json::object{{"idp", identity.idp}, {"claims", claims}});
 }
@@ -111,14 +159,26 @@ Result<IdentityClaims> DecodeClaims(std::string_view json) {
   if (idp == nullptr || !idp->is_string() || claims == nullptr || !claims->is_object()) {
     return bad();
   }
-  IdentityClaims out{std::string(idp->get_string()), {}};
+  IdentityClaims out{std::string(idp->get_string()), {}, {}};
   for (const auto& [name, value] : claims->get_object()) {
-    if (!value.is_string()) {
+    if (value.is_string()) {
+      out.claims.emplace_back(std::string(name), std::string(value.get_string()));
+      continue;
+    }
+    if (!value.is_array()) {
       return bad();
     }
-    out.claims.emplace_back(std::string(name), std::string(value.get_string()));
+    std::vector<std::string> items;
+    for (const auto& item : value.get_array()) {
+      if (!item.is_string()) {
+        return bad();
+      }
+      items.emplace_back(item.get_string());
+    }
+    out.lists.emplace_back(std::string(name), std::move(items));
   }
   std::sort(out.claims.begin(), out.claims.end());
+  std::sort(out.lists.begin(), out.lists.end());
   return out;
 }
 

@@ -25,6 +25,7 @@ struct RenderedGrant {
   std::string policy;
   std::string policy_sha256;                                        // hex
   std::vector<std::pair<std::string, std::string>> session_tags{};  // federated devices
+  std::string role_arn{};  // federated: a claim rule's role (empty: the issuer's own)
 };
 
 class PrincipalCache {
