@@ -95,7 +95,7 @@ class MotoServer:
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def make_tvm_user_and_role(self):
+    def make_tvm_user_and_role(self, role_name="devices"):
         """An IAM user for vendo (allowed STS calls) with a key, and a role it may assume with
         tags. Returns (access key id, secret, role arn)."""
         iam = self.client("iam")
@@ -107,17 +107,22 @@ class MotoServer:
                                       "sts:TagSession", "sts:SetSourceIdentity"],
                            "Resource": "*"}]}))
         key = iam.create_access_key(UserName="vendo-tvm")["AccessKey"]
-        role = iam.create_role(RoleName="devices", AssumeRolePolicyDocument=json.dumps({
+        return key["AccessKeyId"], key["SecretAccessKey"], self.make_role(role_name)
+
+    def make_role(self, name):
+        """A role the vendo-tvm user may assume with tags; returns its ARN."""
+        iam = self.client("iam")
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow",
                            "Principal": {"AWS": "arn:aws:iam::123456789012:user/vendo-tvm"},
                            "Action": ["sts:AssumeRole", "sts:TagSession",
                                       "sts:SetSourceIdentity"]}]}))["Role"]
-        iam.put_role_policy(RoleName="devices", PolicyName="who", PolicyDocument=json.dumps({
+        iam.put_role_policy(RoleName=name, PolicyName="who", PolicyDocument=json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": ["sts:GetCallerIdentity", "s3:*"],
                            "Resource": "*"}]}))
-        return key["AccessKeyId"], key["SecretAccessKey"], role["Arn"]
+        return role["Arn"]
 
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")

@@ -23,6 +23,7 @@ class StsMotoTest(unittest.TestCase):
     def setUpClass(cls):
         cls.moto = MotoServer()
         key_id, secret, cls.role_arn = cls.moto.make_tvm_user_and_role()
+        cls.admins_arn = cls.moto.make_role("photo-admins")
         cls.key_id, cls.secret = key_id, secret
         cls.moto.enforce_auth()
         cls.dir = tempfile.mkdtemp(prefix="vendo-sts-moto-")
@@ -69,6 +70,11 @@ issuer_url = "{cls.idp.issuer}"
 audiences = ["photos-client"]
 ca_file = "{cls.idp.cert}"
 session_tags = {{ email = "email", team = "team" }}
+[[apps.social.identity_providers.rules]]
+claim = "groups"
+equals = "admins"
+role_arn = "{cls.admins_arn}"
+policy = '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}}]}}'
 
 [apps.broken]
 allow_insecure_legacy = true
@@ -186,6 +192,28 @@ max_attempts = 2
             self.assertEqual(status, 401, body)
             self.assertEqual(json.loads(body)["error"]["reason"], reason)
         self.assertEqual(len(self.moto.recorded("AssumeRole")), 1)
+
+    def test_a_claim_rule_chooses_the_role_and_the_policy(self):
+        def federate(**claims):
+            token = self.idp.token(email="ann@example.com", email_verified=True, team="ops",
+                                   **claims)
+            status, body, _ = self.v.request("POST", "/v2/apps/social/federate",
+                                             body=json.dumps({"id_token": token}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 200, body)
+            creds = json.loads(body)
+            sts = self.moto.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"],
+                                   creds["SessionToken"])
+            return sts.get_caller_identity()["Arn"], self.moto.recorded("AssumeRole")[-1][1]
+        arn, params = federate(sub="ann", groups=["staff", "admins"])
+        self.assertTrue(arn.startswith("arn:aws:sts::123456789012:assumed-role/photo-admins/"),
+                        arn)
+        self.assertEqual(params["RoleArn"], self.admins_arn)
+        self.assertIn('"Resource":"arn:aws:s3:::b/*"', params["Policy"])
+        arn, params = federate(sub="sam", groups=["staff"])  # no rule: the app's role and policy
+        self.assertTrue(arn.startswith("arn:aws:sts::123456789012:assumed-role/devices/"), arn)
+        self.assertEqual(params["RoleArn"], self.role_arn)
+        self.assertIn("b/sam/*", params["Policy"])
 
     def test_a_name_sts_would_refuse_is_mapped_and_logged(self):
         uid, key = "device-" + "x" * 60, new_device()[1]  # longer than STS's 32
