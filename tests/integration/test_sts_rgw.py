@@ -4,7 +4,8 @@ credentials with the shipped per-user S3 template; alice's work under BUCKET/ali
 refused under BUCKET/bob/. The sample app (samples/s3_upload, on libvendo-client and protocol
 v2) shows the same from a device. A federated app does it for ID tokens of an OpenID provider
 the test runs on loopback: the policy is scoped by the token's verified sub, and a sub made of
-IAM wildcards or path separators gets nothing."""
+IAM wildcards or path separators gets nothing; a device bound to the identity (bind_device)
+then gets credentials scoped the same from signed requests, with no token."""
 import json
 import os
 import shutil
@@ -14,7 +15,8 @@ import unittest
 
 from oidc_provider import Provider
 from peers import CephRgw
-from vendo_harness import Vendo, identity_token, v2_post, write_config, write_secret
+from vendo_harness import (Vendo, identity_token, v2_post, v2_signed_headers, write_config,
+                           write_secret)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, "../..")
@@ -151,6 +153,26 @@ ca_file = "{cls.idp.cert}"
                     {"id_token": self.idp.token(sub=sub)}).encode())
                 self.assertEqual(status, 401, body)
                 self.assertEqual(body["error"]["reason"], "claim_not_usable", body)
+
+    def test_a_bound_device_is_scoped_as_its_token_was_without_the_token(self):
+        bucket = self.rgw["RGW_BUCKET"]
+        status, bound, _ = v2_post(self.v, "/v2/apps/social/federate", json.dumps(
+            {"id_token": self.idp.token(sub="alice"), "bind_device": True}).encode())
+        self.assertEqual(status, 200, bound)
+        device, secret = bound["device_id"], bound["device_secret"]
+        path = "/v2/apps/social/token"
+        status, creds, _ = v2_post(self.v, path, b"{}", v2_signed_headers(device, secret, path,
+                                                                          b"{}"))
+        self.assertEqual(status, 200, creds)
+        self.assertNotEqual(creds["AccessKeyId"], bound["AccessKeyId"])  # STS was asked again
+        s3 = self.s3_with(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        s3.put_object(Bucket=bucket, Key="alice/bound.txt", Body=b"from a bound device")
+        self.assertEqual(s3.get_object(Bucket=bucket, Key="alice/bound.txt")["Body"].read(),
+                         b"from a bound device")
+        s3.delete_object(Bucket=bucket, Key="alice/bound.txt")
+        self.assertDenied(s3.put_object, Bucket=bucket, Key="bob/x.txt", Body=b"no")
+        self.assertDenied(s3.get_object, Bucket=bucket, Key="bob/seed.txt")
+        self.assertDenied(s3.list_objects_v2, Bucket=bucket, Prefix="bob/")
 
     def test_the_sample_app_uploads_under_its_own_prefix_only(self):
         sample = os.environ.get("VENDO_SAMPLE",
