@@ -274,8 +274,11 @@ V2Result<V2Service::Verified> V2Service::Verify(const App& app, std::string_view
     return std::unexpected(
         Failure(V2Code::kInvalidRequest, "Timestamp must be like 2026-11-24T08:47:27Z"));
   }
+  // The app's own window when it is shorter (timestamp_window_seconds), and the nonce is kept
+  // for both sides of it: a request a second later than that is refused by its timestamp.
+  const std::chrono::seconds window = std::min(window_, app.config.timestamp_window);
   auto skew = std::chrono::duration_cast<std::chrono::seconds>(*when - clock_.Now());
-  if (skew > window_ || -skew > window_) {
+  if (skew > window || -skew > window) {
     V2Failure f = Failure(V2Code::kExpiredTimestamp,
                           "the request's timestamp is too far from the server's clock");
     f.skew_seconds = skew.count();
@@ -304,7 +307,7 @@ V2Result<V2Service::Verified> V2Service::Verify(const App& app, std::string_view
   }
   // Single use within the window, on every host: the nonce is counted in the store.
   auto seen = store_.CountEvent(
-      "nonce:" + app.config.name + ":" + auth->device_id + ":" + auth->nonce, 2 * window_);
+      "nonce:" + app.config.name + ":" + auth->device_id + ":" + auth->nonce, 2 * window);
   if (!seen) {
     return std::unexpected(V2FailureOf(seen.error()));
   }

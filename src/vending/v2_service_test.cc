@@ -111,6 +111,29 @@ TEST_F(V2ServiceTest, ATimestampOutsideTheWindowStatesTheSkew) {
   EXPECT_TRUE(edge) << edge.error().message;
 }
 
+TEST_F(V2ServiceTest, TheAppsShorterWindowHoldsAndItsNoncesAreKeptForItOnly) {
+  anon_.config.timestamp_window = seconds(2);
+  V2Registration device = Register();
+  auto late = service_.AuthorizeToken(anon_, "POST", kToken, "",
+                                      Sign(device, kToken, "", kNow - seconds(3)));
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, V2Code::kExpiredTimestamp);
+  // A long run, a request every 100 ms for 100 s: the counters hold about the last 4 s (both
+  // sides of the window) of nonces, never all of them.
+  std::size_t most = 0;
+  for (int i = 0; i < 1000; ++i) {
+    clock_.Advance(milliseconds(100));
+    ASSERT_TRUE(service_.AuthorizeToken(anon_, "POST", kToken, "",
+                                        Sign(device, kToken, "", clock_.Now())));
+    if (i % 10 == 9) {
+      ASSERT_TRUE(memory_.PurgeExpiredCounters());  // what the stores do once a minute
+      most = std::max(most, memory_.CounterRows());
+    }
+  }
+  EXPECT_LE(most, 41u);
+  EXPECT_GE(most, 30u);
+}
+
 TEST_F(V2ServiceTest, AStoreThatIsDownIsUnavailableNeverABadSignature) {
   V2Registration device = Register();
   store_.FailReads();

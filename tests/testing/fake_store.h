@@ -174,6 +174,10 @@ class FakeStore final : public store::Store {
         std::erase_if(counters_, [&](const auto& c) { return c.second.window_end <= Seconds(); }));
   }
   [[nodiscard]] Status Ping() override { return {}; }
+  std::size_t CounterRows() {
+    std::lock_guard lock(mu_);
+    return counters_.size();
+  }
   [[nodiscard]] Result<std::int64_t> CountDevices(std::string_view app) override {
     std::lock_guard lock(mu_);
     return static_cast<std::int64_t>(std::count_if(
