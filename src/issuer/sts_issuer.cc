@@ -18,6 +18,8 @@ bool IsFederation(const StsIssuerOptions& o) {
   return o.action == StsIssuerOptions::Action::kGetFederationToken;
 }
 
+constexpr int kPackedWarnPercent = 90;
+
 }  // namespace
 
 std::optional<std::string> TagValue(std::string_view raw) {
@@ -107,7 +109,7 @@ void StsIssuer::Call(const IssueRequest& request, const sts::SigningCredentials&
   auto started = clock_.Now();
   auto finish = [this, started, app = request.app, device = request.device_id,
                  user = request.username.value_or(""), name = request.session_name,
-                 done = std::move(done)](Result<Credentials> result) {
+                 done = std::move(done)](Result<sts::IssuedCredentials> result) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - started);
     // One line per STS call: the session name is what CloudTrail shows, so this is where an
     // operator maps it back to a device or user.
@@ -120,9 +122,25 @@ void StsIssuer::Call(const IssueRequest& request, const sts::SigningCredentials&
     line.Int("ms", ms.count());
     if (!result) {
       line.Str("code", ErrorCodeName(result.error().code)).Str("error", result.error().message);
+      line.Emit();
+      done(std::unexpected(std::move(result.error())));
+      return;
+    }
+    std::optional<int> packed = result->packed_policy_percent;
+    if (packed) {
+      line.Int("packed_policy_percent", *packed);
     }
     line.Emit();
-    done(std::move(result));
+    // STS packs the session policy and tags by rules it does not publish, so no check at
+    // config load can promise a fit: its answer says how close this identity came.
+    if (packed && *packed >= kPackedWarnPercent) {
+      LogLine(LogLevel::kWarn, "session policy and tags near STS's packed size limit")
+          .Str("app", app)
+          .Str("device", device)
+          .Int("packed_policy_percent", *packed)
+          .Emit();
+    }
+    done(std::move(result->credentials));
   };
   if (IsFederation(options_)) {
     client_.GetFederationToken(options_.endpoint, caller, request.session_name, request.policy,

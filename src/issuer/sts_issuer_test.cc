@@ -123,6 +123,25 @@ TEST_F(StsIssuerTest, AssumeRoleSendsTagsSourceIdentityAndExternalId) {
   EXPECT_EQ(form["Tags.member.3.Value"], "alice");
 }
 
+TEST_F(StsIssuerTest, APolicyNearStssPackedLimitIsLoggedWithItsShare) {
+  std::string near(kAssumeOk);
+  near.replace(near.find("</AssumeRoleResult>"), 0, "<PackedPolicySize>93</PackedPolicySize>");
+  transport_.script.emplace_back(testing::Reply(200, near));
+  transport_.script.emplace_back(testing::Reply(200, kAssumeOk));
+  StsIssuer issuer = Make(StsIssuerOptions::Action::kAssumeRole);
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(IssueNow(issuer, Request()));
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find(R"("msg":"session policy and tags near STS's packed size limit")"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(R"("packed_policy_percent":93)"), std::string::npos) << log;
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(IssueNow(issuer, Request()));  // no share given: nothing to say
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.find("packed"), std::string::npos) << log;
+}
+
 TEST_F(StsIssuerTest, ARequestsOwnRoleReplacesTheIssuers) {
   StsIssuer issuer = Make(StsIssuerOptions::Action::kAssumeRole);
   IssueRequest r = Request();

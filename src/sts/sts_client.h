@@ -54,7 +54,7 @@ struct RetryPolicy {
   int budget_tokens = 10;  // the retry budget (see above); 0 turns retries off
 };
 
-using CredentialsCallback = std::function<void(Result<Credentials>)>;
+using CredentialsCallback = std::function<void(Result<IssuedCredentials>)>;
 using BodyCallback = std::function<void(Result<std::string>)>;
 
 struct StsClientStats {

@@ -31,10 +31,10 @@ HttpReply Throttled() {
 
 class StsClientTest : public ::testing::Test {
  protected:
-  std::optional<Result<Credentials>> Run(const StsEndpoint& ep = RegionalEndpoint("eu-west-1")) {
-    std::optional<Result<Credentials>> got;
+  std::optional<Result<IssuedCredentials>> Run(const StsEndpoint& ep = RegionalEndpoint("eu-west-1")) {
+    std::optional<Result<IssuedCredentials>> got;
     client_.GetFederationToken(ep, caller_, "alice", R"({"Version":"2012-10-17"})", hours(1),
-                               [&](Result<Credentials> c) { got = std::move(c); });
+                               [&](Result<IssuedCredentials> c) { got = std::move(c); });
     return got;
   }
 
@@ -50,7 +50,7 @@ TEST_F(StsClientTest, SignsAPostToTheRegionalEndpoint) {
   transport_.script.emplace_back(Reply(200, kOk));
   auto got = Run();
   ASSERT_TRUE(got.has_value() && got->has_value()) << (got ? got->error().message : "no answer");
-  EXPECT_EQ((*got)->access_key_id, "ASIAEXAMPLE");
+  EXPECT_EQ((*got)->credentials.access_key_id, "ASIAEXAMPLE");
   ASSERT_EQ(transport_.calls.size(), 1u);
   const HttpCall& call = transport_.calls[0];
   EXPECT_EQ(call.host, "sts.eu-west-1.amazonaws.com");
@@ -111,9 +111,9 @@ TEST_F(StsClientTest, GivesUpAfterMaxAttemptsOrTheDeadline) {
   StsClient client(transport_, scheduler_, clock_, random_, tight);
   transport_.calls.clear();
   auto start = clock_.Now();
-  std::optional<Result<Credentials>> late;
+  std::optional<Result<IssuedCredentials>> late;
   client.GetFederationToken(RegionalEndpoint("us-east-1"), caller_, "bob", "", hours(1),
-                            [&](Result<Credentials> c) { late = std::move(c); });
+                            [&](Result<IssuedCredentials> c) { late = std::move(c); });
   ASSERT_TRUE(late && !*late);
   EXPECT_LT(clock_.Now() - start, milliseconds(2500));
   EXPECT_LT(transport_.calls.size(), 100u);
@@ -164,9 +164,9 @@ TEST_F(StsClientTest, ThrottlingHoldsNewCallsForABackoff) {
   once.max_attempts = 1;
   StsClient client(transport_, scheduler_, clock_, random_, once);
   auto run = [&] {
-    std::optional<Result<Credentials>> got;
+    std::optional<Result<IssuedCredentials>> got;
     client.GetFederationToken(RegionalEndpoint("eu-west-1"), caller_, "alice", "", hours(1),
-                              [&](Result<Credentials> c) { got = std::move(c); });
+                              [&](Result<IssuedCredentials> c) { got = std::move(c); });
     return got;
   };
   transport_.script = {Throttled()};
@@ -203,7 +203,7 @@ TEST_F(StsClientTest, AnAttemptIsChargedTheExchangeNotTheWaitForAConnection) {
   StsClient client(transport_, scheduler_, clock_, random_, p);
   transport_.script = {Reply(200, kOk)};
   client.GetFederationToken(RegionalEndpoint("eu-west-1"), caller_, "alice", "", hours(1),
-                            [](Result<Credentials>) {});
+                            [](Result<IssuedCredentials>) {});
   ASSERT_EQ(transport_.calls.size(), 1u);
   EXPECT_EQ(transport_.calls[0].timeout, milliseconds(8000));
   EXPECT_EQ(transport_.calls[0].overall_timeout, milliseconds(15000));

@@ -1,5 +1,7 @@
 #include "sts/sts_xml.h"
 
+#include <charconv>
+
 #include <array>
 #include <pugixml.hpp>
 
@@ -82,7 +84,7 @@ Result<std::chrono::system_clock::time_point> ParseIsoTimestamp(std::string_view
                                                  seconds(sec) + frac);
 }
 
-Result<Credentials> ParseCredentialsResponse(std::string_view xml) {
+Result<IssuedCredentials> ParseCredentialsResponse(std::string_view xml) {
   pugi::xml_document doc;
   if (!Load(doc, xml)) {
     return Fail(ErrorCode::kInternal, "STS answered with unreadable XML");
@@ -101,7 +103,15 @@ Result<Credentials> ParseCredentialsResponse(std::string_view xml) {
     return Fail(ErrorCode::kInternal, "STS credentials are incomplete");
   }
   out.expiration = *expiration;
-  return out;
+  IssuedCredentials issued{std::move(out), std::nullopt};
+  std::string packed = TextOf(doc, "PackedPolicySize");
+  int percent = 0;
+  auto [end, ec] = std::from_chars(packed.data(), packed.data() + packed.size(), percent);
+  if (!packed.empty() && ec == std::errc() && end == packed.data() + packed.size() &&
+      percent >= 0) {
+    issued.packed_policy_percent = percent;
+  }
+  return issued;
 }
 
 StsFailure ParseErrorResponse(int http_status, std::string_view xml) {

@@ -27,8 +27,16 @@ struct StsFailure {
   std::string service = "sts";  // for messages: "STS Throttling (HTTP 400, ...)"
 };
 
+struct IssuedCredentials {
+  Credentials credentials;
+  // PackedPolicySize: the share of STS's limit for the packed session policy and tags that
+  // the call used, in percent. STS does not publish how it packs them, so only its answer
+  // says how close a policy came; nullopt when the answer has none (Ceph RGW).
+  std::optional<int> packed_policy_percent;
+};
+
 // Parses a success body. Fails with kInternal (body unreadable or missing fields).
-[[nodiscard]] Result<Credentials> ParseCredentialsResponse(std::string_view xml);
+[[nodiscard]] Result<IssuedCredentials> ParseCredentialsResponse(std::string_view xml);
 // Classifies an error response; never fails (an unreadable body gives an empty code).
 StsFailure ParseErrorResponse(int http_status, std::string_view xml);
 // ISO 8601 UTC with optional fractional seconds of any precision: 2026-11-24T04:20:51.787019207Z

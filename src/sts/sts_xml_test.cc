@@ -32,18 +32,20 @@ constexpr std::string_view kRgwAssumeRole = R"(<AssumeRoleResponse><AssumeRoleRe
 TEST(StsXml, ParsesAwsCredentials) {
   auto c = ParseCredentialsResponse(kAwsFederation);
   ASSERT_TRUE(c.has_value()) << c.error().message;
-  EXPECT_EQ(c->access_key_id, "ASIAIOSFODNN7EXAMPLE");
-  EXPECT_EQ(c->secret_access_key, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
-  EXPECT_EQ(c->session_token, "FQoGZXIvYXdzEXAMPLETOKEN");
-  EXPECT_EQ(c->expiration, sys_days(year(2026) / 11 / 25) + hours(12));
+  EXPECT_EQ(c->credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
+  EXPECT_EQ(c->credentials.secret_access_key, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+  EXPECT_EQ(c->credentials.session_token, "FQoGZXIvYXdzEXAMPLETOKEN");
+  EXPECT_EQ(c->credentials.expiration, sys_days(year(2026) / 11 / 25) + hours(12));
+  EXPECT_EQ(c->packed_policy_percent, 6);
 }
 
 TEST(StsXml, ParsesRgwCredentialsWithNanoseconds) {
   auto c = ParseCredentialsResponse(kRgwAssumeRole);
   ASSERT_TRUE(c.has_value()) << c.error().message;
-  EXPECT_EQ(c->access_key_id.size(), 19u);
-  EXPECT_EQ(duration_cast<nanoseconds>(c->expiration.time_since_epoch()).count() % 1'000'000'000,
+  EXPECT_EQ(c->credentials.access_key_id.size(), 19u);
+  EXPECT_EQ(duration_cast<nanoseconds>(c->credentials.expiration.time_since_epoch()).count() % 1'000'000'000,
             787019207);
+  EXPECT_FALSE(c->packed_policy_percent);  // RGW does not say
 }
 
 TEST(StsXml, RejectsIncompleteOrUnreadableSuccessBodies) {
