@@ -157,18 +157,22 @@ max_attempts = 2
                 for i in (1, 2, 3)}
         self.assertEqual(tags, {"vendo:app": "photos", "vendo:device": uid, "vendo:user": "alice"})
 
-    def test_assume_role_for_an_id_token_with_session_tags_from_its_claims(self):
-        token = self.idp.token(sub="alice", email="alice@example.com", email_verified=True,
-                               team="red")
-        status, body, _ = self.v.request("POST", "/v2/apps/social/federate",
-                                         body=json.dumps({"id_token": token}).encode(),
-                                         headers={"Content-Type": "application/json"})
+    def federated_caller(self, **claims):
+        """Federates a token with `claims`; the ARN moto says its credentials act as."""
+        status, body, _ = self.v.request(
+            "POST", "/v2/apps/social/federate",
+            body=json.dumps({"id_token": self.idp.token(**claims)}).encode(),
+            headers={"Content-Type": "application/json"})
         self.assertEqual(status, 200, body)
         creds = json.loads(body)
         sts = self.moto.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"],
                                creds["SessionToken"])
-        self.assertEqual(sts.get_caller_identity()["Arn"].split("/")[0],
-                         "arn:aws:sts::123456789012:assumed-role")
+        return sts.get_caller_identity()["Arn"]
+
+    def test_assume_role_for_an_id_token_with_session_tags_from_its_claims(self):
+        arn = self.federated_caller(sub="alice", email="alice@example.com", email_verified=True,
+                                    team="red")
+        self.assertEqual(arn.split("/")[0], "arn:aws:sts::123456789012:assumed-role")
         calls = self.moto.recorded("AssumeRole")
         self.assertEqual(len(calls), 1)
         params = calls[0][1]
@@ -195,16 +199,9 @@ max_attempts = 2
 
     def test_a_claim_rule_chooses_the_role_and_the_policy(self):
         def federate(**claims):
-            token = self.idp.token(email="ann@example.com", email_verified=True, team="ops",
-                                   **claims)
-            status, body, _ = self.v.request("POST", "/v2/apps/social/federate",
-                                             body=json.dumps({"id_token": token}).encode(),
-                                             headers={"Content-Type": "application/json"})
-            self.assertEqual(status, 200, body)
-            creds = json.loads(body)
-            sts = self.moto.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"],
-                                   creds["SessionToken"])
-            return sts.get_caller_identity()["Arn"], self.moto.recorded("AssumeRole")[-1][1]
+            arn = self.federated_caller(email="ann@example.com", email_verified=True,
+                                        team="ops", **claims)
+            return arn, self.moto.recorded("AssumeRole")[-1][1]
         arn, params = federate(sub="ann", groups=["staff", "admins"])
         self.assertTrue(arn.startswith("arn:aws:sts::123456789012:assumed-role/photo-admins/"),
                         arn)
