@@ -261,7 +261,6 @@ void ParseSession(Checker& c, const toml::table& t, const std::string& p, AppCon
                app.timestamp_window, 1, 900);
 }
 
-
 }  // namespace
 
 void ParseApp(Checker& c, const std::string& name, const toml::table& t,

@@ -108,8 +108,8 @@ void ParseSessionTags(Checker& c, const toml::table& t, const std::string& p,
 
 constexpr std::size_t kMaxRules = 64;
 
-void ParseRule(Checker& c, const toml::table& t, const std::string& p,
-               const std::string& base_dir, ClaimRuleConfig& rule) {
+void ParseRule(Checker& c, const toml::table& t, const std::string& p, const std::string& base_dir,
+               ClaimRuleConfig& rule) {
   CheckUnknownKeys(c, t, p, {"claim", "equals", "policy", "policy_file", "role_arn"});
   c.Read(t, "claim", p + "claim", rule.claim);
   if (!policy::IsClaimName(rule.claim)) {
@@ -133,8 +133,8 @@ void ParseRule(Checker& c, const toml::table& t, const std::string& p,
   }
 }
 
-void ParseRules(Checker& c, const toml::table& t, const std::string& p,
-                const std::string& base_dir, IdentityProviderConfig& idp) {
+void ParseRules(Checker& c, const toml::table& t, const std::string& p, const std::string& base_dir,
+                IdentityProviderConfig& idp) {
   const toml::node* n = t.get("rules");
   if (n == nullptr) {
     return;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/encoding.h"
+#include "common/sorted_pairs.h"
 #include "crypto/hmac.h"
 
 namespace vendo::issuer {
@@ -15,13 +16,6 @@ bool IsNameChar(char c) {
 
 constexpr std::size_t kHashChars = 16;  // 64 bits of SHA-256: collisions are not a concern
 constexpr std::string_view kClaim = "claim:";
-
-const std::string* ClaimIn(const std::vector<std::pair<std::string, std::string>>& claims,
-                           std::string_view name) {
-  auto it = std::lower_bound(claims.begin(), claims.end(), name,
-                             [](const auto& c, std::string_view n) { return c.first < n; });
-  return it != claims.end() && it->first == name ? &it->second : nullptr;
-}
 
 }  // namespace
 
@@ -79,7 +73,7 @@ Result<std::string> ExpandName(std::string_view tmpl, const NameVars& vars) {
     } else if (name == "idp") {
       out.append(vars.idp);
     } else if (name.starts_with(kClaim) && name.size() > kClaim.size()) {
-      const std::string* value = ClaimIn(*vars.claims, name.substr(kClaim.size()));
+      const std::string* value = FindSorted(*vars.claims, name.substr(kClaim.size()));
       if (value == nullptr) {
         return Fail(ErrorCode::kInvalidArgument,
                     "the identity has no claim " + std::string(name.substr(kClaim.size())));

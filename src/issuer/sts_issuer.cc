@@ -83,8 +83,8 @@ Result<std::string> StsIssuer::AssumeRoleBody(const IssueRequest& request) const
     }
   }
   const std::string& role = request.role_arn.empty() ? options_.role_arn : request.role_arn;
-  return sts::AssumeRoleForm(role, request.session_name, request.policy,
-                             request.duration, tags, source_identity, options_.external_id);
+  return sts::AssumeRoleForm(role, request.session_name, request.policy, request.duration, tags,
+                             source_identity, options_.external_id);
 }
 
 void StsIssuer::Issue(IssueRequest request, IssueCallback done) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "common/sorted_pairs.h"
 #include "protocol/v2.h"
 
 namespace vendo::oidc {
@@ -191,12 +192,11 @@ std::string_view TokenReasonName(TokenReason reason) {
 }
 
 std::optional<std::string_view> VerifiedToken::Claim(std::string_view name) const {
-  auto it = std::lower_bound(claims.begin(), claims.end(), name,
-                             [](const auto& c, std::string_view n) { return c.first < n; });
-  if (it == claims.end() || it->first != name) {
+  const std::string* value = FindSorted(claims, name);
+  if (value == nullptr) {
     return std::nullopt;
   }
-  return it->second;
+  return *value;
 }
 
 std::string UnverifiedIssuer(std::string_view token) {

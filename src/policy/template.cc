@@ -5,6 +5,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/sorted_pairs.h"
 
 namespace vendo::policy {
 namespace {
@@ -44,13 +45,6 @@ bool IsClaimName(std::string_view name) {
 }
 
 namespace {
-
-// The value of claim `name`, or nullptr when the token has none.
-const std::string* ClaimOf(const Vars& vars, std::string_view name) {
-  auto it = std::lower_bound(vars.claims.begin(), vars.claims.end(), name,
-                             [](const auto& c, std::string_view n) { return c.first < n; });
-  return it != vars.claims.end() && it->first == name ? &it->second : nullptr;
-}
 
 // A claim value a template may take: short, UTF-8, and nothing JSON would have to escape (so
 // the worst case at Parse is its length), on top of IsSafeValue.
@@ -151,7 +145,7 @@ std::string Join(const std::vector<Template::Segment>& segments, const Vars& var
   out.reserve(512);
   for (const auto& seg : segments) {
     if (!seg.claim.empty()) {
-      const std::string* value = ClaimOf(vars, seg.claim);
+      const std::string* value = FindSorted(vars.claims, seg.claim);
       AppendJsonEscaped(out, value != nullptr ? *value : std::string_view());
     } else if (seg.field == nullptr) {
       out += seg.literal;
@@ -175,7 +169,7 @@ Vars LongestVars(const std::vector<Template::Segment>& segments) {
          std::string(64, 'i'),
          {}};
   for (const auto& seg : segments) {
-    if (!seg.claim.empty() && ClaimOf(v, seg.claim) == nullptr) {
+    if (!seg.claim.empty() && FindSorted(v.claims, seg.claim) == nullptr) {
       v.claims.emplace_back(seg.claim, std::string(kMaxClaimBytes, 'c'));
       std::sort(v.claims.begin(), v.claims.end());
     }
@@ -297,7 +291,7 @@ Result<std::string> Template::Render(const Vars& vars) const {
   }
   for (const auto& seg : segments_) {
     if (!seg.claim.empty()) {
-      const std::string* value = ClaimOf(vars, seg.claim);
+      const std::string* value = FindSorted(vars.claims, seg.claim);
       if (value == nullptr) {
         return Fail(ErrorCode::kPermissionDenied,
                     "the ID token has no " + seg.claim + " claim, which the policy uses");

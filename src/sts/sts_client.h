@@ -58,10 +58,10 @@ using CredentialsCallback = std::function<void(Result<IssuedCredentials>)>;
 using BodyCallback = std::function<void(Result<std::string>)>;
 
 struct StsClientStats {
-  std::uint64_t attempts = 0;   // HTTP requests sent
-  std::uint64_t retries = 0;    // attempts after a retryable failure
-  std::uint64_t throttled = 0;  // Throttling answers
-  std::uint64_t failures = 0;   // calls that ended in an error (unparseable answers too)
+  std::uint64_t attempts = 0;     // HTTP requests sent
+  std::uint64_t retries = 0;      // attempts after a retryable failure
+  std::uint64_t throttled = 0;    // Throttling answers
+  std::uint64_t failures = 0;     // calls that ended in an error (unparseable answers too)
   std::uint64_t not_retried = 0;  // retryable failures the retry budget did not retry
   std::uint64_t held = 0;         // calls failed at once while STS throttled
 };
@@ -111,9 +111,9 @@ class StsClient {
   RetryPolicy policy_;
   std::atomic<std::uint64_t> attempts_{0}, retries_{0}, throttled_{0}, failures_{0},
       not_retried_{0}, held_{0};
-  std::atomic<std::int64_t> budget_;             // thousandths of a token
+  std::atomic<std::int64_t> budget_;  // thousandths of a token
   std::atomic<int> throttles_in_a_row_{0};
-  std::atomic<std::int64_t> hold_until_{0};      // steady ns: new calls fail until then
+  std::atomic<std::int64_t> hold_until_{0};  // steady ns: new calls fail until then
 };
 
 }  // namespace vendo::sts

@@ -31,7 +31,8 @@ HttpReply Throttled() {
 
 class StsClientTest : public ::testing::Test {
  protected:
-  std::optional<Result<IssuedCredentials>> Run(const StsEndpoint& ep = RegionalEndpoint("eu-west-1")) {
+  std::optional<Result<IssuedCredentials>> Run(
+      const StsEndpoint& ep = RegionalEndpoint("eu-west-1")) {
     std::optional<Result<IssuedCredentials>> got;
     client_.GetFederationToken(ep, caller_, "alice", R"({"Version":"2012-10-17"})", hours(1),
                                [&](Result<IssuedCredentials> c) { got = std::move(c); });

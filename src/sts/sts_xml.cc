@@ -1,8 +1,7 @@
 #include "sts/sts_xml.h"
 
-#include <charconv>
-
 #include <array>
+#include <charconv>
 #include <pugixml.hpp>
 
 #include "common/encoding.h"

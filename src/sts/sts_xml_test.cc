@@ -43,7 +43,8 @@ TEST(StsXml, ParsesRgwCredentialsWithNanoseconds) {
   auto c = ParseCredentialsResponse(kRgwAssumeRole);
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->credentials.access_key_id.size(), 19u);
-  EXPECT_EQ(duration_cast<nanoseconds>(c->credentials.expiration.time_since_epoch()).count() % 1'000'000'000,
+  EXPECT_EQ(duration_cast<nanoseconds>(c->credentials.expiration.time_since_epoch()).count() %
+                1'000'000'000,
             787019207);
   EXPECT_FALSE(c->packed_policy_percent);  // RGW does not say
 }

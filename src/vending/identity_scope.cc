@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "common/sorted_pairs.h"
 #include "issuer/session_name.h"
 #include "issuer/sts_issuer.h"
 #include "policy/hash.h"
@@ -35,19 +36,11 @@ const std::vector<FederatedProvider::ScopeRule>& RulesOf(const App& app, std::st
   return kNone;
 }
 
-// The value for `name` in a list sorted by name, or nullptr.
-template <class List>
-const auto* Find(const List& list, std::string_view name) {
-  auto it = std::lower_bound(list.begin(), list.end(), name,
-                             [](const auto& c, std::string_view n) { return c.first < n; });
-  return it != list.end() && it->first == name ? &it->second : nullptr;
-}
-
 bool Matches(const FederatedProvider::ScopeRule& rule, const IdentityClaims& identity) {
-  if (const std::string* value = Find(identity.claims, rule.claim)) {
+  if (const std::string* value = FindSorted(identity.claims, rule.claim)) {
     return *value == rule.equals;
   }
-  const std::vector<std::string>* items = Find(identity.lists, rule.claim);
+  const std::vector<std::string>* items = FindSorted(identity.lists, rule.claim);
   return items != nullptr && std::find(items->begin(), items->end(), rule.equals) != items->end();
 }
 
@@ -72,9 +65,9 @@ Result<IdentityScope> RenderIdentityScope(const App& app, const IdentityClaims& 
   if (!rendered) {
     return NotUsable("the identity's claims do not fit the policy");
   }
-  auto name = issuer::ExpandName(app.config.SessionNameTemplate(),
-                                 {app.config.name, "", username, user_id, identity.idp,
-                                  &identity.claims});
+  auto name =
+      issuer::ExpandName(app.config.SessionNameTemplate(),
+                         {app.config.name, "", username, user_id, identity.idp, &identity.claims});
   if (!name) {
     // Config load checked the template: only a claim this identity lacks is left.
     return NotUsable("a claim for the session name is missing");
@@ -85,7 +78,7 @@ Result<IdentityScope> RenderIdentityScope(const App& app, const IdentityClaims& 
   out.policy = std::move(*rendered);
   out.role_arn = std::move(role_arn);
   for (const auto& [tag, claim] : TagsOf(app, identity.idp)) {
-    const std::string* value = Find(identity.claims, claim);
+    const std::string* value = FindSorted(identity.claims, claim);
     auto sendable = value != nullptr ? issuer::TagValue(*value) : std::nullopt;
     if (!sendable) {
       return NotUsable("a claim for a session tag is missing or unfit");

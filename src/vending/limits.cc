@@ -156,8 +156,7 @@ Status Limiter::IdTokenCheck(std::string_view app, std::string_view address,
   return {};
 }
 
-void Limiter::IdTokenFailed(std::string_view app, std::string_view address,
-                            const LimitsConfig& c) {
+void Limiter::IdTokenFailed(std::string_view app, std::string_view address, const LimitsConfig& c) {
   if (c.failed_tokens_per_address_per_minute <= 0 || Exempt(address)) {
     return;
   }

@@ -78,16 +78,16 @@ TEST_F(LimitsTest, FailedIdTokensPerAddressStopTheAddressButNotOthersOrLoopback)
   auto refused = limiter_.IdTokenCheck("photos", "192.0.2.7", c);
   EXPECT_THAT(refused, ErrorIs(ErrorCode::kResourceExhausted));
   EXPECT_EQ(refused.error().retry_after, seconds(45));
-  EXPECT_TRUE(limiter_.IdTokenCheck("photos", "192.0.2.8", c));   // another address
-  EXPECT_TRUE(limiter_.IdTokenCheck("albums", "192.0.2.7", c));   // another app
-  EXPECT_TRUE(limiter_.Token("photos", "192.0.2.7", c));          // not the device count
+  EXPECT_TRUE(limiter_.IdTokenCheck("photos", "192.0.2.8", c));  // another address
+  EXPECT_TRUE(limiter_.IdTokenCheck("albums", "192.0.2.7", c));  // another app
+  EXPECT_TRUE(limiter_.Token("photos", "192.0.2.7", c));         // not the device count
   for (int i = 0; i < 5; ++i) {
     limiter_.IdTokenFailed("photos", "127.0.0.1", c);
   }
   EXPECT_TRUE(limiter_.IdTokenCheck("photos", "127.0.0.1", c));
   clock_.Advance(seconds(45));
-  EXPECT_TRUE(limiter_.IdTokenCheck("photos", "192.0.2.7", c));   // a new window
-  c.failed_tokens_per_address_per_minute = 0;                     // no limit
+  EXPECT_TRUE(limiter_.IdTokenCheck("photos", "192.0.2.7", c));  // a new window
+  c.failed_tokens_per_address_per_minute = 0;                    // no limit
   for (int i = 0; i < 5; ++i) {
     limiter_.IdTokenFailed("photos", "192.0.2.9", c);
   }

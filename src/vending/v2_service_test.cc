@@ -123,8 +123,8 @@ TEST_F(V2ServiceTest, TheAppsShorterWindowHoldsAndItsNoncesAreKeptForItOnly) {
   std::size_t most = 0;
   for (int i = 0; i < 1000; ++i) {
     clock_.Advance(milliseconds(100));
-    ASSERT_TRUE(service_.AuthorizeToken(anon_, "POST", kToken, "",
-                                        Sign(device, kToken, "", clock_.Now())));
+    ASSERT_TRUE(
+        service_.AuthorizeToken(anon_, "POST", kToken, "", Sign(device, kToken, "", clock_.Now())));
     if (i % 10 == 9) {
       ASSERT_TRUE(memory_.PurgeExpiredCounters());  // what the stores do once a minute
       most = std::max(most, memory_.CounterRows());

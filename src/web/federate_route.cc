@@ -24,8 +24,8 @@ void FederateRoute::Handle(const App& app, HttpRequest request, Responder respon
   }
   // An address whose tokens keep failing is refused before its next one costs a signature
   // check (or a key refetch).
-  if (auto limited = parts_.limiter.IdTokenCheck(app.config.name, CallerOf(request).client,
-                                                 app.config.limits);
+  if (auto limited =
+          parts_.limiter.IdTokenCheck(app.config.name, CallerOf(request).client, app.config.limits);
       !limited) {
     parts_.vend.Refused(app, CallerOf(request), AuditOutcome(&limited.error()));
     respond(V2Failed(app, V2LimitFailure(limited.error(), "too many failed ID tokens")));
