@@ -162,6 +162,63 @@ def wrk(url, threads, connections, seconds, script=None):
             "non2xx": int(errors.group(1)) if errors else 0, "raw": out}
 
 
+def process_counters(pid):
+    """CPU seconds (user + system) and context switches (every thread's) of a process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    switches = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        switches += int(line.split()[1])
+        except FileNotFoundError:
+            pass  # a thread that ended meanwhile
+    return cpu, switches
+
+
+SYSCALLS = ("raw_syscalls:sys_enter", "syscalls:sys_enter_futex", "syscalls:sys_enter_pwrite64",
+            "syscalls:sys_enter_fdatasync")
+
+
+def wrk_with_costs(pid, url, threads, connections, seconds, script=None):
+    """wrk, plus what the server at `pid` spent per request meanwhile: CPU ms and context
+    switches from /proc, syscalls (all, futex, pwrite64, fdatasync) from `perf stat` on its
+    tracepoints. Without perf (or its tracepoints) the syscall counts are None."""
+    cpu0, sw0 = process_counters(pid)
+    perf = None
+    if shutil.which("perf"):
+        perf = subprocess.Popen(["perf", "stat", "-x", ",", "-e", ",".join(SYSCALLS),
+                                 "-p", str(pid)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+    run = wrk(url, threads, connections, seconds, script)
+    counts = {}
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        _, err = perf.communicate(timeout=20)
+        for line in err.splitlines():
+            parts = line.split(",")
+            if len(parts) > 2 and parts[2] in SYSCALLS and parts[0].isdigit():
+                counts[parts[2]] = int(parts[0])
+    cpu1, sw1 = process_counters(pid)
+    n = max(run["requests"], 1)
+    run["cpu_ms"] = (cpu1 - cpu0) * 1000 / n
+    run["switches"] = (sw1 - sw0) / n
+    run["syscalls"] = {name.rsplit("_", 1)[-1] if name != SYSCALLS[0] else "all":
+                       counts[name] / n for name in SYSCALLS if name in counts} or None
+    return run
+
+
+def costs_text(run):
+    """A run's costs per request, as wrk_with_costs measured them."""
+    text = f"cpu {run['cpu_ms']:.3f} ms/req   switches {run['switches']:.2f}/req"
+    if run["syscalls"] is None:
+        return text + "   syscalls n/a (no perf)"
+    return text + "   syscalls/req " + " ".join(f"{k} {v:.2f}" for k, v in run["syscalls"].items())
+
+
 def signed_gettoken_url(port):
     t = datetime.datetime.now(datetime.timezone.utc)
     ts = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
