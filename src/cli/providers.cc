@@ -16,9 +16,11 @@ std::vector<server::FederatedProvider::ScopeRule> ScopeRulesOf(const server::App
       continue;
     }
     for (const auto& rule : provider.rules) {
-      std::optional<policy::Template> tmpl;
-      if (auto parsed = policy::Template::Parse(rule.policy); parsed && !rule.policy.empty()) {
-        tmpl = std::move(*parsed);
+      std::optional<policy::Template> tmpl;  // none: the app's
+      if (!rule.policy.empty()) {
+        if (auto parsed = policy::Template::Parse(rule.policy)) {
+          tmpl = std::move(*parsed);
+        }
       }
       out.push_back({rule.claim, rule.equals, std::move(tmpl), rule.role_arn});
     }
